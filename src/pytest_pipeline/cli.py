@@ -1,0 +1,74 @@
+"""``pytest-pipeline``: subcommands, one user-facing error type, one exit code."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+import pluggy
+
+from pytest_pipeline import __version__, cli_hooks
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.exitcodes import ExitCode
+
+ENTRY_POINT_GROUP = "pytest_pipeline"
+
+
+def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
+    """The command line's plugin manager with the built-in commands registered."""
+    from pytest_pipeline import commands
+
+    pm = pluggy.PluginManager(cli_hooks.PROJECT)
+    pm.add_hookspecs(cli_hooks)
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        pm.register(module, name=f"builtin.{info.name}")
+    if load_entry_points:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    return pm
+
+
+def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pytest-pipeline",
+        description="Run a project's test matrix in stages and decide whether a release may go out.",
+        epilog="Exit codes: 0 gate open, 1 tests failed, 2 interrupted, 3 incomplete (could not run or "
+        "read), 4 usage error, 5 no tests in a required stage, 6 publish refused.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    pm.hook.pytest_pipeline_add_commands(subparsers=subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        pm = plugin_manager()
+        parser = build_parser(pm)
+        args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help(sys.stderr)
+            return ExitCode.USAGE_ERROR
+        args.plugin_manager = pm
+        return int(handler(args))
+    except PipelineError as exc:
+        print(f"pytest-pipeline: error: {exc.message}", file=sys.stderr)
+        return int(exc.code)
+    except KeyboardInterrupt:
+        print("pytest-pipeline: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except SystemExit as exc:
+        # argparse exits with 2 on a usage error; our usage-error code is 4.
+        if exc.code == 2:
+            return int(ExitCode.USAGE_ERROR)
+        return exc.code if isinstance(exc.code, int) else int(ExitCode.USAGE_ERROR)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

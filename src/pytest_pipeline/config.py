@@ -1,0 +1,425 @@
+"""``[tool.pytest-pipeline]`` in ``pyproject.toml`` -> frozen dataclasses.
+
+This is the one place a project declares its stages and their settings; the pytest
+plugin and the orchestrator both read it through :func:`load`. The plugin imports this
+module in every test run, so it depends on the standard library only (``tomli`` on 3.10,
+which pytest itself already requires there).
+
+Sections owned by other parts of the tool (``gate``, ``run``, ``matrix``) are kept here
+as plain tables and validated by their owners with :class:`Table`, so that every
+section reports unknown keys and wrong types the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pytest_pipeline.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+TABLE = "tool.pytest-pipeline"
+CONFIG_ENV = "PYTEST_PIPELINE_CONFIG"
+"""Environment variable naming the pyproject.toml to read, set by the orchestrator so a
+cell that changes directory still reads the project's settings."""
+
+DEFAULT_STAGES = ("unit", "integration", "smoke")
+DEFAULT_REPORTS_DIR = "pipeline-reports"
+
+# Stage names double as marker names (``@pytest.mark.smoke``), so they must be
+# identifiers and must not shadow pytest's own markers or ours.
+_STAGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED_STAGE_NAMES = frozenset(
+    {"all", "stage", "skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings", "flaky"}
+)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def parse_duration(value: object, where: str) -> float:
+    """Seconds from ``1.5``, ``"250ms"``, ``"2s"``, ``"1m"``; ``where`` names the key."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: expected a duration such as 1.5 or '250ms', got {value!r}")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ConfigError(f"{where}: a duration cannot be negative, got {value!r}")
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    raise ConfigError(
+        f"{where}: {value!r} is not a duration; write seconds (1.5) or a string like '250ms', '2s', '1m'"
+    )
+
+
+@dataclass(frozen=True)
+class ReadyTarget:
+    """Something that must answer before a stage's first test: an HTTP(S) URL that
+    answers 2xx/3xx, or a TCP ``host:port`` that accepts a connection."""
+
+    kind: Literal["http", "tcp"]
+    target: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return self.target
+
+
+def parse_ready_target(value: object, where: str) -> ReadyTarget:
+    """``http://host:port/path``, ``https://...``, ``tcp://host:port`` or ``host:port``."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: expected a URL or host:port string, got {value!r}")
+    text = value.strip()
+    fix = "write an http(s):// URL or tcp://host:port (or host:port)"
+    if "://" not in text:
+        text_for_split = f"tcp://{text}"
+    else:
+        text_for_split = text
+    try:
+        parts = urlsplit(text_for_split)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {value!r} does not parse ({exc}); {fix}") from None
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if scheme in ("http", "https"):
+        if not host:
+            raise ConfigError(f"{where}: {value!r} has no host; {fix}")
+        return ReadyTarget("http", text, host, port or (443 if scheme == "https" else 80))
+    if scheme == "tcp":
+        if not host or port is None:
+            raise ConfigError(f"{where}: {value!r} needs both a host and a port; {fix}")
+        return ReadyTarget("tcp", text, host, port)
+    raise ConfigError(f"{where}: unsupported scheme {parts.scheme!r} in {value!r}; {fix}")
+
+
+def check_stage_name(name: object, where: str) -> str:
+    if not isinstance(name, str) or not _STAGE_NAME.match(name):
+        raise ConfigError(
+            f"{where}: stage name {name!r} must be an identifier (letters, digits, underscore), "
+            "because it is also a marker name"
+        )
+    if name in RESERVED_STAGE_NAMES:
+        raise ConfigError(f"{where}: {name!r} is reserved (a pytest or pytest-pipeline marker); pick another name")
+    return name
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class Table:
+    """Typed, checked access to one TOML table; every error names the full key.
+
+    Owners of a section read each key they know with :meth:`get` and finish with
+    :meth:`done`, which rejects any key nobody read (a typo would otherwise be ignored).
+    """
+
+    def __init__(self, data: Mapping[str, Any], path: str, source: str) -> None:
+        self.data = data
+        self.path = path
+        self.source = source
+        self._seen: set[str] = set()
+
+    def where(self, key: str) -> str:
+        return f"{self.source}: [{self.path}] {key}"
+
+    def get(self, key: str, kind: type[T] | tuple[type, ...], default: T) -> T:
+        self._seen.add(key)
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        # bool is an int in Python but never a valid number in a config file
+        if isinstance(value, bool) and bool not in kinds:
+            ok = False
+        elif float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        else:
+            ok = isinstance(value, kinds)
+        if not ok:
+            names = " or ".join(_type_name(k) for k in kinds)
+            raise ConfigError(f"{self.where(key)}: expected {names}, got {_type_name(type(value))} {value!r}")
+        return value  # type: ignore[return-value]
+
+    def get_str_list(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.get(key, (list, str), None)
+        if value is None:
+            return default
+        items = [value] if isinstance(value, str) else value
+        for item in items:
+            if not isinstance(item, str):
+                raise ConfigError(f"{self.where(key)}: expected a list of strings, found {item!r}")
+        return tuple(items)
+
+    def sub(self, key: str) -> Table:
+        value = self.get(key, dict, {})
+        return Table(value, f"{self.path}.{key}", self.source)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self._seen)
+        if unknown:
+            known = ", ".join(sorted(self._seen)) or "(none)"
+            raise ConfigError(
+                f"{self.source}: [{self.path}] has unknown key {unknown[0]!r}; known keys: {known}"
+            )
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+
+def _type_name(kind: type) -> str:
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }.get(kind, kind.__name__)
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    """One stage: its place in the order and what the plugin and orchestrator do for it."""
+
+    name: str
+    retries: int = 0
+    retry_delay: float = 0.0
+    ready: tuple[ReadyTarget, ...] = ()
+    ready_timeout: float = 30.0
+    budget: float | None = None
+    """Per-test time budget in seconds (call phase), or None for no budget."""
+    cells: tuple[str, ...] = ()
+    """Globs of cells this stage runs in (orchestrator); empty means every cell."""
+
+
+@dataclass(frozen=True)
+class PathRule:
+    """``"tests/e2e/**" = "smoke"``: tests under a path matching ``pattern`` get ``stage``."""
+
+    pattern: str
+    stage: str
+    regex: re.Pattern[str] = field(compare=False, repr=False)
+
+    def matches(self, relpath: str) -> bool:
+        """``relpath`` is the test file's path relative to rootdir, with ``/`` separators."""
+        return self.regex.match(relpath) is not None
+
+
+def compile_glob(pattern: str, where: str) -> re.Pattern[str]:
+    """A path glob where ``**`` spans directories and ``*``/``?`` stay inside one.
+
+    A pattern naming a directory (``tests/e2e`` or ``tests/e2e/``) also matches
+    everything below it, which is what people mean by it.
+    """
+    text = pattern.strip().replace("\\", "/")
+    if not text or text.startswith("/") or re.match(r"^[A-Za-z]:", text):
+        raise ConfigError(f"{where}: path rule {pattern!r} must be a relative glob such as 'tests/e2e/**'")
+    if text.count("[") != text.count("]"):
+        raise ConfigError(f"{where}: path rule {pattern!r} has an unbalanced '[': close it or remove it")
+    text = text.removeprefix("./").rstrip("/")
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif text.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif text[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif text[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif text[i] == "[":
+            end = text.index("]", i)
+            body = text[i + 1 : end]
+            if not body:
+                raise ConfigError(f"{where}: path rule {pattern!r} has an empty '[]'")
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append(f"[{body}]")
+            i = end + 1
+        else:
+            out.append(re.escape(text[i]))
+            i += 1
+    try:
+        return re.compile("".join(out) + "(?:/.*)?$")
+    except re.error as exc:
+        raise ConfigError(f"{where}: path rule {pattern!r} is malformed ({exc})") from None
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    source: Path | None
+    """The pyproject.toml this came from, or None for built-in defaults."""
+    stages: tuple[StageSettings, ...] = tuple(StageSettings(name) for name in DEFAULT_STAGES)
+    default_stage: str = "unit"
+    strict_stages: bool = False
+    stage_block: bool = True
+    stage_directories: bool = True
+    """A directory named after a stage anywhere in a test's path assigns that stage."""
+    path_rules: tuple[PathRule, ...] = ()
+    reports_dir: str = DEFAULT_REPORTS_DIR
+    gate: Mapping[str, Any] = field(default_factory=dict)
+    run: Mapping[str, Any] = field(default_factory=dict)
+    matrix: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(stage.name for stage in self.stages)
+
+    def stage(self, name: str) -> StageSettings:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def table(self, section: Literal["gate", "run", "matrix"]) -> Table:
+        """A checked view of a section for its owner to validate."""
+        data = {"gate": self.gate, "run": self.run, "matrix": self.matrix}[section]
+        return Table(data, f"{TABLE}.{section}", str(self.source or "pyproject.toml"))
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The pyproject.toml in ``start`` or its nearest parent that has one."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: is not valid TOML ({exc}); fix the syntax") from None
+
+
+def load(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> PipelineConfig:
+    """Read ``[tool.pytest-pipeline]`` from ``path`` (or ``$PYTEST_PIPELINE_CONFIG``).
+
+    A missing file or a file without the table gives the defaults.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV])
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV}={path}: no such file; point it at the project's pyproject.toml")
+    if path is None or not path.is_file():
+        return PipelineConfig(source=None)
+    data = read_toml(path)
+    section = data.get("tool", {}).get("pytest-pipeline")
+    if section is None:
+        return PipelineConfig(source=path)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [{TABLE}] must be a table")
+    return from_table(section, path)
+
+
+def from_table(section: Mapping[str, Any], source: Path) -> PipelineConfig:
+    table = Table(section, TABLE, str(source))
+    names = table.get_str_list("stages", DEFAULT_STAGES)
+    if not names:
+        raise ConfigError(f"{table.where('stages')}: declare at least one stage")
+    seen: set[str] = set()
+    for name in names:
+        check_stage_name(name, table.where("stages"))
+        if name in seen:
+            raise ConfigError(f"{table.where('stages')}: stage {name!r} is listed twice; keep one")
+        seen.add(name)
+
+    default_stage = table.get("default-stage", str, names[0])
+    if default_stage not in seen:
+        raise ConfigError(
+            f"{table.where('default-stage')}: {default_stage!r} is not a declared stage; "
+            f"choose one of {', '.join(names)}"
+        )
+
+    per_stage = table.sub("stage")
+    for name in per_stage:
+        if name not in seen:
+            raise ConfigError(
+                f"{per_stage.where(name)}: settings for unknown stage {name!r}; "
+                f"declared stages are {', '.join(names)}"
+            )
+    stages = tuple(_stage_settings(name, per_stage.sub(name)) for name in names)
+    per_stage._seen.update(per_stage.data)
+
+    rules_table = table.sub("paths")
+    rules: list[PathRule] = []
+    for pattern in rules_table:
+        stage = rules_table.get(pattern, str, "")
+        where = rules_table.where(repr(pattern))
+        if stage not in seen:
+            raise ConfigError(f"{where}: unknown stage {stage!r}; declared stages are {', '.join(names)}")
+        rules.append(PathRule(pattern, stage, compile_glob(pattern, where)))
+
+    config = PipelineConfig(
+        source=source,
+        stages=stages,
+        default_stage=default_stage,
+        strict_stages=table.get("strict-stages", bool, False),
+        stage_block=table.get("stage-block", bool, True),
+        stage_directories=table.get("stage-directories", bool, True),
+        path_rules=tuple(rules),
+        reports_dir=table.get("reports-dir", str, DEFAULT_REPORTS_DIR),
+        gate=table.get("gate", dict, {}),
+        run=table.get("run", dict, {}),
+        matrix=table.get("matrix", dict, {}),
+    )
+    table.done()
+    return config
+
+
+def _stage_settings(name: str, table: Table) -> StageSettings:
+    retries = table.get("retries", int, 0)
+    if retries < 0:
+        raise ConfigError(f"{table.where('retries')}: cannot be negative")
+    delay = parse_duration(table.get("retry-delay", (int, float, str), 0), table.where("retry-delay"))
+    ready_raw = table.get("ready", (str, list), [])
+    ready_items = [ready_raw] if isinstance(ready_raw, str) else ready_raw
+    ready = tuple(parse_ready_target(item, table.where("ready")) for item in ready_items)
+    timeout = parse_duration(table.get("ready-timeout", (int, float, str), 30), table.where("ready-timeout"))
+    budget_raw = table.get("budget", (int, float, str), None)
+    budget = None if budget_raw is None else parse_duration(budget_raw, table.where("budget"))
+    cells = table.get_str_list("cells")
+    table.done()
+    return StageSettings(
+        name=name,
+        retries=retries,
+        retry_delay=delay,
+        ready=ready,
+        ready_timeout=timeout,
+        budget=budget,
+        cells=cells,
+    )

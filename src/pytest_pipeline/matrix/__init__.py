@@ -1,0 +1,1 @@
+"""The matrix: cells discovered from tox environments, nox sessions and extra axes."""

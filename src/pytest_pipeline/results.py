@@ -1,0 +1,288 @@
+"""Results as data, shared by the merger, the gate, the orchestrator and the reports.
+
+Everything here round-trips through JSON (``to_dict``/``from_dict``) with a version,
+so a record written by one job of a CI fan-out can be read by the fan-in job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from typing import Any
+
+RECORD_VERSION = 1
+
+BLOCKED_TYPE = "pytest_pipeline.blocked"
+"""``type`` of the ``<error>`` element of a test blocked by an earlier stage's failure."""
+BLOCKED_MESSAGE_PREFIX = "blocked by a failure in stage "
+"""Start of the message of a blocked test (``blocked by a failure in stage unit``)."""
+
+CELL_ENV = "PYTEST_PIPELINE_CELL"
+"""Environment variable through which the orchestrator names the cell a pytest runs in."""
+
+
+class Outcome(str, Enum):
+    """The final outcome of one test in one cell (after reruns)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    BLOCKED = "blocked"
+
+    @property
+    def is_bad(self) -> bool:
+        return self in (Outcome.FAILED, Outcome.ERROR, Outcome.BLOCKED)
+
+
+@dataclass
+class Counts:
+    """Counts for one (cell, stage), one cell, or everything. ``flaky`` counts tests that
+    passed only after failed attempts; they are also in ``passed``."""
+
+    tests: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    blocked: int = 0
+    flaky: int = 0
+    time: float = 0.0
+
+    def add(self, outcome: Outcome, time: float = 0.0, *, flaky: bool = False) -> None:
+        self.tests += 1
+        self.time += time
+        if outcome is Outcome.PASSED:
+            self.passed += 1
+        elif outcome is Outcome.FAILED:
+            self.failed += 1
+        elif outcome is Outcome.ERROR:
+            self.errors += 1
+        elif outcome is Outcome.SKIPPED:
+            self.skipped += 1
+        elif outcome is Outcome.BLOCKED:
+            self.blocked += 1
+        if flaky:
+            self.flaky += 1
+
+    def update(self, other: Counts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def ran(self) -> int:
+        """Tests that really ran (not skipped, not blocked)."""
+        return self.passed + self.failed + self.errors
+
+    @property
+    def bad(self) -> int:
+        return self.failed + self.errors + self.blocked
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["time"] = round(self.time, 3)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Counts:
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass(frozen=True)
+class TestRef:
+    """One test in one cell that the gate or a report names: a failure, a flaky pass."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    cell: str
+    stage: str
+    classname: str
+    name: str
+    outcome: Outcome
+    message: str = ""
+    file: str | None = None
+    line: int | None = None
+    attempts: int = 1
+    """How many times it ran in this cell (reruns included)."""
+
+    @property
+    def test_id(self) -> str:
+        """Cell-independent identity, ``classname::name`` (quarantine and baselines use it)."""
+        return f"{self.classname}::{self.name}" if self.classname else self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "cell": self.cell,
+            "stage": self.stage,
+            "classname": self.classname,
+            "name": self.name,
+            "id": self.test_id,
+            "outcome": self.outcome.value,
+        }
+        if self.message:
+            data["message"] = self.message
+        if self.file is not None:
+            data["file"] = self.file
+        if self.line is not None:
+            data["line"] = self.line
+        if self.attempts != 1:
+            data["attempts"] = self.attempts
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TestRef:
+        return cls(
+            cell=data["cell"],
+            stage=data["stage"],
+            classname=data.get("classname", ""),
+            name=data["name"],
+            outcome=Outcome(data["outcome"]),
+            message=data.get("message", ""),
+            file=data.get("file"),
+            line=data.get("line"),
+            attempts=data.get("attempts", 1),
+        )
+
+
+class CellStatus(str, Enum):
+    """How a cell of the matrix ended, as the orchestrator saw it."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    """pytest ran and reported failures (details in the JUnit file)."""
+    NO_TESTS = "no-tests"
+    ENV_ERROR = "env-error"
+    """The environment could not be created or installed."""
+    CRASHED = "crashed"
+    """The test process died or left no readable report."""
+    MISSING_INTERPRETER = "missing-interpreter"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+    """Not started or stopped by ``--fail-fast``."""
+
+    @property
+    def finished(self) -> bool:
+        return self not in (CellStatus.QUEUED, CellStatus.RUNNING)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """The built package under test; publish checks that this exact file goes out."""
+
+    name: str
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Artifact:
+        return cls(name=data["name"], sha256=data["sha256"])
+
+
+@dataclass(frozen=True)
+class CellRecord:
+    """One cell of one run: what ran, how it ended, and where its files are.
+
+    Paths are relative to the folder holding the run record, so the folder can be
+    uploaded and downloaded as a whole (CI artifacts).
+    """
+
+    name: str
+    status: CellStatus
+    tool: str = "tox"
+    env: str = ""
+    python: str | None = None
+    factors: Mapping[str, str] = field(default_factory=dict)
+    stages: tuple[str, ...] = ()
+    exit_code: int | None = None
+    junit: str | None = None
+    log: str | None = None
+    duration: float = 0.0
+    started: str | None = None
+    finished: str | None = None
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "tool": self.tool,
+            "env": self.env,
+            "python": self.python,
+            "factors": dict(self.factors),
+            "stages": list(self.stages),
+            "exit_code": self.exit_code,
+            "junit": self.junit,
+            "log": self.log,
+            "duration": round(self.duration, 3),
+            "started": self.started,
+            "finished": self.finished,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CellRecord:
+        return cls(
+            name=data["name"],
+            status=CellStatus(data["status"]),
+            tool=data.get("tool", "tox"),
+            env=data.get("env", ""),
+            python=data.get("python"),
+            factors=dict(data.get("factors", {})),
+            stages=tuple(data.get("stages", ())),
+            exit_code=data.get("exit_code"),
+            junit=data.get("junit"),
+            log=data.get("log"),
+            duration=float(data.get("duration", 0.0)),
+            started=data.get("started"),
+            finished=data.get("finished"),
+            message=data.get("message", ""),
+        )
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """``run.json``: what the orchestrator ran (every planned cell, finished or not)."""
+
+    cells: tuple[CellRecord, ...]
+    stages: tuple[str, ...] = ()
+    artifact: Artifact | None = None
+    interrupted: bool = False
+    started: str | None = None
+    finished: str | None = None
+    tool_versions: Mapping[str, str] = field(default_factory=dict)
+    version: int = RECORD_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "stages": list(self.stages),
+            "artifact": self.artifact.to_dict() if self.artifact else None,
+            "interrupted": self.interrupted,
+            "started": self.started,
+            "finished": self.finished,
+            "tool_versions": dict(self.tool_versions),
+            "cells": [cell.to_dict() for cell in self.cells],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
+        version = data.get("version")
+        if version != RECORD_VERSION:
+            raise ValueError(f"run record version {version!r} is not supported (expected {RECORD_VERSION})")
+        artifact = data.get("artifact")
+        return cls(
+            cells=tuple(CellRecord.from_dict(cell) for cell in data.get("cells", ())),
+            stages=tuple(data.get("stages", ())),
+            artifact=Artifact.from_dict(artifact) if artifact else None,
+            interrupted=bool(data.get("interrupted", False)),
+            started=data.get("started"),
+            finished=data.get("finished"),
+            tool_versions=dict(data.get("tool_versions", {})),
+            version=version,
+        )
