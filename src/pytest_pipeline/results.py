@@ -286,3 +286,97 @@ class RunRecord:
             tool_versions=dict(data.get("tool_versions", {})),
             version=version,
         )
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """A result file that could not be read (truncated, not XML, wrong root, unsafe).
+
+    It is never dropped silently: the merge prints it, and the gate counts it (code 3).
+    """
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InputProblem:
+        return cls(path=data["path"], message=data["message"])
+
+
+@dataclass
+class ResultSummary:
+    """What a set of JUnit files says, in bounded memory: counts per (cell, stage), and
+    only the tests someone must look at (bad outcomes and flaky passes), not every test."""
+
+    groups: dict[tuple[str, str], Counts] = field(default_factory=dict)
+    """(cell, stage) -> counts, in the order first seen."""
+    failures: list[TestRef] = field(default_factory=list)
+    """Tests whose final outcome is failed, error or blocked."""
+    flaky: list[TestRef] = field(default_factory=list)
+    """Tests that passed after failed attempts."""
+    problems: list[InputProblem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    """Every input file that was read (successfully or not)."""
+
+    def counts(self, cell: str, stage: str) -> Counts:
+        return self.groups.setdefault((cell, stage), Counts())
+
+    @property
+    def cells(self) -> list[str]:
+        return list(dict.fromkeys(cell for cell, _ in self.groups))
+
+    def stage_total(self, stage: str) -> Counts:
+        total = Counts()
+        for (_, group_stage), counts in self.groups.items():
+            if group_stage == stage:
+                total.update(counts)
+        return total
+
+    def cell_total(self, cell: str) -> Counts:
+        total = Counts()
+        for (group_cell, _), counts in self.groups.items():
+            if group_cell == cell:
+                total.update(counts)
+        return total
+
+    def total(self) -> Counts:
+        total = Counts()
+        for counts in self.groups.values():
+            total.update(counts)
+        return total
+
+    def extend(self, other: ResultSummary) -> None:
+        for key, counts in other.groups.items():
+            self.counts(*key).update(counts)
+        self.failures.extend(other.failures)
+        self.flaky.extend(other.flaky)
+        self.problems.extend(other.problems)
+        self.files.extend(other.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "groups": [
+                {"cell": cell, "stage": stage, **counts.to_dict()} for (cell, stage), counts in self.groups.items()
+            ],
+            "failures": [ref.to_dict() for ref in self.failures],
+            "flaky": [ref.to_dict() for ref in self.flaky],
+            "problems": [problem.to_dict() for problem in self.problems],
+            "files": list(self.files),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResultSummary:
+        summary = cls()
+        for group in data.get("groups", ()):
+            summary.groups[(group["cell"], group["stage"])] = Counts.from_dict(group)
+        summary.failures = [TestRef.from_dict(ref) for ref in data.get("failures", ())]
+        summary.flaky = [TestRef.from_dict(ref) for ref in data.get("flaky", ())]
+        summary.problems = [InputProblem.from_dict(p) for p in data.get("problems", ())]
+        summary.files = list(data.get("files", ()))
+        return summary
