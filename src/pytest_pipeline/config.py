@@ -5,7 +5,7 @@ plugin and the orchestrator both read it through :func:`load`. The plugin import
 module in every test run, so it depends on the standard library only (``tomli`` on 3.10,
 which pytest itself already requires there).
 
-Sections owned by other parts of the tool (``gate``, ``run``, ``matrix``) are kept here
+Sections owned by other parts of the tool (``gate``, ``run``, ``matrix``, ``hook``) are kept here
 as plain tables and validated by their owners with :class:`Table`, so that every
 section reports unknown keys and wrong types the same way.
 """
@@ -286,6 +286,8 @@ class PipelineConfig:
     gate: Mapping[str, Any] = field(default_factory=dict)
     run: Mapping[str, Any] = field(default_factory=dict)
     matrix: Mapping[str, Any] = field(default_factory=dict)
+    hook: Mapping[str, Any] = field(default_factory=dict)
+    """``[tool.pytest-pipeline.hook]``: the git pre-push hook (``pytest_pipeline.githook``)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -300,9 +302,9 @@ class PipelineConfig:
     def index(self, name: str) -> int:
         return self.names.index(name)
 
-    def table(self, section: Literal["gate", "run", "matrix"]) -> Table:
+    def table(self, section: Literal["gate", "run", "matrix", "hook"]) -> Table:
         """A checked view of a section for its owner to validate."""
-        data = {"gate": self.gate, "run": self.run, "matrix": self.matrix}[section]
+        data = {"gate": self.gate, "run": self.run, "matrix": self.matrix, "hook": self.hook}[section]
         return Table(data, f"{TABLE}.{section}", str(self.source or "pyproject.toml"))
 
 
@@ -396,6 +398,7 @@ def from_table(section: Mapping[str, Any], source: Path) -> PipelineConfig:
         gate=table.get("gate", dict, {}),
         run=table.get("run", dict, {}),
         matrix=table.get("matrix", dict, {}),
+        hook=table.get("hook", dict, {}),
     )
     table.done()
     return config
