@@ -37,8 +37,55 @@ class Cell:
     runs_pytest: bool = True
     config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """What the tool told us about the environment (deps, commands, set_env, ...)."""
+    python_found: bool | None = None
+    """Whether ``python`` exists on this machine; None until discovery checked it."""
+    python_path: str | None = None
+    """The interpreter executable found for ``python`` (also for ``python=None``: the
+    orchestrator's own interpreter, which tox and nox use then)."""
+    python_version: str | None = None
+    """Full version of the interpreter found (``3.12.1``)."""
 
     @property
     def dependency_set(self) -> str:
-        """Column label of the grid: the non-interpreter factors, or ``-``."""
-        return ",".join(f"{key}={value}" for key, value in self.factors.items()) or "-"
+        """Column label of the grid: the non-interpreter factors, or ``-``.
+
+        A factor without a version (``cov`` in ``py312-cov``) is shown by its name alone.
+        """
+        return ",".join(f"{key}={value}" if value else key for key, value in self.factors.items()) or "-"
+
+    @property
+    def missing(self) -> bool:
+        """The cell's interpreter was looked for and is not on this machine."""
+        return self.python_found is False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What ``pytest-pipeline run`` would execute: the selected cells and their stages.
+
+    Built by :func:`pytest_pipeline.matrix.discover.discover`; ``plan`` prints it and
+    the runner executes it. ``left_out`` names environments that exist but were not
+    selected because they do not run pytest (docs, lint), so a report can say so.
+    """
+
+    tool: Tool
+    tool_version: str
+    project_dir: str
+    config_file: str
+    """The tool's configuration file, relative to ``project_dir`` (``tox.ini``)."""
+    stages: tuple[str, ...]
+    """All declared stages, in order; each cell runs a subset of them."""
+    cells: tuple[Cell, ...]
+    left_out: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    from_cache: bool = False
+
+    @property
+    def missing(self) -> tuple[Cell, ...]:
+        return tuple(cell for cell in self.cells if cell.missing)
+
+    def cell(self, name: str) -> Cell:
+        for cell in self.cells:
+            if cell.name == name:
+                return cell
+        raise KeyError(name)
