@@ -18,7 +18,7 @@ ENTRY_POINT_GROUP = "pytest_pipeline"
 
 
 def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
-    """The command line's plugin manager with the built-in commands registered."""
+    """The command line's plugin manager with the built-in commands and CI providers registered."""
     from pytest_pipeline import commands
 
     pm = pluggy.PluginManager(cli_hooks.PROJECT)
@@ -28,6 +28,12 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
             continue
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         pm.register(module, name=f"builtin.{info.name}")
+    # CI providers are plugins too; registered before the entry points so that an
+    # installed provider is asked first when detecting the CI (pluggy calls LIFO).
+    from pytest_pipeline import ci
+
+    for provider_module in ci.BUILTIN_PROVIDER_MODULES:
+        pm.register(importlib.import_module(provider_module), name=f"builtin.{provider_module}")
     if load_entry_points:
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     return pm

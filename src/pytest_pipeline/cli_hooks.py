@@ -8,8 +8,12 @@ writes its own subcommands; another package adds its own through the
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 import pluggy
+
+if TYPE_CHECKING:
+    from pytest_pipeline.ci.provider import Provider
 
 PROJECT = "pytest_pipeline"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -25,4 +29,18 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
     :class:`pytest_pipeline.errors.PipelineError` for problems the user can fix.
     Import heavy modules inside ``fn``, not at module level: every command pays for
     what every plugin imports.
+    """
+
+
+@hookspec
+def pytest_pipeline_ci_providers() -> type[Provider] | list[type[Provider]] | None:
+    """Return the CI provider class(es) this plugin adds (subclasses of
+    :class:`pytest_pipeline.ci.provider.Provider`).
+
+    The built-in GitHub Actions, Azure Pipelines and GitLab CI providers implement this
+    hook in ``pytest_pipeline.ci.{github,azure,gitlab}``. Detection asks each provider's
+    ``detect(environ)`` in hook-call order, so a provider from an installed package
+    (registered later) is asked before the built-ins and can claim an environment that
+    also looks like one of them (Gitea and Forgejo Actions set ``GITHUB_ACTIONS=true``).
+    Provider names must be unique; a second provider with a taken name is an error.
     """
