@@ -16,11 +16,11 @@ _PLACEHOLDER = re.compile(r"@@([a-z_]+)@@")
 _BLOCK = re.compile(r"^[ \t]*# @@(begin|end) ([a-z_]+)@@[ \t]*\n", re.MULTILINE)
 
 
-def render(name: str, options: WorkflowOptions) -> str:
+def render(name: str, options: WorkflowOptions, extra: dict[str, str] | None = None) -> str:
+    """The template ``name`` with ``options`` (and ``extra`` placeholders) filled in."""
     text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
-    blocks = {"publish": options.publish}
-    text = _drop_blocks(text, blocks)
-    values = {"python": options.python, "default_branch": options.default_branch}
+    text = _drop_blocks(text, {"publish": options.publish})
+    values = {"python": options.python, "default_branch": options.default_branch, **(extra or {})}
 
     def substitute(match: re.Match[str]) -> str:
         return values[match.group(1)]  # a KeyError here is a bug in a template
