@@ -71,7 +71,9 @@ class AzurePipelines(Provider):
         """
         jobs = matrix.jobs(cells)
         if not jobs:
-            raise PipelineError("the plan has no cells, so there is no matrix to run; check the cell selection")
+            raise PipelineError(
+                "the plan has no cells, so there is no matrix to run; check the cell selection"
+            )
         self.check_matrix_size(len(jobs))
         entries: dict[str, dict[str, str]] = {}
         for job in jobs:
@@ -87,7 +89,9 @@ class AzurePipelines(Provider):
         message = f"{location(ref)}: {ref.message or ref.outcome.value}"
         if level == "warning":
             message = f"flaky, passed after {ref.attempts} attempts: {message}"
-        self.write_line(command("task.logissue", message, type=level, sourcepath=ref.file, linenumber=ref.line))
+        self.write_line(
+            command("task.logissue", message, type=level, sourcepath=ref.file, linenumber=ref.line)
+        )
 
     @contextlib.contextmanager
     def group(self, title: str) -> Iterator[None]:

@@ -31,7 +31,9 @@ def escape_property(text: str) -> str:
 
 def command(name: str, message: str, **properties: str | int | None) -> str:
     """``::name key=value,key=value::message`` with everything escaped."""
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items() if value is not None)
+    props = ",".join(
+        f"{key}={escape_property(str(value))}" for key, value in properties.items() if value is not None
+    )
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
@@ -51,7 +53,9 @@ class GitHubActions(Provider):
         """``matrix={"include": [...]}`` on one line, for ``>> "$GITHUB_OUTPUT"``."""
         jobs = matrix.jobs(cells)
         if not jobs:
-            raise PipelineError("the plan has no cells: GitHub refuses an empty matrix; check the cell selection")
+            raise PipelineError(
+                "the plan has no cells: GitHub refuses an empty matrix; check the cell selection"
+            )
         self.check_matrix_size(len(jobs))
         include = [{"cell": j.cell, "python": j.python, "os": j.os, "key": j.key} for j in jobs]
         return "matrix=" + json.dumps({"include": include}, separators=(",", ":"))

@@ -53,7 +53,9 @@ class GitLabCI(Provider):
         """A child pipeline: one ``test`` job per cell, the gate job and the publish job."""
         jobs = matrix.jobs(cells)
         if not jobs:
-            raise PipelineError("the plan has no cells, so there is no matrix to run; check the cell selection")
+            raise PipelineError(
+                "the plan has no cells, so there is no matrix to run; check the cell selection"
+            )
         self.check_matrix_size(len(jobs))
         with_os = all(isinstance(c, Mapping) and c.get("os") for c in cells)
         lines: list[str] = []
@@ -74,7 +76,9 @@ class GitLabCI(Provider):
     def group(self, title: str) -> Iterator[None]:
         ident = section_id(title)
         clean_title = title.replace("\r", " ").replace("\n", " ")
-        self.write_line(f"{_ERASE}section_start:{int(time.time())}:{ident}[collapsed=true]\r{_ERASE}{clean_title}")
+        self.write_line(
+            f"{_ERASE}section_start:{int(time.time())}:{ident}[collapsed=true]\r{_ERASE}{clean_title}"
+        )
         try:
             yield
         finally:

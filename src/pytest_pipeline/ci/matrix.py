@@ -40,7 +40,9 @@ def cell_names(cells: Iterable[Mapping[str, Any] | str]) -> list[str]:
     for index, cell in enumerate(cells):
         name = cell if isinstance(cell, str) else cell.get("name")
         if not isinstance(name, str) or not name:
-            raise PipelineError(f"plan cell #{index + 1} has no 'name'; regenerate it with plan --format json")
+            raise PipelineError(
+                f"plan cell #{index + 1} has no 'name'; regenerate it with plan --format json"
+            )
         names.append(name)
     return names
 
@@ -94,7 +96,9 @@ def parse_shard(text: str) -> tuple[int, int]:
         raise PipelineError(f"--shard {text!r}: write I/N, e.g. --shard 1/4 for the first of four shards")
     index, total = int(match.group(1)), int(match.group(2))
     if total < 1 or not 1 <= index <= total:
-        raise PipelineError(f"--shard {text!r}: I must be between 1 and N (N >= 1), e.g. --shard 1/{max(total, 1)}")
+        raise PipelineError(
+            f"--shard {text!r}: I must be between 1 and N (N >= 1), e.g. --shard 1/{max(total, 1)}"
+        )
     return index, total
 
 
@@ -166,10 +170,14 @@ def read_durations(path: Path) -> dict[str, float]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise PipelineError(f"{path}: cannot be read ({exc.strerror}); pass an earlier gate.json or run.json") from None
+        raise PipelineError(
+            f"{path}: cannot be read ({exc.strerror}); pass an earlier gate.json or run.json"
+        ) from None
     except ValueError as exc:
         raise PipelineError(f"{path}: is not JSON ({exc}); pass an earlier gate.json or run.json") from None
     durations = durations_from_record(data)
     if not durations:
-        raise PipelineError(f"{path}: records no per-cell durations; pass the gate.json or run.json of a full run")
+        raise PipelineError(
+            f"{path}: records no per-cell durations; pass the gate.json or run.json of a full run"
+        )
     return durations

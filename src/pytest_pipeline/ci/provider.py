@@ -73,14 +73,16 @@ class Provider:
         it goes (``>> "$GITHUB_OUTPUT"``, the job log, a child-pipeline file).
         """
         raise PipelineError(
-            f"{self.title or self.name} has no dynamic-matrix format; use --format json and build the jobs yourself"
+            f"{self.title or self.name} has no dynamic-matrix format; "
+            "use --format json and build the jobs yourself"
         )
 
     def check_matrix_size(self, count: int) -> None:
         if self.matrix_limit is not None and count > self.matrix_limit:
             raise PipelineError(
                 f"{count} cells exceed {self.title}'s limit of {self.matrix_limit} jobs in one matrix; "
-                "select fewer cells (plan -e/--cell, -m) or split them with --shard I/N over several plan jobs"
+                "select fewer cells (plan -e/--cell, -m) "
+                "or split them with --shard I/N over several plan jobs"
             )
 
     def workflow(self, options: WorkflowOptions) -> str:
