@@ -323,6 +323,10 @@ class ResultSummary:
     problems: list[InputProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     """Every input file that was read (successfully or not)."""
+    failures_omitted: int = 0
+    """Bad tests counted but not listed in ``failures`` (the reader caps the list)."""
+    flaky_omitted: int = 0
+    """Flaky passes counted but not listed in ``flaky``."""
 
     def counts(self, cell: str, stage: str) -> Counts:
         return self.groups.setdefault((cell, stage), Counts())
@@ -358,6 +362,8 @@ class ResultSummary:
         self.flaky.extend(other.flaky)
         self.problems.extend(other.problems)
         self.files.extend(other.files)
+        self.failures_omitted += other.failures_omitted
+        self.flaky_omitted += other.flaky_omitted
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -368,6 +374,8 @@ class ResultSummary:
             "flaky": [ref.to_dict() for ref in self.flaky],
             "problems": [problem.to_dict() for problem in self.problems],
             "files": list(self.files),
+            "failures_omitted": self.failures_omitted,
+            "flaky_omitted": self.flaky_omitted,
         }
 
     @classmethod
@@ -379,4 +387,6 @@ class ResultSummary:
         summary.flaky = [TestRef.from_dict(ref) for ref in data.get("flaky", ())]
         summary.problems = [InputProblem.from_dict(p) for p in data.get("problems", ())]
         summary.files = list(data.get("files", ()))
+        summary.failures_omitted = int(data.get("failures_omitted", 0))
+        summary.flaky_omitted = int(data.get("flaky_omitted", 0))
         return summary

@@ -1,0 +1,167 @@
+"""Rerun attempts of one test -> one test with its final outcome.
+
+Two ways attempts show up in JUnit files:
+
+- pytest-rerunfailures (``--reruns``) writes one ``<testcase>`` per attempt with the same
+  classname and name; the earlier attempts are *empty* elements (or a ``<skipped>``
+  when the call was skipped and the teardown failed): only the last attempt keeps its
+  failure details. Empty earlier attempts look exactly like passes, so counting
+  elements would count every rerun as an extra pass.
+- Maven Surefire writes one ``<testcase>`` with ``<rerunFailure>``/``<rerunError>``
+  (failed in the end) or ``<flakyFailure>``/``<flakyError>`` (passed in the end)
+  children, one per earlier attempt.
+
+Both become one test: the last attempt's outcome, every earlier attempt as a
+failure/error entry (written back as ``rerun*`` or ``flaky*`` elements), ``attempts``
+counted, and *flaky* when it passed after failed attempts.
+
+pytest 9 also writes a failed call followed by a teardown error as two ``<testcase>``
+elements (a failure, then an error whose message starts ``failed on teardown with``).
+That is one attempt of one test: the error is folded into the failed attempt, and the
+test counts once, as failed.
+
+Attempts are matched by (cell, stage, classname, name) among the last :data:`WINDOW`
+distinct tests of the same file: with pytest-xdist, one worker's attempts interleave
+with other workers' tests, so strict adjacency is not enough, while a bounded window
+keeps memory bounded. Attempts further apart than that are counted as separate tests.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+from pytest_pipeline.junit.reader import TEARDOWN_PREFIX, ResultEntry, TestCaseRecord
+from pytest_pipeline.results import Outcome
+
+WINDOW = 128
+"""Distinct tests of one file that may still receive attempts."""
+BUDGET = 256
+"""Outcome/rerun entries (each with texts capped at ``max_text``) the window may hold
+before it emits its oldest tests early: bounds memory when many tests fail noisily."""
+MAX_EARLIER = 10
+"""Earlier attempts whose details are kept per test; further ones are only counted."""
+
+Key = tuple[str, str, str, str]
+
+
+class CollapsedTest:
+    """One test in one cell after its attempts were collapsed."""
+
+    __test__ = False
+
+    __slots__ = ("attempts", "earlier", "omitted", "record", "size", "time")
+
+    def __init__(self, record: TestCaseRecord) -> None:
+        self.record = record
+        """The last attempt (the one whose outcome is final)."""
+        self.attempts = 1 + len(record.reruns)
+        self.time = record.time
+        self.earlier: list[ResultEntry] = list(record.reruns)
+        """Earlier attempts that did not pass, oldest first (kept up to :data:`MAX_EARLIER`)."""
+        self.omitted = 0
+        """Earlier attempts beyond :data:`MAX_EARLIER`."""
+        self.size = record.size
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.record.outcome
+
+    @property
+    def flaky(self) -> bool:
+        return self.attempts > 1 and self.record.outcome is Outcome.PASSED
+
+    def add(self, record: TestCaseRecord) -> None:
+        """Take ``record``, the next element with the same identity."""
+        self.time += record.time
+        self.size += record.size
+        previous = self.record
+        if _is_teardown_part(previous, record):
+            previous.results.extend(record.results)
+            previous.out += record.out
+            previous.err += record.err
+            return
+        self._keep_earlier(_as_earlier_attempt(previous, self.attempts))
+        self.record = record
+        self.attempts += 1 + len(record.reruns)
+        for entry in record.reruns:
+            self._keep_earlier(entry)
+
+    def _keep_earlier(self, entry: ResultEntry) -> None:
+        if len(self.earlier) < MAX_EARLIER:
+            self.earlier.append(entry)
+        else:
+            self.omitted += 1
+
+
+def _is_teardown_part(previous: TestCaseRecord, record: TestCaseRecord) -> bool:
+    """``record`` is pytest's separate element for the teardown error of ``previous``."""
+    if len(record.results) != 1 or record.reruns:
+        return False
+    entry = record.results[0]
+    if entry.kind != "error" or not entry.message.startswith(TEARDOWN_PREFIX):
+        return False
+    kinds = {result.kind for result in previous.results}
+    return "failure" in kinds and "error" not in kinds
+
+
+def _as_earlier_attempt(record: TestCaseRecord, number: int) -> ResultEntry:
+    """An attempt that was followed by another one, as a failure/error entry."""
+    for entry in record.results:
+        if entry.kind in ("failure", "error"):
+            earlier = ResultEntry(entry.kind, entry.type, entry.message, entry.text)
+            break
+    else:
+        # pytest-rerunfailures keeps only the last attempt's details.
+        earlier = ResultEntry(
+            "failure", "rerun", f"attempt {number} did not pass; the test runner recorded no details of it"
+        )
+    earlier.out = record.out
+    earlier.err = record.err
+    return earlier
+
+
+class Collapser:
+    """Feeds records through the window and emits each test once it is complete."""
+
+    def __init__(
+        self, emit: Callable[[CollapsedTest], None], *, window: int = WINDOW, budget: int = BUDGET
+    ) -> None:
+        self.emit = emit
+        self.window = window
+        self.budget = budget
+        self.pending: OrderedDict[Key, CollapsedTest] = OrderedDict()
+        self.size = 0
+
+    def push(self, record: TestCaseRecord) -> None:
+        key = (record.cell, record.stage, record.classname, record.name)
+        pending = self.pending
+        test = pending.get(key)
+        self.size += record.size
+        if test is None:
+            pending[key] = CollapsedTest(record)
+        else:
+            test.add(record)
+            pending.move_to_end(key)
+        if len(pending) > self.window or self.size > self.budget:
+            self._evict()
+
+    def _evict(self) -> None:
+        pending = self.pending
+        while pending and (len(pending) > self.window or self.size > self.budget):
+            _, test = pending.popitem(last=False)
+            self.size -= test.size
+            self.emit(test)
+
+    def flush(self) -> None:
+        """End of a file: every pending test is complete."""
+        pending = self.pending
+        while pending:
+            _, test = pending.popitem(last=False)
+            self.emit(test)
+        self.size = 0
+
+    def discard(self) -> None:
+        """The file turned out unreadable: forget its pending tests."""
+        self.pending.clear()
+        self.size = 0

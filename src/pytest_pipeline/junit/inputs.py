@@ -1,0 +1,57 @@
+"""Command-line arguments (files, globs, directories) -> the result files to read."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from pathlib import Path
+
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.exitcodes import ExitCode
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _xml_files(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*.xml") if path.is_file()]
+
+
+def expand_inputs(args: Sequence[str | Path]) -> list[Path]:
+    """Files as given, globs expanded (``**`` included), directories searched for
+    ``*.xml`` recursively; sorted and de-duplicated.
+
+    A glob matching nothing, or a directory without any ``*.xml``, is a usage error
+    naming it: a CI step that downloads nothing must not merge "nothing" into success.
+    A plain file name is kept even if it does not exist: reading it then reports it
+    as a problem (code 3), like any other result that is missing.
+    """
+    if not args:
+        raise PipelineError(
+            "no input files given; pass JUnit XML files, globs or directories", ExitCode.USAGE_ERROR
+        )
+    found: dict[str, Path] = {}
+    for arg in args:
+        text = str(arg)
+        paths: list[Path]
+        if _GLOB_CHARS.intersection(text) and not Path(text).exists():
+            paths = []
+            for match in glob.glob(text, recursive=True):
+                path = Path(match)
+                paths.extend(_xml_files(path) if path.is_dir() else [path])
+            if not paths:
+                raise PipelineError(
+                    f"{text!r} matched no files; check the pattern (quote it so the shell leaves it alone)",
+                    ExitCode.USAGE_ERROR,
+                )
+        elif Path(text).is_dir():
+            paths = _xml_files(Path(text))
+            if not paths:
+                raise PipelineError(
+                    f"directory {text!r} holds no *.xml files; pass the folder the JUnit files are in",
+                    ExitCode.USAGE_ERROR,
+                )
+        else:
+            paths = [Path(text)]
+        for path in paths:
+            found.setdefault(str(path.resolve()), path)
+    return sorted(found.values(), key=str)

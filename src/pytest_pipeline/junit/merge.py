@@ -1,0 +1,213 @@
+"""The pipeline: read each file -> collapse reruns -> count (and render) each test.
+
+:func:`summarize` and :func:`merge` run the same pipeline and return the same
+:class:`~pytest_pipeline.results.ResultSummary`; ``merge`` also writes the merged file.
+Each input file is all-or-nothing: if it turns out unreadable half-way (truncated, a
+bomb, not XML), what was read of it is dropped and it becomes an ``InputProblem``, while
+the other files are merged as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from pytest_pipeline.junit import reader
+from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
+from pytest_pipeline.junit.reader import EmptySuite, TestCaseRecord, UnreadableInput
+from pytest_pipeline.junit.writer import Group, SpoolWriter, render
+from pytest_pipeline.results import Counts, InputProblem, Outcome, ResultSummary, TestRef
+
+DEFAULT_MAX_TEXT = 64_000
+MAX_REFS = 10_000
+"""Failures (and, separately, flaky passes) listed by name in a summary; beyond this they
+are only counted (``ResultSummary.failures_omitted``). Full texts are in the merged XML."""
+
+
+class _Accumulator:
+    """Counts collapsed tests into a summary, undoably per input file."""
+
+    def __init__(self, summary: ResultSummary, writer: SpoolWriter | None, max_text: int) -> None:
+        self.summary = summary
+        self.writer = writer
+        self.max_text = max_text
+        self.saved: dict[Group, Counts | None] = {}
+        self.marks = (0, 0, 0, 0)
+
+    def begin_file(self) -> None:
+        summary = self.summary
+        self.saved = {}
+        self.marks = (
+            len(summary.failures),
+            len(summary.flaky),
+            summary.failures_omitted,
+            summary.flaky_omitted,
+        )
+        if self.writer is not None:
+            self.writer.begin_file()
+
+    def commit(self) -> None:
+        self.saved = {}
+        if self.writer is not None:
+            self.writer.commit()
+
+    def rollback(self) -> None:
+        groups = self.summary.groups
+        for key, counts in self.saved.items():
+            if counts is None:
+                del groups[key]
+            else:
+                groups[key] = counts
+        self.saved = {}
+        summary = self.summary
+        del summary.failures[self.marks[0] :]
+        del summary.flaky[self.marks[1] :]
+        summary.failures_omitted, summary.flaky_omitted = self.marks[2], self.marks[3]
+        if self.writer is not None:
+            self.writer.rollback()
+
+    def _counts(self, key: Group) -> Counts:
+        groups = self.summary.groups
+        counts = groups.get(key)
+        if key not in self.saved:
+            self.saved[key] = None if counts is None else replace(counts)
+        if counts is None:
+            counts = groups[key] = Counts()
+        return counts
+
+    def empty_suite(self, suite: EmptySuite) -> None:
+        key = (suite.cell, suite.stage)
+        self._counts(key)
+        if self.writer is not None:
+            self.writer.touch(key)
+
+    def accept(self, test: CollapsedTest) -> None:
+        record = test.record
+        key = (record.cell, record.stage)
+        outcome = record.outcome
+        flaky = test.flaky
+        self._counts(key).add(outcome, test.time, flaky=flaky)
+        if outcome.is_bad:
+            self._ref(test, outcome, self.summary.failures)
+        elif flaky:
+            self._ref(test, outcome, self.summary.flaky)
+        if self.writer is not None:
+            self.writer.add(key, render(test, self.max_text))
+
+    def _ref(self, test: CollapsedTest, outcome: Outcome, refs: list[TestRef]) -> None:
+        summary = self.summary
+        if len(refs) >= MAX_REFS:
+            if refs is summary.failures:
+                summary.failures_omitted += 1
+            else:
+                summary.flaky_omitted += 1
+            return
+        record = test.record
+        primary = record.primary()
+        if primary is not None:
+            message = primary.short_message()
+        else:  # a flaky pass: say how the last failed attempt failed
+            message = test.earlier[-1].short_message() if test.earlier else ""
+        refs.append(
+            TestRef(
+                cell=record.cell,
+                stage=record.stage,
+                classname=record.classname,
+                name=record.name,
+                outcome=outcome,
+                message=message,
+                file=record.file,
+                line=record.line,
+                attempts=test.attempts,
+            )
+        )
+
+
+def _read_all(
+    inputs: Sequence[str | Path],
+    writer: SpoolWriter | None,
+    *,
+    default_stage: str,
+    default_cell: str | None,
+    max_text: int | None,
+    skip: Path | None = None,
+) -> ResultSummary:
+    summary = ResultSummary()
+    accumulator = _Accumulator(summary, writer, max_text or DEFAULT_MAX_TEXT)
+    collapser = Collapser(accumulator.accept)
+    push = collapser.push
+    paths: list[Path] = []
+    for given in inputs:
+        path = Path(given)
+        paths.extend(sorted(path.rglob("*.xml")) if path.is_dir() else [path])
+    skip_resolved = skip.resolve() if skip is not None else None
+    for path in paths:
+        if skip_resolved is not None and path.resolve() == skip_resolved:
+            continue  # a directory input that holds the previous merged output
+        summary.files.append(str(path))
+        accumulator.begin_file()
+        try:
+            for batch in reader.read(
+                path, default_cell=default_cell, default_stage=default_stage, max_text=max_text
+            ):
+                for item in batch:
+                    if type(item) is TestCaseRecord:
+                        push(item)
+                    else:
+                        assert isinstance(item, EmptySuite)
+                        accumulator.empty_suite(item)
+            collapser.flush()
+        except UnreadableInput as exc:
+            problem = str(exc)
+        except OSError as exc:
+            problem = f"cannot be read: {exc.strerror or exc}"
+        else:
+            accumulator.commit()
+            continue
+        collapser.discard()
+        accumulator.rollback()
+        summary.problems.append(InputProblem(str(path), problem))
+    return summary
+
+
+def summarize(
+    inputs: Sequence[str | Path], *, default_stage: str = "unit", default_cell: str | None = None
+) -> ResultSummary:
+    """What ``inputs`` (JUnit files; directories are searched for ``*.xml``) say, without
+    writing anything. Same result as :func:`merge` for the same inputs."""
+    return _read_all(inputs, None, default_stage=default_stage, default_cell=default_cell, max_text=None)
+
+
+def merge(
+    inputs: Sequence[str | Path],
+    output: Path,
+    *,
+    default_stage: str = "unit",
+    default_cell: str | None = None,
+    max_text: int = DEFAULT_MAX_TEXT,
+    suite_name: str = "pytest-pipeline",
+) -> ResultSummary:
+    """Merge ``inputs`` into one JUnit file at ``output`` (written atomically, also when
+    some inputs were unreadable: those are listed in ``problems``).
+
+    ``max_text`` caps every kept text (message, traceback, captured output) per test,
+    in characters (at least 1024). Raises ``OSError`` when ``output`` cannot be written.
+    """
+    if max_text < reader.MIN_MAX_TEXT:
+        raise ValueError(f"max_text must be at least {reader.MIN_MAX_TEXT} characters, got {max_text}")
+    output = Path(output)
+    writer = SpoolWriter(output)
+    try:
+        summary = _read_all(
+            inputs,
+            writer,
+            default_stage=default_stage,
+            default_cell=default_cell,
+            max_text=max_text,
+            skip=output,
+        )
+        writer.write(summary.groups.items(), suite_name, summary.total())
+    finally:
+        writer.close()
+    return summary

@@ -1,0 +1,503 @@
+"""Safe, streaming read of one JUnit XML file into testcase records.
+
+Result files can come from an untrusted pull-request build, so the reader:
+
+- uses the standard library's expat directly (never lxml, so results do not depend on
+  what is installed) and feeds it the file in chunks: memory does not grow with the
+  file, and deep nesting cannot hit a ``RecursionError`` (expat is not recursive; our
+  own element stack is capped at :data:`MAX_DEPTH`);
+- refuses any entity declaration (internal or external) and any external entity
+  reference, the way ``defusedxml`` does: that stops billion-laughs and quadratic-blowup
+  bombs before a single expansion, and never opens a file or URL named by the input;
+- refuses a single token (a start tag with its attributes, a comment, ...) larger than
+  :data:`MAX_TOKEN` bytes, which expat would otherwise have to hold in memory whole;
+- keeps every text it retains (messages, tracebacks, captured output) to a cap, with a
+  visible marker where it cut.
+
+Anything unreadable raises :class:`UnreadableInput` with a one-line message; the caller
+turns it into an :class:`~pytest_pipeline.results.InputProblem` and keeps going.
+"""
+
+from __future__ import annotations
+
+import pyexpat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pytest_pipeline.junit import identity
+from pytest_pipeline.results import BLOCKED_MESSAGE_PREFIX, BLOCKED_TYPE, Outcome
+
+MAX_DEPTH = 256
+"""Deepest element nesting accepted. Real JUnit files nest a handful of levels."""
+MAX_TOKEN = 16 * 1024 * 1024
+"""Largest single XML token (bytes) accepted; bigger ones are refused, not buffered."""
+CHUNK = 1024 * 1024
+SUMMARY_TEXT = 512
+"""Characters of an outcome's text kept when only summarizing (enough for a short message)."""
+MESSAGE_SOURCE = 400
+"""A short message without a ``message`` attribute is taken from this many leading characters."""
+SHORT_MESSAGE = 300
+MAX_RESULTS = 8
+"""Outcome elements kept per testcase element; more are counted, not kept."""
+MIN_MAX_TEXT = 1024
+
+_SUITES = frozenset({"testsuites", "testsuite"})
+_FINAL = frozenset({"failure", "error", "skipped"})
+_RERUN = {"rerunFailure": "failure", "flakyFailure": "failure", "rerunError": "error", "flakyError": "error"}
+_RERUN_PARTS = {"stackTrace": "text", "system-out": "out", "system-err": "err"}
+_SETUP_BLOCKED = 'failed on setup with "' + BLOCKED_MESSAGE_PREFIX
+TEARDOWN_PREFIX = "failed on teardown with "
+"""Start of pytest's message for an error raised while tearing a test down."""
+
+
+class UnreadableInput(Exception):
+    """The file cannot be read as JUnit XML; the message is one line, without the path."""
+
+
+class ResultEntry:
+    """One outcome element: ``failure``/``error``/``skipped`` of a testcase, or an earlier
+    attempt (``kind`` is then ``failure`` or ``error``, from Surefire's rerun elements or
+    from a collapsed rerun)."""
+
+    __slots__ = ("err", "kind", "message", "out", "text", "type")
+
+    def __init__(self, kind: str, type_: str, message: str, text: str = "") -> None:
+        self.kind = kind
+        self.type = type_
+        self.message = message
+        self.text = text
+        self.out = ""
+        self.err = ""
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.kind == "failure":
+            return Outcome.FAILED
+        if self.kind == "skipped":
+            return Outcome.SKIPPED
+        if (
+            self.type == BLOCKED_TYPE
+            or self.message.startswith(BLOCKED_MESSAGE_PREFIX)
+            or self.message.startswith(_SETUP_BLOCKED)
+        ):
+            return Outcome.BLOCKED
+        return Outcome.ERROR
+
+    def short_message(self) -> str:
+        return short_message(self.message, self.text)
+
+
+def short_message(message: str, text: str) -> str:
+    """First non-blank line of ``message``, else of the start of ``text``, capped."""
+    for source in (message, text[:MESSAGE_SOURCE]):
+        for raw in source.splitlines():
+            line = raw.strip()
+            if line:
+                return line if len(line) <= SHORT_MESSAGE else line[: SHORT_MESSAGE - 3] + "..."
+    return ""
+
+
+class TestCaseRecord:
+    """One ``<testcase>`` element as read (one attempt, before reruns are collapsed)."""
+
+    __test__ = False
+
+    __slots__ = (
+        "cell",
+        "classname",
+        "dropped",
+        "err",
+        "file",
+        "line",
+        "name",
+        "out",
+        "reruns",
+        "results",
+        "size",
+        "stage",
+        "time",
+    )
+
+    def __init__(self, cell: str, stage: str, classname: str, name: str, time: float) -> None:
+        self.cell = cell
+        self.stage = stage
+        self.classname = classname
+        self.name = name
+        self.time = time
+        self.file: str | None = None
+        self.line: int | None = None
+        self.results: list[ResultEntry] = []
+        self.reruns: list[ResultEntry] = []
+        self.dropped = 0
+        """Outcome or rerun elements beyond the caps, counted but not kept."""
+        self.out = ""
+        self.err = ""
+        self.size = 0
+        """Outcome and rerun entries kept (for the collapse window's memory budget)."""
+
+    @property
+    def outcome(self) -> Outcome:
+        """Final outcome of this element: a failure wins over an error (pytest's teardown
+        error after a failed call), an error over a skip (a skip whose teardown failed)."""
+        outcome = Outcome.PASSED
+        for entry in self.results:
+            entry_outcome = entry.outcome
+            if entry_outcome is Outcome.FAILED:
+                return Outcome.FAILED
+            if entry_outcome is Outcome.ERROR or (
+                entry_outcome is Outcome.BLOCKED and outcome is not Outcome.ERROR
+            ):
+                outcome = entry_outcome
+            elif entry_outcome is Outcome.SKIPPED and outcome is Outcome.PASSED:
+                outcome = Outcome.SKIPPED
+        return outcome
+
+    def primary(self) -> ResultEntry | None:
+        """The outcome element that decides :attr:`outcome` (the first of its kind)."""
+        outcome = self.outcome
+        for entry in self.results:
+            if entry.outcome is outcome:
+                return entry
+        return None
+
+
+class EmptySuite:
+    """A leaf ``<testsuite>`` without testcases: its (cell, stage) reported, and ran nothing."""
+
+    __slots__ = ("cell", "stage")
+
+    def __init__(self, cell: str, stage: str) -> None:
+        self.cell = cell
+        self.stage = stage
+
+
+Item = TestCaseRecord | EmptySuite
+
+
+class TextBuffer:
+    """Collects one text node in pieces, keeping at most ``limit`` characters.
+
+    With ``tail`` the kept text is the head and the tail (where a traceback's last
+    lines, the useful ones, are) around a marker saying how much was cut; without it,
+    only the head is kept, silently (used when only a short message is needed).
+    """
+
+    __slots__ = ("dropped", "head", "limit", "parts", "size", "tail", "tail_limit")
+
+    def __init__(self, limit: int, *, tail: bool) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.limit = limit
+        self.tail_limit = limit // 2 if tail else 0
+        self.head: str | None = None
+        self.tail = ""
+        self.dropped = 0
+
+    def feed(self, data: str) -> None:
+        if self.head is None:
+            self.size += len(data)
+            self.parts.append(data)
+            if self.size > self.limit:
+                joined = "".join(self.parts)
+                self.parts = []
+                self.head = joined[: self.limit - self.tail_limit]
+                self._feed_tail(joined[len(self.head) :])
+        else:
+            self._feed_tail(data)
+
+    def _feed_tail(self, data: str) -> None:
+        if not self.tail_limit:
+            self.dropped += len(data)
+            return
+        tail = self.tail + data
+        if len(tail) > self.tail_limit:
+            self.dropped += len(tail) - self.tail_limit
+            tail = tail[-self.tail_limit :]
+        self.tail = tail
+
+    def value(self) -> str:
+        if self.head is None:
+            return "".join(self.parts)
+        if not self.tail_limit:
+            return self.head
+        return f"{self.head}\n[... {self.dropped} characters truncated by pytest-pipeline ...]\n{self.tail}"
+
+
+def capped(text: str, limit: int) -> str:
+    """``text`` cut like a :class:`TextBuffer` with a tail would cut it."""
+    if len(text) <= limit:
+        return text
+    buffer = TextBuffer(limit, tail=True)
+    buffer.feed(text)
+    return buffer.value()
+
+
+def _parse_time(value: str | None) -> float:
+    if not value:
+        return 0.0
+    try:
+        seconds = float(value.replace(",", ""))  # Surefire writes 1,234.5
+    except ValueError:
+        return 0.0
+    return seconds if 0.0 <= seconds < 1e12 else 0.0  # also drops nan and inf
+
+
+def _parse_line(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+class _Suite:
+    """Effective cell/stage/naming of a suite, inherited from its parents."""
+
+    __slots__ = ("cell", "had_child", "naming", "stage")
+
+    def __init__(self, cell: str, stage: str, naming: str) -> None:
+        self.cell = cell
+        self.stage = stage
+        self.naming = naming
+        self.had_child = False
+
+
+class _Reader:
+    """expat handlers: a small state machine over the element stack."""
+
+    def __init__(
+        self, default_cell: str, default_stage: str, max_text: int | None, items: list[Item]
+    ) -> None:
+        self.default_cell = default_cell
+        self.default_stage = default_stage
+        self.full = max_text is not None
+        self.max_text = max_text if max_text is not None else SUMMARY_TEXT
+        self.items = items
+        self.stack: list[str] = []
+        self.suites: list[_Suite] = []
+        self.case: TestCaseRecord | None = None
+        self.case_props: dict[str, str] = {}
+        self.rerun: ResultEntry | None = None
+        # (depth of the element whose text is captured, target object, attribute, buffer)
+        self.captures: list[tuple[int, Any, str, TextBuffer]] = []
+        self.parser: Any = None
+
+    # -- capture ------------------------------------------------------------------
+    def _capture(self, target: Any, attribute: str, *, tail: bool) -> None:
+        buffer = TextBuffer(self.max_text, tail=tail and self.full)
+        self.captures.append((len(self.stack), target, attribute, buffer))
+        self.parser.CharacterDataHandler = buffer.feed
+
+    def _ignore_text(self, data: str) -> None:
+        # Set while nothing is captured: keeps expat reporting progress (see MAX_TOKEN).
+        pass
+
+    # -- handlers -----------------------------------------------------------------
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        stack = self.stack
+        depth = len(stack)
+        if depth >= MAX_DEPTH:
+            raise UnreadableInput(f"elements nested deeper than {MAX_DEPTH} levels; refused")
+        case = self.case
+        if not depth:
+            if name not in _SUITES:
+                raise UnreadableInput(f"root element is <{name}>, expected <testsuites> or <testsuite>")
+            self.suites.append(_Suite(self.default_cell, self.default_stage, ""))
+        elif case is None:
+            parent = stack[-1]
+            if parent in _SUITES:
+                if name == "testcase":
+                    self._open_case(attrs)
+                elif name in _SUITES:
+                    outer = self.suites[-1]
+                    outer.had_child = True
+                    self.suites.append(_Suite(outer.cell, outer.stage, outer.naming))
+            elif name == "property" and parent == "properties" and depth >= 2 and stack[-2] in _SUITES:
+                self._suite_property(attrs)
+        else:
+            parent = stack[-1]
+            if parent == "testcase":
+                if name in _FINAL:
+                    if len(case.results) < MAX_RESULTS:
+                        entry = ResultEntry(name, attrs.get("type", ""), attrs.get("message", ""))
+                        case.results.append(entry)
+                        self._capture(entry, "text", tail=True)
+                    else:
+                        case.dropped += 1
+                elif name in _RERUN:
+                    if len(case.reruns) < MAX_RESULTS:
+                        entry = ResultEntry(_RERUN[name], attrs.get("type", ""), attrs.get("message", ""))
+                        case.reruns.append(entry)
+                        self.rerun = entry
+                        if self.full:
+                            self._capture(entry, "text", tail=True)
+                    else:
+                        case.dropped += 1
+                elif name == "system-out" and self.full:
+                    self._capture(case, "out", tail=True)
+                elif name == "system-err" and self.full:
+                    self._capture(case, "err", tail=True)
+            elif parent in _RERUN and self.rerun is not None and self.full:
+                attribute = _RERUN_PARTS.get(name)
+                if attribute is not None:
+                    self._capture(self.rerun, attribute, tail=True)
+            elif name == "property" and parent == "properties" and stack[-2] == "testcase":
+                key = attrs.get("name")
+                if key in identity.PROPERTIES:
+                    self.case_props[key] = attrs.get("value", "")
+        stack.append(name)
+
+    def end(self, name: str) -> None:
+        stack = self.stack
+        stack.pop()
+        captures = self.captures
+        if captures and captures[-1][0] == len(stack):
+            _, target, attribute, buffer = captures.pop()
+            text = buffer.value()
+            current = getattr(target, attribute)
+            setattr(target, attribute, current + text if current else text)
+            self.parser.CharacterDataHandler = captures[-1][3].feed if captures else self._ignore_text
+        if name == "testcase" and self.case is not None and (not stack or stack[-1] in _SUITES):
+            self._close_case()
+        elif name in _SUITES:
+            if not stack or stack[-1] in _SUITES:
+                suite = self.suites.pop()
+                if not suite.had_child:
+                    self.items.append(EmptySuite(suite.cell, suite.stage))
+        elif name in _RERUN:
+            self.rerun = None
+
+    # -- testcases and suites --------------------------------------------------------
+    def _open_case(self, attrs: dict[str, str]) -> None:
+        suite = self.suites[-1]
+        suite.had_child = True
+        case = TestCaseRecord(
+            suite.cell,
+            suite.stage,
+            attrs.get("classname", ""),
+            attrs.get("name", ""),
+            _parse_time(attrs.get("time")),
+        )
+        file = attrs.get("file")
+        if file is not None:
+            case.file = file
+            case.line = _parse_line(attrs.get("line"))
+        self.case = case
+        if self.case_props:
+            self.case_props = {}
+
+    def _close_case(self) -> None:
+        case = self.case
+        assert case is not None
+        self.case = None
+        suite = self.suites[-1]
+        props = self.case_props
+        if props:
+            # xunit1: pytest may write the stage (and cell) on the testcase itself.
+            case.stage = props.get("stage") or case.stage
+            case.cell = props.get("cell") or case.cell
+        if suite.naming:
+            case.classname, case.name = identity.original_names(case.cell, case.classname, case.name)
+        # Counted in entries, not characters, so that summaries (which keep little text)
+        # and merges collapse exactly alike; each entry's texts are capped anyway.
+        case.size = len(case.results) + len(case.reruns)
+        self.items.append(case)
+
+    def _suite_property(self, attrs: dict[str, str]) -> None:
+        key = attrs.get("name")
+        if key not in identity.PROPERTIES:
+            return
+        value = attrs.get("value", "")
+        suite = self.suites[-1]
+        if key == "stage" and value:
+            suite.stage = value
+        elif key == "cell" and value:
+            suite.cell = value
+        elif key == identity.NAMING_PROPERTY:
+            suite.naming = value
+
+
+def _refuse_entities(*_: object) -> None:
+    raise UnreadableInput("the file declares XML entities (a possible entity-expansion bomb); refused")
+
+
+def _refuse_external(*_: object) -> int:
+    raise UnreadableInput("the file references an external entity; refused")
+
+
+def _expat_problem(exc: pyexpat.ExpatError, fed: int) -> str:
+    code = getattr(exc, "code", None)
+    message = pyexpat.errors.messages.get(code, str(exc)) if code is not None else str(exc)
+    where = f"line {exc.lineno}, column {exc.offset}"
+    if fed == 0:
+        return "empty file"
+    if code in (
+        pyexpat.errors.codes[pyexpat.errors.XML_ERROR_NO_ELEMENTS],
+        pyexpat.errors.codes[pyexpat.errors.XML_ERROR_UNCLOSED_TOKEN],
+        pyexpat.errors.codes[pyexpat.errors.XML_ERROR_PARTIAL_CHAR],
+    ):
+        return f"truncated: the XML ends before its root element is closed ({where})"
+    return f"not well-formed XML: {message} ({where})"
+
+
+def _looks_binary(head: bytes) -> bool:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return False  # UTF-16 or UTF-8 byte-order mark: expat decodes these
+    return b"\x00" in head
+
+
+def read(
+    path: Path,
+    *,
+    default_cell: str | None = None,
+    default_stage: str = "unit",
+    max_text: int | None = None,
+) -> Iterator[list[Item]]:
+    """Yield the testcases of ``path`` in batches, in file order.
+
+    ``max_text`` keeps outcome texts, rerun details and captured output up to that
+    many characters each (head and tail); ``None`` keeps only what a short message
+    needs (summaries). Raises :class:`UnreadableInput` (possibly after some batches:
+    the caller decides what to do with those) and ``OSError`` for the file itself.
+    """
+    if max_text is not None and max_text < MIN_MAX_TEXT:
+        raise ValueError(f"max_text must be at least {MIN_MAX_TEXT} characters, got {max_text}")
+    cell = default_cell or identity.cell_from_path(path)
+    items: list[Item] = []
+    reader = _Reader(cell, default_stage, max_text, items)
+    parser = pyexpat.ParserCreate()
+    reader.parser = parser
+    parser.buffer_text = True
+    parser.buffer_size = 64 * 1024
+    parser.StartElementHandler = reader.start
+    parser.EndElementHandler = reader.end
+    parser.CharacterDataHandler = reader._ignore_text
+    parser.EntityDeclHandler = _refuse_entities
+    parser.UnparsedEntityDeclHandler = _refuse_entities
+    parser.ExternalEntityRefHandler = _refuse_external
+    parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    fed = 0
+    with path.open("rb") as handle:
+        feed: Callable[[bytes, bool], int] = parser.Parse
+        while True:
+            chunk = handle.read(CHUNK)
+            if fed == 0 and chunk and _looks_binary(chunk[:512]):
+                raise UnreadableInput("binary data, not an XML file")
+            try:
+                feed(chunk, not chunk)
+            except pyexpat.ExpatError as exc:
+                raise UnreadableInput(_expat_problem(exc, fed + len(chunk))) from None
+            except RecursionError:  # pragma: no cover - expat is iterative; kept as a guard
+                raise UnreadableInput("nesting too deep; refused") from None
+            fed += len(chunk)
+            if fed - max(parser.CurrentByteIndex, 0) > MAX_TOKEN:
+                raise UnreadableInput(
+                    f"a single XML token is larger than {MAX_TOKEN // (1024 * 1024)} MB; refused"
+                )
+            if items:
+                yield items[:]
+                items.clear()
+            if not chunk:
+                break

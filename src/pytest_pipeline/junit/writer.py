@@ -1,0 +1,268 @@
+"""Streaming JUnit XML writer: one ``<testsuite>`` per (cell, stage), in bounded memory.
+
+A suite's counts go in its opening tag, but they are known only after its last
+testcase. So each group's testcases are rendered as they come and spooled: kept in
+memory up to a small budget, then appended to one temporary file (beside the output,
+unlinked at once) as chunks. At the end the header of each suite is written with its
+final counts, followed by its chunks copied back from the spool. Memory is the buffer
+budget plus a few integers per chunk, whatever the total size.
+
+Per input file the writer is transactional (:meth:`SpoolWriter.begin_file`,
+:meth:`~SpoolWriter.commit`, :meth:`~SpoolWriter.rollback`): an input found
+unreadable half-way contributes nothing, not half of its tests.
+
+The output follows ``junit-10.xsd`` (the Surefire schema): no attributes it does not
+allow (``file``/``line`` of xunit1 testcases and testcase properties are dropped), suite
+times with at most three decimals, and characters XML 1.0 forbids replaced by ``#xNN``
+the way pytest does.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from pytest_pipeline.fileio import atomic_writer
+from pytest_pipeline.junit.collapse import CollapsedTest
+from pytest_pipeline.junit.identity import NAMING_PROPERTY, NAMING_VALUE, display_names
+from pytest_pipeline.junit.reader import capped
+from pytest_pipeline.results import BLOCKED_TYPE, Counts, Outcome
+
+BUFFER_BUDGET = 4 * 1024 * 1024
+"""Characters of rendered testcases held in memory before they go to the spool."""
+COPY_BLOCK = 1024 * 1024
+
+Group = tuple[str, str]
+
+_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ATTR_SPECIAL = re.compile('[&<>"\n\r\t]')
+
+
+def _invalid(match: re.Match[str]) -> str:
+    return f"#x{ord(match.group()):02X}"
+
+
+def escape_attr(value: str) -> str:
+    """``value`` ready to go between double quotes."""
+    if value.isprintable() and _ATTR_SPECIAL.search(value) is None:
+        return value
+    value = (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
+    return _INVALID.sub(_invalid, value)
+
+
+def escape_text(value: str) -> str:
+    """``value`` ready to be element content (``\\r`` kept as a reference, so it survives)."""
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return _INVALID.sub(_invalid, value)
+
+
+def format_time(seconds: float) -> str:
+    """At most three decimals: the schema's SUREFIRE_TIME pattern."""
+    return f"{max(seconds, 0.0):.3f}"
+
+
+def _element(tag: str, type_: str, message: str, text: str, max_text: int) -> str:
+    attrs = f' type="{escape_attr(type_)}"' if type_ else ""
+    if message:
+        attrs += f' message="{escape_attr(capped(message, max_text))}"'
+    if not text:
+        return f"<{tag}{attrs}/>"
+    return f"<{tag}{attrs}>{escape_text(text)}</{tag}>"
+
+
+def render(test: CollapsedTest, max_text: int) -> str:
+    """One collapsed test as a ``<testcase>`` element (with a trailing newline)."""
+    record = test.record
+    classname, name = display_names(record.cell, record.classname, record.name)
+    head = f'<testcase classname="{escape_attr(classname)}" name="{escape_attr(name)}" time="{test.time:.3f}"'
+    if not record.results and not test.earlier and not record.out and not record.err:
+        return head + "/>\n"
+    parts = [head, ">"]
+    outcome = record.outcome
+    primary = record.primary()
+    if primary is not None:
+        text = primary.text
+        others = [entry for entry in record.results if entry is not primary]
+        if others or record.dropped:
+            # The schema allows one outcome per consumer's reading; the others (pytest's
+            # teardown error after a failure, a skip whose teardown failed) stay readable.
+            extra = "".join(f"\n\n[also reported: <{e.kind}> {e.message}]\n{e.text}" for e in others)
+            if record.dropped:
+                extra += f"\n\n[{record.dropped} more outcome elements not kept by pytest-pipeline]"
+            text = capped(text + extra, max_text)
+        type_ = BLOCKED_TYPE if outcome is Outcome.BLOCKED else primary.type
+        parts.append(_element(primary.kind, type_, primary.message, text, max_text))
+    prefix = "flaky" if outcome is Outcome.PASSED else "rerun"
+    for entry in test.earlier:
+        tag = prefix + ("Failure" if entry.kind == "failure" else "Error")
+        parts.append(f'<{tag} type="{escape_attr(entry.type or entry.kind)}"')
+        if entry.message:
+            parts.append(f' message="{escape_attr(capped(entry.message, max_text))}"')
+        if entry.text or entry.out or entry.err:
+            parts.append(">")
+            if entry.text:
+                parts.append(f"<stackTrace>{escape_text(entry.text)}</stackTrace>")
+            if entry.out:
+                parts.append(f"<system-out>{escape_text(entry.out)}</system-out>")
+            if entry.err:
+                parts.append(f"<system-err>{escape_text(entry.err)}</system-err>")
+            parts.append(f"</{tag}>")
+        else:
+            parts.append("/>")
+    if test.omitted:
+        parts.append(
+            f'<{prefix}Failure type="pytest-pipeline.omitted" '
+            f'message="{test.omitted} more earlier attempts not kept by pytest-pipeline"/>'
+        )
+    if record.out:
+        parts.append(f"<system-out>{escape_text(record.out)}</system-out>")
+    if record.err:
+        parts.append(f"<system-err>{escape_text(record.err)}</system-err>")
+    parts.append("</testcase>\n")
+    return "".join(parts)
+
+
+def suite_header(cell: str, stage: str, counts: Counts) -> str:
+    properties = [("cell", cell), ("stage", stage), (NAMING_PROPERTY, NAMING_VALUE)]
+    if counts.flaky:
+        properties.append(("pytest-pipeline.flaky", str(counts.flaky)))
+    if counts.blocked:
+        properties.append(("pytest-pipeline.blocked", str(counts.blocked)))
+    props = "".join(f'<property name="{escape_attr(k)}" value="{escape_attr(v)}"/>' for k, v in properties)
+    name = escape_attr(f"{cell}: {stage}")
+    return (
+        f'<testsuite name="{name}" tests="{counts.tests}" failures="{counts.failed}" '
+        f'errors="{counts.errors + counts.blocked}" skipped="{counts.skipped}" '
+        f'time="{format_time(counts.time)}">\n<properties>{props}</properties>\n'
+    )
+
+
+class _Spool:
+    __slots__ = ("chunks", "parts", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[int, int]] = []
+        self.parts: list[str] = []
+        self.size = 0
+
+
+class SpoolWriter:
+    """Collects rendered testcases per group; :meth:`write` produces the merged file."""
+
+    def __init__(self, output: Path, *, budget: int = BUFFER_BUDGET) -> None:
+        self.output = output
+        self.budget = budget
+        output.parent.mkdir(parents=True, exist_ok=True)
+        # Beside the output: the same file system has to hold the result anyway, and
+        # /tmp may be memory-backed.
+        # Closed in close(): it lives as long as the writer, not one block.
+        self.spool: IO[bytes] = tempfile.TemporaryFile(  # noqa: SIM115
+            prefix=".pytest-pipeline-spool-", dir=output.parent
+        )
+        self.offset = 0
+        self.buffered = 0
+        self.groups: dict[Group, _Spool] = {}
+        self.touched: dict[Group, int] = {}
+        """Groups changed by the current input file -> chunk count before it (-1: new)."""
+
+    def close(self) -> None:
+        self.spool.close()
+
+    # -- transactions per input file ---------------------------------------------
+    def begin_file(self) -> None:
+        self.touched = {}
+
+    def commit(self) -> None:
+        self.touched = {}
+
+    def rollback(self) -> None:
+        for key, chunk_count in self.touched.items():
+            if chunk_count < 0:
+                spool = self.groups.pop(key)
+            else:
+                spool = self.groups[key]
+                del spool.chunks[chunk_count:]
+            self.buffered -= spool.size
+            spool.parts = []
+            spool.size = 0
+        self.touched = {}
+
+    # -- adding -------------------------------------------------------------------
+    def add(self, key: Group, text: str) -> None:
+        spool = self.groups.get(key)
+        if spool is None:
+            spool = self.groups[key] = _Spool()
+            self.touched[key] = -1
+        elif key not in self.touched:
+            # Move what earlier files wrote out of the buffer, so a rollback can cut cleanly.
+            self._flush(spool)
+            self.touched[key] = len(spool.chunks)
+        spool.parts.append(text)
+        spool.size += len(text)
+        self.buffered += len(text)
+        if self.buffered > self.budget:
+            for other in self.groups.values():
+                self._flush(other)
+
+    def touch(self, key: Group) -> None:
+        """Make sure ``key`` gets a suite even if it has no testcases."""
+        if key not in self.groups:
+            self.groups[key] = _Spool()
+            self.touched[key] = -1
+
+    def _flush(self, spool: _Spool) -> None:
+        if not spool.parts:
+            return
+        data = "".join(spool.parts).encode("utf-8")
+        self.spool.seek(self.offset)
+        self.spool.write(data)
+        spool.chunks.append((self.offset, len(data)))
+        self.offset += len(data)
+        self.buffered -= spool.size
+        spool.parts = []
+        spool.size = 0
+
+    # -- the merged file ------------------------------------------------------------
+    def write(self, groups: Iterable[tuple[Group, Counts]], suite_name: str, total: Counts) -> None:
+        """Write the merged file atomically: suites in the order of ``groups``."""
+        with atomic_writer(self.output, "wb") as out:
+            out.write(
+                (
+                    '<?xml version="1.0" encoding="utf-8"?>\n'
+                    f'<testsuites name="{escape_attr(suite_name)}" tests="{total.tests}" '
+                    f'failures="{total.failed}" '
+                    f'errors="{total.errors + total.blocked}" time="{format_time(total.time)}">\n'
+                ).encode()
+            )
+            for key, counts in groups:
+                out.write(suite_header(key[0], key[1], counts).encode("utf-8"))
+                spool = self.groups.get(key)
+                if spool is not None:
+                    for offset, length in spool.chunks:
+                        self._copy(out, offset, length)
+                    if spool.parts:
+                        out.write("".join(spool.parts).encode("utf-8"))
+                out.write(b"</testsuite>\n")
+            out.write(b"</testsuites>\n")
+
+    def _copy(self, out: IO[bytes], offset: int, length: int) -> None:
+        self.spool.seek(offset)
+        while length > 0:
+            block = self.spool.read(min(COPY_BLOCK, length))
+            if not block:  # pragma: no cover - the spool is ours; a short read is a bug
+                raise OSError("spool file ended early")
+            out.write(block)
+            length -= len(block)
