@@ -1,0 +1,150 @@
+"""The ``gate`` and ``publish`` commands as a pipeline of small steps (read -> decide -> write -> show)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pytest_pipeline import config as config_mod
+from pytest_pipeline import fileio
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.results import Artifact
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def load_config(path: str | None) -> config_mod.PipelineConfig:
+    if path is not None:
+        source = Path(path)
+        if not source.is_file():
+            raise PipelineError(f"--config {path}: no such file; point it at the project's pyproject.toml")
+        return config_mod.load(source)
+    return config_mod.load(config_mod.find_pyproject(Path.cwd()))
+
+
+def reports_dir(config: config_mod.PipelineConfig) -> Path:
+    base = config.source.parent if config.source else Path.cwd()
+    return _relative(base / config.reports_dir)
+
+
+def _relative(path: Path) -> Path:
+    """Shown relative to the current directory when below it (shorter messages)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def tested_artifacts(files: list[str]) -> list[Artifact]:
+    from pytest_pipeline.gate.attestation import sha256_file
+
+    artifacts = []
+    for item in files:
+        path = Path(item)
+        if not path.is_file():
+            raise PipelineError(f"--artifact {item}: no such file; build the package first or fix the path")
+        artifacts.append(Artifact(name=path.name, sha256=sha256_file(path)))
+    return artifacts
+
+
+def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: list[str]) -> int:
+    from pytest_pipeline.gate import attestation, gatefile, inputs, policy, provenance, render, verdict
+
+    started = _now()
+    config = load_config(args.config)
+    gate_policy = policy.from_config(config, overrides)
+    expected = list(expect)
+    if args.expect_cells_from:
+        expected += inputs.expected_cells_from(Path(args.expect_cells_from))
+    reports = reports_dir(config)
+    paths = args.inputs or [str(reports)]
+    output = Path(args.output) if args.output else reports / gatefile.GATE_FILE_NAME
+    artifacts = tested_artifacts(args.artifact)
+
+    results = inputs.load(paths, inputs.junit_reader(config.default_stage), expected_cells=expected)
+    if not artifacts:
+        artifacts = list(results.artifacts)
+    outputs = [str(reports), str(output.parent), *(str(Path(a).parent) for a in args.artifact)]
+    context = provenance.gather(Path.cwd(), os.environ, outputs)
+    decided = verdict.decide(results, gate_policy, context, started)
+    headline = render.headline(decided)
+    record = gatefile.build(
+        verdict=decided,
+        results=results,
+        policy=gate_policy,
+        provenance=context,
+        artifacts=artifacts,
+        started=_iso(started),
+        finished=_iso(_now()),
+        headline=headline,
+    )
+    gatefile.write(output, record)
+    if args.attestation:
+        configuration = [output]
+        if config.source:
+            configuration.append(config.source)
+        if gate_policy.quarantine_path:
+            configuration.append(Path(gate_policy.quarantine_path))
+        configuration += [Path(run.source) for run in results.runs]
+        statement = attestation.statement(
+            verdict=decided,
+            results=results,
+            provenance=context,
+            artifacts=artifacts,
+            configuration=configuration,
+        )
+        fileio.write_text_atomic(Path(args.attestation), json.dumps(statement, indent=2) + "\n")
+    if args.quiet:
+        print(headline)
+    else:
+        render.show(decided, results, str(output), sys.stdout)
+    return int(decided.code)
+
+
+def publish_command(args: argparse.Namespace, command: list[str]) -> int:
+    from pytest_pipeline.gate import gatefile, policy, publish
+
+    if not command:
+        raise PipelineError("publish: give the command to run after --, e.g. -- twine upload dist/*")
+    config = load_config(args.config)
+    gate_policy = policy.from_config(config, load_files=False)
+    reports = reports_dir(config)
+    gate_path = Path(args.gate) if args.gate else reports / gatefile.GATE_FILE_NAME
+    try:
+        record = gatefile.read(gate_path)
+    except gatefile.GateFileError as exc:
+        return _refuse([f"{exc}; run `pytest-pipeline gate` first (or pass --gate FILE)"])
+    files = publish.publishable_files(command, args.artifact, (a.name for a in record.artifacts))
+    facts = publish.gather(Path.cwd(), os.environ, files, [str(reports), str(gate_path.parent)])
+    rules = publish.PublishRules(
+        branches=(*(gate_policy.publish_branches or facts.default_branches), *args.allow_branch),
+        allow_pull_request=gate_policy.allow_pull_request_publish or args.allow_pull_request,
+    )
+    refusals = publish.check(record, facts, rules)
+    if refusals:
+        return _refuse(refusals)
+    names = ", ".join(Path(path).name for path, _ in facts.files)
+    print(
+        f"pytest-pipeline publish: gate open for {record.commit and record.commit[:12]}, verified {names}; "
+        f"running: {' '.join(command)}",
+        file=sys.stderr,
+    )
+    return publish.run(command)
+
+
+def _refuse(refusals: list[str]) -> int:
+    for refusal in refusals:
+        print(f"pytest-pipeline publish: refused: {refusal}", file=sys.stderr)
+    return int(ExitCode.PUBLISH_REFUSED)

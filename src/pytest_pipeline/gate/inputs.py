@@ -1,0 +1,214 @@
+"""Find and read what the gate decides on: JUnit files, folders of them, run records.
+
+An input is one of:
+
+- a ``run.json`` written by ``pytest-pipeline run`` (a :class:`RunRecord`); its cells'
+  JUnit paths are relative to the folder holding it;
+- a folder: every ``run.json`` below it (a CI fan-out downloads one per job), and then
+  only the JUnit files they name; without any run.json, every ``*.xml`` below it, each
+  file's cell defaulting to its path inside the folder without ``.xml``;
+- a JUnit XML file (a merged file carries its cells as properties);
+- a glob of these, for shells that did not expand it.
+
+Nothing that was asked for is dropped silently: a path that does not exist, a folder
+with no results, a file that cannot be read, all become input problems (code 3).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_pipeline.errors import ConfigError
+from pytest_pipeline.gate.evidence import CellReport, GateResults, LoadedRun
+from pytest_pipeline.results import Artifact, InputProblem, ResultSummary, RunRecord
+
+RUN_RECORD_NAME = "run.json"
+
+Reader = Callable[[list[Path], "str | None"], ResultSummary]
+"""Reads JUnit files into a summary: ``reader(files, default_cell)``."""
+
+
+def junit_reader(default_stage: str) -> Reader:
+    """The real reader, :func:`pytest_pipeline.junit.summarize`, imported when first used."""
+
+    def read(files: list[Path], default_cell: str | None) -> ResultSummary:
+        from pytest_pipeline import junit
+
+        return junit.summarize(files, default_stage=default_stage, default_cell=default_cell)
+
+    return read
+
+
+@dataclass
+class _Found:
+    run_records: list[Path] = field(default_factory=list)
+    junit: list[tuple[Path, str | None]] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+
+
+def load(paths: Iterable[str], reader: Reader, *, expected_cells: Iterable[str] = ()) -> GateResults:
+    found = _find(paths)
+    summary = ResultSummary()
+    summary.problems.extend(found.problems)
+    runs: list[LoadedRun] = []
+    artifacts: dict[tuple[str, str], Artifact] = {}
+    seen_cells: dict[str, str] = {}
+    for path in found.run_records:
+        loaded = _load_run(path, reader, summary)
+        if loaded is None:
+            continue
+        runs.append(loaded)
+        for cell in loaded.record.cells:
+            if cell.name in seen_cells:
+                summary.problems.append(
+                    InputProblem(
+                        str(path),
+                        f"cell {cell.name!r} is also in {seen_cells[cell.name]}; "
+                        "one run record per job, each cell once (remove the stale copy)",
+                    )
+                )
+            seen_cells.setdefault(cell.name, str(path))
+        for artifact in _artifacts(path, loaded.record):
+            artifacts.setdefault((artifact.name, artifact.sha256), artifact)
+    for file, default_cell in found.junit:
+        summary.extend(reader([file], default_cell))
+    return GateResults(
+        summary=summary,
+        runs=tuple(runs),
+        expected_cells=tuple(dict.fromkeys(expected_cells)),
+        artifacts=tuple(artifacts.values()),
+    )
+
+
+def _find(paths: Iterable[str]) -> _Found:
+    found = _Found()
+    for text in paths:
+        path = Path(text)
+        if not path.exists() and glob.has_magic(text):
+            matches = sorted(glob.glob(text, recursive=True))
+            if not matches:
+                found.problems.append(InputProblem(text, "no file matches this pattern"))
+            for match in matches:
+                _classify(Path(match), found)
+            continue
+        if not path.exists():
+            found.problems.append(
+                InputProblem(text, "no such file or folder; check the path (did the job upload it?)")
+            )
+            continue
+        _classify(path, found)
+    return found
+
+
+def _classify(path: Path, found: _Found) -> None:
+    if path.is_dir():
+        records = sorted(p for p in path.rglob(RUN_RECORD_NAME) if p.is_file())
+        if records:
+            found.run_records.extend(records)
+            return
+        xml_files = sorted(p for p in path.rglob("*.xml") if p.is_file())
+        if not xml_files:
+            found.problems.append(
+                InputProblem(str(path), f"folder holds no {RUN_RECORD_NAME} and no JUnit *.xml file")
+            )
+        for file in xml_files:
+            found.junit.append((file, file.relative_to(path).with_suffix("").as_posix()))
+    elif path.suffix == ".json":
+        found.run_records.append(path)
+    else:
+        found.junit.append((path, None))
+
+
+def _load_run(path: Path, reader: Reader, summary: ResultSummary) -> LoadedRun | None:
+    try:
+        data = json.loads(path.read_bytes())
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        record = RunRecord.from_dict(data)
+    except OSError as exc:
+        summary.problems.append(InputProblem(str(path), f"cannot be read ({exc.strerror})"))
+        return None
+    except (ValueError, KeyError, TypeError) as exc:
+        summary.problems.append(InputProblem(str(path), f"is not a run record ({_short(exc)})"))
+        return None
+    folder = path.parent
+    reports: dict[str, CellReport] = {}
+    for cell in record.cells:
+        if cell.junit is None:
+            reports[cell.name] = CellReport(path=None, readable=False)
+            continue
+        junit = folder / cell.junit
+        shown = str(junit)
+        if not _inside(junit, folder):
+            # run.json can come from an untrusted build: it must not point elsewhere.
+            reports[cell.name] = CellReport(shown, False, f"{cell.junit} is outside {folder}")
+            continue
+        if not junit.is_file():
+            reports[cell.name] = CellReport(shown, False, f"{shown} does not exist")
+            continue
+        cell_summary = reader([junit], cell.name)
+        problems = cell_summary.problems
+        cell_summary.problems = []
+        summary.extend(cell_summary)
+        if problems:
+            reports[cell.name] = CellReport(shown, False, "; ".join(p.message for p in problems))
+        else:
+            reports[cell.name] = CellReport(shown, True)
+    return LoadedRun(source=str(path), record=record, reports=reports)
+
+
+def _artifacts(path: Path, record: RunRecord) -> list[Artifact]:
+    found = [record.artifact] if record.artifact else []
+    # A run that built several (a wheel and an sdist) may list them all.
+    extra = getattr(record, "artifacts", ())
+    found.extend(a for a in extra if isinstance(a, Artifact))
+    return found
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+# --------------------------------------------------------------------------- expected cells
+
+
+def expected_cells_from(path: Path) -> tuple[str, ...]:
+    """Cell names from ``pytest-pipeline plan --format json`` output (or a list of names)."""
+    try:
+        data: Any = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(
+            f"--expect-cells-from {path}: cannot be read ({exc.strerror}); check the path"
+        ) from None
+    except ValueError as exc:
+        raise ConfigError(
+            f"--expect-cells-from {path}: not JSON ({_short(exc)}); pass plan --format json output"
+        ) from None
+    cells = data.get("cells") if isinstance(data, dict) else data
+    if not isinstance(cells, list):
+        raise ConfigError(
+            f"--expect-cells-from {path}: expected an object with a 'cells' list, or a list of names"
+        )
+    names: list[str] = []
+    for item in cells:
+        if isinstance(item, dict) and item.get("runs_pytest") is False:
+            continue  # a lint/docs cell: it writes no test results
+        name = item.get("name") if isinstance(item, dict) else item
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"--expect-cells-from {path}: cell entry {item!r} has no name")
+        names.append(name)
+    return tuple(names)

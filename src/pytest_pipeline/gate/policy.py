@@ -1,0 +1,226 @@
+"""``[tool.pytest-pipeline.gate]`` plus command-line overrides -> one frozen :class:`Policy`.
+
+Every key can be overridden on the command line; an override replaces the configured
+value (it does not add to it). Unknown keys and wrong types are one-line errors
+(exit 4) naming the key and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from pytest_pipeline.config import PipelineConfig
+from pytest_pipeline.errors import ConfigError
+from pytest_pipeline.gate.baseline import Baseline
+from pytest_pipeline.gate.quarantine import QuarantineEntry
+
+FlakyPolicy = Literal["allow", "fail"]
+InterpreterPolicy = Literal["auto", "allow", "fail"]
+Mode = Literal["all", "regressions-only"]
+
+FLAKY_CHOICES: tuple[FlakyPolicy, ...] = ("allow", "fail")
+INTERPRETER_CHOICES: tuple[InterpreterPolicy, ...] = ("auto", "allow", "fail")
+MODE_CHOICES: tuple[Mode, ...] = ("all", "regressions-only")
+
+KEYS = (
+    "required-stages",
+    "required-cells",
+    "allow-empty-stages",
+    "flaky",
+    "missing-interpreters",
+    "quarantine",
+    "baseline",
+    "mode",
+    "publish-branches",
+    "allow-pull-request-publish",
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    stages: tuple[str, ...]
+    """Every declared stage, in order."""
+    required_stages: tuple[str, ...]
+    required_cells: tuple[str, ...] = ("*",)
+    """Globs: a cell matching one is required; a pattern that matches no cell is missing."""
+    allow_empty_stages: frozenset[str] = frozenset()
+    flaky: FlakyPolicy = "allow"
+    missing_interpreters: InterpreterPolicy = "auto"
+    quarantine_path: str | None = None
+    quarantine: tuple[QuarantineEntry, ...] = ()
+    baseline_path: str | None = None
+    baseline: Baseline | None = None
+    mode: Mode = "all"
+    publish_branches: tuple[str, ...] = ()
+    """Branch (or ``refs/tags/...``) globs publish accepts; empty means the default branch."""
+    allow_pull_request_publish: bool = False
+    stage_cells: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per stage, the cell globs it runs in (``[tool.pytest-pipeline.stage.X] cells``)."""
+
+    def stage_required(self, stage: str) -> bool:
+        # A stage nobody declared is required: unknown results must not slip through.
+        return stage in self.required_stages or stage not in self.stages
+
+    def stage_runs_in(self, stage: str, cell: str) -> bool:
+        from pytest_pipeline.gate import globs
+
+        patterns = self.stage_cells.get(stage, ())
+        return not patterns or globs.matches_any(patterns, cell)
+
+    def closes_on_missing_interpreter(self, in_ci: bool) -> bool:
+        if self.missing_interpreters == "auto":
+            return in_ci
+        return self.missing_interpreters == "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "required-stages": list(self.required_stages),
+            "required-cells": list(self.required_cells),
+            "allow-empty-stages": sorted(self.allow_empty_stages),
+            "flaky": self.flaky,
+            "missing-interpreters": self.missing_interpreters,
+            "quarantine": self.quarantine_path,
+            "baseline": self.baseline_path,
+            "mode": self.mode,
+            "publish-branches": list(self.publish_branches),
+            "allow-pull-request-publish": self.allow_pull_request_publish,
+        }
+
+
+def from_config(
+    config: PipelineConfig,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    load_files: bool = True,
+) -> Policy:
+    """The policy from ``config``'s gate table with ``overrides`` (keys as in the table) on top.
+
+    Relative ``quarantine``/``baseline`` paths from the file are relative to the
+    pyproject.toml; from the command line, to the current directory. With
+    ``load_files`` the quarantine and baseline files are read and checked too.
+    """
+    table = config.table("gate")
+    given = dict(overrides or {})
+    unknown = sorted(set(given) - set(KEYS))
+    if unknown:  # pragma: no cover - a programming error in the command, not user input
+        raise ValueError(f"unknown gate override {unknown[0]!r}")
+    base = config.source.parent if config.source else Path.cwd()
+
+    def value(key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        configured = table.get(key, kind, default)
+        return given.get(key, configured)
+
+    def strings(key: str, default: list[str]) -> tuple[str, ...]:
+        raw = value(key, (list, str), default)
+        items = [raw] if isinstance(raw, str) else list(raw)
+        if not all(isinstance(item, str) and item for item in items):
+            raise ConfigError(f"{where(key)}: expected a list of non-empty strings, got {raw!r}")
+        return tuple(items)
+
+    def where(key: str) -> str:
+        return _where(table.where(key), key, given)
+
+    stages = config.names
+    required_stages = strings("required-stages", list(stages))
+    for stage in required_stages:
+        if stage not in stages:
+            raise ConfigError(
+                f"{where('required-stages')}: unknown stage {stage!r}; "
+                f"declared stages are {', '.join(stages)}"
+            )
+    required_cells = strings("required-cells", ["*"])
+    if not required_cells:
+        raise ConfigError(
+            f"{where('required-cells')}: expected a non-empty list of cell globs "
+            "such as ['*'] or ['py3*-django5']"
+        )
+
+    empty = value("allow-empty-stages", (list, bool, str), False)
+    allow_empty = _allow_empty(empty, stages, where("allow-empty-stages"))
+
+    flaky = value("flaky", str, "allow")
+    _choice(flaky, FLAKY_CHOICES, where("flaky"))
+    interpreters = value("missing-interpreters", str, "auto")
+    _choice(
+        interpreters,
+        INTERPRETER_CHOICES,
+        where("missing-interpreters"),
+    )
+    mode = value("mode", str, "all")
+    _choice(mode, MODE_CHOICES, where("mode"))
+
+    quarantine_path = _path(
+        table.get("quarantine", str, None), given.get("quarantine"), "quarantine" in given, base
+    )
+    baseline_path = _path(table.get("baseline", str, None), given.get("baseline"), "baseline" in given, base)
+    if mode == "regressions-only" and baseline_path is None:
+        raise ConfigError(
+            f"{where('mode')}: 'regressions-only' needs a baseline; "
+            "set 'baseline' to an earlier gate.json or pass --baseline FILE"
+        )
+    publish_branches = strings("publish-branches", [])
+    allow_pr = value("allow-pull-request-publish", bool, False)
+    table.done()
+
+    quarantine: tuple[QuarantineEntry, ...] = ()
+    baseline: Baseline | None = None
+    if load_files:
+        if quarantine_path is not None:
+            from pytest_pipeline.gate import quarantine as quarantine_file
+
+            quarantine = quarantine_file.load(Path(quarantine_path))
+        if baseline_path is not None:
+            from pytest_pipeline.gate import baseline as baseline_file
+
+            baseline = baseline_file.load(Path(baseline_path))
+
+    return Policy(
+        stages=stages,
+        required_stages=required_stages,
+        required_cells=required_cells,
+        allow_empty_stages=allow_empty,
+        flaky=cast(FlakyPolicy, flaky),
+        missing_interpreters=cast(InterpreterPolicy, interpreters),
+        quarantine_path=quarantine_path,
+        quarantine=quarantine,
+        baseline_path=baseline_path,
+        baseline=baseline,
+        mode=cast(Mode, mode),
+        publish_branches=publish_branches,
+        allow_pull_request_publish=bool(allow_pr),
+        stage_cells={stage.name: stage.cells for stage in config.stages if stage.cells},
+    )
+
+
+def _where(configured: str, key: str, given: Mapping[str, Any]) -> str:
+    """Name the command-line option when the value came from there."""
+    return f"--{key}" if key in given else configured
+
+
+def _choice(value: object, choices: tuple[str, ...], where: str) -> None:
+    if value not in choices:
+        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(repr(c) for c in choices)}")
+
+
+def _allow_empty(value: object, stages: tuple[str, ...], where: str) -> frozenset[str]:
+    if isinstance(value, bool):
+        return frozenset(stages) if value else frozenset()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):  # pragma: no cover - guarded by the table's type check
+        raise ConfigError(f"{where}: expected true, false or a list of stages")
+    for item in items:
+        if item not in stages:
+            raise ConfigError(f"{where}: unknown stage {item!r}; declared stages are {', '.join(stages)}")
+    return frozenset(items)
+
+
+def _path(configured: str | None, override: object, overridden: bool, base: Path) -> str | None:
+    if overridden:
+        return None if override in (None, "") else str(override)
+    if configured is None or configured == "":
+        return None
+    path = Path(configured)
+    return str(path if path.is_absolute() else base / path)

@@ -1,0 +1,383 @@
+"""Where a verdict comes from: the git commit and tree, the CI run, the tool versions.
+
+Gathering talks to git and reads the environment; the result is plain frozen data
+that the pure verdict and the publish guard take as their context. Each CI provider
+is read from its own documented variables; a generic ``CI`` variable only says "some
+CI", which is enough for the ``missing-interpreters = "auto"`` policy.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pytest_pipeline import __version__
+from pytest_pipeline.gate import globs
+
+PULL_REQUEST_EVENTS = {
+    "github": ("pull_request", "pull_request_target"),
+    "azure": ("PullRequest",),
+    "gitlab": ("merge_request_event", "external_pull_request_event"),
+}
+
+# Untracked paths a real release job has lying around: build output, tool caches,
+# virtual environments and our own reports. They are not source, so they don't make
+# the tree dirty; anything else untracked (a new module, a conftest.py) does, because
+# it could end up in the built package or change what the tests ran.
+UNTRACKED_OUTPUT_DIRS = (
+    "dist",
+    "build",
+    "wheelhouse",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "htmlcov",
+    ".eggs",
+)
+UNTRACKED_OUTPUT_FILES = (".coverage", ".coverage.*", "coverage.xml")
+
+_TOOL_DISTRIBUTIONS = ("pytest", "pluggy", "tox", "tox-uv", "nox", "virtualenv", "uv", "pytest-rerunfailures")
+
+
+def truthy(value: str | None) -> bool:
+    """``CI=true``, ``CI=1``, ``TF_BUILD=True``: set and not a spelled-out false."""
+    return value is not None and value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class GitFacts:
+    commit: str | None = None
+    dirty: bool = False
+    dirty_paths: tuple[str, ...] = ()
+    """The first few paths that make the tree dirty, to name in a message."""
+    ref: str | None = None
+    """The checked-out ref, ``refs/heads/main``; None when HEAD is detached or no git."""
+    default_branch: str | None = None
+    """From ``refs/remotes/origin/HEAD``, or None when the clone does not know it."""
+    toplevel: str | None = None
+
+    @property
+    def branch(self) -> str | None:
+        return short_ref(self.ref)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "dirty": self.dirty,
+            "dirty_paths": list(self.dirty_paths),
+            "branch": self.branch,
+            "ref": self.ref,
+            "default_branch": self.default_branch,
+        }
+
+
+@dataclass(frozen=True)
+class CIFacts:
+    provider: str
+    """``github``, ``azure``, ``gitlab``, or ``unknown`` when only ``CI`` is set."""
+    run_id: str | None = None
+    run_url: str | None = None
+    event: str | None = None
+    """The provider's own word for what started the run (``push``, ``PullRequest``, ...)."""
+    pull_request: str | None = None
+    """The pull/merge request number when the run is for one."""
+    is_pull_request: bool = False
+    ref: str | None = None
+    """The full ref the run is for: ``refs/heads/main``, ``refs/tags/v1.0``, ``refs/pull/7/merge``."""
+    commit: str | None = None
+    default_branch: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "run_id": self.run_id,
+            "run_url": self.run_url,
+            "event": self.event,
+            "pull_request": self.pull_request,
+            "is_pull_request": self.is_pull_request,
+            "ref": self.ref,
+            "commit": self.commit,
+        }
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """The context of a verdict; the verdict reads only :attr:`in_ci`."""
+
+    git: GitFacts = field(default_factory=GitFacts)
+    ci: CIFacts | None = None
+    in_ci: bool = False
+    tools: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str | None:
+        """The ref being built: CI's word first (CI checkouts are often detached), then git's."""
+        if self.ci is not None and self.ci.ref:
+            return self.ci.ref
+        return self.git.ref
+
+    @property
+    def default_branch(self) -> str | None:
+        if self.ci is not None and self.ci.default_branch:
+            return self.ci.default_branch
+        return self.git.default_branch
+
+
+def short_ref(ref: str | None) -> str | None:
+    if ref is None:
+        return None
+    for prefix in ("refs/heads/", "refs/tags/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
+def full_branch_ref(name: str) -> str:
+    """``main`` -> ``refs/heads/main``; a name that already starts with ``refs/`` stays."""
+    return name if name.startswith("refs/") else f"refs/heads/{name}"
+
+
+# --------------------------------------------------------------------------- CI
+
+
+def ci_facts(env: Mapping[str, str]) -> CIFacts | None:
+    if truthy(env.get("GITHUB_ACTIONS")):
+        return _github(env)
+    if truthy(env.get("TF_BUILD")):
+        return _azure(env)
+    if truthy(env.get("GITLAB_CI")):
+        return _gitlab(env)
+    if truthy(env.get("CI")):
+        return CIFacts(provider="unknown")
+    return None
+
+
+def _github(env: Mapping[str, str]) -> CIFacts:
+    event = env.get("GITHUB_EVENT_NAME") or None
+    ref = env.get("GITHUB_REF") or None
+    if ref is None and env.get("GITHUB_REF_NAME"):
+        kind = "tags" if env.get("GITHUB_REF_TYPE") == "tag" else "heads"
+        ref = f"refs/{kind}/{env['GITHUB_REF_NAME']}"
+    is_pr = event in PULL_REQUEST_EVENTS["github"]
+    number = None
+    if ref and ref.startswith("refs/pull/"):
+        number = ref.split("/")[2]
+        is_pr = True
+    run_id = env.get("GITHUB_RUN_ID") or None
+    url = None
+    if run_id and env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{run_id}"
+        if env.get("GITHUB_RUN_ATTEMPT"):
+            url += f"/attempts/{env['GITHUB_RUN_ATTEMPT']}"
+    return CIFacts(
+        provider="github",
+        run_id=run_id,
+        run_url=url,
+        event=event,
+        pull_request=number,
+        is_pull_request=is_pr,
+        ref=ref,
+        commit=env.get("GITHUB_SHA") or None,
+        default_branch=_github_default_branch(env.get("GITHUB_EVENT_PATH")),
+    )
+
+
+def _github_default_branch(event_path: str | None) -> str | None:
+    """GitHub has no variable for it, but every event payload names the repository's."""
+    if not event_path:
+        return None
+    try:
+        with open(event_path, encoding="utf-8") as handle:
+            payload = json.load(handle)
+        branch = payload["repository"]["default_branch"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return branch if isinstance(branch, str) and branch else None
+
+
+def _azure(env: Mapping[str, str]) -> CIFacts:
+    reason = env.get("BUILD_REASON") or None
+    number = (
+        env.get("SYSTEM_PULLREQUEST_PULLREQUESTNUMBER") or env.get("SYSTEM_PULLREQUEST_PULLREQUESTID") or None
+    )
+    is_pr = reason in PULL_REQUEST_EVENTS["azure"] or number is not None
+    run_id = env.get("BUILD_BUILDID") or None
+    url = None
+    if run_id and env.get("SYSTEM_COLLECTIONURI") and env.get("SYSTEM_TEAMPROJECT"):
+        base = env["SYSTEM_COLLECTIONURI"].rstrip("/")
+        url = f"{base}/{env['SYSTEM_TEAMPROJECT']}/_build/results?buildId={run_id}"
+    return CIFacts(
+        provider="azure",
+        run_id=run_id,
+        run_url=url,
+        event=reason,
+        pull_request=number,
+        is_pull_request=is_pr,
+        ref=env.get("BUILD_SOURCEBRANCH") or None,
+        commit=env.get("BUILD_SOURCEVERSION") or None,
+    )
+
+
+def _gitlab(env: Mapping[str, str]) -> CIFacts:
+    source = env.get("CI_PIPELINE_SOURCE") or None
+    number = env.get("CI_MERGE_REQUEST_IID") or env.get("CI_EXTERNAL_PULL_REQUEST_IID") or None
+    is_pr = source in PULL_REQUEST_EVENTS["gitlab"] or number is not None
+    if env.get("CI_COMMIT_TAG"):
+        ref: str | None = f"refs/tags/{env['CI_COMMIT_TAG']}"
+    elif env.get("CI_COMMIT_BRANCH"):
+        ref = f"refs/heads/{env['CI_COMMIT_BRANCH']}"
+    elif number is not None:
+        ref = f"refs/merge-requests/{number}/head"
+    else:
+        ref = None
+    return CIFacts(
+        provider="gitlab",
+        run_id=env.get("CI_PIPELINE_ID") or None,
+        run_url=env.get("CI_PIPELINE_URL") or None,
+        event=source,
+        pull_request=number,
+        is_pull_request=is_pr,
+        ref=ref,
+        commit=env.get("CI_COMMIT_SHA") or None,
+        default_branch=env.get("CI_DEFAULT_BRANCH") or None,
+    )
+
+
+# --------------------------------------------------------------------------- git
+
+
+def _git(args: Sequence[str], cwd: Path) -> str | None:
+    """stdout of a git command, or None when git is missing or the command fails."""
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.decode("utf-8", "surrogateescape")
+
+
+def is_output_path(path: str, extra: Sequence[str] = ()) -> bool:
+    """An untracked path that is build or test output, not source (see the table above)."""
+    clean = path.rstrip("/")
+    parts = [part for part in clean.split("/") if part]
+    if any(part in UNTRACKED_OUTPUT_DIRS or part.endswith(".egg-info") for part in parts):
+        return True
+    if parts and globs.matches_any(UNTRACKED_OUTPUT_FILES, parts[-1]):
+        return True
+    for item in extra:
+        prefix = item.strip("/")
+        if prefix and (clean == prefix or clean.startswith(prefix + "/")):
+            return True
+    return False
+
+
+def dirty_paths(porcelain: str, extra_output: Sequence[str] = ()) -> list[str]:
+    """Paths from ``git status --porcelain=v1 -z`` that make the tree dirty.
+
+    Any change to a tracked file counts. Untracked entries count unless they are build
+    or test output (:func:`is_output_path`) or under one of ``extra_output`` (the
+    reports folder, the artifacts' folders), given relative to the repository root.
+    """
+    found: list[str] = []
+    entries = porcelain.split("\0")
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        status, path = entry[:2], entry[3:]
+        if status[0] in "RC":
+            index += 1  # -z puts the rename's source in the next field
+        if status == "??" and is_output_path(path, extra_output):
+            continue
+        if status == "!!":
+            continue
+        found.append(path)
+    return found
+
+
+def git_facts(cwd: Path, extra_output: Sequence[str] = ()) -> GitFacts:
+    """Facts about the repository holding ``cwd``; empty facts outside a repository."""
+    toplevel = _git(["rev-parse", "--show-toplevel"], cwd)
+    if toplevel is None:
+        return GitFacts()
+    root = Path(toplevel.strip())
+    commit = _git(["rev-parse", "--verify", "-q", "HEAD"], root)
+    status = _git(["status", "--porcelain=v1", "-z", "--untracked-files=normal"], root)
+    relative_extra = [_relative_to(root, Path(item)) for item in extra_output]
+    paths = (
+        dirty_paths(status, [item for item in relative_extra if item])
+        if status is not None
+        else ["(git status failed)"]
+    )
+    ref = _git(["symbolic-ref", "-q", "HEAD"], root)
+    origin_head = _git(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], root)
+    default_branch = None
+    if origin_head and origin_head.strip().startswith("refs/remotes/origin/"):
+        default_branch = origin_head.strip()[len("refs/remotes/origin/") :]
+    return GitFacts(
+        commit=commit.strip() if commit else None,
+        dirty=bool(paths),
+        dirty_paths=tuple(paths[:10]),
+        ref=ref.strip() if ref else None,
+        default_branch=default_branch,
+        toplevel=str(root),
+    )
+
+
+def local_branch_exists(cwd: Path, name: str) -> bool:
+    return _git(["rev-parse", "--verify", "-q", f"refs/heads/{name}"], cwd) is not None
+
+
+def _relative_to(root: Path, path: Path) -> str | None:
+    """``path`` relative to ``root`` with ``/``, or None when it is outside."""
+    try:
+        resolved = path.resolve()
+        return resolved.relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return None
+
+
+# --------------------------------------------------------------------------- tools
+
+
+def tool_versions() -> dict[str, str]:
+    """Versions of this tool, Python and the test tools installed beside it."""
+    versions = {"pytest-pipeline-gate": __version__, "python": platform.python_version()}
+    for name in _TOOL_DISTRIBUTIONS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def gather(cwd: Path, env: Mapping[str, str], extra_output: Sequence[str] = ()) -> Provenance:
+    ci = ci_facts(env)
+    return Provenance(
+        git=git_facts(cwd, extra_output),
+        ci=ci,
+        in_ci=ci is not None or truthy(env.get("CI")),
+        tools=tool_versions(),
+    )

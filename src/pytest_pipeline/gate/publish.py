@@ -1,0 +1,232 @@
+"""The publish guard: CMD runs only for an open gate, on its commit, with its artifacts.
+
+:func:`check` is pure: the gate record, the facts about the checkout and the CI run,
+and the rules go in; every refusal comes out as one line naming what is wrong and
+how to fix it. :func:`gather` collects the facts; :func:`run` hands over to CMD.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.gate import globs
+from pytest_pipeline.gate.attestation import sha256_file
+from pytest_pipeline.gate.gatefile import GateRecord
+from pytest_pipeline.gate.provenance import (
+    Provenance,
+    full_branch_ref,
+    local_branch_exists,
+    short_ref,
+)
+from pytest_pipeline.gate.provenance import (
+    gather as gather_provenance,
+)
+
+# Files on CMD's command line that are packages it is about to publish. Signatures
+# and attestations (.asc, .sigstore, .intoto.jsonl) ride along with the package they
+# sign and need no digest of their own; configuration files are not published.
+PACKAGE_SUFFIXES = (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz", ".egg", ".conda")
+FALLBACK_DEFAULT_BRANCHES = ("main", "master")
+
+
+@dataclass(frozen=True)
+class PublishFacts:
+    head: str | None
+    """The current HEAD commit (None outside a git repository)."""
+    dirty_paths: tuple[str, ...]
+    ref: str | None
+    """The ref being built, ``refs/heads/main`` (CI's word first); None when unknown."""
+    default_branches: tuple[str, ...]
+    """The repository's default branch, or the fallbacks when nobody says."""
+    is_pull_request: bool
+    pull_request_detail: str
+    files: tuple[tuple[str, str], ...]
+    """(path, sha256) of every file CMD is about to publish."""
+
+
+@dataclass(frozen=True)
+class PublishRules:
+    branches: tuple[str, ...] = ()
+    """Allowed branch globs (``refs/tags/v*`` for tags); empty means the default branch."""
+    allow_pull_request: bool = False
+
+
+def check(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[str]:
+    refusals: list[str] = []
+    if not gate.open:
+        first = f": {gate.reasons[0]}" if gate.reasons else ""
+        more = f" (and {len(gate.reasons) - 1} more)" if len(gate.reasons) > 1 else ""
+        refusals.append(f"the gate is closed (code {gate.code}){first}{more}; fix it and run the gate again")
+    refusals += _commit(gate, facts)
+    refusals += _artifacts(gate, facts)
+    refusals += _branch(gate, facts, rules)
+    return refusals
+
+
+def _commit(gate: GateRecord, facts: PublishFacts) -> list[str]:
+    refusals = []
+    if facts.head is None:
+        refusals.append(
+            "not inside a git repository (or it has no commit): publish from the checkout the gate tested"
+        )
+    elif gate.commit is None:
+        refusals.append(f"{gate.path} records no git commit; run the gate inside the repository")
+    elif gate.commit != facts.head:
+        refusals.append(
+            f"stale gate: it tested commit {gate.commit[:12]} but HEAD is {facts.head[:12]}; "
+            "run the gate on this commit"
+        )
+    if gate.dirty:
+        refusals.append(f"{gate.path} says the tree was dirty when the gate ran; commit and test again")
+    if facts.dirty_paths:
+        shown = ", ".join(facts.dirty_paths[:5])
+        more = f" and {len(facts.dirty_paths) - 5} more" if len(facts.dirty_paths) > 5 else ""
+        refusals.append(f"the working tree is dirty ({shown}{more}); commit or remove the changes")
+    return refusals
+
+
+def _artifacts(gate: GateRecord, facts: PublishFacts) -> list[str]:
+    if not facts.files:
+        return [
+            "cannot tell what the command publishes: name the package files on its command line "
+            "(e.g. dist/*) or pass --artifact FILE"
+        ]
+    if not gate.artifacts:
+        return [f"{gate.path} records no tested artifact; run the gate with --artifact FILE for each package"]
+    by_digest = {a.sha256: a for a in gate.artifacts}
+    by_name = {a.name: a for a in gate.artifacts}
+    refusals = []
+    for path, digest in facts.files:
+        if digest in by_digest:
+            continue
+        name = Path(path).name
+        tested = by_name.get(name)
+        if tested is not None:
+            refusals.append(
+                f"{path} is not the tested artifact: sha256 {digest[:12]}… but the gate tested "
+                f"{tested.sha256[:12]}…; rebuild nothing after testing, or test this build"
+            )
+        else:
+            names = ", ".join(sorted(by_name)) or "(none)"
+            refusals.append(f"{path} was not tested (the gate tested {names}); publish only tested files")
+    return refusals
+
+
+def _branch(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[str]:
+    refusals = []
+    if facts.is_pull_request and not rules.allow_pull_request:
+        refusals.append(
+            f"this is a pull-request build ({facts.pull_request_detail}); "
+            "publishing from one is refused (set allow-pull-request-publish = true to allow it)"
+        )
+    elif gate.is_pull_request and not rules.allow_pull_request:
+        refusals.append(f"{gate.path} was written by a pull-request build; run the gate in the release build")
+    allowed = rules.branches or facts.default_branches
+    if facts.ref is None:
+        refusals.append(
+            "cannot tell which branch this is (HEAD is detached and no CI branch variable is set); "
+            "check out the branch"
+        )
+    elif not any(globs.matches(full_branch_ref(pattern), facts.ref) for pattern in allowed):
+        refusals.append(
+            f"{short_ref(facts.ref)!s} may not publish (allowed: {', '.join(allowed)}); "
+            "set publish-branches in [tool.pytest-pipeline.gate] or pass --allow-branch"
+        )
+    return refusals
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def publishable_files(command: Sequence[str], extra: Iterable[str], known_names: Iterable[str]) -> list[Path]:
+    """The files CMD will publish: package files named on its command line (globs
+    expanded as a shell would have), files named like a tested artifact, and ``extra``."""
+    known = set(known_names)
+    found: dict[str, Path] = {}
+    for arg in command[1:]:
+        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+        if value.startswith("-"):
+            continue
+        candidates = (
+            [value] if os.path.exists(value) else sorted(glob.glob(value)) if glob.has_magic(value) else []
+        )
+        for candidate in candidates:
+            path = Path(candidate)
+            if path.is_file() and (path.name.endswith(PACKAGE_SUFFIXES) or path.name in known):
+                found.setdefault(str(path), path)
+    for item in extra:
+        path = Path(item)
+        if not path.is_file():
+            raise PipelineError(
+                f"--artifact {item}: no such file; build it first or fix the path", ExitCode.PUBLISH_REFUSED
+            )
+        found.setdefault(str(path), path)
+    return list(found.values())
+
+
+def pull_request_detail(provenance: Provenance) -> str:
+    ci = provenance.ci
+    if ci is None:
+        return ""
+    number = f" #{ci.pull_request}" if ci.pull_request else ""
+    return f"{ci.provider} {ci.event or 'pull request'}{number}"
+
+
+def gather(
+    cwd: Path, env: Mapping[str, str], files: Sequence[Path], extra_output: Sequence[str] = ()
+) -> PublishFacts:
+    provenance = gather_provenance(cwd, env, [*extra_output, *(str(f.parent) for f in files)])
+    default = provenance.default_branch
+    if default:
+        defaults: tuple[str, ...] = (default,)
+    else:
+        root = Path(provenance.git.toplevel) if provenance.git.toplevel else cwd
+        existing = tuple(b for b in FALLBACK_DEFAULT_BRANCHES if local_branch_exists(root, b))
+        defaults = existing or FALLBACK_DEFAULT_BRANCHES
+    return PublishFacts(
+        head=provenance.git.commit,
+        dirty_paths=provenance.git.dirty_paths,
+        ref=provenance.ref,
+        default_branches=defaults,
+        is_pull_request=bool(provenance.ci and provenance.ci.is_pull_request),
+        pull_request_detail=pull_request_detail(provenance),
+        files=tuple((str(f), sha256_file(f)) for f in files),
+    )
+
+
+# --------------------------------------------------------------------------- run
+
+
+def run(command: Sequence[str]) -> int:
+    """Hand over to CMD; its exit code becomes ours.
+
+    On POSIX the process *becomes* CMD (``exec``): signals reach it directly, its
+    stdio is ours, and its exit status is the one the CI step sees. Elsewhere CMD runs
+    as a child with inherited stdio, Ctrl-C reaches both, and we wait for it.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        if os.name == "posix":
+            os.execvp(command[0], list(command))
+        with subprocess.Popen(list(command)) as child:  # pragma: no cover - Windows
+            while True:
+                try:
+                    return child.wait()
+                except KeyboardInterrupt:
+                    continue  # the console delivered Ctrl-C to CMD too: let it decide
+    except FileNotFoundError:
+        raise PipelineError(
+            f"command {command[0]!r} not found; check the command after --", ExitCode.USAGE_ERROR
+        ) from None
+    except PermissionError:
+        raise PipelineError(f"command {command[0]!r} is not executable", ExitCode.USAGE_ERROR) from None
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,200 @@
+"""The terminal verdict, readable in five seconds.
+
+::
+
+    GATE CLOSED (1): 3 failed in 2 cells
+    required: stages unit, integration · cells * (2)
+                 unit            integration
+      py310      12 passed       ✗ 2 failed
+      py312      12 passed       ✗ 1 failed, 1 flaky
+    reasons (3):
+      py310 · integration · tests.test_api::test_upload — failed: assert 500 == 200
+      ...
+    flaky (allowed): py312 · integration · tests.test_api::test_retry (2 attempts)
+    gate file: pipeline-reports/gate.json
+
+Plain text, with colour on the first line only on a terminal (``NO_COLOR`` turns it
+off, ``FORCE_COLOR`` on): it is printed in every CI log and must stay fast and quiet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import IO
+
+from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.gate.evidence import GateResults
+from pytest_pipeline.gate.verdict import Reason, Verdict
+from pytest_pipeline.results import Counts
+
+MAX_REASONS = 10
+MAX_ROWS = 24
+MAX_LISTED = 5
+
+_PHRASES = {
+    "failed": ("failed", "failed"),
+    "error": ("errored", "errored"),
+    "blocked": ("blocked stage", "blocked stages"),
+    "flaky": ("flaky", "flaky"),
+    "quarantine-expired": ("failed (quarantine expired)", "failed (quarantine expired)"),
+    "cell-failed": ("cell failed outside its tests", "cells failed outside their tests"),
+    "missing-cell": ("cell missing", "cells missing"),
+    "no-report": ("cell without report", "cells without report"),
+    "crashed": ("cell crashed", "cells crashed"),
+    "env-error": ("environment failed", "environments failed"),
+    "missing-interpreter": ("interpreter missing", "interpreters missing"),
+    "unfinished": ("cell unfinished", "cells unfinished"),
+    "cancelled": ("cell cancelled", "cells cancelled"),
+    "unreadable": ("unreadable file", "unreadable files"),
+    "interrupted": ("interrupted", "interrupted"),
+    "empty-stage": ("empty stage", "empty stages"),
+}
+
+
+def headline(verdict: Verdict) -> str:
+    if verdict.open:
+        counts = f": {_open_summary(verdict)}" if verdict.warned else ""
+        return f"GATE OPEN (0){counts}"
+    return f"GATE CLOSED ({int(verdict.code)}): {summarize_reasons(verdict.reasons)}"
+
+
+def _open_summary(verdict: Verdict) -> str:
+    parts = []
+    if verdict.flaky:
+        parts.append(f"{len(verdict.flaky)} flaky allowed")
+    if verdict.quarantined:
+        parts.append(f"{len(verdict.quarantined)} quarantined")
+    others = [n for n in verdict.notes if n.kind not in ("flaky", "quarantined")]
+    if others:
+        parts.append(f"{len(others)} note{'s' if len(others) != 1 else ''}")
+    return ", ".join(parts)
+
+
+def summarize_reasons(reasons: tuple[Reason, ...]) -> str:
+    """``3 failed in 2 cells, 1 cell missing``: the winning code's reasons first."""
+    by_kind: dict[str, list[Reason]] = {}
+    for reason in reasons:
+        by_kind.setdefault(reason.kind, []).append(reason)
+    parts = []
+    for kind, items in by_kind.items():
+        singular, plural = _PHRASES.get(kind, (kind, kind))
+        if kind in ("failed", "error", "flaky", "quarantine-expired"):
+            cells = {r.cell for r in items}
+            where = f" in {len(cells)} cell{'s' if len(cells) != 1 else ''}" if any(cells) else ""
+            parts.append(f"{len(items)} {singular}{where}")
+        elif kind == "interrupted":
+            parts.append("interrupted")
+        else:
+            parts.append(f"{len(items)} {singular if len(items) == 1 else plural}")
+    return ", ".join(parts) or "no reason recorded"
+
+
+def _cell_text(counts: Counts | None, bad_status: str | None) -> str:
+    if bad_status:
+        return f"✗ {bad_status}"
+    if counts is None or counts.tests == 0:
+        return "— no tests"
+    if counts.bad:
+        parts = [
+            f"{n} {word}"
+            for n, word in ((counts.failed, "failed"), (counts.errors, "errors"), (counts.blocked, "blocked"))
+            if n
+        ]
+        text = "✗ " + ", ".join(parts)
+    elif counts.ran == 0:
+        return f"— {counts.skipped} skipped"
+    else:
+        text = f"{counts.passed} passed"
+    if counts.flaky:
+        text += f", {counts.flaky} flaky"
+    return text
+
+
+def grid(verdict: Verdict, results: GateResults) -> list[str]:
+    """The required stages x cells in one compact block."""
+    stages = list(verdict.required_stages)
+    cells = list(verdict.required_cells)
+    if not stages or not cells:
+        return []
+    status: dict[str, str] = {}
+    for reason in verdict.reasons:
+        if reason.cell and reason.stage is None and reason.kind not in ("cell-failed",):
+            status.setdefault(reason.cell, reason.kind)
+    for note in verdict.notes:
+        if note.cell and note.kind in ("missing-interpreter", "cancelled"):
+            status.setdefault(note.cell, note.kind)
+    groups: Mapping[tuple[str, str], Counts] = results.summary.groups
+    rows = [
+        [cell] + [_cell_text(groups.get((cell, stage)), status.get(cell)) for stage in stages]
+        for cell in cells[:MAX_ROWS]
+    ]
+    header = ["", *stages]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  " + "  ".join(text.ljust(widths[i]) for i, text in enumerate(header)).rstrip()]
+    lines += ["  " + "  ".join(text.ljust(widths[i]) for i, text in enumerate(row)).rstrip() for row in rows]
+    if len(cells) > MAX_ROWS:
+        lines.append(f"  ... and {len(cells) - MAX_ROWS} more cells (see gate.json)")
+    return lines
+
+
+def _where(cell: str | None, stage: str | None, test: str | None) -> str:
+    return " · ".join(part for part in (cell, stage, test) if part)
+
+
+def lines(verdict: Verdict, results: GateResults, gate_path: str | None) -> list[str]:
+    out = [headline(verdict)]
+    cell_patterns = ", ".join(verdict.cell_patterns)
+    out.append(
+        f"required: stages {', '.join(verdict.required_stages) or '(none)'} · "
+        f"cells {cell_patterns} ({len(verdict.required_cells)} found)"
+    )
+    out += grid(verdict, results)
+    if verdict.reasons:
+        shown = verdict.reasons[:MAX_REASONS]
+        more = len(verdict.reasons) - len(shown)
+        out.append(f"reasons ({len(verdict.reasons)}{', first ' + str(len(shown)) if more else ''}):")
+        for reason in shown:
+            where = _where(reason.cell, reason.stage, reason.test)
+            out.append(f"  [{int(reason.code)}] {where + ' — ' if where else ''}{reason.message}")
+        if more:
+            out.append(f"  ... {more} more in gate.json")
+    for title, kind in (("flaky", "flaky"), ("quarantined", "quarantined"), ("notes", None)):
+        notes = [
+            n for n in verdict.notes if (n.kind == kind if kind else n.kind not in ("flaky", "quarantined"))
+        ]
+        if not notes:
+            continue
+        out.append(f"{title} ({len(notes)}):")
+        for note in notes[:MAX_LISTED]:
+            where = _where(note.cell, note.stage, note.test)
+            out.append(f"  {where + ' — ' if where else ''}{note.message}")
+        if len(notes) > MAX_LISTED:
+            out.append(f"  ... {len(notes) - MAX_LISTED} more in gate.json")
+    if verdict.baseline is not None:
+        diff = verdict.baseline
+        out.append(
+            f"baseline {diff.source}: {len(diff.new_failures)} new failures, "
+            f"{len(diff.still_failing)} still failing, {len(diff.fixed)} fixed"
+        )
+    if gate_path:
+        out.append(f"gate file: {gate_path}")
+    return out
+
+
+def use_colour(stream: IO[str], environ: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def show(verdict: Verdict, results: GateResults, gate_path: str | None, stream: IO[str]) -> None:
+    text = lines(verdict, results, gate_path)
+    if use_colour(stream):
+        colour = "32" if verdict.code is ExitCode.OK else "31"
+        text[0] = f"\x1b[1;{colour}m{text[0]}\x1b[0m"
+    stream.write("\n".join(text) + "\n")
