@@ -5,8 +5,9 @@ An input is one of:
 - a ``run.json`` written by ``pytest-pipeline run`` (a :class:`RunRecord`); its cells'
   JUnit paths are relative to the folder holding it;
 - a folder: every ``run.json`` below it (a CI fan-out downloads one per job), and then
-  only the JUnit files they name; without any run.json, every ``*.xml`` below it, each
-  file's cell defaulting to its path inside the folder without ``.xml``;
+  only the JUnit files they name; without any run.json, every ``*.xml`` below it (a
+  file without a cell property belongs to the cell its name says: ``py311.xml`` or
+  ``py311/junit.xml`` -> ``py311``, see :mod:`pytest_pipeline.junit.identity`);
 - a JUnit XML file (a merged file carries its cells as properties);
 - a glob of these, for shells that did not expand it.
 
@@ -116,8 +117,9 @@ def _classify(path: Path, found: _Found) -> None:
             found.problems.append(
                 InputProblem(str(path), f"folder holds no {RUN_RECORD_NAME} and no JUnit *.xml file")
             )
-        for file in xml_files:
-            found.junit.append((file, file.relative_to(path).with_suffix("").as_posix()))
+        # The reader names the cell of a file without a cell property after the file
+        # (``py311.xml`` -> ``py311``; ``py311/junit.xml`` -> ``py311``).
+        found.junit.extend((file, None) for file in xml_files)
     elif path.suffix == ".json":
         found.run_records.append(path)
     else:

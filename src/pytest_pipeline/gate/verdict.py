@@ -362,6 +362,14 @@ class _Decision:
                 continue
             kind = "error" if ref.outcome is Outcome.ERROR else "failed"
             self.reason(ExitCode.TESTS_FAILED, kind, f"{ref.outcome.value}{summary}", **where)
+        omitted = self.results.summary.failures_omitted
+        if omitted:
+            # Not listed, so neither scope nor quarantine can be checked: they count.
+            self.reason(
+                ExitCode.TESTS_FAILED,
+                "failed",
+                f"{omitted} more failed, errored or blocked tests (too many to list; see the JUnit files)",
+            )
         for (cell, stage), count in blocked.items():
             example = blocked_example[(cell, stage)]
             detail = _first_line(example.message) or ": blocked by a failure in an earlier stage"
@@ -389,6 +397,9 @@ class _Decision:
                     self.reason(
                         ExitCode.TESTS_FAILED, "flaky", f"passed only{attempts} (flaky = 'fail')", **where
                     )
+        omitted = self.results.summary.flaky_omitted
+        if omitted and self.policy.flaky == "fail":
+            self.reason(ExitCode.TESTS_FAILED, "flaky", f"{omitted} more flaky passes (too many to list)")
         return flaky
 
     def unused_expired_entries(

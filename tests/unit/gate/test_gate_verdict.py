@@ -1,0 +1,599 @@
+"""The verdict fails closed: one table row per way a release could slip through.
+
+Every row builds results by hand (no files), runs the pure ``decide`` and asserts the
+exit code and the reason (kind, where, message) that explains it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.gate.baseline import Baseline
+from pytest_pipeline.gate.evidence import CellReport, GateResults, LoadedRun
+from pytest_pipeline.gate.policy import Policy
+from pytest_pipeline.gate.provenance import GitFacts, Provenance
+from pytest_pipeline.gate.quarantine import QuarantineEntry
+from pytest_pipeline.gate.verdict import Verdict, decide
+from pytest_pipeline.results import (
+    CellRecord,
+    CellStatus,
+    Counts,
+    InputProblem,
+    Outcome,
+    ResultSummary,
+    RunRecord,
+    TestRef,
+)
+
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+STAGES = ("unit", "integration")
+CELLS = ("py310", "py312")
+
+
+def counts(
+    *, passed: int = 0, failed: int = 0, errors: int = 0, skipped: int = 0, blocked: int = 0, flaky: int = 0
+) -> Counts:
+    return Counts(
+        tests=passed + failed + errors + skipped + blocked,
+        passed=passed,
+        failed=failed,
+        errors=errors,
+        skipped=skipped,
+        blocked=blocked,
+        flaky=flaky,
+    )
+
+
+def ref(
+    *,
+    cell: str = "py310",
+    stage: str = "unit",
+    name: str = "test_add",
+    outcome: Outcome = Outcome.FAILED,
+    message: str = "assert 1 == 2",
+    attempts: int = 1,
+) -> TestRef:
+    return TestRef(cell, stage, "tests.test_calc", name, outcome, message, attempts=attempts)
+
+
+def green_groups(**changes: Counts) -> dict[tuple[str, str], Counts]:
+    """Every cell x stage passing; ``py312__integration=counts(...)`` replaces one group."""
+    groups = {(cell, stage): counts(passed=3) for cell in CELLS for stage in STAGES}
+    for key, value in changes.items():
+        cell, stage = key.split("__")
+        groups[(cell, stage)] = value
+    return groups
+
+
+def summary(
+    groups: Mapping[tuple[str, str], Counts] | None = None,
+    failures: tuple[TestRef, ...] = (),
+    flaky: tuple[TestRef, ...] = (),
+    problems: tuple[InputProblem, ...] = (),
+    failures_omitted: int = 0,
+) -> ResultSummary:
+    return ResultSummary(
+        groups=dict(green_groups() if groups is None else groups),
+        failures=list(failures),
+        flaky=list(flaky),
+        problems=list(problems),
+        failures_omitted=failures_omitted,
+    )
+
+
+def run(
+    *cells: CellRecord, interrupted: bool = False, unreadable: Mapping[str, str] | None = None
+) -> LoadedRun:
+    """A run record whose cells that say they ran have readable reports (unless listed)."""
+    reports = {}
+    for cell in cells:
+        if cell.junit is None:
+            continue
+        problem = (unreadable or {}).get(cell.name)
+        reports[cell.name] = CellReport(cell.junit, problem is None, problem)
+    return LoadedRun(
+        "reports/run.json", RunRecord(cells=cells, stages=STAGES, interrupted=interrupted), reports
+    )
+
+
+def cell(
+    name: str, status: CellStatus, exit_code: int | None = 0, junit: str | None = "x.xml", **kw: Any
+) -> CellRecord:
+    return CellRecord(name=name, status=status, exit_code=exit_code, junit=junit, stages=STAGES, **kw)
+
+
+def passing_run(*extra: CellRecord, **kw: Any) -> LoadedRun:
+    names = {c.name for c in extra}
+    cells = [cell(name, CellStatus.PASSED, junit=f"{name}.xml") for name in CELLS if name not in names]
+    return run(*cells, *extra, **kw)
+
+
+def policy(**changes: Any) -> Policy:
+    return replace(Policy(stages=STAGES, required_stages=STAGES), **changes)
+
+
+QUARANTINE_ACTIVE = QuarantineEntry("tests.test_calc::test_add", "flaky upstream, #12", dt.date(2026, 12, 31))
+QUARANTINE_EXPIRED = QuarantineEntry("tests.test_calc::test_add", "flaky upstream, #12", dt.date(2026, 5, 31))
+BASELINE = Baseline("old/gate.json", frozenset({("py310", "tests.test_calc::test_add")}), frozenset(CELLS))
+
+
+@dataclass
+class Row:
+    id: str
+    results: GateResults
+    code: ExitCode
+    kind: str
+    """The kind of the first (winning) reason; for an open gate, the kind of a note."""
+    text: str
+    """A fragment of that reason's message."""
+    where: Mapping[str, str | None] = field(default_factory=dict)
+    policy: Policy = field(default_factory=policy)
+    in_ci: bool = False
+
+
+ROWS = [
+    Row(
+        "expected cell has no results",
+        GateResults(summary(), expected_cells=("py310", "py312", "py311")),
+        ExitCode.INCOMPLETE,
+        "missing-cell",
+        "expected but has no results",
+        {"cell": "py311"},
+    ),
+    Row(
+        "required cell named in policy never reported",
+        GateResults(summary()),
+        ExitCode.INCOMPLETE,
+        "missing-cell",
+        "required cell 'py313' has no results",
+        {"cell": "py313"},
+        policy=policy(required_cells=("py310", "py313")),
+    ),
+    Row(
+        "no results at all",
+        GateResults(summary(groups={})),
+        ExitCode.INCOMPLETE,
+        "missing-cell",
+        "required cell matching '*' has no results",
+    ),
+    Row(
+        "required stage ran zero tests in one cell",
+        GateResults(summary(green_groups(py312__integration=counts()))),
+        ExitCode.NO_TESTS,
+        "empty-stage",
+        "stage 'integration' ran no tests",
+        {"cell": "py312", "stage": "integration"},
+    ),
+    Row(
+        "required stage missing from a cell's report",
+        GateResults(summary({k: v for k, v in green_groups().items() if k != ("py310", "unit")})),
+        ExitCode.NO_TESTS,
+        "empty-stage",
+        "ran no tests",
+        {"cell": "py310", "stage": "unit"},
+    ),
+    Row(
+        "all tests skipped",
+        GateResults(summary(green_groups(py310__unit=counts(skipped=4)))),
+        ExitCode.NO_TESTS,
+        "empty-stage",
+        "all 4 skipped",
+        {"cell": "py310", "stage": "unit"},
+    ),
+    Row(
+        "required stage runs in none of the cells",
+        GateResults(summary({k: v for k, v in green_groups().items() if k[1] == "unit"})),
+        ExitCode.NO_TESTS,
+        "empty-stage",
+        "runs in none of the required cells",
+        {"stage": "integration"},
+        policy=policy(stage_cells={"integration": ("pypy*",)}),
+    ),
+    Row(
+        "crashed cell",
+        GateResults(
+            summary(), runs=(passing_run(cell("py312", CellStatus.CRASHED, exit_code=-9, junit=None)),)
+        ),
+        ExitCode.INCOMPLETE,
+        "crashed",
+        "crashed with exit code -9",
+        {"cell": "py312"},
+    ),
+    Row(
+        "environment could not be built",
+        GateResults(
+            summary(),
+            runs=(
+                passing_run(cell("py312", CellStatus.ENV_ERROR, 1, None, message="pip: no matching dist")),
+            ),
+        ),
+        ExitCode.INCOMPLETE,
+        "env-error",
+        "pip: no matching dist",
+        {"cell": "py312"},
+    ),
+    Row(
+        "truncated result file",
+        GateResults(summary(problems=(InputProblem("py310.xml", "truncated: the XML ends early"),))),
+        ExitCode.INCOMPLETE,
+        "unreadable",
+        "py310.xml: truncated",
+    ),
+    Row(
+        "XML bomb",
+        GateResults(summary(problems=(InputProblem("evil.xml", "declares XML entities; refused"),))),
+        ExitCode.INCOMPLETE,
+        "unreadable",
+        "evil.xml: declares XML entities",
+    ),
+    Row(
+        "interrupted run wins over its failures",
+        GateResults(summary(failures=(ref(),)), runs=(passing_run(interrupted=True),)),
+        ExitCode.INTERRUPTED,
+        "interrupted",
+        "the run was interrupted",
+    ),
+    Row(
+        "interrupted cell",
+        GateResults(summary(), runs=(passing_run(cell("py312", CellStatus.INTERRUPTED, 2, None)),)),
+        ExitCode.INTERRUPTED,
+        "interrupted",
+        "interrupted",
+        {"cell": "py312"},
+    ),
+    Row(
+        "stage blocked by an earlier failure",
+        GateResults(
+            summary(
+                green_groups(py310__unit=counts(passed=2, failed=1), py310__integration=counts(blocked=2)),
+                failures=(
+                    ref(),
+                    ref(
+                        stage="integration",
+                        name="test_a",
+                        outcome=Outcome.BLOCKED,
+                        message="blocked by a failure in stage unit",
+                    ),
+                    ref(
+                        stage="integration",
+                        name="test_b",
+                        outcome=Outcome.BLOCKED,
+                        message="blocked by a failure in stage unit",
+                    ),
+                ),
+            )
+        ),
+        ExitCode.TESTS_FAILED,
+        "failed",
+        "assert 1 == 2",
+        {"cell": "py310", "stage": "unit", "test": "tests.test_calc::test_add"},
+    ),
+    Row(
+        "blocked stage alone is reported once per cell and stage",
+        GateResults(
+            summary(
+                green_groups(py310__integration=counts(blocked=2)),
+                failures=(
+                    ref(
+                        stage="integration",
+                        name="test_a",
+                        outcome=Outcome.BLOCKED,
+                        message="blocked by a failure in stage unit",
+                    ),
+                    ref(
+                        stage="integration",
+                        name="test_b",
+                        outcome=Outcome.BLOCKED,
+                        message="blocked by a failure in stage unit",
+                    ),
+                ),
+            )
+        ),
+        ExitCode.TESTS_FAILED,
+        "blocked",
+        "2 tests blocked: blocked by a failure in stage unit",
+        {"cell": "py310", "stage": "integration"},
+    ),
+    Row(
+        "errored test",
+        GateResults(summary(failures=(ref(outcome=Outcome.ERROR, message="fixture 'db' not found"),))),
+        ExitCode.TESTS_FAILED,
+        "error",
+        "fixture 'db' not found",
+        {"cell": "py310", "test": "tests.test_calc::test_add"},
+    ),
+    Row(
+        "flaky pass under flaky = 'fail'",
+        GateResults(summary(flaky=(ref(outcome=Outcome.PASSED, attempts=3),))),
+        ExitCode.TESTS_FAILED,
+        "flaky",
+        "passed only after 3 attempts",
+        {"cell": "py310", "test": "tests.test_calc::test_add"},
+        policy=policy(flaky="fail"),
+    ),
+    Row(
+        "flaky pass under flaky = 'allow' is listed, gate open",
+        GateResults(summary(flaky=(ref(outcome=Outcome.PASSED, attempts=2),))),
+        ExitCode.OK,
+        "flaky",
+        "allowed by flaky = 'allow'",
+    ),
+    Row(
+        "expired quarantine entry counts again",
+        GateResults(summary(failures=(ref(),))),
+        ExitCode.TESTS_FAILED,
+        "quarantine-expired",
+        "expired on 2026-05-31",
+        {"test": "tests.test_calc::test_add"},
+        policy=policy(quarantine=(QUARANTINE_EXPIRED,)),
+    ),
+    Row(
+        "active quarantine keeps the gate open and lists the failure",
+        GateResults(summary(failures=(ref(),))),
+        ExitCode.OK,
+        "quarantined",
+        "quarantined until 2026-12-31",
+        policy=policy(quarantine=(QUARANTINE_ACTIVE,)),
+    ),
+    Row(
+        "quarantine limited to other cells does not apply",
+        GateResults(summary(failures=(ref(),))),
+        ExitCode.TESTS_FAILED,
+        "failed",
+        "assert 1 == 2",
+        policy=policy(quarantine=(replace(QUARANTINE_ACTIVE, cells=("py312",)),)),
+    ),
+    Row(
+        "missing interpreter in CI (auto)",
+        GateResults(
+            summary(),
+            runs=(passing_run(cell("py312", CellStatus.MISSING_INTERPRETER, None, None, python="3.12")),),
+        ),
+        ExitCode.INCOMPLETE,
+        "missing-interpreter",
+        "3.12 is not installed",
+        {"cell": "py312"},
+        in_ci=True,
+    ),
+    Row(
+        "missing interpreter locally (auto) is allowed with a warning",
+        GateResults(
+            summary({k: v for k, v in green_groups().items() if k[0] == "py310"}),
+            runs=(passing_run(cell("py312", CellStatus.MISSING_INTERPRETER, None, None, python="3.12")),),
+        ),
+        ExitCode.OK,
+        "missing-interpreter",
+        "allowed here",
+    ),
+    Row(
+        "missing interpreter locally with missing-interpreters = 'fail'",
+        GateResults(
+            summary(), runs=(passing_run(cell("py312", CellStatus.MISSING_INTERPRETER, None, None)),)
+        ),
+        ExitCode.INCOMPLETE,
+        "missing-interpreter",
+        "is not installed",
+        policy=policy(missing_interpreters="fail"),
+    ),
+    Row(
+        "cell says passed but left no report",
+        GateResults(summary(), runs=(passing_run(cell("py312", CellStatus.PASSED, 0, None)),)),
+        ExitCode.INCOMPLETE,
+        "no-report",
+        "trusting exit code 0 (passed) is not enough",
+        {"cell": "py312"},
+    ),
+    Row(
+        "cell's report is unreadable",
+        GateResults(
+            summary(),
+            runs=(
+                passing_run(
+                    cell("py312", CellStatus.FAILED, 1, "py312.xml"), unreadable={"py312": "truncated"}
+                ),
+            ),
+        ),
+        ExitCode.INCOMPLETE,
+        "no-report",
+        "no report (truncated): trusting exit code 1 (failed)",
+        {"cell": "py312"},
+    ),
+    Row(
+        "cell failed outside its tests",
+        GateResults(summary(), runs=(passing_run(cell("py312", CellStatus.FAILED, 1, "py312.xml")),)),
+        ExitCode.TESTS_FAILED,
+        "cell-failed",
+        "exited with code 1 but its report shows no failing test",
+        {"cell": "py312"},
+    ),
+    Row(
+        "cancelled cell with nothing failing is incomplete",
+        GateResults(summary(), runs=(passing_run(cell("py312", CellStatus.CANCELLED, None, None)),)),
+        ExitCode.INCOMPLETE,
+        "cancelled",
+        "cancelled before it finished",
+        {"cell": "py312"},
+    ),
+    Row(
+        "cell still running when the record was written",
+        GateResults(summary(), runs=(passing_run(cell("py312", CellStatus.RUNNING, None, None)),)),
+        ExitCode.INCOMPLETE,
+        "unfinished",
+        "never finished",
+        {"cell": "py312"},
+    ),
+    Row(
+        "failure in a stage nobody declared still counts",
+        GateResults(summary(failures=(ref(stage="perf"),))),
+        ExitCode.TESTS_FAILED,
+        "failed",
+        "assert 1 == 2",
+        {"stage": "perf"},
+    ),
+    Row(
+        "more failures than the reader lists",
+        GateResults(summary(failures_omitted=12)),
+        ExitCode.TESTS_FAILED,
+        "failed",
+        "12 more failed",
+    ),
+    Row(
+        "regressions-only: a new failure closes",
+        GateResults(summary(failures=(ref(cell="py312"),))),
+        ExitCode.TESTS_FAILED,
+        "failed",
+        "assert 1 == 2",
+        {"cell": "py312"},
+        policy=policy(mode="regressions-only", baseline=BASELINE),
+    ),
+    Row(
+        "regressions-only: a known failure is a note",
+        GateResults(summary(failures=(ref(),))),
+        ExitCode.OK,
+        "baseline",
+        "also failing in the baseline",
+        policy=policy(mode="regressions-only", baseline=BASELINE),
+    ),
+    Row(
+        "a missing cell outranks test failures",
+        GateResults(summary(failures=(ref(),)), expected_cells=("py311",)),
+        ExitCode.INCOMPLETE,
+        "missing-cell",
+        "expected but has no results",
+    ),
+    Row(
+        "an empty stage that is allowed is a note",
+        GateResults(summary(green_groups(py312__integration=counts()))),
+        ExitCode.OK,
+        "empty-stage",
+        "allowed by allow-empty-stages",
+        policy=policy(allow_empty_stages=frozenset({"integration"})),
+    ),
+    Row(
+        "failure in a cell that is not required is a note",
+        GateResults(summary(failures=(ref(cell="py312"),))),
+        ExitCode.OK,
+        "not-required",
+        "outside the required cells",
+        policy=policy(required_cells=("py310",)),
+    ),
+]
+
+
+def _decide(row: Row) -> Verdict:
+    return decide(row.results, row.policy, Provenance(in_ci=row.in_ci), NOW)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_gate_scenario(row: Row) -> None:
+    verdict = _decide(row)
+    assert verdict.code is row.code, [r.to_dict() for r in verdict.reasons]
+    if row.code is ExitCode.OK:
+        assert verdict.reasons == ()
+        found = [n for n in verdict.notes if n.kind == row.kind]
+        assert found, verdict.notes
+        finding: Any = found[0]
+    else:
+        finding = verdict.reasons[0]
+        assert finding.kind == row.kind
+        assert finding.code is row.code
+    assert row.text in finding.message
+    for key, value in row.where.items():
+        assert getattr(finding, key) == value
+
+
+def test_table_covers_at_least_twenty_ways_of_failing_closed() -> None:
+    assert sum(row.code is not ExitCode.OK for row in ROWS) >= 20
+
+
+def test_green_matrix_opens_the_gate() -> None:
+    verdict = decide(GateResults(summary(), runs=(passing_run(),)), policy(), Provenance(), NOW)
+    assert verdict.code is ExitCode.OK
+    assert verdict.reasons == ()
+    assert verdict.notes == ()
+    assert verdict.required_cells == CELLS
+    assert not verdict.warned
+
+
+def test_every_reason_is_listed_even_when_one_wins() -> None:
+    results = GateResults(
+        summary(
+            green_groups(py312__integration=counts()),
+            failures=(ref(),),
+            problems=(InputProblem("a.xml", "bad"),),
+        ),
+        expected_cells=("py311",),
+    )
+    verdict = decide(results, policy(), Provenance(), NOW)
+    assert verdict.code is ExitCode.INCOMPLETE
+    kinds = [r.kind for r in verdict.reasons]
+    assert sorted(kinds) == ["empty-stage", "failed", "missing-cell", "unreadable"]
+    # worst first, by the documented precedence
+    assert [r.code for r in verdict.reasons] == sorted(
+        (r.code for r in verdict.reasons),
+        key=[ExitCode.INCOMPLETE, ExitCode.TESTS_FAILED, ExitCode.NO_TESTS].index,
+    )
+
+
+def test_cancel_after_a_failure_reports_the_failure_not_incompleteness() -> None:
+    results = GateResults(
+        summary(failures=(ref(),)),
+        runs=(passing_run(cell("py312", CellStatus.CANCELLED, None, None)),),
+    )
+    verdict = decide(results, policy(), Provenance(), NOW)
+    assert verdict.code is ExitCode.TESTS_FAILED
+    assert [n.kind for n in verdict.notes] == ["cancelled"]
+
+
+def test_dirty_tree_is_noted_for_publish() -> None:
+    context = Provenance(git=GitFacts(commit="abc", dirty=True, dirty_paths=("src/x.py",)))
+    verdict = decide(GateResults(summary()), policy(), context, NOW)
+    assert verdict.code is ExitCode.OK
+    assert any(n.kind == "dirty-tree" and "src/x.py" in n.message for n in verdict.notes)
+
+
+def test_unused_expired_quarantine_entry_is_reported() -> None:
+    verdict = decide(GateResults(summary()), policy(quarantine=(QUARANTINE_EXPIRED,)), Provenance(), NOW)
+    assert verdict.code is ExitCode.OK
+    assert any(n.kind == "quarantine-expired" and "remove it" in n.message for n in verdict.notes)
+
+
+def test_quarantine_applies_through_its_last_day() -> None:
+    entry = replace(QUARANTINE_ACTIVE, expires=NOW.date())
+    verdict = decide(GateResults(summary(failures=(ref(),))), policy(quarantine=(entry,)), Provenance(), NOW)
+    assert verdict.code is ExitCode.OK
+    the_day_after = NOW + dt.timedelta(days=1)
+    verdict = decide(
+        GateResults(summary(failures=(ref(),))), policy(quarantine=(entry,)), Provenance(), the_day_after
+    )
+    assert verdict.code is ExitCode.TESTS_FAILED
+
+
+def test_baseline_diff_lists_new_fixed_and_still_failing() -> None:
+    base = Baseline(
+        "old.json",
+        frozenset(
+            {
+                ("py310", "tests.test_calc::test_add"),
+                ("py312", "tests.test_calc::test_gone"),
+                ("py399", "t::x"),
+            }
+        ),
+        frozenset({"py310", "py312", "py399"}),
+    )
+    failures = (ref(), ref(name="test_new"))
+    verdict = decide(GateResults(summary(failures=failures)), policy(baseline=base), Provenance(), NOW)
+    assert verdict.baseline is not None
+    assert [r.name for r in verdict.baseline.new_failures] == ["test_new"]
+    assert [r.name for r in verdict.baseline.still_failing] == ["test_add"]
+    # py399 did not report this time: its test is not "fixed", just unknown
+    assert verdict.baseline.fixed == (("py312", "tests.test_calc::test_gone"),)
+    # mode "all": every failure closes, baseline or not
+    assert verdict.code is ExitCode.TESTS_FAILED
+    assert len(verdict.reasons) == 2
