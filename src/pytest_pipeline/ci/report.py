@@ -1,0 +1,122 @@
+"""Tell the CI what happened: annotations, the job summary, the test results view.
+
+:func:`report_to_ci` is what ``pytest-pipeline ci-report`` runs; the runner and the gate
+can call it too. Without a provider (a developer's machine) the summary is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from pytest_pipeline.ci.provider import Provider
+from pytest_pipeline.ci.summary import SUMMARY_LIMIT, build_markdown
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.results import ResultSummary, TestRef
+
+LOG_BYTES = 2_000_000
+"""At most this much of one cell's log is printed into a folded group (its end, where
+the failure usually is); the whole file stays in the uploaded reports."""
+
+
+@dataclass(frozen=True)
+class Reported:
+    annotations: int
+    """Annotations written (failures and flaky passes)."""
+    left_out: int
+    """Tests that were not annotated because of the provider's per-step limit."""
+    summary: bool
+    """True when the summary went to the CI's summary page (False: printed to the log)."""
+    junit: bool
+    """True when the JUnit file was handed to the CI's test view."""
+
+
+def annotate(
+    provider: Provider, failures: Sequence[TestRef], flaky: Sequence[TestRef] = ()
+) -> tuple[int, int]:
+    """Failures as errors, then flaky passes as warnings, up to the provider's limit."""
+    limit = provider.max_annotations
+    shown = 0
+    for ref in failures[:limit]:
+        provider.annotate(ref, "error")
+        shown += 1
+    for ref in flaky[: max(limit - shown, 0)]:
+        provider.annotate(ref, "warning")
+        shown += 1
+    left_out = len(failures) + len(flaky) - shown
+    if left_out:
+        provider.notice(
+            f"pytest-pipeline: {left_out} more failed or flaky tests are not annotated; see the summary"
+        )
+    return shown, left_out
+
+
+def report_to_ci(
+    provider: Provider | None,
+    summary: ResultSummary,
+    verdict: Mapping[str, Any] | None = None,
+    *,
+    junit: Path | None = None,
+    stream: TextIO | None = None,
+    limit: int = SUMMARY_LIMIT,
+) -> Reported:
+    markdown = build_markdown(summary, verdict, limit=limit)
+    out = sys.stdout if stream is None else stream
+    if provider is None:
+        out.write(markdown)
+        return Reported(0, 0, False, False)
+    shown, left_out = annotate(provider, summary.failures, summary.flaky)
+    to_page = provider.step_summary(markdown)
+    if not to_page:
+        with provider.group("pytest-pipeline summary"):
+            provider.stream.write(markdown)
+    published = provider.publish_junit(junit) if junit is not None else False
+    return Reported(shown, left_out, to_page, published)
+
+
+def fold_log(provider: Provider | None, title: str, path: Path, *, max_bytes: int = LOG_BYTES) -> None:
+    """Print a cell's log file inside a folded group (its last ``max_bytes`` if longer)."""
+    stream = provider.stream if provider else sys.stdout
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            if size > max_bytes:
+                handle.seek(size - max_bytes)
+            data = handle.read()
+    except OSError as exc:
+        (provider.notice if provider else print)(f"pytest-pipeline: cannot read {path} ({exc.strerror})")
+        return
+    text = data.decode("utf-8", "replace")
+    if size > max_bytes:
+        text = f"[... first {size - max_bytes} bytes left out; the whole log is in the reports ...]\n" + text
+    if provider is None:
+        stream.write(text if text.endswith("\n") else text + "\n")
+        return
+    with provider.group(title):
+        stream.write(text if text.endswith("\n") else text + "\n")
+        stream.flush()
+
+
+def read_gate(path: Path) -> dict[str, Any]:
+    """``gate.json`` as a dict; a missing or broken file is an incomplete picture (3)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(
+            f"{path}: no gate file; run `pytest-pipeline gate` first or pass --gate FILE", ExitCode.INCOMPLETE
+        ) from None
+    except OSError as exc:
+        raise PipelineError(f"{path}: cannot be read ({exc.strerror})", ExitCode.INCOMPLETE) from None
+    except ValueError as exc:
+        raise PipelineError(
+            f"{path}: is not JSON ({str(exc)[:100]}); pass the gate.json that `pytest-pipeline gate` wrote",
+            ExitCode.INCOMPLETE,
+        ) from None
+    if not isinstance(data, dict):
+        raise PipelineError(f"{path}: is not a gate file (not a JSON object)", ExitCode.INCOMPLETE)
+    return data
