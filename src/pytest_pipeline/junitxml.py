@@ -1,0 +1,159 @@
+"""Rewrite pytest's own ``--junitxml`` file: one ``<testsuite>`` per stage.
+
+pytest writes one suite. After it has written the file we regroup its testcases by
+stage, each suite carrying ``<property name="stage">`` (and ``cell`` when the
+orchestrator names one), type the errors of blocked tests, and add surefire's
+``flakyFailure``/``rerunFailure`` elements for the attempts pytest-rerunfailures
+retried. The xunit2 result still validates against pytest's schema (junit-10.xsd);
+per-testcase ``<properties>`` are added only for xunit1/legacy, where they are valid.
+
+The input is pytest's own output, written a moment ago by this very process, so the
+standard library parser is fine here (reading untrusted files is the merger's job).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_pipeline.fileio import write_text_atomic
+
+RERUN_TYPE = "pytest_pipeline.rerun"
+NOT_READY_TYPE = "pytest_pipeline.not_ready"
+
+
+@dataclass
+class CaseInfo:
+    """What the plugin knows about one testcase of the file."""
+
+    stage: str
+    error_type: str | None = None
+    error_message: str | None = None
+    failed_attempts: list[str] = field(default_factory=list)
+    passed: bool = False
+
+
+def testcase_key(nodeid: str, prefix: str | None) -> tuple[str, str]:
+    """The (classname, name) pytest's LogXML writes for ``nodeid``."""
+    try:  # the exact function pytest uses, so both sides agree (pytest 8 and 9)
+        from _pytest.junitxml import bin_xml_escape, mangle_test_address
+
+        names = mangle_test_address(nodeid)
+        name = str(bin_xml_escape(names[-1]))
+    except ImportError:  # pragma: no cover - a pytest without these helpers
+        path, bracket, params = nodeid.partition("[")
+        names = path.split("::")
+        names[0] = re.sub(r"\.py$", "", names[0].replace("/", "."))
+        names[-1] += bracket + params
+        name = names[-1]
+    classnames = names[:-1]
+    if prefix:
+        classnames.insert(0, prefix)
+    return ".".join(classnames), name
+
+
+def _properties(parent: ET.Element, values: Sequence[tuple[str, str]], *, first: bool) -> None:
+    if not values:
+        return
+    props = parent.find("properties")
+    if props is None:
+        props = ET.Element("properties")
+        if first:
+            parent.insert(0, props)
+        else:
+            parent.append(props)
+    for name, value in values:
+        ET.SubElement(props, "property", name=name, value=value)
+
+
+def _decorate(case: ET.Element, info: CaseInfo, per_case: Sequence[tuple[str, str]]) -> None:
+    if info.error_type:
+        for error in case.iter("error"):
+            error.set("type", info.error_type)
+            if info.error_message:
+                error.set("message", info.error_message)
+    tag = "flakyFailure" if info.passed else "rerunFailure"
+    for message in info.failed_attempts:
+        ET.SubElement(case, tag, type=RERUN_TYPE, message=message)
+    _properties(case, per_case, first=True)
+
+
+def _suite(name: str, cases: list[ET.Element], template: Mapping[str, str]) -> ET.Element:
+    failures = sum(len(case.findall("failure")) for case in cases)
+    errors = sum(len(case.findall("error")) for case in cases)
+    skipped = sum(len(case.findall("skipped")) for case in cases)
+    seconds = sum(float(case.get("time") or 0) for case in cases)
+    suite = ET.Element(
+        "testsuite",
+        name=name,
+        errors=str(errors),
+        failures=str(failures),
+        skipped=str(skipped),
+        tests=str(len(cases)),
+        time=f"{seconds:.3f}",  # junit-10.xsd allows at most three decimals
+    )
+    for key in ("timestamp", "hostname"):
+        if key in template:
+            suite.set(key, template[key])
+    return suite
+
+
+def regroup(
+    path: Path,
+    *,
+    stages: Sequence[str],
+    cases: Mapping[tuple[str, str], CaseInfo],
+    suite_name: str,
+    family: str,
+    cell: str | None,
+) -> None:
+    """Rewrite ``path`` in place (atomically) with one suite per stage of ``stages``.
+
+    Every stage of ``stages`` gets a suite, empty ones included, so a reader can tell
+    "selected and ran nothing" from "not selected". Testcases the plugin knows nothing
+    about (an internal error) go to a last suite named ``suite_name`` without a stage.
+    """
+    root = ET.parse(path).getroot()
+    old_suites = root.findall("testsuite") if root.tag == "testsuites" else [root]
+    template = dict(old_suites[0].attrib) if old_suites else {}
+    global_props = [
+        (prop.get("name", ""), prop.get("value", ""))
+        for suite in old_suites
+        for prop in suite.findall("properties/property")
+    ]
+    per_case_extra = family in ("xunit1", "legacy")
+    groups: dict[str | None, list[ET.Element]] = {stage: [] for stage in stages}
+    for suite in old_suites:
+        for case in suite.findall("testcase"):
+            info = cases.get((case.get("classname", ""), case.get("name", "")))
+            if info is None:
+                groups.setdefault(None, []).append(case)
+                continue
+            extra = [("stage", info.stage)] + ([("cell", cell)] if cell else [])
+            _decorate(case, info, extra if per_case_extra else ())
+            groups.setdefault(info.stage, []).append(case)
+
+    new_root = ET.Element("testsuites", name=root.get("name", "pytest tests"))
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    seconds = 0.0
+    for stage, members in groups.items():
+        if stage is None:
+            suite = _suite(suite_name, members, template)
+            _properties(suite, global_props, first=False)
+        else:
+            suite = _suite(f"{suite_name}: {stage}", members, template)
+            props = [*global_props, ("stage", stage)] + ([("cell", cell)] if cell else [])
+            _properties(suite, props, first=False)
+        suite.extend(members)
+        new_root.append(suite)
+        for key in totals:
+            totals[key] += int(suite.get(key, "0"))
+        seconds += float(suite.get("time", "0"))
+    for key, value in totals.items():
+        new_root.set(key, str(value))
+    new_root.set("time", f"{seconds:.3f}")
+    text = '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(new_root, encoding="unicode")
+    write_text_atomic(path, text)
