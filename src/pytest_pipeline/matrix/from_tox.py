@@ -48,6 +48,7 @@ ENV_KEYS: tuple[str, ...] = (
     "ignore_outcome",
     "ignore_errors",
     "platform",
+    "system_site_packages",
 )
 """Settings read for every environment; a key an older tox lacks is simply absent.
 
@@ -73,7 +74,14 @@ LIST_KEYS = frozenset(
     }
 )
 BOOL_KEYS = frozenset(
-    {"skip_install", "use_develop", "ignore_outcome", "ignore_errors", "skip_missing_interpreters"}
+    {
+        "skip_install",
+        "use_develop",
+        "ignore_outcome",
+        "ignore_errors",
+        "skip_missing_interpreters",
+        "system_site_packages",
+    }
 )
 
 # Files tox reads its configuration from, in tox 4's order of preference.

@@ -79,6 +79,8 @@ class Plan:
     left_out: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     from_cache: bool = False
+    missing_reasons: Mapping[str, str] = field(default_factory=dict)
+    """Interpreter spec (``Cell.python``) -> why it is missing and what to do."""
 
     @property
     def missing(self) -> tuple[Cell, ...]:
