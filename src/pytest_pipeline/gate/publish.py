@@ -122,12 +122,15 @@ def _artifacts(gate: GateRecord, facts: PublishFacts) -> list[str]:
 
 def _branch(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[str]:
     refusals = []
-    if facts.is_pull_request and not rules.allow_pull_request:
-        refusals.append(
-            f"this is a pull-request build ({facts.pull_request_detail}); "
-            "publishing from one is refused (set allow-pull-request-publish = true to allow it)"
-        )
-    elif gate.is_pull_request and not rules.allow_pull_request:
+    if facts.is_pull_request:
+        # A pull request's ref (refs/pull/7/merge) is no branch: the event decides alone.
+        if not rules.allow_pull_request:
+            refusals.append(
+                f"this is a pull-request build ({facts.pull_request_detail}); "
+                "publishing from one is refused (set allow-pull-request-publish = true to allow it)"
+            )
+        return refusals
+    if gate.is_pull_request and not rules.allow_pull_request:
         refusals.append(f"{gate.path} was written by a pull-request build; run the gate in the release build")
     allowed = rules.branches or facts.default_branches
     if facts.ref is None:

@@ -1,0 +1,167 @@
+"""The publish guard refuses unless everything holds: one row per refusal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pytest
+
+from pytest_pipeline.gate.gatefile import GateRecord
+from pytest_pipeline.gate.publish import PublishFacts, PublishRules, check
+from pytest_pipeline.results import Artifact
+
+COMMIT = "a" * 40
+OTHER = "b" * 40
+WHEEL = Artifact("greeter-1.0-py3-none-any.whl", "1" * 64)
+SDIST = Artifact("greeter-1.0.tar.gz", "2" * 64)
+
+GATE = GateRecord(
+    path="pipeline-reports/gate.json",
+    verdict="open",
+    code=0,
+    commit=COMMIT,
+    dirty=False,
+    is_pull_request=False,
+    artifacts=(WHEEL, SDIST),
+    failures=(),
+    cells=("py310",),
+    reasons=(),
+    data={},
+)
+FACTS = PublishFacts(
+    head=COMMIT,
+    dirty_paths=(),
+    ref="refs/heads/main",
+    default_branches=("main",),
+    is_pull_request=False,
+    pull_request_detail="",
+    files=((f"dist/{WHEEL.name}", WHEEL.sha256), (f"dist/{SDIST.name}", SDIST.sha256)),
+)
+
+
+@dataclass
+class Row:
+    id: str
+    text: str
+    gate: GateRecord = GATE
+    facts: PublishFacts = FACTS
+    rules: PublishRules = field(default_factory=PublishRules)
+
+
+ROWS = [
+    Row(
+        "closed gate",
+        "the gate is closed (code 1): py310: failed (and 1 more)",
+        gate=replace(GATE, verdict="closed", code=1, reasons=("py310: failed", "py312: failed")),
+    ),
+    Row(
+        "stale commit",
+        f"stale gate: it tested commit {COMMIT[:12]} but HEAD is {OTHER[:12]}",
+        facts=replace(FACTS, head=OTHER),
+    ),
+    Row("gate without commit", "records no git commit", gate=replace(GATE, commit=None)),
+    Row("not a git checkout", "not inside a git repository", facts=replace(FACTS, head=None)),
+    Row(
+        "dirty tree",
+        "the working tree is dirty (src/greeter/__init__.py)",
+        facts=replace(FACTS, dirty_paths=("src/greeter/__init__.py",)),
+    ),
+    Row(
+        "gate ran on a dirty tree",
+        "says the tree was dirty when the gate ran",
+        gate=replace(GATE, dirty=True),
+    ),
+    Row(
+        "different artifact",
+        f"dist/{WHEEL.name} is not the tested artifact: sha256 333333333333… but the gate tested 1111",
+        facts=replace(FACTS, files=((f"dist/{WHEEL.name}", "3" * 64),)),
+    ),
+    Row(
+        "untested artifact",
+        "other-2.0.whl was not tested (the gate tested greeter-1.0-py3-none-any.whl, greeter-1.0.tar.gz)",
+        facts=replace(FACTS, files=(*FACTS.files, ("dist/other-2.0.whl", "4" * 64))),
+    ),
+    Row("no artifact named", "cannot tell what the command publishes", facts=replace(FACTS, files=())),
+    Row("gate recorded no artifact", "records no tested artifact", gate=replace(GATE, artifacts=())),
+    Row(
+        "pull-request build",
+        "this is a pull-request build (github pull_request #7)",
+        facts=replace(
+            FACTS, is_pull_request=True, pull_request_detail="github pull_request #7", ref="refs/pull/7/merge"
+        ),
+    ),
+    Row(
+        "gate written by a pull-request build",
+        "was written by a pull-request build",
+        gate=replace(GATE, is_pull_request=True),
+    ),
+    Row(
+        "feature branch",
+        "feature/x may not publish (allowed: main)",
+        facts=replace(FACTS, ref="refs/heads/feature/x"),
+    ),
+    Row("detached HEAD outside CI", "cannot tell which branch this is", facts=replace(FACTS, ref=None)),
+    Row(
+        "tag not in publish-branches",
+        "v1.0 may not publish (allowed: main)",
+        facts=replace(FACTS, ref="refs/tags/v1.0"),
+    ),
+    Row(
+        "branch named like an allowed tag",
+        "v1.0 may not publish (allowed: refs/tags/v*)",
+        facts=replace(FACTS, ref="refs/heads/v1.0"),
+        rules=PublishRules(branches=("refs/tags/v*",)),
+    ),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_publish_refused(row: Row) -> None:
+    refusals = check(row.gate, row.facts, row.rules)
+    assert len(refusals) == 1, refusals
+    assert row.text in refusals[0]
+
+
+def test_everything_in_order_is_allowed() -> None:
+    assert check(GATE, FACTS, PublishRules()) == []
+
+
+def test_renamed_but_identical_file_is_the_tested_artifact() -> None:
+    facts = replace(FACTS, files=(("upload/renamed.whl", WHEEL.sha256),))
+    assert check(GATE, facts, PublishRules()) == []
+
+
+@pytest.mark.parametrize(
+    ("ref", "rules"),
+    [
+        ("refs/tags/v1.0", PublishRules(branches=("refs/tags/v*",))),
+        ("refs/heads/release/1.x", PublishRules(branches=("main", "release/*"))),
+        ("refs/heads/master", PublishRules()),
+    ],
+)
+def test_allowed_refs(ref: str, rules: PublishRules) -> None:
+    facts = replace(FACTS, ref=ref, default_branches=("main", "master"))
+    assert check(GATE, facts, rules) == []
+
+
+def test_pull_request_allowed_explicitly() -> None:
+    facts = replace(
+        FACTS,
+        is_pull_request=True,
+        pull_request_detail="gitlab merge_request_event #3",
+        ref="refs/pull/3/head",
+    )
+    assert check(GATE, facts, PublishRules(allow_pull_request=True)) == []
+
+
+def test_every_problem_is_listed() -> None:
+    gate = replace(GATE, verdict="closed", code=3, reasons=("py312: crashed",))
+    facts = replace(
+        FACTS,
+        head=OTHER,
+        dirty_paths=("x.py",),
+        is_pull_request=True,
+        pull_request_detail="azure PullRequest",
+    )
+    refusals = check(gate, facts, PublishRules())
+    assert len(refusals) == 4
