@@ -1,0 +1,204 @@
+"""The git pre-push hook: run the fast stages before a push, block the push when they fail.
+
+The hook is a small POSIX shell script. It runs the test command with the interpreter
+that installed it (recorded as an absolute path, so it works when the virtual
+environment is not activated) and falls back to ``python3`` on ``PATH`` with a warning
+when that interpreter is gone. The command is fixed when the hook is written
+(``--command`` > ``[tool.pytest-pipeline.hook] command`` > ``pytest --stage=unit -x
+-q``), so the hook itself needs neither this package nor the configuration at push
+time; reinstall it after changing the command.
+
+A marker line recognises our hook: ``install-hook`` replaces only its own hook unless
+forced, and ``uninstall-hook`` removes only its own.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_pipeline import fileio
+from pytest_pipeline.config import PipelineConfig
+from pytest_pipeline.errors import PipelineError
+
+HOOK_NAME = "pre-push"
+MARKER = "# pytest-pipeline: pre-push hook written by `pytest-pipeline install-hook`"
+DEFAULT_COMMAND = "pytest --stage=unit -x -q"
+BACKUP_SUFFIX = ".pytest-pipeline-backup"
+
+
+@dataclass(frozen=True)
+class Installed:
+    path: Path
+    command: str
+    python: str
+    replaced: Path | None
+    """Where a hook we did not write was moved to (``--force``), if there was one."""
+
+
+# --------------------------------------------------------------------------- where
+
+
+def hooks_dir(cwd: Path | None = None) -> Path:
+    """The folder git runs hooks from: honours ``core.hooksPath`` and worktrees."""
+    here = Path.cwd() if cwd is None else cwd
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--git-path", "hooks"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        raise PipelineError(f"cannot run git ({exc.strerror}); install git or put it on PATH") from None
+    if result.returncode != 0:
+        raise PipelineError(
+            f"{here} is not inside a git repository; run this from your project's working tree"
+        )
+    return (here / result.stdout.strip()).resolve()
+
+
+def is_ours(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            head = [handle.readline() for _ in range(5)]
+    except OSError:
+        return False
+    return any(line.rstrip("\n") == MARKER for line in head)
+
+
+# --------------------------------------------------------------------------- what
+
+
+def configured_command(config: PipelineConfig) -> str | None:
+    """``[tool.pytest-pipeline.hook] command``, checked (unknown keys are errors)."""
+    table = config.table("hook")
+    command = table.get("command", str, None)
+    table.done()
+    if command is not None and not shlex.split(command):
+        raise PipelineError(
+            f"{table.where('command')}: is empty; write a command such as {DEFAULT_COMMAND!r}"
+        )
+    return command
+
+
+def invocation(command: str) -> str:
+    """The shell line that runs ``command`` with the recorded interpreter (``$python``).
+
+    ``pytest ...`` becomes ``"$python" -m pytest ...`` and ``python ...`` becomes
+    ``"$python" ...``, so neither depends on what ``PATH`` finds; any other program
+    runs as written, with the interpreter's folder first on ``PATH``.
+    """
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise PipelineError(f"hook command {command!r} does not parse ({exc}); fix its quoting") from None
+    if not argv:
+        raise PipelineError(f"hook command is empty; write a command such as {DEFAULT_COMMAND!r}")
+    rest = " ".join(shlex.quote(arg) for arg in argv[1:])
+    program = argv[0]
+    if program in ("pytest", "py.test"):
+        head = '"$python" -m pytest'
+    elif program in ("python", "python3"):
+        head = '"$python"'
+    else:
+        head = shlex.quote(program)
+    return f"{head} {rest}".rstrip()
+
+
+def script(command: str, python: str) -> str:
+    line = invocation(command)
+    return f"""#!/bin/sh
+{MARKER}
+# Runs the fast test stages before every push and blocks the push when they fail.
+# Skip it once: git push --no-verify. Remove it: pytest-pipeline uninstall-hook.
+# Change the command in [tool.pytest-pipeline.hook] command (or pass --command), then
+# run pytest-pipeline install-hook again.
+
+python={shlex.quote(python)}
+command={shlex.quote(command)}
+
+# git passes one line per ref to push; a push that only deletes refs has nothing to test.
+updates=0
+while read -r local_ref local_sha remote_ref remote_sha; do
+    case "$local_sha" in
+        *[!0]*) updates=1 ;;
+    esac
+done
+[ "$updates" = 1 ] || exit 0
+
+if [ ! -x "$python" ]; then
+    echo "pytest-pipeline pre-push: $python (which installed this hook) is gone; using python3 on PATH." >&2
+    echo "pytest-pipeline pre-push: run 'pytest-pipeline install-hook' from your environment to fix it." >&2
+    python=python3
+else
+    PATH="$(dirname "$python"):$PATH"
+    export PATH
+fi
+
+cd "$(git rev-parse --show-toplevel)" || exit 1
+# The tests run on the working tree as it is now, as a separate program: git's own
+# variables for this hook must not leak into tests that run git themselves.
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES
+
+echo "pytest-pipeline pre-push: $command" >&2
+{line} </dev/null
+status=$?
+case $status in
+    0) exit 0 ;;
+    5) echo "pytest-pipeline pre-push: no tests ran; letting the push through." >&2; exit 0 ;;
+esac
+echo "pytest-pipeline pre-push: tests failed (exit $status): push blocked." >&2
+echo "pytest-pipeline pre-push: fix them, or push with --no-verify to skip this check once." >&2
+exit $status
+"""
+
+
+# --------------------------------------------------------------------------- do
+
+
+def install(
+    command: str,
+    *,
+    python: str | None = None,
+    force: bool = False,
+    cwd: Path | None = None,
+) -> Installed:
+    """Write the hook. Replaces our own hook; someone else's only with ``force``
+    (it is kept beside it with :data:`BACKUP_SUFFIX`)."""
+    interpreter = python or sys.executable or "python3"
+    target = hooks_dir(cwd) / HOOK_NAME
+    replaced: Path | None = None
+    if target.exists() or target.is_symlink():
+        if not is_ours(target):
+            if not force:
+                raise PipelineError(
+                    f"{target} exists and was not written by pytest-pipeline; pass --force to replace it "
+                    f"(it is kept as {target.name}{BACKUP_SUFFIX}), or call the tests from it yourself"
+                )
+            replaced = target.with_name(target.name + BACKUP_SUFFIX)
+            os.replace(target, replaced)
+    text = script(command, Path(interpreter).as_posix() if os.path.isabs(interpreter) else interpreter)
+    fileio.write_text_atomic(target, text)
+    mode = target.stat().st_mode
+    target.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH | stat.S_IRUSR)
+    return Installed(target, command, interpreter, replaced)
+
+
+def uninstall(*, cwd: Path | None = None) -> Path | None:
+    """Remove our hook; None when there is no hook. Someone else's hook is an error."""
+    target = hooks_dir(cwd) / HOOK_NAME
+    if not (target.exists() or target.is_symlink()):
+        return None
+    if not is_ours(target):
+        raise PipelineError(
+            f"{target} was not written by pytest-pipeline; left as it is (remove it yourself if you mean to)"
+        )
+    target.unlink()
+    return target
