@@ -50,6 +50,7 @@ def hooks_dir(cwd: Path | None = None) -> Path:
     try:
         result = subprocess.run(
             ["git", "rev-parse", "--git-path", "hooks"],
+            check=False,
             cwd=here,
             capture_output=True,
             text=True,
@@ -175,15 +176,14 @@ def install(
     interpreter = python or sys.executable or "python3"
     target = hooks_dir(cwd) / HOOK_NAME
     replaced: Path | None = None
-    if target.exists() or target.is_symlink():
-        if not is_ours(target):
-            if not force:
-                raise PipelineError(
-                    f"{target} exists and was not written by pytest-pipeline; pass --force to replace it "
-                    f"(it is kept as {target.name}{BACKUP_SUFFIX}), or call the tests from it yourself"
-                )
-            replaced = target.with_name(target.name + BACKUP_SUFFIX)
-            os.replace(target, replaced)
+    if (target.exists() or target.is_symlink()) and not is_ours(target):
+        if not force:
+            raise PipelineError(
+                f"{target} exists and was not written by pytest-pipeline; pass --force to replace it "
+                f"(it is kept as {target.name}{BACKUP_SUFFIX}), or call the tests from it yourself"
+            )
+        replaced = target.with_name(target.name + BACKUP_SUFFIX)
+        os.replace(target, replaced)
     text = script(command, Path(interpreter).as_posix() if os.path.isabs(interpreter) else interpreter)
     fileio.write_text_atomic(target, text)
     mode = target.stat().st_mode
