@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pytest_pipeline.ci.provider import Provider
+    from pytest_pipeline.matrix.model import Plan
+
+    PlanFormatter = Callable[[Plan, argparse.Namespace], str]
 
 PROJECT = "pytest_pipeline"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -43,4 +48,15 @@ def pytest_pipeline_ci_providers() -> type[Provider] | list[type[Provider]] | No
     (registered later) is asked before the built-ins and can claim an environment that
     also looks like one of them (Gitea and Forgejo Actions set ``GITHUB_ACTIONS=true``).
     Provider names must be unique; a second provider with a taken name is an error.
+    """
+
+
+@hookspec
+def pytest_pipeline_plan_formats() -> dict[str, PlanFormatter] | None:
+    """Return ``{format name: fn(plan, args) -> str}`` for ``pytest-pipeline plan --format``.
+
+    ``text`` and ``json`` are built in (``pytest_pipeline.commands.plan``); a CI
+    integration adds e.g. ``github`` (a job matrix). ``args`` is the parsed command
+    line, for options a format reads. Names must be unique across plugins; a second
+    formatter with a taken name is an error.
     """

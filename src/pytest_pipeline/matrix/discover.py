@@ -103,9 +103,10 @@ def plan_from_listing(
     base = base_cells(listing)
     every = axes.expand(base.cells, matrix)
     if request.select or request.labels:
-        patterns, labels, where = request.select, request.labels, "-e/-m"
+        patterns, labels, origin = request.select, request.labels, ("-e", "-m")
     else:
-        patterns, labels, where = run.cells, run.labels, "[tool.pytest-pipeline.run] cells/labels"
+        table = f"{config.source or 'pyproject.toml'}: [tool.pytest-pipeline.run]"
+        patterns, labels, origin = run.cells, run.labels, (f"{table} cells", f"{table} labels")
     selection = select_cells(
         every,
         default=base.default,
@@ -113,7 +114,8 @@ def plan_from_listing(
         labels=labels,
         include=(*run.include, *request.include),
         exclude=(*run.exclude, *request.exclude),
-        where=where,
+        patterns_from=origin[0],
+        labels_from=origin[1],
         source=source,
     )
     _reject_broken(selection.cells, base.errors, source)

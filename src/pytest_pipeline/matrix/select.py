@@ -82,11 +82,12 @@ def select(
     labels: Sequence[str] = (),
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
-    where: str = "the command line",
+    patterns_from: str = "-e",
+    labels_from: str = "-m",
     source: str = "the project",
 ) -> Selection:
-    """``where`` names the origin of ``patterns``/``labels`` for error messages
-    (``-e``, or the config key); ``source`` names the tool's file (``tox.ini``)."""
+    """``patterns_from``/``labels_from`` name where the patterns came from in errors
+    (``-e``, or a config key); ``source`` names the tool's file (``tox.ini``)."""
     chosen: dict[str, Cell] = {}
     left_out: list[str] = []
 
@@ -101,12 +102,13 @@ def select(
             found = [cell for cell in cells if matches(cell, pattern)]
             if not found:
                 raise PipelineError(
-                    f"{where}: no cell matches {pattern!r} in {source}; known cells: {_some(cells)}"
+                    f"{patterns_from} {pattern!r}: no cell of {source} matches it; "
+                    f"use a known cell or a glob: {_some(cells)}"
                 )
             explicit = not is_glob(pattern)
             if not explicit and not any(cell.runs_pytest for cell in found):
                 raise PipelineError(
-                    f"{where}: {pattern!r} matches only environments that don't run pytest "
+                    f"{patterns_from} {pattern!r} matches only environments that don't run pytest "
                     f"({_some(found)}); name them exactly or list them in "
                     "[tool.pytest-pipeline.run] include"
                 )
@@ -117,8 +119,8 @@ def select(
             if not found:
                 known = sorted({label for cell in cells for label in cell.labels})
                 raise PipelineError(
-                    f"{where}: no environment in {source} has the label/tag {label!r}; "
-                    f"known labels: {', '.join(known) or '(none)'}"
+                    f"{labels_from} {label!r}: no environment of {source} has this label/tag; "
+                    f"use one of: {', '.join(known) or '(there are none)'}"
                 )
             for cell in found:
                 take(cell, explicit=False)
@@ -150,7 +152,7 @@ def select(
             if left_out
             else "check -e/-m and [tool.pytest-pipeline.run] exclude"
         )
-        raise PipelineError(f"{where}: no cell selected from {source}: {hint}")
+        raise PipelineError(f"no cell selected from {source}: {hint}")
     names_seen: dict[str, str] = {}
     for cell in result:
         check_cell_name(cell.name, source)

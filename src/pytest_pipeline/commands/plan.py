@@ -1,0 +1,132 @@
+"""``pytest-pipeline plan``: the cells x stages ``run`` would execute; runs nothing.
+
+Shows which interpreters are found or missing and which environments are left out
+because they don't run pytest. ``--format json`` is for machines; more formats come
+from plugins through the ``pytest_pipeline_plan_formats`` hook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_pipeline.cli_hooks import hookimpl
+from pytest_pipeline.errors import PipelineError
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from pytest_pipeline.cli_hooks import PlanFormatter
+    from pytest_pipeline.matrix.model import Plan
+
+
+def _text(plan: Plan, args: argparse.Namespace) -> str:
+    from pytest_pipeline.matrix.render import render_text
+
+    return render_text(plan)
+
+
+def _json(plan: Plan, args: argparse.Namespace) -> str:
+    from pytest_pipeline.matrix.render import plan_to_json
+
+    return json.dumps(plan_to_json(plan), indent=2) + "\n"
+
+
+@hookimpl
+def pytest_pipeline_plan_formats() -> dict[str, PlanFormatter]:
+    return {"text": _text, "json": _json}
+
+
+def formatters(pm: pluggy.PluginManager) -> dict[str, PlanFormatter]:
+    """Every format from every plugin; a name claimed twice is an error."""
+    found: dict[str, PlanFormatter] = {}
+    for result in pm.hook.pytest_pipeline_plan_formats():
+        for name, fn in (result or {}).items():
+            if name in found and found[name] is not fn:
+                raise PipelineError(f"plan format {name!r} is declared by two plugins; uninstall one of them")
+            found[name] = fn
+    return found
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``-e``/``-m``/``--tool``/``--project``/``--no-cache``, as ``run`` spells them."""
+    parser.add_argument(
+        "-e",
+        "--cell",
+        action="append",
+        default=[],
+        metavar="NAME/GLOB",
+        help="cells to show (tox envs / nox sessions; globs and comma lists allowed; repeatable)",
+    )
+    parser.add_argument(
+        "-m",
+        "--label",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="cells with this tox label / nox tag",
+    )
+    parser.add_argument(
+        "--tool", choices=("auto", "tox", "nox"), default=None, help="whose matrix (default: auto)"
+    )
+    parser.add_argument(
+        "--project", type=Path, default=Path("."), metavar="DIR", help="the project folder (default: .)"
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ask tox/nox again instead of using .pytest-pipeline/cache (which follows config file changes)",
+    )
+
+
+@hookimpl
+def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="show the cells x stages `run` would execute and which interpreters are missing; runs nothing",
+        description="Show the matrix `pytest-pipeline run` would execute: cells (tox environments or nox "
+        "sessions, plus [tool.pytest-pipeline.matrix] axes), the stages of each, and whether each cell's "
+        "interpreter is on this machine. Runs nothing.",
+    )
+    add_selection_arguments(parser)
+    parser.add_argument(
+        "--format",
+        default="text",
+        metavar="FORMAT",
+        help="text (default), json, or a format a plugin adds",
+    )
+    parser.set_defaults(handler=run_plan)
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    from pytest_pipeline import config as config_module
+    from pytest_pipeline.matrix.discover import Request, discover
+    from pytest_pipeline.matrix.select import split_patterns
+
+    formats = formatters(args.plugin_manager)
+    formatter = formats.get(args.format)
+    if formatter is None:
+        raise PipelineError(
+            f"--format {args.format!r} is unknown; choose one of {', '.join(sorted(formats))}"
+        )
+    project = args.project
+    if not project.is_dir():
+        raise PipelineError(
+            f"--project {project}: no such folder; give the folder holding tox.ini or noxfile.py"
+        )
+    config = config_module.load(project / "pyproject.toml")
+    request = Request(
+        tool=args.tool,
+        select=split_patterns(args.cell),
+        labels=tuple(label for value in args.label for label in split_patterns([value])),
+        use_cache=not args.no_cache,
+    )
+    plan = discover(project, config, request)
+    output = formatter(plan, args)
+    for warning in plan.warnings:
+        print(f"pytest-pipeline: warning: {warning}", file=sys.stderr)
+    sys.stdout.write(output)
+    return 0

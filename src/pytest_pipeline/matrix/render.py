@@ -1,0 +1,122 @@
+"""A :class:`Plan` as text for people and as versioned JSON for machines.
+
+The JSON shape (``version`` 1) is a contract for CI scripts: keys are only ever
+added. Text is plain ASCII so it survives any console and log viewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pytest_pipeline.matrix.model import Cell, Plan
+
+PLAN_JSON_VERSION = 1
+
+
+def cell_to_json(cell: Cell, plan: Plan) -> dict[str, Any]:
+    return {
+        "name": cell.name,
+        "tool": cell.tool,
+        "env": cell.env,
+        "python": cell.python,
+        "python_found": cell.python_found,
+        "python_path": cell.python_path,
+        "python_version": cell.python_version,
+        "missing_reason": plan.missing_reasons.get(str(cell.python)) if cell.missing else None,
+        "factors": dict(cell.factors),
+        "dependency_set": cell.dependency_set,
+        "stages": list(cell.stages),
+        "labels": list(cell.labels),
+        "pins": list(cell.pins),
+        "resolution": cell.resolution,
+        "runs_pytest": cell.runs_pytest,
+    }
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "version": PLAN_JSON_VERSION,
+        "tool": plan.tool,
+        "tool_version": plan.tool_version,
+        "project": plan.project_dir,
+        "config_file": plan.config_file,
+        "stages": list(plan.stages),
+        "cells": [cell_to_json(cell, plan) for cell in plan.cells],
+        "left_out": list(plan.left_out),
+        "warnings": list(plan.warnings),
+    }
+
+
+def _table(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def _interpreter(cell: Cell) -> str:
+    if cell.python_found is None:
+        return "(not checked)"
+    if cell.python_found:
+        return f"{cell.python_path} ({cell.python_version})"
+    return "MISSING"
+
+
+def render_text(plan: Plan) -> str:
+    lines = [
+        f"{plan.tool} {plan.tool_version} ({plan.config_file}{', cached' if plan.from_cache else ''}): "
+        f"{len(plan.cells)} cell{'s' if len(plan.cells) != 1 else ''}; "
+        f"stages {' -> '.join(plan.stages)}",
+        "",
+    ]
+    header = ["cell", "python", "dependencies", *plan.stages, "interpreter"]
+    rows = [header]
+    for cell in plan.cells:
+        if cell.runs_pytest:
+            marks = ["x" if stage in cell.stages else "-" for stage in plan.stages]
+        else:
+            marks = ["(own commands)", *[""] * (len(plan.stages) - 1)]
+        rows.append([cell.name, cell.python or "(tool's)", cell.dependency_set, *marks, _interpreter(cell)])
+    lines += _table(rows)
+    grid = _grid(plan.cells)
+    if grid:
+        lines += ["", "grid (python x dependencies):", *grid]
+    missing = plan.missing
+    if missing:
+        specs = list(dict.fromkeys(str(cell.python) for cell in missing))
+        lines += ["", f"missing interpreters ({len(specs)}), their cells are shown as missing, not run:"]
+        for spec in specs:
+            count = sum(1 for cell in missing if str(cell.python) == spec)
+            reason = plan.missing_reasons.get(spec, "not found")
+            lines.append(f"  {spec} ({count} cell{'s' if count != 1 else ''}): {reason}")
+    if plan.left_out:
+        lines += [
+            "",
+            f"left out (they don't run pytest): {', '.join(plan.left_out)}",
+            "  name one with -e, or list it in [tool.pytest-pipeline.run] include",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _grid(cells: Sequence[Cell]) -> list[str]:
+    """Interpreters as rows, dependency sets as columns, cell names inside; only
+    drawn when there is more than one of each, otherwise the table says it all."""
+    tested = [cell for cell in cells if cell.runs_pytest]
+    pythons = list(dict.fromkeys(cell.python or "(tool's)" for cell in tested))
+    columns = list(dict.fromkeys(cell.dependency_set for cell in tested))
+    if len(pythons) < 2 or len(columns) < 2:
+        return []
+    rows = [["", *columns]]
+    for python in pythons:
+        row = [python]
+        for column in columns:
+            names = [
+                cell.name
+                for cell in tested
+                if (cell.python or "(tool's)") == python and cell.dependency_set == column
+            ]
+            row.append(",".join(names) or ".")
+        rows.append(row)
+    return ["  " + line for line in _table(rows)]
