@@ -1,0 +1,133 @@
+"""``pytest-pipeline run``: run the project's tox/nox matrix in stages, merge, gate.
+
+Exit code = the gate's code (0 open, 1 tests failed, 2 interrupted, 3 incomplete,
+4 usage error, 5 a required stage ran no tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pytest_pipeline.cli_hooks import hookimpl
+from pytest_pipeline.errors import PipelineError
+
+
+def _parallel(value: str) -> str | int:
+    if value == "auto":
+        return value
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number of cells >= 1, got {value!r}")
+    return count
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``run``; ``tox -e matrix -- ...`` accepts the same."""
+    parser.add_argument(
+        "-p",
+        "--parallel",
+        type=_parallel,
+        default=None,
+        metavar="auto|N",
+        help="cells run at once (default: [tool.pytest-pipeline.run] parallel, else auto = number of CPUs)",
+    )
+    parser.add_argument(
+        "--fail-fast",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stop at the first failing stage anywhere: start no more cells, cancel the running ones",
+    )
+    parser.add_argument(
+        "-e",
+        "--cell",
+        action="append",
+        metavar="NAME/GLOB",
+        help="run only these cells (tox envs / nox sessions; globs and comma lists allowed; repeatable)",
+    )
+    parser.add_argument(
+        "-m", "--label", action="append", metavar="LABEL", help="run cells with this tox label / nox tag"
+    )
+    parser.add_argument("--tool", choices=("auto", "tox", "nox"), default=None, help="whose matrix to run")
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "tox"),
+        default=None,
+        help="auto: materialise tox environments ourselves (fast), falling back to tox per cell when needed; "
+        "tox: run every tox cell through tox itself",
+    )
+    parser.add_argument(
+        "--reports-dir", type=Path, default=None, metavar="DIR", help="default: pipeline-reports"
+    )
+    parser.add_argument(
+        "--installpkg",
+        type=Path,
+        default=None,
+        metavar="WHEEL",
+        help="test this wheel instead of building the project (CI: the exact file you will publish)",
+    )
+    parser.add_argument("--recreate", action="store_true", help="recreate every cell's environment")
+    parser.add_argument(
+        "--project", type=Path, default=Path("."), metavar="DIR", help="the project to run (default: .)"
+    )
+    parser.add_argument(
+        "pytest_args",
+        nargs="*",
+        metavar="-- PYTEST-ARGS",
+        help="after --: passed to every cell's pytest (through PYTEST_ADDOPTS), e.g. -- -x -k smoke",
+    )
+
+
+@hookimpl
+def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the tox/nox matrix in stages, in parallel; merge; exit with the gate code",
+        description="Run every selected cell of the project's tox environments (or nox sessions) in "
+        "stage order, in parallel, each in its own process group with its own log; build the "
+        "package once and install that wheel everywhere; merge the JUnit reports and exit with "
+        "the gate's code. Reports go to pipeline-reports/ (run.json, junit.xml, gate.json, cells/).",
+    )
+    add_run_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def options_from(args: argparse.Namespace) -> object:
+    from pytest_pipeline.runner.run import RunOptions
+
+    project: Path = args.project
+    if not project.is_dir():
+        raise PipelineError(
+            f"--project {project}: no such folder; give the folder holding tox.ini or noxfile.py"
+        )
+    return RunOptions(
+        project=project,
+        reports_dir=args.reports_dir,
+        parallel=args.parallel,
+        fail_fast=args.fail_fast,
+        cells=_split(args.cell),
+        labels=_split(args.label),
+        tool=args.tool,
+        backend=args.backend,
+        installpkg=args.installpkg,
+        pytest_args=tuple(args.pytest_args),
+        recreate=args.recreate,
+        stream=sys.stdout,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from pytest_pipeline.runner.run import RunOptions
+    from pytest_pipeline.runner.run import run as run_pipeline
+
+    options = options_from(args)
+    assert isinstance(options, RunOptions)
+    return int(run_pipeline(options).code)

@@ -1,0 +1,340 @@
+"""``pytest-pipeline run``: load -> plan -> build -> run cells -> merge -> gate -> summarize.
+
+Each step is a small function returning data; :func:`run` strings them together and
+returns the gate's exit code. Nothing here parses command lines (see
+:mod:`pytest_pipeline.commands.run`) or draws tables (see :mod:`.summary`, :mod:`.progress`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.metadata
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from pytest_pipeline import __version__
+from pytest_pipeline import config as config_mod
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.matrix.model import Plan
+from pytest_pipeline.results import Artifact, CellRecord, ResultSummary, RunRecord
+from pytest_pipeline.runner import build, envs, inject, outputs, progress, summary
+from pytest_pipeline.runner.execute import Backend, RunContext, env_folder, now_iso, run_cell
+from pytest_pipeline.runner.scheduler import Job, Scheduler, worker_count
+
+NO_TOX_MATRIX_ENV = "PYTEST_PIPELINE_NO_TOX_MATRIX"
+"""Set for every tool we start: our tox plugin then declares no ``matrix`` environment,
+so ``tox config -e ALL`` lists only the project's own and nothing can recurse."""
+
+# Variables an outer tox run (``tox -e matrix``) or an outer cell sets; a cell must get
+# its own, never inherit these.
+_OUTER_VARIABLES = (
+    "TOX_ENV_NAME",
+    "TOX_ENV_DIR",
+    "TOX_WORK_DIR",
+    "TOX_PACKAGE",
+    "VIRTUAL_ENV",
+    "PYTEST_PIPELINE_CELL",
+    "PYTEST_PIPELINE_EVENTS",
+    "PYTEST_CURRENT_TEST",
+    "PYTEST_XDIST_WORKER",
+)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    project: Path
+    reports_dir: Path | None = None
+    parallel: str | int | None = None
+    fail_fast: bool | None = None
+    cells: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    tool: str | None = None
+    backend: Backend | None = None
+    installpkg: Path | None = None
+    pytest_args: tuple[str, ...] = ()
+    recreate: bool = False
+    gate_overrides: Mapping[str, Any] = field(default_factory=dict)
+    stream: IO[str] = field(default=sys.stdout, compare=False)
+
+
+@dataclass
+class RunResult:
+    code: ExitCode
+    record: RunRecord
+    summary: ResultSummary | None
+    reports: Path
+
+
+def clean_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment cells and tools start from: ours minus an outer tox run's."""
+    env = {key: value for key, value in environ.items() if key not in _OUTER_VARIABLES}
+    outer_venv = environ.get("VIRTUAL_ENV")
+    if outer_venv and "PATH" in env:
+        # ``tox -e matrix`` puts its own venv first on PATH; the cells must not see it.
+        outer_bin = str(envs.bin_dir(Path(outer_venv)))
+        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != outer_bin)
+    env[NO_TOX_MATRIX_ENV] = "1"
+    return env
+
+
+def check_plan(plan: Plan) -> None:
+    if not plan.cells:
+        raise PipelineError(
+            f"no cells to run in {plan.project_dir}: {plan.config_file} has no environment that runs pytest; "
+            "select some with --cell or [tool.pytest-pipeline.run] include"
+        )
+    for cell in plan.cells:
+        outputs.check_cell_name(cell.name)
+
+
+def needs_package(plan: Plan) -> bool:
+    return any(
+        cell.tool == "tox"
+        and not cell.missing
+        and not cell.config.get("skip_install")
+        and cell.config.get("package") != "skip"
+        for cell in plan.cells
+    )
+
+
+def tool_root(plan: Plan) -> Path:
+    """Our folder beside the tool's (``.tox/.pipeline``, ``.nox/.pipeline``): already
+    ignored by every project's .gitignore that ignores the tool's own."""
+    project = Path(plan.project_dir)
+    for cell in plan.cells:
+        return env_folder(cell, project).parent
+    return project / ".tox" / ".pipeline"
+
+
+def prepare_wheel(
+    plan: Plan, reports: outputs.Reports, options: RunOptions, uv: str | None
+) -> build.Wheel | None:
+    if options.installpkg is not None:
+        source = options.installpkg
+        if not source.is_file() or source.suffix != ".whl":
+            raise PipelineError(f"--installpkg {source}: not a wheel file; pass a built .whl")
+        reports.dist.mkdir(parents=True, exist_ok=True)
+        target = reports.dist / source.name
+        shutil.copyfile(source, target)
+        return build.read_wheel(target)
+    if not needs_package(plan):
+        return None
+    return build.build_wheel(Path(plan.project_dir), reports.dist, uv=uv, log=reports.build_log)
+
+
+@contextlib.contextmanager
+def signals_as_interrupt() -> Iterator[None]:
+    """SIGTERM (and SIGHUP) behave like Ctrl-C while cells run: stop them, report, exit 2."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous: dict[int, Any] = {}
+    if threading_main():
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                previous[signum] = signal.signal(signum, interrupt)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def companions(config: config_mod.PipelineConfig) -> tuple[inject.Companion, ...]:
+    """Plugins the cells need besides ours: pytest-rerunfailures when a stage retries."""
+    return (inject.RERUNFAILURES,) if any(stage.retries for stage in config.stages) else ()
+
+
+def tool_versions(plan: Plan, installer: envs.Installer) -> dict[str, str]:
+    versions = {"pytest-pipeline-gate": __version__, plan.tool: plan.tool_version}
+    if installer.uv:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            versions["uv"] = importlib.metadata.version("uv")
+    return versions
+
+
+def run_cells(
+    plan: Plan,
+    ctx: RunContext,
+    *,
+    workers: int,
+    fail_fast: bool,
+    stream: IO[str],
+) -> tuple[list[CellRecord], bool]:
+    jobs = [
+        Job(cell, functools.partial(run_cell, ctx, cell), events=ctx.reports.events(cell.name))
+        for cell in plan.cells
+    ]
+    board = progress.choose(plan.cells, stream)
+    with signals_as_interrupt(), board:
+        outcome = Scheduler(jobs, workers=workers, fail_fast=fail_fast, listener=board).run()
+    return outcome.records, outcome.interrupted
+
+
+def merge_results(
+    reports: outputs.Reports, records: Sequence[CellRecord], default_stage: str
+) -> ResultSummary:
+    from pytest_pipeline import junit
+
+    files = [reports.root / record.junit for record in records if record.junit]
+    if not files:
+        return ResultSummary()
+    return junit.merge(files, reports.merged, default_stage=default_stage)
+
+
+def discover_plan(options: RunOptions, config: config_mod.PipelineConfig) -> Plan:
+    from pytest_pipeline.matrix.discover import Request, discover
+
+    request = Request(
+        tool=options.tool,
+        select=options.cells,
+        labels=options.labels,
+        environ=clean_environ(os.environ),
+    )
+    return discover(options.project.resolve(), config, request)
+
+
+def run(
+    options: RunOptions,
+    *,
+    plan: Plan | None = None,
+    config: config_mod.PipelineConfig | None = None,
+) -> RunResult:
+    """The whole pipeline. ``plan``/``config`` can be given (tests; ``tox -e matrix``)."""
+    from pytest_pipeline.matrix.settings import run_settings
+
+    project = options.project.resolve()
+    pyproject = project / "pyproject.toml"
+    config = config or config_mod.load(pyproject if pyproject.is_file() else None)
+    settings = run_settings(config)
+    gate = _gate_step(config, options)  # validate [gate] before any work
+    plan = plan or discover_plan(options, config)
+    check_plan(plan)
+    workers = worker_count(options.parallel if options.parallel is not None else settings.parallel)
+    fail_fast = settings.fail_fast if options.fail_fast is None else options.fail_fast
+    backend: Backend = options.backend or getattr(settings, "backend", None) or "auto"
+    reports_root = options.reports_dir or (project / config.reports_dir)
+    started = now_iso()
+    with outputs.open_reports(reports_root.resolve()) as reports:
+        installer = envs.Installer(envs.find_uv())
+        wheel = prepare_wheel(plan, reports, options, installer.uv)
+        root = tool_root(plan)
+        if options.recreate:
+            for cell in plan.cells:
+                (env_folder(cell, project) / envs.FINGERPRINT_FILE).unlink(missing_ok=True)
+        ctx = RunContext(
+            project=project,
+            reports=reports,
+            injection=inject.prepare(root / "inject", companions=companions(config)),
+            wheel=wheel,
+            installer=installer,
+            environ=clean_environ(os.environ),
+            config_file=config.source,
+            tool_config=project / plan.config_file if plan.config_file else None,
+            pytest_args=options.pytest_args,
+            backend=backend,
+        )
+        records, interrupted = run_cells(
+            plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream
+        )
+        record = RunRecord(
+            cells=tuple(records),
+            stages=plan.stages,
+            artifact=wheel.artifact if wheel else None,
+            interrupted=interrupted,
+            started=started,
+            finished=now_iso(),
+            tool_versions=tool_versions(plan, installer),
+        )
+        reports.write_run_record(record)
+        merged = merge_results(reports, records, config.default_stage)
+        summary.render(records, merged, plan.stages, options.stream, colour=_colour(options.stream))
+        code = gate(reports, wheel.artifact if wheel else None, options.stream)
+        if interrupted:
+            code = ExitCode.INTERRUPTED
+        return RunResult(code, record, merged, reports.root)
+
+
+def _colour(stream: IO[str]) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+GateStep = Any
+
+
+def _gate_step(config: config_mod.PipelineConfig, options: RunOptions) -> GateStep:
+    """Check the gate policy now (a typo must not cost a whole run) and return the
+    function that decides at the end, writes gate.json and prints the verdict."""
+    from pytest_pipeline.gate import policy as policy_mod
+
+    gate_policy = policy_mod.from_config(config, dict(options.gate_overrides))
+
+    def decide(reports: outputs.Reports, artifact: Artifact | None, stream: IO[str]) -> ExitCode:
+        import datetime as dt
+
+        from pytest_pipeline.gate import gatefile, inputs, provenance, render, verdict
+
+        started = dt.datetime.now(dt.timezone.utc)
+        results = inputs.load([str(reports.run_record)], inputs.junit_reader(config.default_stage))
+        context = provenance.gather(options.project, os.environ, [str(reports.root)])
+        decided = verdict.decide(results, gate_policy, context, started)
+        headline = render.headline(decided)
+        record = gatefile.build(
+            verdict=decided,
+            results=results,
+            policy=gate_policy,
+            provenance=context,
+            artifacts=[artifact] if artifact else list(results.artifacts),
+            started=started.isoformat(timespec="seconds"),
+            finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            headline=headline,
+        )
+        gatefile.write(reports.gate, record)
+        _print_verdict(decided, headline, stream)
+        stream.write(
+            f"reports: {_display(reports.root)} (run.json, junit.xml, gate.json, cells/<cell>/log.txt)\n"
+        )
+        stream.flush()
+        return ExitCode(int(decided.code))
+
+    return decide
+
+
+def _print_verdict(decided: Any, headline: str, stream: IO[str]) -> None:
+    colour = _colour(stream)
+    text = headline
+    if colour:
+        text = f"\x1b[1;{'32' if int(decided.code) == 0 else '31'}m{headline}\x1b[0m"
+    stream.write(f"\n{text}\n")
+    for reason in list(decided.reasons)[:8]:
+        where = " · ".join(part for part in (reason.cell, reason.stage, reason.test) if part)
+        stream.write(f"  [{int(reason.code)}] {where + ' - ' if where else ''}{reason.message}\n")
+    if len(decided.reasons) > 8:
+        stream.write(f"  ... {len(decided.reasons) - 8} more in gate.json\n")
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
