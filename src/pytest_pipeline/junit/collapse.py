@@ -122,29 +122,45 @@ def _as_earlier_attempt(record: TestCaseRecord, number: int) -> ResultEntry:
 
 
 class Collapser:
-    """Feeds records through the window and emits each test once it is complete."""
+    """Feeds records through the window and emits each test once it is complete.
+
+    A test seen once is emitted as its bare :class:`TestCaseRecord` (the common case,
+    kept cheap); one with several attempts as a :class:`CollapsedTest`.
+    """
 
     def __init__(
-        self, emit: Callable[[CollapsedTest], None], *, window: int = WINDOW, budget: int = BUDGET
+        self,
+        emit: Callable[[TestCaseRecord | CollapsedTest], None],
+        *,
+        window: int = WINDOW,
+        budget: int = BUDGET,
     ) -> None:
         self.emit = emit
         self.window = window
         self.budget = budget
-        self.pending: OrderedDict[Key, CollapsedTest] = OrderedDict()
+        self.pending: OrderedDict[Key, TestCaseRecord | CollapsedTest] = OrderedDict()
         self.size = 0
 
     def push(self, record: TestCaseRecord) -> None:
         key = (record.cell, record.stage, record.classname, record.name)
         pending = self.pending
         test = pending.get(key)
-        self.size += record.size
         if test is None:
-            pending[key] = CollapsedTest(record)
+            pending[key] = record
         else:
-            test.add(record)
+            if type(test) is TestCaseRecord:
+                test = pending[key] = CollapsedTest(test)
+            test.add(record)  # type: ignore[union-attr]
             pending.move_to_end(key)
-        if len(pending) > self.window or self.size > self.budget:
-            self._evict()
+        if record.size:
+            self.size += record.size
+            if self.size > self.budget:
+                self._evict()
+                return
+        if len(pending) > self.window:
+            _, oldest = pending.popitem(last=False)
+            self.size -= oldest.size
+            self.emit(oldest)
 
     def _evict(self) -> None:
         pending = self.pending

@@ -16,7 +16,7 @@ from pathlib import Path
 from pytest_pipeline.junit import reader
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
 from pytest_pipeline.junit.reader import EmptySuite, TestCaseRecord, UnreadableInput
-from pytest_pipeline.junit.writer import Group, SpoolWriter, render
+from pytest_pipeline.junit.writer import Group, SpoolWriter, render, render_passed
 from pytest_pipeline.results import Counts, InputProblem, Outcome, ResultSummary, TestRef
 
 DEFAULT_MAX_TEXT = 64_000
@@ -33,11 +33,15 @@ class _Accumulator:
         self.writer = writer
         self.max_text = max_text
         self.saved: dict[Group, Counts | None] = {}
+        """Counts of the groups the current file changed, as they were before it."""
         self.marks = (0, 0, 0, 0)
+        self.last_key: Group | None = None
+        self.last_counts = Counts()
 
     def begin_file(self) -> None:
         summary = self.summary
         self.saved = {}
+        self.last_key = None
         self.marks = (
             len(summary.failures),
             len(summary.flaky),
@@ -60,6 +64,7 @@ class _Accumulator:
             else:
                 groups[key] = counts
         self.saved = {}
+        self.last_key = None
         summary = self.summary
         del summary.failures[self.marks[0] :]
         del summary.flaky[self.marks[1] :]
@@ -68,12 +73,16 @@ class _Accumulator:
             self.writer.rollback()
 
     def _counts(self, key: Group) -> Counts:
+        if key == self.last_key:
+            return self.last_counts
         groups = self.summary.groups
         counts = groups.get(key)
         if key not in self.saved:
             self.saved[key] = None if counts is None else replace(counts)
         if counts is None:
             counts = groups[key] = Counts()
+        self.last_key = key
+        self.last_counts = counts
         return counts
 
     def empty_suite(self, suite: EmptySuite) -> None:
@@ -82,7 +91,20 @@ class _Accumulator:
         if self.writer is not None:
             self.writer.touch(key)
 
-    def accept(self, test: CollapsedTest) -> None:
+    def accept(self, test: TestCaseRecord | CollapsedTest) -> None:
+        if type(test) is TestCaseRecord:
+            if not test.results and not test.reruns:
+                # The common case, kept lean: one attempt that passed.
+                key = (test.cell, test.stage)
+                counts = self._counts(key)
+                counts.tests += 1
+                counts.passed += 1
+                counts.time += test.time
+                if self.writer is not None:
+                    self.writer.add(key, render_passed(test))
+                return
+            test = CollapsedTest(test)
+        assert isinstance(test, CollapsedTest)
         record = test.record
         key = (record.cell, record.stage)
         outcome = record.outcome

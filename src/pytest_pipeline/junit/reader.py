@@ -237,9 +237,12 @@ def _parse_time(value: str | None) -> float:
     if not value:
         return 0.0
     try:
-        seconds = float(value.replace(",", ""))  # Surefire writes 1,234.5
+        seconds = float(value)
     except ValueError:
-        return 0.0
+        try:
+            seconds = float(value.replace(",", ""))  # Surefire writes 1,234.5
+        except ValueError:
+            return 0.0
     return seconds if 0.0 <= seconds < 1e12 else 0.0  # also drops nan and inf
 
 
@@ -297,6 +300,30 @@ class _Reader:
     # -- handlers -----------------------------------------------------------------
     def start(self, name: str, attrs: dict[str, str]) -> None:
         stack = self.stack
+        if name == "testcase" and self.case is None and stack and stack[-1] in _SUITES:
+            # The hot path (most elements are testcases), inlined.
+            suite = self.suites[-1]
+            suite.had_child = True
+            time = attrs.get("time")
+            if time:
+                try:
+                    seconds = float(time)
+                    if not 0.0 <= seconds < 1e12:  # also false for nan
+                        seconds = 0.0
+                except ValueError:
+                    seconds = _parse_time(time)
+            else:
+                seconds = 0.0
+            record = self.case = TestCaseRecord(
+                suite.cell, suite.stage, attrs.get("classname", ""), attrs.get("name", ""), seconds
+            )
+            if "file" in attrs:
+                record.file = attrs["file"]
+                record.line = _parse_line(attrs.get("line"))
+            if self.case_props:
+                self.case_props = {}
+            stack.append(name)
+            return
         depth = len(stack)
         if depth >= MAX_DEPTH:
             raise UnreadableInput(f"elements nested deeper than {MAX_DEPTH} levels; refused")
@@ -308,9 +335,7 @@ class _Reader:
         elif case is None:
             parent = stack[-1]
             if parent in _SUITES:
-                if name == "testcase":
-                    self._open_case(attrs)
-                elif name in _SUITES:
+                if name in _SUITES:
                     outer = self.suites[-1]
                     outer.had_child = True
                     self.suites.append(_Suite(outer.cell, outer.stage, outer.naming))
@@ -359,8 +384,17 @@ class _Reader:
             current = getattr(target, attribute)
             setattr(target, attribute, current + text if current else text)
             self.parser.CharacterDataHandler = captures[-1][3].feed if captures else self._ignore_text
-        if name == "testcase" and self.case is not None and (not stack or stack[-1] in _SUITES):
-            self._close_case()
+        if name == "testcase":
+            case = self.case
+            if case is not None and stack and stack[-1] in _SUITES:
+                self.case = None
+                if self.case_props or self.suites[-1].naming:
+                    self._identify(case)
+                if case.results or case.reruns:
+                    # Counted in entries, not characters, so that summaries (which keep
+                    # little text) and merges collapse exactly alike; texts are capped.
+                    case.size = len(case.results) + len(case.reruns)
+                self.items.append(case)
         elif name in _SUITES:
             if not stack or stack[-1] in _SUITES:
                 suite = self.suites.pop()
@@ -370,40 +404,14 @@ class _Reader:
             self.rerun = None
 
     # -- testcases and suites --------------------------------------------------------
-    def _open_case(self, attrs: dict[str, str]) -> None:
-        suite = self.suites[-1]
-        suite.had_child = True
-        case = TestCaseRecord(
-            suite.cell,
-            suite.stage,
-            attrs.get("classname", ""),
-            attrs.get("name", ""),
-            _parse_time(attrs.get("time")),
-        )
-        file = attrs.get("file")
-        if file is not None:
-            case.file = file
-            case.line = _parse_line(attrs.get("line"))
-        self.case = case
-        if self.case_props:
-            self.case_props = {}
-
-    def _close_case(self) -> None:
-        case = self.case
-        assert case is not None
-        self.case = None
-        suite = self.suites[-1]
+    def _identify(self, case: TestCaseRecord) -> None:
         props = self.case_props
         if props:
             # xunit1: pytest may write the stage (and cell) on the testcase itself.
             case.stage = props.get("stage") or case.stage
             case.cell = props.get("cell") or case.cell
-        if suite.naming:
+        if self.suites[-1].naming:
             case.classname, case.name = identity.original_names(case.cell, case.classname, case.name)
-        # Counted in entries, not characters, so that summaries (which keep little text)
-        # and merges collapse exactly alike; each entry's texts are capped anyway.
-        case.size = len(case.results) + len(case.reruns)
-        self.items.append(case)
 
     def _suite_property(self, attrs: dict[str, str]) -> None:
         key = attrs.get("name")

@@ -28,7 +28,7 @@ from typing import IO
 from pytest_pipeline.fileio import atomic_writer
 from pytest_pipeline.junit.collapse import CollapsedTest
 from pytest_pipeline.junit.identity import NAMING_PROPERTY, NAMING_VALUE, display_names
-from pytest_pipeline.junit.reader import capped
+from pytest_pipeline.junit.reader import TestCaseRecord, capped
 from pytest_pipeline.results import BLOCKED_TYPE, Counts, Outcome
 
 BUFFER_BUDGET = 4 * 1024 * 1024
@@ -37,8 +37,8 @@ COPY_BLOCK = 1024 * 1024
 
 Group = tuple[str, str]
 
+_SPECIAL = re.compile('[&<>"]')
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_ATTR_SPECIAL = re.compile('[&<>"\n\r\t]')
 
 
 def _invalid(match: re.Match[str]) -> str:
@@ -47,8 +47,8 @@ def _invalid(match: re.Match[str]) -> str:
 
 def escape_attr(value: str) -> str:
     """``value`` ready to go between double quotes."""
-    if value.isprintable() and _ATTR_SPECIAL.search(value) is None:
-        return value
+    if value.isprintable() and not ("&" in value or "<" in value or ">" in value or '"' in value):
+        return value  # the common case; isprintable() is false for \n, \r, \t
     value = (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -81,6 +81,26 @@ def _element(tag: str, type_: str, message: str, text: str, max_text: int) -> st
     if not text:
         return f"<{tag}{attrs}/>"
     return f"<{tag}{attrs}>{escape_text(text)}</{tag}>"
+
+
+def render_passed(record: TestCaseRecord) -> str:
+    """A testcase that passed at its only attempt (most of them): the fast path of :func:`render`."""
+    cell = record.cell
+    classname = f"{cell}.{record.classname}" if record.classname else cell
+    name = f"{record.name} [{cell}]"
+    if not (classname.isprintable() and name.isprintable()) or _SPECIAL.search(classname + name):
+        classname = escape_attr(classname)
+        name = escape_attr(name)
+    head = f'<testcase classname="{classname}" name="{name}" time="{record.time:.3f}"'
+    if not record.out and not record.err:
+        return head + "/>\n"
+    parts = [head, ">"]
+    if record.out:
+        parts.append(f"<system-out>{escape_text(record.out)}</system-out>")
+    if record.err:
+        parts.append(f"<system-err>{escape_text(record.err)}</system-err>")
+    parts.append("</testcase>\n")
+    return "".join(parts)
 
 
 def render(test: CollapsedTest, max_text: int) -> str:
@@ -177,6 +197,8 @@ class SpoolWriter:
         self.groups: dict[Group, _Spool] = {}
         self.touched: dict[Group, int] = {}
         """Groups changed by the current input file -> chunk count before it (-1: new)."""
+        self.last_key: Group | None = None
+        self.last_spool = _Spool()
 
     def close(self) -> None:
         self.spool.close()
@@ -184,9 +206,11 @@ class SpoolWriter:
     # -- transactions per input file ---------------------------------------------
     def begin_file(self) -> None:
         self.touched = {}
+        self.last_key = None
 
     def commit(self) -> None:
         self.touched = {}
+        self.last_key = None
 
     def rollback(self) -> None:
         for key, chunk_count in self.touched.items():
@@ -199,9 +223,20 @@ class SpoolWriter:
             spool.parts = []
             spool.size = 0
         self.touched = {}
+        self.last_key = None
 
     # -- adding -------------------------------------------------------------------
     def add(self, key: Group, text: str) -> None:
+        spool = self.last_spool if key == self.last_key else self._open(key)
+        spool.parts.append(text)
+        size = len(text)
+        spool.size += size
+        self.buffered += size
+        if self.buffered > self.budget:
+            for other in self.groups.values():
+                self._flush(other)
+
+    def _open(self, key: Group) -> _Spool:
         spool = self.groups.get(key)
         if spool is None:
             spool = self.groups[key] = _Spool()
@@ -210,18 +245,13 @@ class SpoolWriter:
             # Move what earlier files wrote out of the buffer, so a rollback can cut cleanly.
             self._flush(spool)
             self.touched[key] = len(spool.chunks)
-        spool.parts.append(text)
-        spool.size += len(text)
-        self.buffered += len(text)
-        if self.buffered > self.budget:
-            for other in self.groups.values():
-                self._flush(other)
+        self.last_key = key
+        self.last_spool = spool
+        return spool
 
     def touch(self, key: Group) -> None:
         """Make sure ``key`` gets a suite even if it has no testcases."""
-        if key not in self.groups:
-            self.groups[key] = _Spool()
-            self.touched[key] = -1
+        self._open(key)
 
     def _flush(self, spool: _Spool) -> None:
         if not spool.parts:

@@ -1,0 +1,105 @@
+"""Text caps, short messages, XML escaping, names: the pure helpers of the reader and writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_pipeline.junit import identity
+from pytest_pipeline.junit.reader import TextBuffer, capped, short_message
+from pytest_pipeline.junit.writer import escape_attr, escape_text, format_time
+
+
+def test_text_under_the_cap_is_kept_whole() -> None:
+    buffer = TextBuffer(10, tail=True)
+    for piece in ("abc", "def", "ghij"):
+        buffer.feed(piece)
+    assert buffer.value() == "abcdefghij"
+
+
+def test_text_over_the_cap_keeps_head_and_tail_with_a_marker() -> None:
+    buffer = TextBuffer(10, tail=True)
+    text = "".join(str(i % 10) for i in range(1000))
+    for start in range(0, 1000, 7):
+        buffer.feed(text[start : start + 7])
+    value = buffer.value()
+    assert value.startswith(text[:5])
+    assert value.endswith(text[-5:])
+    assert "[... 990 characters truncated by pytest-pipeline ...]" in value
+
+
+def test_text_without_tail_keeps_only_the_head() -> None:
+    buffer = TextBuffer(4, tail=False)
+    buffer.feed("abcdefgh")
+    assert buffer.value() == "abcd"
+
+
+def test_capped_matches_the_streaming_buffer() -> None:
+    text = "x" * 50 + "y" * 50
+    assert capped(text, 200) == text
+    assert (
+        capped(text, 20) == "x" * 10 + "\n[... 80 characters truncated by pytest-pipeline ...]\n" + "y" * 10
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "text", "expected"),
+    [
+        ("AssertionError: boom\nassert 0", "", "AssertionError: boom"),
+        ("", "\n\n  first line of trace\nsecond", "first line of trace"),
+        ("", "", ""),
+        ("x" * 400, "", "x" * 297 + "..."),
+    ],
+)
+def test_short_message(message: str, text: str, expected: str) -> None:
+    assert short_message(message, text) == expected
+
+
+def test_escape_attr_leaves_plain_names_alone() -> None:
+    name = "test_thing[a-b] [py311]"
+    assert escape_attr(name) is name
+
+
+def test_escape_attr_escapes_markup_whitespace_and_forbidden_characters() -> None:
+    assert escape_attr('a<b>&"c"\n\t\r') == "a&lt;b&gt;&amp;&quot;c&quot;&#10;&#9;&#13;"
+    assert escape_attr("bell\x07") == "bell#x07"
+
+
+def test_escape_text_keeps_newlines_and_replaces_forbidden_characters() -> None:
+    assert escape_text("a < b\nc\r\x00") == "a &lt; b\nc&#13;#x00"
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0.0, "0.000"), (1.23456, "1.235"), (-1.0, "0.000")])
+def test_time_has_at_most_three_decimals(seconds: float, text: str) -> None:
+    assert format_time(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("path", "cell"),
+    [
+        ("pipeline-reports/cells/py311-django42/junit.xml", "py311-django42"),
+        ("results-py312/cells/py312/junit.xml", "py312"),
+        ("downloads/py310-lint.xml", "py310-lint"),
+        ("junit-py39.xml", "junit-py39"),
+    ],
+)
+def test_cell_from_path(path: str, cell: str) -> None:
+    assert identity.cell_from_path(Path(path)) == cell
+
+
+def test_cell_of_a_bare_junit_xml_is_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "py313"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    assert identity.cell_from_path(Path("junit.xml")) == "py313"
+
+
+@pytest.mark.parametrize(("classname", "name"), [("tests.test_a", "test_b[1]"), ("", "test_c")])
+def test_display_names_show_the_cell_and_round_trip(classname: str, name: str) -> None:
+    shown = identity.display_names("py311", classname, name)
+    assert shown[0].startswith("py311")
+    assert shown[1].endswith(" [py311]")
+    assert identity.original_names("py311", *shown) == (classname, name)
