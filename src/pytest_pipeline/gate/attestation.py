@@ -105,6 +105,19 @@ def group_results(verdict: Verdict, results: GateResults) -> tuple[list[str], li
     return passed, warned, failed
 
 
+def subjects(artifacts: Iterable[Artifact], provenance: Provenance) -> list[dict[str, Any]]:
+    """The tested artifacts, else the commit; a usage error when there is neither."""
+    subject: list[dict[str, Any]] = [{"name": a.name, "digest": {"sha256": a.sha256}} for a in artifacts]
+    if subject:
+        return subject
+    if provenance.git.commit is None:
+        raise PipelineError(
+            "--attestation needs a subject: pass --artifact FILE (the built package), "
+            "or run the gate inside a git repository"
+        )
+    return [{"digest": {"gitCommit": provenance.git.commit}}]
+
+
 def statement(
     *,
     verdict: Verdict,
@@ -113,14 +126,7 @@ def statement(
     artifacts: Iterable[Artifact],
     configuration: Iterable[Path],
 ) -> dict[str, Any]:
-    subject = [{"name": a.name, "digest": {"sha256": a.sha256}} for a in artifacts]
-    if not subject:
-        if provenance.git.commit is None:
-            raise PipelineError(
-                "--attestation needs a subject: pass --artifact FILE (the built package), "
-                "or run the gate inside a git repository"
-            )
-        subject = [{"digest": {"gitCommit": provenance.git.commit}}]
+    subject = subjects(artifacts, provenance)
     passed, warned, failed = group_results(verdict, results)
     config = []
     for path in configuration:

@@ -78,6 +78,8 @@ def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: li
         artifacts = list(results.artifacts)
     outputs = [str(reports), str(output.parent), *(str(Path(a).parent) for a in args.artifact)]
     context = provenance.gather(Path.cwd(), os.environ, outputs)
+    if args.attestation:
+        attestation.subjects(artifacts, context)  # fail before writing anything
     decided = verdict.decide(results, gate_policy, context, started)
     headline = render.headline(decided)
     record = gatefile.build(

@@ -90,9 +90,22 @@ def summarize_reasons(reasons: tuple[Reason, ...]) -> str:
     return ", ".join(parts) or "no reason recorded"
 
 
+# What a cell-level finding shows in every stage column of the grid.
+_STATUS_TEXT = {
+    "missing-cell": "✗ missing",
+    "no-report": "✗ no report",
+    "crashed": "✗ crashed",
+    "env-error": "✗ env failed",
+    "missing-interpreter": "— no interpreter",
+    "unfinished": "✗ unfinished",
+    "cancelled": "— cancelled",
+    "interrupted": "✗ interrupted",
+}
+
+
 def _cell_text(counts: Counts | None, bad_status: str | None) -> str:
     if bad_status:
-        return f"✗ {bad_status}"
+        return _STATUS_TEXT.get(bad_status, f"✗ {bad_status}")
     if counts is None or counts.tests == 0:
         return "— no tests"
     if counts.bad:

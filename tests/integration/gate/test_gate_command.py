@@ -1,0 +1,426 @@
+"""``pytest-pipeline gate`` on real files through the real JUnit reader: fails closed.
+
+Each row lays out a project folder (pyproject.toml, result files, run records), runs
+the command in-process, and checks the exit code, the winning reason in gate.json, and
+that gate.json validates against the shipped JSON Schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from gate_files import BOMB, PYPROJECT, cell, green, junit, run_record, write
+
+from pytest_pipeline.cli import main
+from pytest_pipeline.gate import gatefile
+from pytest_pipeline.results import CellStatus
+
+Setup = Callable[[Path], None]
+
+
+def validate(record: dict[str, Any]) -> None:
+    validator = jsonschema.Draft202012Validator(
+        gatefile.schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    validator.validate(record)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write(tmp_path / "pyproject.toml", PYPROJECT.format(extra=""))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def per_cell(*cells: str) -> Setup:
+    def setup(root: Path) -> None:
+        for name in cells:
+            write(root / "results" / f"{name}.xml", green())
+
+    return setup
+
+
+def both(*setups: Setup) -> Setup:
+    def setup(root: Path) -> None:
+        for step in setups:
+            step(root)
+
+    return setup
+
+
+def put(relpath: str, text: str | bytes) -> Setup:
+    def setup(root: Path) -> None:
+        write(root / relpath, text)
+
+    return setup
+
+
+def file(name: str, text: str | bytes) -> Setup:
+    return put(f"results/{name}", text)
+
+
+def runs(
+    *cells_: Any,
+    interrupted: bool = False,
+    junit_files: dict[str, str] | None = None,
+    folder: str = "pipeline-reports",
+) -> Setup:
+    def setup(root: Path) -> None:
+        run_record(root / folder, *cells_, interrupted=interrupted)
+        for name, text in (junit_files or {}).items():
+            write(root / folder / "cells" / name / "junit.xml", text)
+
+    return setup
+
+
+@dataclass
+class Row:
+    id: str
+    setup: Setup
+    code: int
+    kind: str | None
+    text: str = ""
+    args: list[str] = field(default_factory=lambda: ["results"])
+
+
+QUARANTINE = """
+[[quarantine]]
+id = "tests.test_unit::test_b"
+reason = "flaky clock, #9"
+expires = {date}
+"""
+
+ROWS = [
+    Row("green folder of per-cell files", per_cell("py310", "py312"), 0, None),
+    Row(
+        "truncated file",
+        both(per_cell("py310"), file("py312.xml", green()[:150])),
+        3,
+        "unreadable",
+        "truncated",
+    ),
+    Row("XML bomb", both(per_cell("py310"), file("py312.xml", BOMB)), 3, "unreadable", "entit"),
+    Row("empty file", both(per_cell("py310"), file("py312.xml", "")), 3, "unreadable", "py312.xml"),
+    Row(
+        "binary file",
+        both(per_cell("py310"), file("py312.xml", b"\x89PNG\r\n\x1a\n\x00\x00")),
+        3,
+        "unreadable",
+        "py312.xml",
+    ),
+    Row(
+        "wrong root element",
+        both(per_cell("py310"), file("py312.xml", "<html><body/></html>")),
+        3,
+        "unreadable",
+        "py312.xml",
+    ),
+    Row("results folder missing", lambda root: None, 3, "unreadable", "no such file or folder"),
+    Row(
+        "expected cell without results",
+        per_cell("py310"),
+        3,
+        "missing-cell",
+        "expected but has no results",
+        ["results", "--expect-cells", "py310,py312"],
+    ),
+    Row(
+        "plan names a cell without results",
+        both(
+            per_cell("py310"),
+            put("plan.json", json.dumps({"cells": [{"name": "py310"}, {"name": "py311"}]})),
+        ),
+        3,
+        "missing-cell",
+        "expected",
+        ["results", "--expect-cells-from", "plan.json"],
+    ),
+    Row(
+        "required stage ran zero tests",
+        file("py310.xml", junit(unit=[("test_a", "passed")])),
+        5,
+        "empty-stage",
+        "stage 'integration' ran no tests",
+    ),
+    Row(
+        "all tests skipped",
+        file("py310.xml", junit(unit=[("test_a", "passed")], integration=[("test_c", "skipped")])),
+        5,
+        "empty-stage",
+        "all 1 skipped",
+    ),
+    Row(
+        "failed test",
+        file("py310.xml", junit(unit=[("test_a", "failed")], integration=[("test_c", "passed")])),
+        1,
+        "failed",
+        "assert 1 == 2",
+    ),
+    Row(
+        "blocked stage",
+        file(
+            "py310.xml",
+            junit(unit=[("test_a", "passed")], integration=[("test_c", "blocked"), ("test_d", "blocked")]),
+        ),
+        1,
+        "blocked",
+        "2 tests blocked",
+    ),
+    Row(
+        "flaky pass under flaky = 'fail'",
+        file("py310.xml", junit(unit=[("test_a", "flaky")], integration=[("test_c", "passed")])),
+        1,
+        "flaky",
+        "passed only after 2 attempts",
+        ["results", "--flaky", "fail"],
+    ),
+    Row(
+        "flaky pass under flaky = 'allow'",
+        file("py310.xml", junit(unit=[("test_a", "flaky")], integration=[("test_c", "passed")])),
+        0,
+        None,
+    ),
+    Row(
+        "expired quarantine entry",
+        both(
+            file("py310.xml", junit(unit=[("test_b", "failed")], integration=[("test_c", "passed")])),
+            put("q.toml", QUARANTINE.format(date="2020-01-31")),
+        ),
+        1,
+        "quarantine-expired",
+        "expired on 2020-01-31",
+        ["results", "--quarantine", "q.toml"],
+    ),
+    Row(
+        "active quarantine entry",
+        both(
+            file("py310.xml", junit(unit=[("test_b", "failed")], integration=[("test_c", "passed")])),
+            put("q.toml", QUARANTINE.format(date="2999-12-31")),
+        ),
+        0,
+        None,
+        "",
+        ["results", "--quarantine", "q.toml"],
+    ),
+    Row(
+        "crashed cell in the run record",
+        runs(
+            cell("py310"), cell("py312", CellStatus.CRASHED, -11, junit=None), junit_files={"py310": green()}
+        ),
+        3,
+        "crashed",
+        "crashed with exit code -11",
+        [],
+    ),
+    Row(
+        "interrupted run",
+        runs(
+            cell("py310"),
+            cell("py312", CellStatus.CANCELLED, None, junit=None),
+            interrupted=True,
+            junit_files={"py310": green()},
+        ),
+        2,
+        "interrupted",
+        "the run was interrupted",
+        [],
+    ),
+    Row(
+        "cell that ran but left no report",
+        runs(cell("py310"), cell("py312", CellStatus.PASSED, 0), junit_files={"py310": green()}),
+        3,
+        "no-report",
+        "trusting exit code 0",
+        [],
+    ),
+    Row(
+        "cell whose report is truncated",
+        runs(
+            cell("py310"),
+            cell("py312", CellStatus.FAILED, 1),
+            junit_files={"py310": green(), "py312": green()[:120]},
+        ),
+        3,
+        "no-report",
+        "truncated",
+        [],
+    ),
+    Row(
+        "run record pointing outside its folder",
+        both(per_cell("py310"), runs(cell("py310", junit="../results/py310.xml"))),
+        3,
+        "no-report",
+        "is outside",
+        [],
+    ),
+    Row(
+        "missing interpreter with missing-interpreters = 'fail'",
+        runs(
+            cell("py310"),
+            cell("py399", CellStatus.MISSING_INTERPRETER, None, junit=None),
+            junit_files={"py310": green()},
+        ),
+        3,
+        "missing-interpreter",
+        "is not installed",
+        ["--missing-interpreters", "fail"],
+    ),
+    Row(
+        "missing interpreter allowed locally",
+        runs(
+            cell("py310"),
+            cell("py399", CellStatus.MISSING_INTERPRETER, None, junit=None),
+            junit_files={"py310": green()},
+        ),
+        0,
+        None,
+        "",
+        [],
+    ),
+    Row(
+        "a run record that is not one",
+        put("pipeline-reports/run.json", '{"version": 99}'),
+        3,
+        "unreadable",
+        "is not a run record",
+        [],
+    ),
+    Row(
+        "two jobs' run records claim the same cell",
+        both(
+            runs(cell("py310"), junit_files={"py310": green()}, folder="fanin/job1"),
+            runs(cell("py310"), junit_files={"py310": green()}, folder="fanin/job2"),
+        ),
+        3,
+        "unreadable",
+        "is also in",
+        ["fanin"],
+    ),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_gate_command(project: Path, row: Row, capsys: pytest.CaptureFixture[str]) -> None:
+    row.setup(project)
+    code = main(["gate", *row.args])
+    out = capsys.readouterr().out
+    assert code == row.code, out
+    record = json.loads((project / "pipeline-reports" / "gate.json").read_text())
+    validate(record)
+    assert record["code"] == row.code
+    assert out.splitlines()[0] == record["headline"]
+    if row.code == 0:
+        assert record["verdict"] == "open"
+        assert record["reasons"] == []
+        assert out.startswith("GATE OPEN (0)")
+    else:
+        assert record["verdict"] == "closed"
+        assert out.startswith(f"GATE CLOSED ({row.code}): ")
+        first = record["reasons"][0]
+        assert first["kind"] == row.kind, record["reasons"]
+        assert row.text in first["message"]
+
+
+def test_rows_cover_twenty_ways_of_failing_closed() -> None:
+    assert sum(row.code != 0 for row in ROWS) >= 20
+
+
+def test_configuration_error_is_exit_4_without_a_gate_file(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    per_cell("py310")(project)
+    write(
+        project / "pyproject.toml", PYPROJECT.format(extra='[tool.pytest-pipeline.gate]\nflakey = "allow"\n')
+    )
+    assert main(["gate", "results"]) == 4
+    err = capsys.readouterr().err
+    assert "unknown key 'flakey'" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (project / "pipeline-reports" / "gate.json").exists()
+
+
+def test_policy_from_pyproject(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "results" / "py310.xml", junit(unit=[("test_a", "passed")]))
+    write(
+        project / "pyproject.toml",
+        PYPROJECT.format(extra='[tool.pytest-pipeline.gate]\nallow-empty-stages = ["integration"]\n'),
+    )
+    assert main(["gate", "results"]) == 0
+    record = json.loads((project / "pipeline-reports" / "gate.json").read_text())
+    assert record["policy"]["allow-empty-stages"] == ["integration"]
+    assert [n["kind"] for n in record["notes"]] == ["empty-stage"]
+    assert capsys.readouterr().out.startswith("GATE OPEN (0): 1 note")
+
+
+def test_gate_file_contents(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(
+        project / "results" / "py310.xml",
+        junit(unit=[("test_a", "failed"), ("test_b", "flaky")], integration=[("test_c", "passed")]),
+    )
+    write(project / "results" / "py312.xml", green())
+    write(project / "dist" / "greeter-1.0.tar.gz", b"sdist bytes")
+    code = main(["gate", "results", "--artifact", "dist/greeter-1.0.tar.gz", "-o", "out/gate.json"])
+    assert code == 1
+    out = capsys.readouterr().out
+    record = json.loads((project / "out" / "gate.json").read_text())
+    validate(record)
+    assert record["headline"] == "GATE CLOSED (1): 1 failed in 1 cell"
+    assert record["counts"]["total"]["tests"] == 6
+    assert record["counts"]["cells"]["py310"]["failed"] == 1
+    assert record["counts"]["stages"]["unit"]["passed"] == 3
+    assert record["required"]["cells"] == ["py310", "py312"]
+    assert [f["id"] for f in record["failures"]] == ["tests.test_unit::test_a"]
+    assert [f["id"] for f in record["flaky"]] == ["tests.test_unit::test_b"]
+    assert record["artifacts"] == [
+        {"name": "greeter-1.0.tar.gz", "sha256": hashlib.sha256(b"sdist bytes").hexdigest()}
+    ]
+    assert record["tools"]["pytest-pipeline-gate"]
+    assert record["git"]["commit"] is None  # not a repository
+    assert "gate file: out/gate.json" in out
+    # the terminal block names the failure where a person looks first
+    assert "py310 · unit · tests.test_unit::test_a — failed: assert 1 == 2" in out
+
+
+def test_baseline_regressions_only(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(
+        project / "results" / "py310.xml",
+        junit(unit=[("test_a", "failed")], integration=[("test_c", "passed")]),
+    )
+    assert main(["gate", "results", "-o", "old/gate.json"]) == 1
+    write(
+        project / "results" / "py310.xml",
+        junit(unit=[("test_a", "failed"), ("test_n", "failed")], integration=[("test_c", "passed")]),
+    )
+    assert main(["gate", "results", "--baseline", "old/gate.json", "--mode", "regressions-only"]) == 1
+    record = json.loads((project / "pipeline-reports" / "gate.json").read_text())
+    validate(record)
+    assert [r["test"] for r in record["reasons"]] == ["tests.test_unit::test_n"]
+    assert [r["id"] for r in record["baseline"]["new_failures"]] == ["tests.test_unit::test_n"]
+    assert [r["id"] for r in record["baseline"]["still_failing"]] == ["tests.test_unit::test_a"]
+    # the new failure fixed: the gate opens, the old one is a note
+    write(
+        project / "results" / "py310.xml",
+        junit(unit=[("test_a", "failed"), ("test_n", "passed")], integration=[("test_c", "passed")]),
+    )
+    assert main(["gate", "results", "--baseline", "old/gate.json", "--mode", "regressions-only"]) == 0
+    capsys.readouterr()
+
+
+def test_unreadable_baseline_is_a_usage_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    per_cell("py310")(project)
+    write(project / "old.json", '{"version": 7}')
+    assert main(["gate", "results", "--baseline", "old.json"]) == 4
+    assert "version 7 is not supported" in capsys.readouterr().err
+
+
+def test_quiet_prints_one_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    per_cell("py310")(project)
+    assert main(["gate", "results", "-q"]) == 0
+    assert capsys.readouterr().out == "GATE OPEN (0)\n"
