@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -17,3 +18,12 @@ def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         if name in _LEAKY_NAMES or name.startswith(_LEAKY_PREFIXES):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "120")
+
+
+@pytest.fixture(scope="session")
+def junit_schema() -> Path:
+    """pytest's JUnit schema, from ``../shared/schemas`` beside the clone (as in CI)."""
+    path = Path(__file__).resolve().parent / ".." / "shared" / "schemas" / "junit-10.xsd"
+    if not path.is_file():
+        pytest.skip(f"JUnit schema not found at {path} (expected ../shared beside the clone)")
+    return path

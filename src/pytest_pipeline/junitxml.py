@@ -36,7 +36,7 @@ class CaseInfo:
     passed: bool = False
 
 
-def testcase_key(nodeid: str, prefix: str | None) -> tuple[str, str]:
+def case_key(nodeid: str, prefix: str | None) -> tuple[str, str]:
     """The (classname, name) pytest's LogXML writes for ``nodeid``."""
     try:  # the exact function pytest uses, so both sides agree (pytest 8 and 9)
         from _pytest.junitxml import bin_xml_escape, mangle_test_address

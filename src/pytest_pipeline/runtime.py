@@ -358,7 +358,7 @@ class PipelineRuntime:
                 self.controller.cleanup()
 
     def _rewrite_junit(self) -> None:
-        from pytest_pipeline.junitxml import NOT_READY_TYPE, CaseInfo, regroup, testcase_key
+        from pytest_pipeline.junitxml import NOT_READY_TYPE, CaseInfo, regroup, case_key
 
         assert self.ledger is not None
         path = self._junit_path()
@@ -367,7 +367,7 @@ class PipelineRuntime:
         prefix = self.config.getoption("junitprefix", None)
         cases: dict[tuple[str, str], CaseInfo] = {}
         for nodeid, stage in self._collect_failures.items():
-            cases[testcase_key(nodeid, prefix)] = CaseInfo(stage)
+            cases[case_key(nodeid, prefix)] = CaseInfo(stage)
         for entry in self.ledger.entries.values():
             info = CaseInfo(
                 entry.stage, failed_attempts=entry.failed_attempts, passed=entry.outcome is Outcome.PASSED
@@ -376,7 +376,7 @@ class PipelineRuntime:
                 info.error_type, info.error_message = BLOCKED_TYPE, entry.blocked
             elif entry.not_ready:
                 info.error_type, info.error_message = NOT_READY_TYPE, entry.not_ready
-            cases[testcase_key(entry.nodeid, prefix)] = info
+            cases[case_key(entry.nodeid, prefix)] = info
         regroup(
             path,
             stages=self.stages,
