@@ -358,7 +358,7 @@ class PipelineRuntime:
                 self.controller.cleanup()
 
     def _rewrite_junit(self) -> None:
-        from pytest_pipeline.junitxml import NOT_READY_TYPE, CaseInfo, regroup, case_key
+        from pytest_pipeline.junitxml import NOT_READY_TYPE, CaseInfo, case_key, regroup
 
         assert self.ledger is not None
         path = self._junit_path()

@@ -15,6 +15,7 @@ def test_over_budget_needs_a_budget_and_a_longer_call() -> None:
 
 def test_message_says_the_test_belongs_to_a_slower_stage() -> None:
     assert budget_message("unit", 1.5, 1) == (
-        "over budget: the call took 1.500s, the budget of stage unit is 1s (this test belongs to a slower stage)"
+        "over budget: the call took 1.500s, the budget of stage unit is 1s "
+        "(this test belongs to a slower stage)"
     )
     assert seconds(0.0000412) == "0.041ms"

@@ -7,17 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from pytest_pipeline.junitxml import NOT_READY_TYPE, RERUN_TYPE, CaseInfo, regroup, case_key
+from pytest_pipeline.junitxml import NOT_READY_TYPE, RERUN_TYPE, CaseInfo, case_key, regroup
 from pytest_pipeline.results import BLOCKED_TYPE
 
 PYTEST_OUTPUT = """<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">
 <testsuite name="pytest" errors="2" failures="1" skipped="1" tests="6" time="1.5" timestamp="T" hostname="h">
 <properties><property name="build" value="42"/></properties>
 <testcase classname="tests.test_a" name="test_ok" time="0.100"/>
-<testcase classname="tests.test_a" name="test_bad" time="0.200"><failure message="boom">tb</failure></testcase>
+<testcase classname="tests.test_a" name="test_bad" time="0.200">
+  <failure message="boom">tb</failure></testcase>
 <testcase classname="tests.test_s" name="test_flaky" time="0.300"/>
-<testcase classname="tests.test_s" name="test_skip" time="0.000"><skipped message="no" type="pytest.skip">x</skipped></testcase>
-<testcase classname="tests.test_s" name="test_blocked" time="0.000"><error message="failed on setup with &quot;x&quot;">x</error></testcase>
+<testcase classname="tests.test_s" name="test_skip" time="0.000">
+  <skipped message="no" type="pytest.skip">x</skipped></testcase>
+<testcase classname="tests.test_s" name="test_blocked" time="0.000">
+  <error message="failed on setup with &quot;x&quot;">x</error></testcase>
 <testcase classname="pytest" name="internal" time="0.000"><error message="internal error">x</error></testcase>
 </testsuite></testsuites>"""
 
@@ -103,7 +106,7 @@ def test_xunit1_gets_per_testcase_properties(tmp_path: Path) -> None:
     case = root.find(".//testcase[@name='test_ok']")
     assert case is not None
     assert props(case) == [("stage", "unit"), ("cell", "c1")]
-    assert list(case)[0].tag == "properties"
+    assert case[0].tag == "properties"
 
 
 def test_output_validates_against_pytests_schema(tmp_path: Path, junit_schema: Path) -> None:

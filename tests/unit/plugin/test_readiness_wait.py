@@ -56,7 +56,8 @@ def test_timeout_gives_one_line_naming_stage_target_and_last_error() -> None:
 
     result = wait_ready("smoke", [HTTP], 5, check=check, clock=fake.clock, sleep=fake.sleep)
     assert result == (
-        "stage smoke not ready: http://127.0.0.1:8000/health did not answer 2xx/3xx within 5s (last error: HTTP 503)"
+        "stage smoke not ready: http://127.0.0.1:8000/health did not answer 2xx/3xx within 5s "
+        "(last error: HTTP 503)"
     )
     assert sum(fake.sleeps) == pytest.approx(5)
     assert max(seen_timeouts) <= 2.0  # no single attempt may eat the whole timeout
