@@ -1,0 +1,270 @@
+"""``pytest-pipeline publish`` in a real git repository with a real command.
+
+The command writes a marker file and exits 7: the marker proves it ran (or that it
+never started), the exit code that its code became ours.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from gate_files import PYPROJECT, green, junit, write
+
+from pytest_pipeline.cli import main
+
+SDIST = "dist/greeter-1.0.tar.gz"
+MARKER = "published.txt"
+PUBLISH = "import pathlib, sys; pathlib.Path('published.txt').write_text(' '.join(sys.argv[1:])); sys.exit(7)"
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
+        monkeypatch.setenv(key, "Release Bot")
+    for key in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.setenv(key, "bot@example.invalid")
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write(root / "pyproject.toml", PYPROJECT.format(extra=""))
+    write(root / "src" / "greeter.py", "def greet(): return 'hi'\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "initial")
+    monkeypatch.chdir(root)
+    # What a release job has lying around: build output and test results, untracked.
+    write(root / SDIST, b"sdist built once")
+    write(root / "pipeline-reports" / "junit" / "py310.xml", green())
+    write(root / ".tox" / "py310" / "log.txt", "tox log")
+    return root
+
+
+def gate(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> int:
+    code = main(["gate", "pipeline-reports/junit", "--artifact", SDIST, *extra])
+    capsys.readouterr()
+    return code
+
+
+def publish(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pytest_pipeline", "publish", *args]
+    return subprocess.run(
+        command,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def publish_cmd(*files: str) -> list[str]:
+    return ["--", sys.executable, "-c", PUBLISH, *files]
+
+
+Change = Callable[[Path], None]
+
+
+def nothing(root: Path) -> None:
+    pass
+
+
+@dataclass
+class Row:
+    id: str
+    after_gate: Change = nothing
+    before_gate: Change = nothing
+    args: list[str] = field(default_factory=lambda: publish_cmd(SDIST))
+    env: dict[str, str] = field(default_factory=dict)
+    code: int = 6
+    text: str = ""
+
+
+def failing_results(root: Path) -> None:
+    write(
+        root / "pipeline-reports" / "junit" / "py310.xml",
+        junit(unit=[("t", "failed")], integration=[("u", "passed")]),
+    )
+
+
+def new_commit(root: Path) -> None:
+    write(root / "src" / "greeter.py", "def greet(): return 'hello'\n")
+    git(root, "commit", "-q", "-am", "change after testing")
+
+
+def edit_tracked(root: Path) -> None:
+    write(root / "src" / "greeter.py", "def greet(): return 'edited'\n")
+
+
+def untracked_source(root: Path) -> None:
+    write(root / "src" / "extra.py", "x = 1\n")
+
+
+def rebuild(root: Path) -> None:
+    write(root / SDIST, b"sdist built again, different bytes")
+
+
+def other_wheel(root: Path) -> None:
+    write(root / "dist" / "greeter-1.0-py3-none-any.whl", b"never tested")
+
+
+def feature_branch(root: Path) -> None:
+    git(root, "checkout", "-q", "-b", "feature/x")
+
+
+def drop_gate(root: Path) -> None:
+    (root / "pipeline-reports" / "gate.json").unlink()
+
+
+ROWS = [
+    Row("gate closed", before_gate=failing_results, text="the gate is closed (code 1)"),
+    Row("stale commit", after_gate=new_commit, text="stale gate"),
+    Row("dirty tree", after_gate=edit_tracked, text="the working tree is dirty (src/greeter.py)"),
+    Row(
+        "untracked source file", after_gate=untracked_source, text="the working tree is dirty (src/extra.py)"
+    ),
+    Row(
+        "gate ran on a dirty tree",
+        before_gate=edit_tracked,
+        after_gate=lambda r: git(r, "checkout", "-q", "--", "."),
+        text="tree was dirty when the gate ran",
+    ),
+    Row("different artifact", after_gate=rebuild, text=f"{SDIST} is not the tested artifact"),
+    Row(
+        "untested artifact",
+        after_gate=other_wheel,
+        args=publish_cmd("dist/*"),
+        text="greeter-1.0-py3-none-any.whl was not tested",
+    ),
+    Row(
+        "pull-request build",
+        env={
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_REF": "refs/pull/3/merge",
+        },
+        text="this is a pull-request build (github pull_request #3)",
+    ),
+    Row(
+        "merge-request build",
+        env={"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "4"},
+        text="pull-request build (gitlab merge_request_event #4)",
+    ),
+    Row("feature branch", before_gate=feature_branch, text="feature/x may not publish (allowed: main)"),
+    Row(
+        "CI says a non-default branch",
+        env={"TF_BUILD": "True", "BUILD_REASON": "IndividualCI", "BUILD_SOURCEBRANCH": "refs/heads/dev"},
+        text="dev may not publish",
+    ),
+    Row("no gate file", after_gate=drop_gate, text="gate.json: does not exist"),
+    Row("nothing to publish named", args=publish_cmd(), text="cannot tell what the command publishes"),
+    Row("allowed: default branch, tested artifact", code=7),
+    Row("allowed: shell glob left unexpanded", args=publish_cmd("dist/*.tar.gz"), code=7),
+    Row(
+        "allowed: --allow-branch",
+        before_gate=feature_branch,
+        args=["--allow-branch", "feature/*", *publish_cmd(SDIST)],
+        code=7,
+    ),
+    Row("allowed: artifact given with --artifact", args=["--artifact", SDIST, *publish_cmd()], code=7),
+    Row(
+        "allowed: GitLab default branch from CI",
+        env={
+            "GITLAB_CI": "true",
+            "CI_PIPELINE_SOURCE": "push",
+            "CI_COMMIT_BRANCH": "main",
+            "CI_DEFAULT_BRANCH": "main",
+        },
+        code=7,
+    ),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_publish(repo: Path, row: Row, capsys: pytest.CaptureFixture[str]) -> None:
+    row.before_gate(repo)
+    gate(repo, capsys)
+    row.after_gate(repo)
+    done = publish(repo, *row.args, env=row.env)
+    assert done.returncode == row.code, done.stderr
+    if row.code == 6:
+        assert not (repo / MARKER).exists(), "the publish command must never start"
+        assert "pytest-pipeline publish: refused: " in done.stderr
+        assert row.text in done.stderr
+    else:
+        assert (repo / MARKER).exists()
+        assert "gate open for" in done.stderr
+
+
+def test_publish_refusals_outnumber_twelve() -> None:
+    assert sum(row.code == 6 for row in ROWS) >= 12
+
+
+def test_command_not_found_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gate(repo, capsys)
+    done = publish(repo, "--", "no-such-command-xyz", SDIST)
+    assert done.returncode == 4
+    assert "command 'no-such-command-xyz' not found" in done.stderr
+
+
+def test_no_command_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gate(repo, capsys)
+    done = publish(repo)
+    assert done.returncode == 4
+    assert "give the command to run after --" in done.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals are POSIX")
+def test_signals_reach_the_command(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gate(repo, capsys)
+    script = (
+        "import signal, sys\n"
+        "signal.signal(signal.SIGTERM, lambda *a: sys.exit(42))\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.read()\n"  # block until signalled; stdin is our pipe
+    )
+    command = [sys.executable, "-m", "pytest_pipeline", "publish", "--", sys.executable, "-c", script, SDIST]
+    with subprocess.Popen(
+        command, cwd=repo, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        assert child.stdout is not None
+        assert child.stdout.readline() == "ready\n"
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 42
+
+
+def test_attestation_in_a_repository(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from pytest_pipeline.gate.attestation import sha256_file
+
+    assert gate(repo, capsys, "--attestation", "att.intoto.json") == 0
+    statement = json.loads((repo / "att.intoto.json").read_text())
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    assert statement["predicateType"] == "https://in-toto.io/attestation/test-result/v0.1"
+    assert statement["subject"] == [
+        {"name": "greeter-1.0.tar.gz", "digest": {"sha256": sha256_file(repo / SDIST)}}
+    ]
+    predicate = statement["predicate"]
+    assert predicate["result"] == "PASSED"
+    assert predicate["passedTests"] == ["unit (py310)", "integration (py310)"]
+    assert predicate["failedTests"] == []
+    names = [item["name"] for item in predicate["configuration"]]
+    assert names == ["pipeline-reports/gate.json", "pyproject.toml"]
+    gate_digest = predicate["configuration"][0]["digest"]["sha256"]
+    assert gate_digest == sha256_file(repo / "pipeline-reports" / "gate.json")
+    record = json.loads((repo / "pipeline-reports" / "gate.json").read_text())
+    assert record["git"]["commit"] == git(repo, "rev-parse", "HEAD").strip()
+    assert record["git"]["branch"] == "main"
+    assert record["git"]["dirty"] is False
