@@ -1,0 +1,193 @@
+"""tox's answer -> listing, from recorded ``tox config`` output (JSON and the older INI text)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from matrix_fakes import FakeTox, recorded
+
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.matrix import from_tox
+from pytest_pipeline.matrix.cells import base_cells
+
+TOOL_PYTHON = "/toolenv/bin/python"  # what the recordings say tox ran on
+
+
+def _sample_listing() -> from_tox.Listing:
+    core, envs = from_tox.parse_json(json.loads(recorded("tox-config-sample.json")))
+    return from_tox.build_listing(core, envs, version="4.67.15", config_file="tox.ini", source_format="json")
+
+
+def test_json_lists_the_test_environments_in_env_list_order_without_packaging_envs() -> None:
+    listing = _sample_listing()
+    assert [env.name for env in listing.envs] == [
+        "py310-attrs23",
+        "py310-attrs24",
+        "py312-attrs23",
+        "py312-attrs24",
+        "lint",
+    ]
+    assert all(env.default for env in listing.envs)
+    assert listing.env("py312-attrs24").config["deps"] == ["pytest>=8", "attrs==24.2.*"]
+    assert listing.settings["work_dir"] == "/project/.tox"
+
+
+def test_sample_cells_have_interpreters_factors_and_lint_is_not_a_test_env() -> None:
+    cells = {cell.name: cell for cell in base_cells(_sample_listing(), TOOL_PYTHON).cells}
+    assert cells["py310-attrs23"].python == "3.10"
+    assert dict(cells["py310-attrs23"].factors) == {"attrs": "23.2"}
+    assert dict(cells["py312-attrs24"].factors) == {"attrs": "24.2"}
+    assert cells["py312-attrs24"].runs_pytest
+    assert not cells["lint"].runs_pytest
+    # no interpreter factor: tox uses its own interpreter, which the cell calls None
+    assert cells["lint"].python is None
+
+
+def test_ini_text_of_an_older_tox_gives_the_same_environments_and_labels() -> None:
+    core, envs = from_tox.parse_ini(recorded("tox-4.14-config-pluggy.ini"))
+    listing = from_tox.build_listing(core, envs, version="4.14.2", config_file="tox.ini", source_format="ini")
+    json_core, json_envs = from_tox.parse_json(json.loads(recorded("tox-config-pluggy.json")))
+    modern = from_tox.build_listing(
+        json_core, json_envs, version="4.67", config_file="tox.ini", source_format="json"
+    )
+    assert [env.name for env in listing.envs] == [env.name for env in modern.envs]
+    assert listing.env("py311").labels == ("fast",) == modern.env("py311").labels
+    assert listing.env("py311").config["deps"] == ["pytest", "hypothesis"]
+    assert listing.env("py311").config["skip_install"] is False
+    assert listing.env("py311").config["set_env"]["PYTHONIOENCODING"] == "utf-8"
+    assert [env.name for env in listing.envs if env.default] == [
+        "py310",
+        "py311",
+        "py312",
+        "py313",
+        "py314",
+        "pypy3",
+    ]
+
+
+def test_older_tox_cannot_resolve_envpython_without_the_interpreter_and_that_is_not_fatal() -> None:
+    core, envs = from_tox.parse_ini(recorded("tox-4.14-config-pluggy.ini"))
+    listing = from_tox.build_listing(core, envs, version="4.14.2", config_file="tox.ini", source_format="ini")
+    assert "failed to find interpreter" in listing.env("py310").errors["commands"]
+    built = base_cells(listing, TOOL_PYTHON)
+    cells = {cell.name: cell for cell in built.cells}
+    assert cells["py310"].runs_pytest  # missing interpreter: still a cell, shown as missing later
+    assert "py310" not in built.errors
+    assert not cells["docs"].runs_pytest
+    assert cells["py-weird.name"].runs_pytest
+
+
+def test_ini_multiline_values_exceptions_and_core_labels() -> None:
+    text = "\n".join(
+        [
+            "ROOT: some log line before the output",
+            "[testenv:a]",
+            "commands =",
+            "  pytest -x",
+            "  python -m build",
+            "deps = pytest",
+            "base_python = # Exception: ValueError('boom')",
+            "ignore_outcome = True",
+            "skip_missing_interpreters = config",
+            "",
+            "[tox]",
+            "env_list = a",
+            "labels =",
+            "  fast=a",
+            "  b",
+            "  slow=c",
+        ]
+    )
+    core, envs = from_tox.parse_ini(text)
+    assert envs["a"]["commands"] == ["pytest -x", "python -m build"]
+    assert envs["a"]["deps"] == ["pytest"]
+    assert envs["a"]["base_python"] == {"error": "ValueError('boom')"}
+    assert envs["a"]["ignore_outcome"] is True
+    assert envs["a"]["skip_missing_interpreters"] == "config"
+    assert core["labels"] == {"fast": ["a", "b"], "slow": ["c"]}
+    assert core["env_list"] == ["a"]
+
+
+def test_an_environment_named_as_another_ones_package_env_is_not_a_cell() -> None:
+    envs = {
+        "py312": {"commands": ["pytest"], "package_env": "build", "base_python": ["py312"]},
+        "build": {"commands": [], "base_python": ["py312"]},
+        ".pkg": {"base_python": ["py312"]},
+    }
+    listing = from_tox.build_listing(
+        {"env_list": []}, envs, version="4", config_file="tox.ini", source_format="json"
+    )
+    assert [env.name for env in listing.envs] == ["py312"]
+    assert listing.envs[0].default  # an empty env_list: every environment is a default
+
+
+def test_query_uses_json_and_the_orchestrators_tox(tmp_path: Path) -> None:
+    fake = FakeTox(json_text=recorded("tox-config-sample.json"))
+    listing = from_tox.query(tmp_path, {}, runner=fake, command=["tox"], version="4.67.15")
+    assert listing.source_format == "json"
+    assert len(fake.calls) == 1
+    argv = fake.calls[0]
+    assert argv[:6] == ["tox", "config", "-c", str(tmp_path), "-e", "ALL"]
+    assert "--format" in argv
+    assert "commands" in argv
+    # tox config must not pick a random hash seed into what we cache
+    assert argv[argv.index("--hashseed") + 1] == "notset"
+
+
+def test_query_falls_back_to_ini_on_a_tox_without_format(tmp_path: Path) -> None:
+    fake = FakeTox(json_text=None, ini_text=recorded("tox-4.14-config-pluggy.ini"))
+    listing = from_tox.query(tmp_path, {}, runner=fake, command=["tox"], version="4.14.2")
+    assert listing.source_format == "ini"
+    assert len(fake.calls) == 2
+    assert "--format" not in fake.calls[1]
+    assert [env.name for env in listing.envs][:2] == ["py310", "py311"]
+
+
+def test_a_config_tox_cannot_load_is_one_line_with_toxs_own_words(tmp_path: Path) -> None:
+    (tmp_path / "tox.ini").write_text("[tox\n", encoding="utf-8")
+    fake = FakeTox(
+        json_text="",
+        returncode=254,
+        error_output="ROOT: HandledError| ToxIni failed loading tox.ini due to "
+        "File contains no section headers.\nfile: 'tox.ini', line: 1\n'[tox\\n'\n",
+    )
+    with pytest.raises(PipelineError) as caught:
+        from_tox.query(tmp_path, {}, runner=fake, command=["tox"], version="4.67.15")
+    message = caught.value.message
+    assert "\n" not in message
+    assert str(tmp_path / "tox.ini") in message
+    assert "ToxIni failed loading tox.ini due to File contains no section headers." in message
+    assert "HandledError" not in message
+    assert "fix it" in message
+
+
+def test_a_traceback_is_reduced_to_its_exception_line(tmp_path: Path) -> None:
+    output = (
+        "Traceback (most recent call last):\n"
+        '  File "/x/site-packages/tox/config/loader/ini/factor.py", line 144, in _expand\n'
+        "    raise ValueError(variant_str)\n"
+        "ValueError: py-weird.name+x\n"
+    )
+    fake = FakeTox(json_text="", returncode=1, error_output=output)
+    with pytest.raises(PipelineError, match=r"tox cannot load it: ValueError: py-weird\.name\+x;"):
+        from_tox.query(tmp_path, {}, runner=fake, command=["tox"], version="4.67.15")
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"tox.ini": "[tox]\n"}, "tox.ini"),
+        ({"tox.toml": "env_list = []\n"}, "tox.toml"),
+        ({"pyproject.toml": "[tool.tox]\nenv_list = ['a']\n"}, "pyproject.toml"),
+        ({"pyproject.toml": "[tool.tox.env.a]\n"}, "pyproject.toml"),
+        ({"pyproject.toml": "[project]\nname = 'x'\n"}, None),
+        ({"setup.cfg": "[tox:tox]\nenvlist = py\n"}, "setup.cfg"),
+        ({"setup.cfg": "[metadata]\nname = x\n"}, None),
+    ],
+)
+def test_config_file_detection(tmp_path: Path, files: dict[str, str], expected: str | None) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert from_tox.config_file(tmp_path) == expected
