@@ -1,0 +1,98 @@
+"""tox plugin: ``tox -e matrix`` runs ``pytest-pipeline run`` on the project.
+
+tox loads this module in every tox run of every user who installed
+pytest-pipeline-gate, so it imports nothing of ours and only tox's plugin marker at
+module level; tox's configuration classes are imported inside the hook that needs them.
+
+* tox >= 4.29 has ``tox_extend_envs``: we declare a ``matrix`` environment, so
+  ``tox -e matrix`` works with no ``[testenv:matrix]`` section at all.
+* Older tox 4 ignores that hook (it is optional here) and refuses unknown environment
+  names: an empty ``[testenv:matrix]`` section is then enough, we fill it in.
+* A ``[testenv:matrix]`` section the user wrote with any setting in it wins: we add
+  nothing to it.
+
+The environment runs ``python -m pytest_pipeline run {posargs}`` with the interpreter tox
+itself runs on (where this plugin, hence pytest-pipeline, is installed), installs
+nothing, passes the whole environment through (CI variables decide how progress is
+shown), and its exit code is the gate's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from tox.plugin import impl
+
+if TYPE_CHECKING:
+    from tox.config.sets import EnvConfigSet
+    from tox.session.state import State
+
+ENV_NAME = "matrix"
+NO_TOX_MATRIX_ENV = "PYTEST_PIPELINE_NO_TOX_MATRIX"
+"""Set by pytest-pipeline for the tox processes it starts: no ``matrix`` environment
+there, so discovery never lists it and a run can never start itself again."""
+
+
+def _asks_for_all(argv: list[str], environ: Any) -> bool:
+    """``tox -e ALL`` (or ``TOXENV=ALL``) means "all of the project's environments"; the
+    matrix is not one of them, it runs them."""
+    if environ.get("TOXENV", "").strip() == "ALL":
+        return True
+    for index, arg in enumerate(argv):
+        if arg in ("-e", "--env") and index + 1 < len(argv) and "ALL" in argv[index + 1].split(","):
+            return True
+        if arg.startswith(("-e=", "--env=")) and "ALL" in arg.split("=", 1)[1].split(","):
+            return True
+    return False
+
+
+@impl(optionalhook=True)
+def tox_extend_envs() -> Iterable[str]:
+    if os.environ.get(NO_TOX_MATRIX_ENV) or _asks_for_all(sys.argv, os.environ):
+        return ()
+    return (ENV_NAME,)
+
+
+def _user_section_has_settings(env_conf: EnvConfigSet) -> bool:
+    from tox.config.loader.memory import MemoryLoader
+
+    for loader in env_conf.loaders:
+        if isinstance(loader, MemoryLoader):
+            continue
+        section = getattr(loader, "section", None)
+        if getattr(section, "name", None) == ENV_NAME and loader.found_keys():
+            return True
+    return False
+
+
+@impl
+def tox_add_env_config(env_conf: EnvConfigSet, state: State) -> None:
+    if env_conf.name != ENV_NAME or os.environ.get(NO_TOX_MATRIX_ENV):
+        return
+    if _user_section_has_settings(env_conf):
+        return
+    from tox.config.loader.memory import MemoryLoader
+    from tox.config.types import Command
+    from tox.tox_env.python.pip.req_file import PythonDeps
+
+    posargs = list(state.conf.pos_args(None) or ())
+    root = state.conf.core["tox_root"]
+    loader = MemoryLoader(
+        description="run the whole test matrix with pytest-pipeline: stages, parallel cells, one gate",
+        skip_install=True,
+        package="skip",
+        deps=PythonDeps("", root=root),
+        base_python=[sys.executable],
+        commands_pre=[],
+        commands=[Command([sys.executable, "-m", "pytest_pipeline", "run", *posargs])],
+        commands_post=[],
+        pass_env=["*"],
+        allowlist_externals=["*"],
+        change_dir=root,
+        ignore_errors=False,
+        ignore_outcome=False,
+    )
+    env_conf.loaders.insert(0, loader)
