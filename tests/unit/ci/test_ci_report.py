@@ -1,0 +1,107 @@
+"""report_to_ci and fold_log with real providers writing to in-memory streams."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_pipeline.ci import report
+from pytest_pipeline.ci.azure import AzurePipelines
+from pytest_pipeline.ci.github import GitHubActions
+from pytest_pipeline.ci.gitlab import GitLabCI
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.results import Outcome, ResultSummary, TestRef
+
+
+def summary_with(failures: int, flaky: int = 0) -> ResultSummary:
+    s = ResultSummary()
+    for i in range(failures):
+        s.counts("py312", "unit").add(Outcome.FAILED)
+        s.failures.append(
+            TestRef("py312", "unit", "t", f"test_{i}", Outcome.FAILED, f"boom {i}", "t.py", i + 1)
+        )
+    for i in range(flaky):
+        s.counts("py312", "unit").add(Outcome.PASSED, flaky=True)
+        s.flaky.append(TestRef("py312", "unit", "t", f"test_flaky_{i}", Outcome.PASSED, "", attempts=2))
+    return s
+
+
+def test_github_gets_annotations_up_to_its_limit_and_a_summary_page(tmp_path: Path) -> None:
+    page = tmp_path / "step-summary.md"
+    out = io.StringIO()
+    provider = GitHubActions({"GITHUB_STEP_SUMMARY": str(page)}, out)
+    done = report.report_to_ci(provider, summary_with(12, 3), {"verdict": "closed", "code": 1})
+    lines = out.getvalue().splitlines()
+    assert [line.split(" ", 1)[0] for line in lines[:10]] == ["::error"] * 10
+    assert lines[10].startswith("::notice::pytest-pipeline: 5 more failed or flaky tests are not annotated")
+    assert len(lines) == 11, "nothing else goes to the log when the summary page exists"
+    assert (done.annotations, done.left_out, done.summary, done.junit) == (10, 5, True, False)
+    assert page.read_text(encoding="utf-8").startswith("## ❌ pytest-pipeline: gate closed (exit 1)")
+
+
+def test_flaky_passes_are_warnings_after_the_failures() -> None:
+    out = io.StringIO()
+    report.report_to_ci(AzurePipelines({"AGENT_TEMPDIRECTORY": "."}, out), summary_with(1, 2), None)
+    kinds = re.findall(r"##vso\[task\.logissue type=(\w+)", out.getvalue())
+    assert kinds == ["error", "warning", "warning"]
+
+
+def test_azure_publishes_the_junit_file(tmp_path: Path) -> None:
+    out = io.StringIO()
+    junit = tmp_path / "junit.xml"
+    done = report.report_to_ci(
+        AzurePipelines({"AGENT_TEMPDIRECTORY": str(tmp_path)}, out), summary_with(0), None, junit=junit
+    )
+    assert done.junit
+    assert f"resultFiles={junit.resolve()}" in out.getvalue()
+
+
+def test_without_a_summary_page_the_summary_is_folded_into_the_log() -> None:
+    out = io.StringIO()
+    done = report.report_to_ci(GitLabCI({}, out), summary_with(2), {"verdict": "closed", "code": 1})
+    text = out.getvalue()
+    assert not done.summary
+    assert "section_start:" in text
+    assert "pytest-pipeline summary" in text
+    assert "## ❌ pytest-pipeline: gate closed (exit 1)" in text
+    assert text.rstrip().endswith("\x1b[0K"), "the section is closed"
+
+
+def test_outside_ci_the_summary_is_printed() -> None:
+    out = io.StringIO()
+    done = report.report_to_ci(None, summary_with(1), {"verdict": "closed", "code": 1}, stream=out)
+    assert out.getvalue().startswith("## ❌ pytest-pipeline: gate closed (exit 1)")
+    assert done == report.Reported(0, 0, False, False)
+
+
+def test_fold_log_prints_the_end_of_a_long_log(tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"
+    log.write_bytes(b"A" * 100 + b"\nthe failure\n")
+    out = io.StringIO()
+    report.fold_log(GitHubActions({}, out), "cell py312", log, max_bytes=12)
+    assert out.getvalue() == (
+        "::group::cell py312\n[... first 101 bytes left out; the whole log is in the reports ...]\n"
+        "the failure\n::endgroup::\n"
+    )
+
+
+def test_fold_log_of_a_missing_file_says_so(tmp_path: Path) -> None:
+    out = io.StringIO()
+    report.fold_log(GitHubActions({}, out), "cell", tmp_path / "nope.txt")
+    assert out.getvalue().startswith("::notice::pytest-pipeline: cannot read ")
+
+
+@pytest.mark.parametrize(
+    ("content", "match"), [(None, "no gate file"), ("{", "is not JSON"), ("[1]", "not a JSON object")]
+)
+def test_read_gate_errors_are_incomplete(tmp_path: Path, content: str | None, match: str) -> None:
+    path = tmp_path / "gate.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(PipelineError, match=match) as info:
+        report.read_gate(path)
+    assert info.value.code == ExitCode.INCOMPLETE
