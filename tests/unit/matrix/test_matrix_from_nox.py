@@ -81,5 +81,5 @@ def test_a_nox_log_line_loses_its_prefix(project: Path) -> None:
 
 
 def test_no_noxfile(tmp_path: Path) -> None:
-    with pytest.raises(PipelineError, match=r"noxfile\.py: no such file; write a noxfile\.py or use --tool tox"):
+    with pytest.raises(PipelineError, match=r"noxfile\.py: no such file; write a noxfile\.py or use --tool"):
         from_nox.query(tmp_path, {}, runner=FakeNox(), command=["nox"], version="1")
