@@ -43,9 +43,9 @@ def test_github_gets_annotations_up_to_its_limit_and_a_summary_page(tmp_path: Pa
     assert page.read_text(encoding="utf-8").startswith("## ❌ pytest-pipeline: gate closed (exit 1)")
 
 
-def test_flaky_passes_are_warnings_after_the_failures() -> None:
+def test_flaky_passes_are_warnings_after_the_failures(tmp_path: Path) -> None:
     out = io.StringIO()
-    report.report_to_ci(AzurePipelines({"AGENT_TEMPDIRECTORY": "."}, out), summary_with(1, 2), None)
+    report.report_to_ci(AzurePipelines({"AGENT_TEMPDIRECTORY": str(tmp_path)}, out), summary_with(1, 2), None)
     kinds = re.findall(r"##vso\[task\.logissue type=(\w+)", out.getvalue())
     assert kinds == ["error", "warning", "warning"]
 
