@@ -74,6 +74,7 @@ def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: li
     artifacts = tested_artifacts(args.artifact)
 
     results = inputs.load(paths, inputs.junit_reader(config.default_stage), expected_cells=expected)
+    results.given_artifacts = tuple(artifacts)
     if not artifacts:
         artifacts = list(results.artifacts)
     outputs = [str(reports), str(output.parent), *(str(Path(a).parent) for a in args.artifact)]

@@ -38,7 +38,9 @@ class GateResults:
     expected_cells: tuple[str, ...] = ()
     """Cells someone said must have results (``--expect-cells``, a plan)."""
     artifacts: tuple[Artifact, ...] = ()
-    """Artifacts the run records say were tested."""
+    """Artifacts the run records say the cells installed (one entry per distinct digest)."""
+    given_artifacts: tuple[Artifact, ...] = ()
+    """Artifacts named on the command line (``--artifact``): what will be published."""
 
     @property
     def reported_cells(self) -> set[str]:

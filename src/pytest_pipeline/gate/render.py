@@ -39,6 +39,7 @@ _PHRASES = {
     "flaky": ("flaky", "flaky"),
     "quarantine-expired": ("failed (quarantine expired)", "failed (quarantine expired)"),
     "cell-failed": ("cell failed outside its tests", "cells failed outside their tests"),
+    "artifact-mismatch": ("artifact mismatch", "artifact mismatches"),
     "missing-cell": ("cell missing", "cells missing"),
     "no-report": ("cell without report", "cells without report"),
     "crashed": ("cell crashed", "cells crashed"),

@@ -151,6 +151,7 @@ class _Decision:
         if self.policy.baseline is not None:
             diff = baseline_mod.diff(self.policy.baseline, failures, self.results.reported_cells)
         self.cancelled_cells()
+        self.artifact_checks()
         if self.context.git.dirty:
             shown = ", ".join(self.context.git.dirty_paths[:3])
             self.note(
@@ -415,6 +416,33 @@ class _Decision:
                 test=entry.id,
             )
         return expired
+
+    def artifact_checks(self) -> None:
+        # The gate vouches for one exact build: cells that installed different builds of
+        # a package, or a --artifact that is not the build the cells installed, mean the
+        # tested thing is not (all of) the thing that would be published.
+        installed: dict[str, set[str]] = {}
+        for artifact in self.results.artifacts:
+            installed.setdefault(artifact.name, set()).add(artifact.sha256)
+        for name, digests in installed.items():
+            if len(digests) > 1:
+                shown = ", ".join(sorted(d[:12] for d in digests))
+                self.reason(
+                    ExitCode.INCOMPLETE,
+                    "artifact-mismatch",
+                    f"the run records disagree about {name} (sha256 {shown}): the cells tested different "
+                    "builds; build once and give every job the same file",
+                )
+        for artifact in self.results.given_artifacts:
+            tested = installed.get(artifact.name, set())
+            if tested and artifact.sha256 not in tested:
+                shown = ", ".join(sorted(d[:12] for d in tested))
+                self.reason(
+                    ExitCode.INCOMPLETE,
+                    "artifact-mismatch",
+                    f"--artifact {artifact.name} (sha256 {artifact.sha256[:12]}) is not the build the cells "
+                    f"installed (sha256 {shown}); gate the file that was tested",
+                )
 
     def cancelled_cells(self) -> None:
         # --fail-fast cancels the rest of the matrix after a failure. When that failure

@@ -21,6 +21,7 @@ from pytest_pipeline.gate.provenance import GitFacts, Provenance
 from pytest_pipeline.gate.quarantine import QuarantineEntry
 from pytest_pipeline.gate.verdict import Verdict, decide
 from pytest_pipeline.results import (
+    Artifact,
     CellRecord,
     CellStatus,
     Counts,
@@ -476,6 +477,26 @@ ROWS = [
         policy=policy(allow_empty_stages=frozenset({"integration"})),
     ),
     Row(
+        "cells installed different builds of the package",
+        GateResults(
+            summary(), artifacts=(Artifact("pkg-1.0.whl", "1" * 64), Artifact("pkg-1.0.whl", "2" * 64))
+        ),
+        ExitCode.INCOMPLETE,
+        "artifact-mismatch",
+        "the run records disagree about pkg-1.0.whl",
+    ),
+    Row(
+        "--artifact is not the build the cells installed",
+        GateResults(
+            summary(),
+            artifacts=(Artifact("pkg-1.0.whl", "1" * 64),),
+            given_artifacts=(Artifact("pkg-1.0.whl", "3" * 64),),
+        ),
+        ExitCode.INCOMPLETE,
+        "artifact-mismatch",
+        "is not the build the cells installed (sha256 111111111111)",
+    ),
+    Row(
         "failure in a cell that is not required is a note",
         GateResults(summary(failures=(ref(cell="py312"),))),
         ExitCode.OK,
@@ -549,6 +570,13 @@ def test_cancel_after_a_failure_reports_the_failure_not_incompleteness() -> None
     verdict = decide(results, policy(), Provenance(), NOW)
     assert verdict.code is ExitCode.TESTS_FAILED
     assert [n.kind for n in verdict.notes] == ["cancelled"]
+
+
+def test_matching_artifacts_keep_the_gate_open() -> None:
+    wheel = Artifact("pkg-1.0.whl", "1" * 64)
+    sdist = Artifact("pkg-1.0.tar.gz", "2" * 64)  # not installed by any cell: nothing to compare
+    results = GateResults(summary(), artifacts=(wheel,), given_artifacts=(wheel, sdist))
+    assert decide(results, policy(), Provenance(), NOW).code is ExitCode.OK
 
 
 def test_dirty_tree_is_noted_for_publish() -> None:
