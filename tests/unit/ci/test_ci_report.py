@@ -105,3 +105,17 @@ def test_read_gate_errors_are_incomplete(tmp_path: Path, content: str | None, ma
     with pytest.raises(PipelineError, match=match) as info:
         report.read_gate(path)
     assert info.value.code == ExitCode.INCOMPLETE
+
+
+def test_a_file_is_guessed_from_the_classname(tmp_path: Path) -> None:
+    (tmp_path / "tests" / "unit").mkdir(parents=True)
+    (tmp_path / "tests" / "unit" / "test_greet.py").write_text("", encoding="utf-8")
+    in_class = TestRef("c", "unit", "tests.unit.test_greet.TestHello", "test_x", Outcome.FAILED)
+    assert report.locate(in_class, tmp_path).file == "tests/unit/test_greet.py"
+    unknown = TestRef("c", "unit", "tests.unit.test_gone", "test_x", Outcome.FAILED)
+    assert report.locate(unknown, tmp_path).file is None
+    given = TestRef("c", "unit", "tests.unit.test_greet", "test_x", Outcome.FAILED, file="elsewhere.py")
+    assert report.locate(given, tmp_path).file == "elsewhere.py"
+    out = io.StringIO()
+    report.annotate(GitHubActions({}, out), [in_class], root=tmp_path)
+    assert out.getvalue().startswith("::error file=tests/unit/test_greet.py,title=")
