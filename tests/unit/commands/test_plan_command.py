@@ -1,0 +1,165 @@
+"""``pytest-pipeline plan`` formatting and options, with discovery replaced by a fixed plan."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pluggy
+import pytest
+
+from pytest_pipeline import cli
+from pytest_pipeline.cli_hooks import hookimpl
+from pytest_pipeline.matrix import discover as discover_module
+from pytest_pipeline.matrix.model import Cell, Plan
+from pytest_pipeline.matrix.render import plan_to_json, render_text
+
+STAGES = ("unit", "integration", "smoke")
+
+
+def sample_plan() -> Plan:
+    def cell(name: str, python: str, attrs: str, found: bool, stages: tuple[str, ...] = STAGES) -> Cell:
+        return Cell(
+            name=name,
+            tool="tox",
+            env=name,
+            python=python,
+            factors={"attrs": attrs},
+            stages=stages,
+            python_found=found,
+            python_path=f"/py/{python}/bin/python{python}" if found else None,
+            python_version=f"{python}.1" if found else None,
+        )
+
+    return Plan(
+        tool="tox",
+        tool_version="4.67.15",
+        project_dir="/project",
+        config_file="tox.ini",
+        stages=STAGES,
+        cells=(
+            cell("py310-attrs23", "3.10", "23.2", True, ("unit", "integration")),
+            cell("py310-attrs24", "3.10", "24.2", True, ("unit", "integration")),
+            cell("py313-attrs23", "3.13", "23.2", False),
+            cell("py313-attrs24", "3.13", "24.2", False),
+        ),
+        left_out=("lint",),
+        missing_reasons={"3.13": "no python3.13 on PATH; install Python 3.13 or put it on PATH"},
+    )
+
+
+def test_text_shows_cells_by_stages_interpreters_grid_missing_and_left_out() -> None:
+    text = render_text(sample_plan())
+    lines = text.splitlines()
+    assert lines[0] == "tox 4.67.15 (tox.ini): 4 cells; stages unit -> integration -> smoke"
+    header = next(line for line in lines if line.startswith("cell"))
+    assert header.split() == ["cell", "python", "dependencies", "unit", "integration", "smoke", "interpreter"]
+    row = next(line for line in lines if line.startswith("py310-attrs23"))
+    assert row.split() == [
+        "py310-attrs23",
+        "3.10",
+        "attrs=23.2",
+        "x",
+        "x",
+        "-",
+        "/py/3.10/bin/python3.10",
+        "(3.10.1)",
+    ]
+    assert next(line for line in lines if line.startswith("py313-attrs24")).split()[-1] == "MISSING"
+    assert "grid (python x dependencies):" in lines
+    grid_row = next(line for line in lines if line.strip().startswith("3.13 "))
+    assert grid_row.split() == ["3.13", "py313-attrs23", "py313-attrs24"]
+    assert "  3.13 (2 cells): no python3.13 on PATH; install Python 3.13 or put it on PATH" in lines
+    assert "left out (they don't run pytest): lint" in lines
+    text.encode("ascii")  # plain ASCII for any console
+
+
+def test_json_has_the_documented_shape() -> None:
+    data = plan_to_json(sample_plan())
+    assert data["version"] == 1
+    assert data["tool"] == "tox"
+    assert data["stages"] == list(STAGES)
+    assert data["left_out"] == ["lint"]
+    first, _, missing, _ = data["cells"]
+    assert {
+        "name",
+        "tool",
+        "env",
+        "python",
+        "python_found",
+        "python_path",
+        "factors",
+        "stages",
+        "labels",
+        "pins",
+        "resolution",
+    } <= set(first)
+    assert first["stages"] == ["unit", "integration"]
+    assert first["python_found"] is True
+    assert missing["python_found"] is False
+    assert missing["python_path"] is None
+    assert missing["missing_reason"].startswith("no python3.13")
+    json.dumps(data)
+
+
+@pytest.fixture
+def fixed_plan(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    requests: list[Any] = []
+
+    def fake_discover(project: Path, config: Any, request: Any) -> Plan:
+        requests.append(request)
+        return sample_plan()
+
+    monkeypatch.setattr(discover_module, "discover", fake_discover)
+    return requests
+
+
+def test_plan_command_json(fixed_plan: list[Any], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = cli.main(
+        ["plan", "--project", str(tmp_path), "--format", "json", "-e", "py310*,py313-attrs23", "-m", "a"]
+    )
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["cells"][0]["name"] == "py310-attrs23"
+    (request,) = fixed_plan
+    assert tuple(request.select) == ("py310*", "py313-attrs23")
+    assert tuple(request.labels) == ("a",)
+    assert request.use_cache
+
+
+def test_plan_command_unknown_format_and_missing_folder(
+    fixed_plan: list[Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert cli.main(["plan", "--project", str(tmp_path), "--format", "yaml"]) == 4
+    assert (
+        capsys.readouterr().err
+        == "pytest-pipeline: error: --format 'yaml' is unknown; choose one of json, text\n"
+    )
+    assert cli.main(["plan", "--project", str(tmp_path / "nope")]) == 4
+    assert "no such folder" in capsys.readouterr().err
+    assert fixed_plan == []
+
+
+class NamesFormat:
+    @hookimpl
+    def pytest_pipeline_plan_formats(self) -> dict[str, Any]:
+        def names(plan: Plan, args: argparse.Namespace) -> str:
+            return " ".join(cell.name for cell in plan.cells) + "\n"
+
+        return {"names": names}
+
+
+def test_a_plugin_adds_a_format(
+    fixed_plan: list[Any], capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = cli.plugin_manager
+
+    def with_plugin(*, load_entry_points: bool = True) -> pluggy.PluginManager:
+        pm = original(load_entry_points=False)
+        pm.register(NamesFormat())
+        return pm
+
+    monkeypatch.setattr(cli, "plugin_manager", with_plugin)
+    assert cli.main(["plan", "--project", str(tmp_path), "--format", "names"]) == 0
+    assert capsys.readouterr().out == "py310-attrs23 py310-attrs24 py313-attrs23 py313-attrs24\n"
