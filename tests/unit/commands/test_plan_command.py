@@ -132,10 +132,9 @@ def test_plan_command_unknown_format_and_missing_folder(
     fixed_plan: list[Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert cli.main(["plan", "--project", str(tmp_path), "--format", "yaml"]) == 4
-    assert (
-        capsys.readouterr().err
-        == "pytest-pipeline: error: --format 'yaml' is unknown; choose one of json, text\n"
-    )
+    err = capsys.readouterr().err
+    assert err.startswith("pytest-pipeline: error: --format 'yaml' is unknown; choose one of ")
+    assert {"json", "text"} <= set(err.rstrip("\n").split("choose one of ")[1].split(", "))
     assert cli.main(["plan", "--project", str(tmp_path / "nope")]) == 4
     assert "no such folder" in capsys.readouterr().err
     assert fixed_plan == []
