@@ -6,6 +6,7 @@ can call it too. Without a provider (a developer's machine) the summary is print
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -36,17 +37,40 @@ class Reported:
     """True when the JUnit file was handed to the CI's test view."""
 
 
+def locate(ref: TestRef, root: Path) -> TestRef:
+    """``ref`` with a ``file`` guessed from its classname when the JUnit file had none.
+
+    pytest's default JUnit flavour (xunit2) records no file; the classname is the
+    module path (``tests.unit.test_greet`` or ``tests.unit.test_greet.TestClass``), so
+    the longest prefix that is a ``.py`` file under ``root`` is the test's file, and an
+    annotation can then be attached to it.
+    """
+    if ref.file or not ref.classname:
+        return ref
+    parts = ref.classname.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = Path(*parts[:end]).with_suffix(".py")
+        if (root / candidate).is_file():
+            return dataclasses.replace(ref, file=candidate.as_posix())
+    return ref
+
+
 def annotate(
-    provider: Provider, failures: Sequence[TestRef], flaky: Sequence[TestRef] = ()
+    provider: Provider,
+    failures: Sequence[TestRef],
+    flaky: Sequence[TestRef] = (),
+    *,
+    root: Path | None = None,
 ) -> tuple[int, int]:
     """Failures as errors, then flaky passes as warnings, up to the provider's limit."""
+    base = Path.cwd() if root is None else root
     limit = provider.max_annotations
     shown = 0
     for ref in failures[:limit]:
-        provider.annotate(ref, "error")
+        provider.annotate(locate(ref, base), "error")
         shown += 1
     for ref in flaky[: max(limit - shown, 0)]:
-        provider.annotate(ref, "warning")
+        provider.annotate(locate(ref, base), "warning")
         shown += 1
     left_out = len(failures) + len(flaky) - shown
     if left_out:
