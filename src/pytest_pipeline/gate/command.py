@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import glob
 import json
 import os
 import sys
@@ -59,6 +60,13 @@ def tested_artifacts(files: list[str]) -> list[Artifact]:
     return artifacts
 
 
+def _expand(paths: list[str]) -> list[str]:
+    found: list[str] = []
+    for text in paths:
+        found.extend(glob.glob(text) if glob.has_magic(text) and not Path(text).exists() else [text])
+    return found
+
+
 def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: list[str]) -> int:
     from pytest_pipeline.gate import attestation, gatefile, inputs, policy, provenance, render, verdict
 
@@ -77,7 +85,16 @@ def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: li
     results.given_artifacts = tuple(artifacts)
     if not artifacts:
         artifacts = list(results.artifacts)
-    outputs = [str(reports), str(output.parent), *(str(Path(a).parent) for a in args.artifact)]
+    # What the gate reads and writes is not source: a fan-in job downloads the cells'
+    # reports, the plan and the packages into its checkout, and that tree is still clean.
+    read = [*_expand(paths), *[p for p in (args.expect_cells_from, gate_policy.baseline_path) if p]]
+    outputs = [
+        str(reports),
+        str(output),
+        *(str(Path(a).parent) for a in args.artifact),
+        *read,
+        *([args.attestation] if args.attestation else []),
+    ]
     context = provenance.gather(Path.cwd(), os.environ, outputs)
     if args.attestation:
         attestation.subjects(artifacts, context)  # fail before writing anything
@@ -92,6 +109,7 @@ def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: li
         started=_iso(started),
         finished=_iso(_now()),
         headline=headline,
+        input_paths=read,
     )
     gatefile.write(output, record)
     if args.attestation:
@@ -130,7 +148,9 @@ def publish_command(args: argparse.Namespace, command: list[str]) -> int:
     except gatefile.GateFileError as exc:
         return _refuse([f"{exc}; run `pytest-pipeline gate` first (or pass --gate FILE)"])
     files = publish.publishable_files(command, args.artifact, (a.name for a in record.artifacts))
-    facts = publish.gather(Path.cwd(), os.environ, files, [str(reports), str(gate_path.parent)])
+    facts = publish.gather(
+        Path.cwd(), os.environ, files, [str(reports), str(gate_path.parent), *record.input_paths]
+    )
     rules = publish.PublishRules(
         branches=(*(gate_policy.publish_branches or facts.default_branches), *args.allow_branch),
         allow_pull_request=gate_policy.allow_pull_request_publish or args.allow_pull_request,

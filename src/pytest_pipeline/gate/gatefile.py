@@ -42,7 +42,10 @@ def build(
     started: str,
     finished: str,
     headline: str,
+    input_paths: Iterable[str] = (),
 ) -> dict[str, Any]:
+    """The gate file's content. ``input_paths`` are the paths the gate was given (results,
+    plan, baseline): publish does not count them as a dirty tree either."""
     summary = results.summary
     stages: dict[str, Counts] = {}
     cells: dict[str, Counts] = {}
@@ -95,6 +98,7 @@ def build(
         "quarantined": [item.to_dict() for item in verdict.quarantined],
         "baseline": verdict.baseline.to_dict() if verdict.baseline else None,
         "inputs": {
+            "paths": list(input_paths),
             "files": list(summary.files),
             "run_records": [run.source for run in results.runs],
             "problems": [problem.to_dict() for problem in summary.problems],
@@ -137,6 +141,8 @@ class GateRecord:
     """Cells that reported results."""
     reasons: tuple[str, ...]
     """``cell: message`` of each reason, for a refusal message."""
+    input_paths: tuple[str, ...]
+    """What the gate read (results, plan, baseline): not source, even when untracked."""
     data: Mapping[str, Any]
 
     @property
@@ -196,6 +202,8 @@ def _parse(path: Path, data: Mapping[str, Any]) -> GateRecord:
         f"{reason.get('cell')}: {reason.get('message')}" if reason.get("cell") else str(reason.get("message"))
         for reason in data.get("reasons") or ()
     )
+    inputs = data.get("inputs") or {}
+    input_paths = tuple(str(p) for p in (inputs.get("paths") or ()) if isinstance(inputs, dict))
     return GateRecord(
         path=str(path),
         verdict=verdict,
@@ -207,5 +215,6 @@ def _parse(path: Path, data: Mapping[str, Any]) -> GateRecord:
         failures=failures,
         cells=cells,
         reasons=reasons,
+        input_paths=input_paths,
         data=data,
     )

@@ -6,6 +6,7 @@ never started), the exit code that its code became ours.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -211,6 +212,26 @@ def test_publish_refusals_outnumber_twelve() -> None:
     assert sum(row.code == 6 for row in ROWS) >= 12
 
 
+def test_a_fan_in_checkout_with_downloaded_results_is_clean(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a CI gate job downloads into its checkout is not source."""
+    write(repo / "cell-reports" / "pipeline-reports-py310" / "cells" / "py310" / "junit.xml", green())
+    write(repo / "plan.json", json.dumps({"cells": [{"name": "py310"}]}))
+    code = main(["gate", "--expect-cells-from", "plan.json", "--artifact", SDIST, "cell-reports/"])
+    capsys.readouterr()
+    assert code == 0
+    record = json.loads((repo / "pipeline-reports" / "gate.json").read_text())
+    assert record["git"]["dirty"] is False, record["git"]
+    # publish in the same job: what the gate read is still not source
+    assert publish(repo, *publish_cmd(SDIST)).returncode == 7
+    # anything else untracked is
+    write(repo / "src" / "stray.py", "")
+    done = publish(repo, *publish_cmd(SDIST))
+    assert done.returncode == 6
+    assert "src/stray.py" in done.stderr
+
+
 def test_command_not_found_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gate(repo, capsys)
     done = publish(repo, "--", "no-such-command-xyz", SDIST)
@@ -245,8 +266,6 @@ def test_signals_reach_the_command(repo: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_attestation_in_a_repository(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import json
-
     from pytest_pipeline.gate.attestation import sha256_file
 
     assert gate(repo, capsys, "--attestation", "att.intoto.json") == 0

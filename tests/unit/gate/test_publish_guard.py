@@ -26,6 +26,7 @@ GATE = GateRecord(
     failures=(),
     cells=("py310",),
     reasons=(),
+    input_paths=(),
     data={},
 )
 FACTS = PublishFacts(
