@@ -1,0 +1,235 @@
+"""Discovery against the real tox and nox, on the shipped sample project and a
+pluggy-like tox.ini (each real tool call takes about a second)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_pipeline.config import load
+from pytest_pipeline.matrix import from_tox
+from pytest_pipeline.matrix.discover import Request, discover
+from pytest_pipeline.matrix.toolrun import tool_environment
+
+ROOT = Path(__file__).resolve().parents[3]
+SAMPLE = ROOT / "examples" / "sample-project"
+
+# pluggy's tox.ini, as far as discovery is concerned: it knows nothing about us.
+PLUGGY_LIKE_TOX_INI = """\
+[tox]
+envlist = py{310,311,312,313,314,py3}
+labels =
+    fast = py311, py312
+
+[testenv]
+deps =
+    pytest
+    hypothesis
+commands = {envpython} -m pytest {posargs}
+
+[testenv:docs]
+deps = sphinx
+commands = sphinx-build -W -b html docs docs/_build
+"""
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A copy of the sample project, so the discovery cache lands in tmp_path."""
+    target = tmp_path / "sample"
+    shutil.copytree(
+        SAMPLE, target, ignore=shutil.ignore_patterns(".tox", ".nox", ".pytest-pipeline", "__pycache__")
+    )
+    return target
+
+
+def interpreters_dir(tmp_path: Path) -> tuple[Path, set[str]]:
+    """A PATH folder holding this machine's CPython 3.10-3.13 (as symlinks), nothing else."""
+    folder = tmp_path / "pythons"
+    folder.mkdir()
+    have: set[str] = set()
+    roots: list[Path] = []
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        done = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False)
+        if done.returncode == 0:
+            roots = sorted((Path(done.stdout.strip()) / "versions").glob("3.1[0-3].*"))
+    for root in roots:
+        minor = ".".join(root.name.split(".")[:2])
+        exe = root / "bin" / f"python{minor}"
+        if exe.is_file() and minor not in have:
+            (folder / exe.name).symlink_to(exe)
+            have.add(minor)
+    own = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if own not in have:
+        (folder / f"python{own}").symlink_to(sys.executable)
+        have.add(own)
+    return folder, have
+
+
+def test_tox_sample_project(sample: Path) -> None:
+    plan = discover(sample, load(sample / "pyproject.toml"), Request(tool="tox"))
+    assert plan.tool == "tox"
+    assert re.match(r"^4\.\d+", plan.tool_version)
+    assert [(c.name, c.python, dict(c.factors)) for c in plan.cells] == [
+        ("py310-attrs23", "3.10", {"attrs": "23.2"}),
+        ("py310-attrs24", "3.10", {"attrs": "24.2"}),
+        ("py312-attrs23", "3.12", {"attrs": "23.2"}),
+        ("py312-attrs24", "3.12", {"attrs": "24.2"}),
+    ]
+    assert all(c.stages == ("unit", "integration", "smoke") for c in plan.cells)
+    assert plan.left_out == ("lint",)
+    for cell in plan.cells:
+        assert cell.config["deps"][0] == "pytest>=8"
+        assert isinstance(cell.python_found, bool)
+        if cell.python_found:
+            assert cell.python_version is not None
+            assert cell.python_version.startswith(f"{cell.python}.")
+            assert Path(cell.python_path or "").is_file()
+
+
+def test_tox_json_and_ini_output_agree(sample: Path) -> None:
+    env = tool_environment()
+    as_json = from_tox.query(sample, env, source_format="json")
+    as_ini = from_tox.query(sample, env, source_format="ini")
+    assert as_json.envs == as_ini.envs
+    assert as_json.settings == as_ini.settings
+
+
+def test_nox_sample_project(sample: Path) -> None:
+    pytest.importorskip("nox")
+    plan = discover(sample, load(sample / "pyproject.toml"), Request(tool="nox", check_interpreters=False))
+    assert plan.tool == "nox"
+    assert [(c.name, c.python, dict(c.factors), c.labels) for c in plan.cells] == [
+        ("tests-3.10(attrs='23.2')", "3.10", {"attrs": "23.2"}, ("tests",)),
+        ("tests-3.10(attrs='24.2')", "3.10", {"attrs": "24.2"}, ("tests",)),
+        ("tests-3.12(attrs='23.2')", "3.12", {"attrs": "23.2"}, ("tests",)),
+        ("tests-3.12(attrs='24.2')", "3.12", {"attrs": "24.2"}, ("tests",)),
+    ]
+    assert plan.left_out == ("lint",)
+
+
+def test_pluggy_like_tox_ini_as_it_is_with_314_and_pypy3_missing(tmp_path: Path) -> None:
+    project = tmp_path / "pluggy"
+    project.mkdir()
+    (project / "tox.ini").write_text(PLUGGY_LIKE_TOX_INI, encoding="utf-8")
+    folder, have = interpreters_dir(tmp_path)
+    environ = {**os.environ, "PATH": str(folder)}
+    environ.pop("PYENV_VERSION", None)
+    plan = discover(project, load(project / "pyproject.toml"), Request(environ=environ))
+    assert [c.name for c in plan.cells] == ["py310", "py311", "py312", "py313", "py314", "pypy3"]
+    assert all(c.runs_pytest for c in plan.cells)  # {envpython} -m pytest
+    assert plan.left_out == ()  # docs is not in envlist: not even a candidate by default
+    by_name = {c.name: c for c in plan.cells}
+    assert by_name["py314"].missing
+    assert by_name["pypy3"].missing
+    assert plan.missing_reasons["pypy3"] == "no pypy3 on PATH; install Python pypy3 or put it on PATH"
+    for minor in ("3.10", "3.11", "3.12", "3.13"):
+        cell = by_name[f"py{minor.replace('.', '')}"]
+        assert cell.python_found is (minor in have)
+    assert by_name["py311"].labels == ("fast",)
+
+    fast = discover(
+        project, load(project / "pyproject.toml"), Request(labels=["fast"], check_interpreters=False)
+    )
+    assert [c.name for c in fast.cells] == ["py311", "py312"]
+    assert fast.from_cache
+    docs = discover(
+        project, load(project / "pyproject.toml"), Request(select=["docs"], check_interpreters=False)
+    )
+    assert [(c.name, c.runs_pytest, c.stages) for c in docs.cells] == [("docs", False, ())]
+
+
+def test_cache_is_used_and_invalidated_by_a_tox_ini_change(sample: Path) -> None:
+    config = load(sample / "pyproject.toml")
+    request = Request(tool="tox", check_interpreters=False)
+    assert not discover(sample, config, request).from_cache
+    assert discover(sample, config, request).from_cache
+    tox_ini = sample / "tox.ini"
+    tox_ini.write_text(
+        tox_ini.read_text(encoding="utf-8").replace("py{310,312}", "py{310,312,313}"), encoding="utf-8"
+    )
+    changed = discover(sample, config, request)
+    assert not changed.from_cache
+    assert "py313-attrs24" in [c.name for c in changed.cells]
+
+
+def plan_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "NOX_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_pipeline", "plan", "--project", str(project), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_plan_command_json_on_the_sample(sample: Path) -> None:
+    done = plan_cli(sample, "--format", "json", "-e", "py312*")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["version"] == 1
+    assert data["tool"] == "tox"
+    assert [c["name"] for c in data["cells"]] == ["py312-attrs23", "py312-attrs24"]
+    assert data["cells"][0]["factors"] == {"attrs": "23.2"}
+
+
+def test_a_tox_ini_that_fails_to_load_exits_4_with_toxs_error_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "tox.ini").write_text("[tox\nenvlist = py310\n", encoding="utf-8")
+    done = plan_cli(tmp_path)
+    assert done.returncode == 4
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"pytest-pipeline: error: {tmp_path / 'tox.ini'}: tox cannot load it: ")
+    assert "File contains no section headers" in lines[0]
+    assert done.stdout == ""
+    assert not (tmp_path / ".pytest-pipeline").exists()
+
+
+def test_a_noxfile_that_fails_to_load_exits_4_with_its_exception(tmp_path: Path) -> None:
+    pytest.importorskip("nox")
+    (tmp_path / "noxfile.py").write_text(
+        "import nox\n\n@nox.session(python=['3.12'])\ndef tests(session):\n    pass\n\n"
+        "raise RuntimeError('boom in noxfile')\n",
+        encoding="utf-8",
+    )
+    done = plan_cli(tmp_path, "--tool", "nox")
+    assert done.returncode == 4
+    (line,) = done.stderr.splitlines()
+    assert "nox cannot load it: RuntimeError: boom in noxfile (noxfile.py, line 7)" in line
+    assert not (tmp_path / ".pytest-pipeline").exists()
+
+
+def test_env_names_that_would_escape_the_reports_folder(tmp_path: Path) -> None:
+    (tmp_path / "tox.ini").write_text(
+        "[tox]\nenv_list = py312, .hidden, odd?name\n[testenv]\ncommands = pytest\n", encoding="utf-8"
+    )
+    done = plan_cli(tmp_path)
+    assert done.returncode == 4
+    assert "cell name '.hidden' starts with '.'" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+    assert plan_cli(tmp_path, "-e", "py312", "--format", "json").returncode == 0
+
+
+def test_an_unknown_config_key_exits_4_before_tox_runs(sample: Path) -> None:
+    pyproject = sample / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8") + "\n[tool.pytest-pipeline.run]\ntools = 'tox'\n"
+    pyproject.write_text(text, encoding="utf-8")
+    done = plan_cli(sample)
+    assert done.returncode == 4
+    (line,) = done.stderr.splitlines()
+    assert line.endswith(
+        "[tool.pytest-pipeline.run] has unknown key 'tools'; "
+        "known keys: cells, exclude, fail-fast, include, labels, parallel, tool"
+    )
+    assert not (sample / ".pytest-pipeline").exists()
