@@ -293,14 +293,11 @@ class _Decision:
 
     def empty_stages(self, planned: dict[str, tuple[str, ...]]) -> None:
         summary = self.results.summary
-        cells = [
-            c
-            for c in sorted(self.results.reported_cells)
-            if self.cell_required(c) and c not in self.explained
-        ]
+        required = [c for c in sorted(self.all_cells()) if self.cell_required(c)]
+        usable = [c for c in required if c in self.results.reported_cells and c not in self.explained]
         for stage in self.policy.required_stages:
             applicable = 0
-            for cell in cells:
+            for cell in usable:
                 if not self.policy.stage_runs_in(stage, cell):
                     continue
                 if cell in planned and stage not in planned[cell]:
@@ -314,9 +311,23 @@ class _Decision:
                 else:
                     message = f"stage {stage!r} ran no tests: all {counts.skipped} skipped"
                 self.empty(stage, message, cell)
-            # With no usable cell at all, the missing or broken cells are the reason already.
-            if cells and applicable == 0:
-                self.empty(stage, f"required stage {stage!r} runs in none of the required cells", None)
+            if applicable:
+                continue  # each usable cell answered for this stage above
+            # No usable cell runs this stage: whatever else is wrong (cells skipped for a
+            # missing interpreter, cancelled, broken), a required stage that ran nowhere
+            # must never let the gate open.
+            ran = any(
+                (counts.ran or counts.blocked)
+                for (cell, group_stage), counts in summary.groups.items()
+                if group_stage == stage and cell in required
+            )
+            if not ran:
+                message = (
+                    f"required stage {stage!r} runs in none of the required cells"
+                    if usable
+                    else f"required stage {stage!r} ran no tests in any required cell"
+                )
+                self.empty(stage, message, None)
 
     def empty(self, stage: str, message: str, cell: str | None) -> None:
         if stage in self.policy.allow_empty_stages:

@@ -497,6 +497,22 @@ ROWS = [
         "is not the build the cells installed (sha256 111111111111)",
     ),
     Row(
+        "every cell skipped for a missing interpreter: nothing ran",
+        GateResults(
+            summary(groups={}),
+            runs=(
+                run(
+                    cell("py310", CellStatus.MISSING_INTERPRETER, None, None),
+                    cell("py312", CellStatus.MISSING_INTERPRETER, None, None),
+                ),
+            ),
+        ),
+        ExitCode.NO_TESTS,
+        "empty-stage",
+        "required stage 'unit' ran no tests in any required cell",
+        {"stage": "unit"},
+    ),
+    Row(
         "failure in a cell that is not required is a note",
         GateResults(summary(failures=(ref(cell="py312"),))),
         ExitCode.OK,
