@@ -28,6 +28,10 @@ from pytest_pipeline.matrix.listing import Listing
 CACHE_DIR = Path(".pytest-pipeline") / "cache"
 CONFIG_FILES = ("tox.ini", "tox.toml", "setup.cfg", "pyproject.toml", "noxfile.py")
 ENV_PREFIXES = ("TOX_", "NOX_")
+# Set by tox for the commands of an environment (inside ``tox -e matrix``), not options
+# that change what ``tox config`` says: keeping them out lets ``tox -e matrix`` and
+# ``pytest-pipeline run`` share one cache entry.
+ENV_IGNORED = frozenset({"TOX_ENV_NAME", "TOX_ENV_DIR", "TOX_PACKAGE"})
 SCHEMA = 1
 
 
@@ -58,7 +62,7 @@ def key(
         except OSError:
             add(name, "<absent>")
     for name in sorted(environ):
-        if name.startswith(ENV_PREFIXES):
+        if name.startswith(ENV_PREFIXES) and name not in ENV_IGNORED:
             add(f"env:{name}", environ[name])
     if tool == "tox":
         add("plugins", _tox_plugins())
