@@ -58,6 +58,9 @@ def tool_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]
         env.pop(name, None)
     env["NO_COLOR"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
+    # Our tox plugin then declares no `matrix` environment (tox_plugin.NO_TOX_MATRIX_ENV;
+    # not imported: that module imports tox), so discovery never lists the orchestrator.
+    env["PYTEST_PIPELINE_NO_TOX_MATRIX"] = "1"
     return env
 
 

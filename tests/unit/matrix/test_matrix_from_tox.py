@@ -191,3 +191,14 @@ def test_config_file_detection(tmp_path: Path, files: dict[str, str], expected: 
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert from_tox.config_file(tmp_path) == expected
+
+
+def test_tools_run_without_colour_and_without_our_matrix_env() -> None:
+    from pytest_pipeline.matrix.toolrun import tool_environment
+    from pytest_pipeline.tox_plugin import NO_TOX_MATRIX_ENV
+
+    env = tool_environment({"FORCE_COLOR": "1", "PATH": "/bin"})
+    assert "FORCE_COLOR" not in env
+    assert env["NO_COLOR"] == "1"
+    assert env[NO_TOX_MATRIX_ENV] == "1"
+    assert env["PATH"] == "/bin"
