@@ -77,7 +77,7 @@ class CollapsedTest:
         self.size += record.size
         previous = self.record
         if _is_teardown_part(previous, record):
-            previous.results.extend(record.results)
+            previous.results = [*previous.results, *record.results]
             previous.out += record.out
             previous.err += record.err
             return

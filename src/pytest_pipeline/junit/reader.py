@@ -98,6 +98,9 @@ def short_message(message: str, text: str) -> str:
     return ""
 
 
+_NONE: Any = ()
+
+
 class TestCaseRecord:
     """One ``<testcase>`` element as read (one attempt, before reruns are collapsed)."""
 
@@ -127,14 +130,28 @@ class TestCaseRecord:
         self.time = time
         self.file: str | None = None
         self.line: int | None = None
-        self.results: list[ResultEntry] = []
-        self.reruns: list[ResultEntry] = []
+        # Most testcases have neither: share one empty tuple instead of two new lists
+        # (a tuple, so that appending to it by mistake fails loudly). See add_result().
+        self.results: list[ResultEntry] = _NONE
+        self.reruns: list[ResultEntry] = _NONE
         self.dropped = 0
         """Outcome or rerun elements beyond the caps, counted but not kept."""
         self.out = ""
         self.err = ""
         self.size = 0
         """Outcome and rerun entries kept (for the collapse window's memory budget)."""
+
+    def add_result(self, entry: ResultEntry) -> None:
+        if self.results is _NONE:
+            self.results = [entry]
+        else:
+            self.results.append(entry)
+
+    def add_rerun(self, entry: ResultEntry) -> None:
+        if self.reruns is _NONE:
+            self.reruns = [entry]
+        else:
+            self.reruns.append(entry)
 
     @property
     def outcome(self) -> Outcome:
@@ -347,14 +364,14 @@ class _Reader:
                 if name in _FINAL:
                     if len(case.results) < MAX_RESULTS:
                         entry = ResultEntry(name, attrs.get("type", ""), attrs.get("message", ""))
-                        case.results.append(entry)
+                        case.add_result(entry)
                         self._capture(entry, "text", tail=True)
                     else:
                         case.dropped += 1
                 elif name in _RERUN:
                     if len(case.reruns) < MAX_RESULTS:
                         entry = ResultEntry(_RERUN[name], attrs.get("type", ""), attrs.get("message", ""))
-                        case.reruns.append(entry)
+                        case.add_rerun(entry)
                         self.rerun = entry
                         if self.full:
                             self._capture(entry, "text", tail=True)
@@ -486,6 +503,13 @@ def read(
     parser.UnparsedEntityDeclHandler = _refuse_entities
     parser.ExternalEntityRefHandler = _refuse_external
     parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        yield from _feed(path, parser, items)
+    finally:
+        reader.parser = None  # break the parser <-> handler cycle: no garbage collector needed
+
+
+def _feed(path: Path, parser: Any, items: list[Item]) -> Iterator[list[Item]]:
     fed = 0
     with path.open("rb") as handle:
         feed: Callable[[bytes, bool], int] = parser.Parse

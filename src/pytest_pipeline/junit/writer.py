@@ -86,15 +86,22 @@ def _element(tag: str, type_: str, message: str, text: str, max_text: int) -> st
 def render_passed(record: TestCaseRecord) -> str:
     """A testcase that passed at its only attempt (most of them): the fast path of :func:`render`."""
     cell = record.cell
-    classname = f"{cell}.{record.classname}" if record.classname else cell
-    name = f"{record.name} [{cell}]"
-    if not (classname.isprintable() and name.isprintable()) or _SPECIAL.search(classname + name):
+    classname = record.classname
+    name = record.name
+    if not (cell + classname + name).isprintable() or _SPECIAL.search(cell + classname + name):
+        cell = escape_attr(cell)
         classname = escape_attr(classname)
         name = escape_attr(name)
-    head = f'<testcase classname="{classname}" name="{name}" time="{record.time:.3f}"'
-    if not record.out and not record.err:
-        return head + "/>\n"
-    parts = [head, ">"]
+    if record.out or record.err:
+        return _with_output(classname, name, cell, record)
+    if classname:
+        return f'<testcase classname="{cell}.{classname}" name="{name} [{cell}]" time="{record.time:.3f}"/>\n'
+    return f'<testcase classname="{cell}" name="{name} [{cell}]" time="{record.time:.3f}"/>\n'
+
+
+def _with_output(classname: str, name: str, cell: str, record: TestCaseRecord) -> str:
+    classname = f"{cell}.{classname}" if classname else cell
+    parts = [f'<testcase classname="{classname}" name="{name} [{cell}]" time="{record.time:.3f}">']
     if record.out:
         parts.append(f"<system-out>{escape_text(record.out)}</system-out>")
     if record.err:

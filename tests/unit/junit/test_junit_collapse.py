@@ -18,8 +18,8 @@ def case(
     stage: str = "unit",
 ) -> TestCaseRecord:
     record = TestCaseRecord(cell, stage, "tests.test_mod", name, time)
-    record.results.extend(results)
-    record.reruns.extend(reruns)
+    record.results = list(results)
+    record.reruns = list(reruns)
     record.size = len(record.results) + len(record.reruns)
     return record
 

@@ -16,7 +16,7 @@ def record(
     *results: ResultEntry, name: str = "test_a[x]", classname: str = "tests.test_mod"
 ) -> TestCaseRecord:
     case = TestCaseRecord("py311", "unit", classname, name, 0.25)
-    case.results.extend(results)
+    case.results = list(results)
     return case
 
 
