@@ -202,3 +202,17 @@ def test_tools_run_without_colour_and_without_our_matrix_env() -> None:
     assert env["NO_COLOR"] == "1"
     assert env[NO_TOX_MATRIX_ENV] == "1"
     assert env["PATH"] == "/bin"
+
+
+def test_an_environment_running_the_orchestrator_is_never_a_cell() -> None:
+    envs = {
+        "py312": {"commands": ["pytest"], "base_python": ["py312"]},
+        "matrix": {
+            "commands": ["/toolenv/bin/python -m pytest_pipeline run -p auto"],
+            "base_python": [TOOL_PYTHON],
+        },
+    }
+    listing = from_tox.build_listing({}, envs, version="4", config_file="tox.ini", source_format="json")
+    built = base_cells(listing, TOOL_PYTHON)
+    assert [cell.name for cell in built.cells] == ["py312"]
+    assert built.orchestrators == ("matrix",)
