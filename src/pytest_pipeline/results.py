@@ -257,9 +257,15 @@ class RunRecord:
     finished: str | None = None
     tool_versions: Mapping[str, str] = field(default_factory=dict)
     version: int = RECORD_VERSION
+    commit: str | None = None
+    """The git commit the cells tested (the gate refuses results of another commit)."""
+    dirty: bool | None = None
+    """Whether the tree had uncommitted changes when the run started."""
+    artifacts: tuple[Artifact, ...] = ()
+    """Further packages built and tested besides ``artifact`` (an sdist next to the wheel)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": self.version,
             "stages": list(self.stages),
             "artifact": self.artifact.to_dict() if self.artifact else None,
@@ -269,6 +275,14 @@ class RunRecord:
             "tool_versions": dict(self.tool_versions),
             "cells": [cell.to_dict() for cell in self.cells],
         }
+        # Optional keys only when known, so older readers and fixtures see the same file.
+        if self.commit is not None:
+            data["commit"] = self.commit
+        if self.dirty is not None:
+            data["dirty"] = self.dirty
+        if self.artifacts:
+            data["artifacts"] = [artifact.to_dict() for artifact in self.artifacts]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
@@ -285,6 +299,9 @@ class RunRecord:
             finished=data.get("finished"),
             tool_versions=dict(data.get("tool_versions", {})),
             version=version,
+            commit=data.get("commit"),
+            dirty=data.get("dirty"),
+            artifacts=tuple(Artifact.from_dict(item) for item in data.get("artifacts") or ()),
         )
 
 
