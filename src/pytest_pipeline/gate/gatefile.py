@@ -103,7 +103,7 @@ def build(
             "run_records": [run.source for run in results.runs],
             "problems": [problem.to_dict() for problem in summary.problems],
         },
-        "git": provenance.git.to_dict(),
+        "git": _git(provenance, results),
         "ci": provenance.ci.to_dict() if provenance.ci else None,
         "artifacts": [artifact.to_dict() for artifact in artifacts],
         "tools": tools,
@@ -111,6 +111,19 @@ def build(
         "started": started,
         "finished": finished,
     }
+
+
+def _git(provenance: Provenance, results: GateResults) -> dict[str, Any]:
+    """Git facts; the tree counts as dirty also when the cells tested uncommitted changes."""
+    data = provenance.git.to_dict()
+    dirty_runs = [run.source for run in results.runs if run.record.dirty]
+    if dirty_runs:
+        data["dirty"] = True
+        data["dirty_paths"] = [
+            *data["dirty_paths"],
+            *(f"{source} (tested uncommitted changes)" for source in dirty_runs),
+        ]
+    return data
 
 
 def write(path: Path, record: Mapping[str, Any]) -> None:

@@ -166,9 +166,7 @@ def _load_run(path: Path, reader: Reader, summary: ResultSummary) -> LoadedRun |
 
 def _artifacts(path: Path, record: RunRecord) -> list[Artifact]:
     found = [record.artifact] if record.artifact else []
-    # A run that built several (a wheel and an sdist) may list them all.
-    extra = getattr(record, "artifacts", ())
-    found.extend(a for a in extra if isinstance(a, Artifact))
+    found.extend(record.artifacts)  # a run that built several (a wheel and an sdist)
     return found
 
 

@@ -40,6 +40,7 @@ _PHRASES = {
     "quarantine-expired": ("failed (quarantine expired)", "failed (quarantine expired)"),
     "cell-failed": ("cell failed outside its tests", "cells failed outside their tests"),
     "artifact-mismatch": ("artifact mismatch", "artifact mismatches"),
+    "stale-results": ("stale run record", "stale run records"),
     "missing-cell": ("cell missing", "cells missing"),
     "no-report": ("cell without report", "cells without report"),
     "crashed": ("cell crashed", "cells crashed"),

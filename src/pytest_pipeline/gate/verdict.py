@@ -186,12 +186,31 @@ class _Decision:
         for run in self.results.runs:
             if run.record.interrupted:
                 self.reason(ExitCode.INTERRUPTED, "interrupted", f"{run.source}: the run was interrupted")
+            self.run_commit(run)
             for cell in run.record.cells:
                 if cell.stages:
                     planned[cell.name] = cell.stages
                 report = run.reports.get(cell.name, CellReport(path=cell.junit, readable=False))
                 self.cell_status(run, cell, report)
         return planned
+
+    def run_commit(self, run: LoadedRun) -> None:
+        # Results of another commit say nothing about this one: a run, then a commit,
+        # then a gate over the old reports must not open the gate for the new commit.
+        head = self.context.git.commit
+        tested = run.record.commit
+        if tested and head and tested != head:
+            self.reason(
+                ExitCode.INCOMPLETE,
+                "stale-results",
+                f"{run.source} holds results for commit {tested[:12]}, but HEAD is {head[:12]}; "
+                "run the cells again on this commit",
+            )
+        if run.record.dirty:
+            self.note(
+                "dirty-run",
+                f"{run.source}: the cells tested uncommitted changes; publish will refuse this gate",
+            )
 
     def cell_status(self, run: LoadedRun, cell: CellRecord, report: CellReport) -> None:
         required = self.cell_required(cell.name)

@@ -424,3 +424,20 @@ def test_quiet_prints_one_line(project: Path, capsys: pytest.CaptureFixture[str]
     per_cell("py310")(project)
     assert main(["gate", "results", "-q"]) == 0
     assert capsys.readouterr().out == "GATE OPEN (0)\n"
+
+
+def test_run_record_of_uncommitted_changes_marks_the_gate_dirty(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = project / "pipeline-reports"
+    record = json.loads(run_record(folder, cell("py310")).read_text())
+    record["dirty"] = True
+    write(folder / "run.json", json.dumps(record))
+    write(folder / "cells" / "py310" / "junit.xml", green())
+    assert main(["gate"]) == 0
+    gate = json.loads((folder / "gate.json").read_text())
+    validate(gate)
+    assert gate["git"]["dirty"] is True
+    assert gate["git"]["dirty_paths"] == ["pipeline-reports/run.json (tested uncommitted changes)"]
+    assert gatefile.read(folder / "gate.json").dirty
+    capsys.readouterr()

@@ -641,3 +641,35 @@ def test_baseline_diff_lists_new_fixed_and_still_failing() -> None:
     # mode "all": every failure closes, baseline or not
     assert verdict.code is ExitCode.TESTS_FAILED
     assert len(verdict.reasons) == 2
+
+
+def test_results_of_another_commit_close_the_gate() -> None:
+    record = RunRecord(cells=(cell("py310", CellStatus.PASSED),), stages=STAGES, commit="a" * 40)
+    results = GateResults(
+        summary(), runs=(LoadedRun("r/run.json", record, {"py310": CellReport("x", True)}),)
+    )
+    head = Provenance(git=GitFacts(commit="b" * 40))
+    verdict = decide(results, policy(), head, NOW)
+    assert verdict.code is ExitCode.INCOMPLETE
+    assert verdict.reasons[0].kind == "stale-results"
+    assert f"commit {'a' * 12}, but HEAD is {'b' * 12}" in verdict.reasons[0].message
+    same = Provenance(git=GitFacts(commit="a" * 40))
+    assert decide(results, policy(), same, NOW).code is ExitCode.OK
+
+
+def test_results_of_uncommitted_changes_are_noted() -> None:
+    record = RunRecord(cells=(cell("py310", CellStatus.PASSED),), stages=STAGES, dirty=True)
+    results = GateResults(
+        summary(), runs=(LoadedRun("r/run.json", record, {"py310": CellReport("x", True)}),)
+    )
+    verdict = decide(results, policy(), Provenance(), NOW)
+    assert verdict.code is ExitCode.OK
+    assert [n.kind for n in verdict.notes] == ["dirty-run"]
+
+
+def test_run_record_optional_fields_round_trip() -> None:
+    bare = RunRecord(cells=())
+    assert "commit" not in bare.to_dict()
+    assert "artifacts" not in bare.to_dict()
+    full = RunRecord(cells=(), commit="c" * 40, dirty=False, artifacts=(Artifact("p.tar.gz", "1" * 64),))
+    assert RunRecord.from_dict(full.to_dict()) == full
