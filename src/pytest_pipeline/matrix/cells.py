@@ -108,12 +108,20 @@ def _nox_cell(env: EnvInfo) -> Cell | None:
         name=env.name,
         tool="nox",
         env=env.name,
-        python=normalise_python(python) if isinstance(python, str) else None,
+        python=_nox_python(python),
         factors=nox_factors(call_spec if isinstance(call_spec, dict) else {}),
         labels=env.labels,
         runs_pytest=kind is Kind.PYTEST,
         config=dict(config),
     )
+
+
+def _nox_python(python: object) -> str | None:
+    """nox's ``python``: a string, None (nox's own interpreter), False (no virtualenv),
+    or a number when a noxfile wrote ``python=3.12``."""
+    if isinstance(python, bool) or python is None:
+        return None
+    return normalise_python(str(python))
 
 
 def _as_list(value: Any) -> list[Any]:

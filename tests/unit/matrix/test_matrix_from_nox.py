@@ -83,3 +83,9 @@ def test_a_nox_log_line_loses_its_prefix(project: Path) -> None:
 def test_no_noxfile(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match=r"noxfile\.py: no such file; write a noxfile\.py or use --tool"):
         from_nox.query(tmp_path, {}, runner=FakeNox(), command=["nox"], version="1")
+
+
+def test_a_numeric_python_is_read_as_a_version(project: Path) -> None:
+    fake = FakeNox(every=[nox_session("tests", None) | {"python": 3.12, "session": "tests"}])
+    (cell,) = base_cells(from_nox.query(project, {}, runner=fake, command=["nox"], version="1")).cells
+    assert cell.python == "3.12"
