@@ -360,7 +360,8 @@ def from_table(section: Mapping[str, Any], source: Path) -> PipelineConfig:
             raise ConfigError(f"{table.where('stages')}: stage {name!r} is listed twice; keep one")
         seen.add(name)
 
-    default_stage = table.get("default-stage", str, names[0])
+    # "unit" when the project has one (the default), else its first stage.
+    default_stage = table.get("default-stage", str, "unit" if "unit" in seen else names[0])
     if default_stage not in seen:
         raise ConfigError(
             f"{table.where('default-stage')}: {default_stage!r} is not a declared stage; "
