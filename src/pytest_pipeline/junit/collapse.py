@@ -42,6 +42,9 @@ before it emits its oldest tests early: bounds memory when many tests fail noisi
 MAX_EARLIER = 10
 """Earlier attempts whose details are kept per test; further ones are only counted."""
 
+PLACEHOLDER_TYPE = "rerun"
+"""``type`` of an earlier attempt whose element carried no details (pytest-rerunfailures)."""
+
 Key = tuple[str, str, str, str]
 
 
@@ -50,18 +53,40 @@ class CollapsedTest:
 
     __test__ = False
 
-    __slots__ = ("attempts", "earlier", "omitted", "record", "size", "time")
+    __slots__ = ("elements", "record", "retired", "size", "time")
 
     def __init__(self, record: TestCaseRecord) -> None:
         self.record = record
         """The last attempt (the one whose outcome is final)."""
-        self.attempts = 1 + len(record.reruns)
+        self.elements = 1
+        """``<testcase>`` elements that were attempts of this test."""
+        self.retired: list[ResultEntry] = []
+        """Earlier elements as failure/error entries, oldest first (up to :data:`MAX_EARLIER`)."""
         self.time = record.time
-        self.earlier: list[ResultEntry] = list(record.reruns)
-        """Earlier attempts that did not pass, oldest first (kept up to :data:`MAX_EARLIER`)."""
-        self.omitted = 0
-        """Earlier attempts beyond :data:`MAX_EARLIER`."""
         self.size = record.size
+
+    @property
+    def attempts(self) -> int:
+        """How many times the test ran. One element counts its Surefire rerun children;
+        several elements (pytest-rerunfailures) are the attempts themselves, and rerun
+        children on them only describe those attempts (our own plugin adds them)."""
+        if self.elements == 1:
+            return 1 + len(self.record.reruns) + self.record.dropped_reruns
+        return self.elements
+
+    @property
+    def earlier(self) -> list[ResultEntry]:
+        """Details of the earlier attempts, as far as they are known, oldest first."""
+        if self.elements == 1:
+            return self.record.reruns
+        if self.record.reruns and all(entry.type == PLACEHOLDER_TYPE for entry in self.retired):
+            return self.record.reruns  # the elements said nothing; the children do
+        return self.retired
+
+    @property
+    def omitted(self) -> int:
+        """Earlier attempts without an entry in :attr:`earlier` (beyond the caps)."""
+        return max(0, self.attempts - 1 - len(self.earlier))
 
     @property
     def outcome(self) -> Outcome:
@@ -81,22 +106,15 @@ class CollapsedTest:
             previous.out += record.out
             previous.err += record.err
             return
-        self._keep_earlier(_as_earlier_attempt(previous, self.attempts))
+        if len(self.retired) < MAX_EARLIER:
+            self.retired.append(_as_earlier_attempt(previous, self.elements))
+        self.elements += 1
         self.record = record
-        self.attempts += 1 + len(record.reruns)
-        for entry in record.reruns:
-            self._keep_earlier(entry)
-
-    def _keep_earlier(self, entry: ResultEntry) -> None:
-        if len(self.earlier) < MAX_EARLIER:
-            self.earlier.append(entry)
-        else:
-            self.omitted += 1
 
 
 def _is_teardown_part(previous: TestCaseRecord, record: TestCaseRecord) -> bool:
     """``record`` is pytest's separate element for the teardown error of ``previous``."""
-    if len(record.results) != 1 or record.reruns:
+    if len(record.results) != 1:
         return False
     entry = record.results[0]
     if entry.kind != "error" or not entry.message.startswith(TEARDOWN_PREFIX):
@@ -114,7 +132,9 @@ def _as_earlier_attempt(record: TestCaseRecord, number: int) -> ResultEntry:
     else:
         # pytest-rerunfailures keeps only the last attempt's details.
         earlier = ResultEntry(
-            "failure", "rerun", f"attempt {number} did not pass; the test runner recorded no details of it"
+            "failure",
+            PLACEHOLDER_TYPE,
+            f"attempt {number} did not pass; the test runner recorded no details of it",
         )
     earlier.out = record.out
     earlier.err = record.err

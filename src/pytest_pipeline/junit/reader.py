@@ -110,6 +110,7 @@ class TestCaseRecord:
         "cell",
         "classname",
         "dropped",
+        "dropped_reruns",
         "err",
         "file",
         "line",
@@ -135,7 +136,9 @@ class TestCaseRecord:
         self.results: list[ResultEntry] = _NONE
         self.reruns: list[ResultEntry] = _NONE
         self.dropped = 0
-        """Outcome or rerun elements beyond the caps, counted but not kept."""
+        """Outcome elements beyond :data:`MAX_RESULTS`, counted but not kept."""
+        self.dropped_reruns = 0
+        """Rerun elements beyond :data:`MAX_RESULTS`, counted but not kept."""
         self.out = ""
         self.err = ""
         self.size = 0
@@ -376,7 +379,7 @@ class _Reader:
                         if self.full:
                             self._capture(entry, "text", tail=True)
                     else:
-                        case.dropped += 1
+                        case.dropped_reruns += 1
                 elif name == "system-out" and self.full:
                     self._capture(case, "out", tail=True)
                 elif name == "system-err" and self.full:

@@ -178,3 +178,33 @@ def test_discard_forgets_pending_tests() -> None:
     collapser.discard()
     collapser.flush()
     assert emitted == []
+
+
+def test_plugin_decorated_rerun_elements_count_each_attempt_once() -> None:
+    # Our plugin adds the failed attempts as children to every element of the test:
+    # the elements are the attempts, the children only describe them.
+    described = (
+        ResultEntry("failure", "pytest_pipeline.rerun", "first"),
+        ResultEntry("failure", "pytest_pipeline.rerun", "second"),
+    )
+    (test,) = collapse(*(case("t", reruns=described) for _ in range(3)))
+    assert (test.outcome, test.attempts, test.flaky) == (Outcome.PASSED, 3, True)
+    assert [entry.message for entry in test.earlier] == ["first", "second"]
+    assert test.omitted == 0
+
+
+def test_plugin_decorated_teardown_error_still_folds() -> None:
+    described = (ResultEntry("failure", "pytest_pipeline.rerun", "call"),)
+    teardown = error('failed on teardown with "RuntimeError: teardown boom"')
+    (test,) = collapse(
+        case("t", reruns=described),
+        case("t", failure(), reruns=described),
+        case("t", teardown, reruns=described),
+    )
+    assert (test.outcome, test.attempts) == (Outcome.FAILED, 2)
+
+
+def test_details_from_elements_win_over_placeholder_children() -> None:
+    described = (ResultEntry("failure", "pytest_pipeline.rerun", "from child"),)
+    (test,) = collapse(case("t", failure("from element")), case("t", reruns=described))
+    assert [entry.message for entry in test.earlier] == ["from element"]
