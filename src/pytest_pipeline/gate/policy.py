@@ -125,6 +125,10 @@ def from_config(
 
     stages = config.names
     required_stages = strings("required-stages", list(stages))
+    if not required_stages:
+        raise ConfigError(
+            f"{where('required-stages')}: name at least one stage; a gate requiring none vouches for nothing"
+        )
     for stage in required_stages:
         if stage not in stages:
             raise ConfigError(

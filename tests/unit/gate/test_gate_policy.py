@@ -94,6 +94,7 @@ def test_stage_cells_come_from_stage_settings(tmp_path: Path) -> None:
         ),
         ({"allow-empty-stages": ["perf"]}, None, "unknown stage 'perf'"),
         ({"required-cells": []}, None, "expected a non-empty list of cell globs"),
+        ({"required-stages": []}, None, "name at least one stage"),
         ({"required-cells": 3}, None, "expected a list or a string, got an integer 3"),
         ({"mode": "regressions-only"}, None, "'regressions-only' needs a baseline"),
         ({"quarantine": "missing.toml"}, None, "quarantine file"),
