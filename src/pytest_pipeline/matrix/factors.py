@@ -36,7 +36,7 @@ _PY_SPEC = re.compile(
 # A dependency factor: a name and an optional version written as digits (``django50``,
 # ``attrs23``, ``sqla1.4``, ``dj5_0``).
 _DEP_FACTOR = re.compile(r"^(?P<name>[A-Za-z][A-Za-z_.]*?)[-_]?(?P<version>\d+(?:[._]\d+)*)?$")
-_VERSION_IN_SPEC = re.compile(r"(?:===|==|~=|>=|<=|!=|>|<)\s*v?([0-9][0-9A-Za-z.*+!-]*)")
+_OPERATOR_RANK = {"===": 0, "==": 0, "~=": 1, ">=": 2, ">": 3, "<=": 4, "<": 5, "!=": 6}
 
 
 def normalise_python(spec: str | None) -> str | None:
@@ -156,9 +156,10 @@ def _requirement_versions(deps: Iterable[str]) -> dict[str, str]:
             requirement = Requirement(text)
         except InvalidRequirement:
             continue
-        found = _VERSION_IN_SPEC.search(str(requirement.specifier))
-        if found:
-            version = found.group(1).rstrip(".*")
+        # The version a pin is "about" is its lower end: ==, ~= or >= before < or !=.
+        specifiers = sorted(requirement.specifier, key=lambda spec: _OPERATOR_RANK.get(spec.operator, 9))
+        if specifiers:
+            version = specifiers[0].version.rstrip(".*")
             versions.setdefault(canonicalize_name(requirement.name), version)
     return versions
 

@@ -88,7 +88,7 @@ def classify_command(argv: Sequence[str], _depth: int = 0) -> Kind:
     if program in _RUN_PREFIXES and rest and rest[0] == _RUN_PREFIXES[program]:
         return classify_command(_skip_options(rest[1:]), _depth)
     if program in ("coverage", "coverage.exe") and rest and rest[0] == "run":
-        return _classify_module_or_script(rest[1:], _depth)
+        return _classify_coverage_run(rest[1:])
     if program in ("sh", "bash", "zsh", "dash") and len(rest) >= 2 and rest[0] == "-c" and _depth < 3:
         try:
             return classify_text(rest[1], _depth + 1)
@@ -106,6 +106,18 @@ def _skip_options(args: list[str]) -> list[str]:
     return args[index:]
 
 
+def _classify_coverage_run(args: list[str]) -> Kind:
+    """``coverage run [options] (-m module | script)``; its options take values, so
+    look for ``-m pytest`` or a pytest script anywhere."""
+    for index, arg in enumerate(args):
+        if arg == "-m":
+            module = args[index + 1] if index + 1 < len(args) else ""
+            return Kind.PYTEST if module in ("pytest", "py.test") else Kind.OTHER
+        if _program(arg) in _PYTEST:
+            return Kind.PYTEST
+    return Kind.OTHER
+
+
 def _classify_module_or_script(args: list[str], depth: int) -> Kind:
     """After ``python`` or ``coverage run``: look for ``-m pytest``."""
     index = 0
@@ -118,7 +130,7 @@ def _classify_module_or_script(args: list[str], depth: int) -> Kind:
             if module == "pytest_pipeline":
                 return Kind.ORCHESTRATOR
             if module == "coverage" and index + 2 < len(args) and args[index + 2] == "run":
-                return _classify_module_or_script(args[index + 3 :], depth)
+                return _classify_coverage_run(args[index + 3 :])
             return Kind.OTHER
         if arg.startswith("-m") and len(arg) > 2:
             return _classify_module_or_script(["-m", arg[2:], *args[index + 1 :]], depth)
@@ -132,10 +144,17 @@ def _classify_module_or_script(args: list[str], depth: int) -> Kind:
     return Kind.OTHER
 
 
+_WINDOWS_PATH = re.compile(r"^\s*[\"']?[A-Za-z]:\\")
+
+
+def split_command(command: str) -> list[str]:
+    """A command as tox prints it (shell-quoted); Windows paths keep their backslashes."""
+    return shlex.split(command, posix=_WINDOWS_PATH.match(command) is None)
+
+
 def classify_text(command: str, _depth: int = 0) -> Kind:
-    """A command as tox prints it (shell-quoted); ``&&``/``;`` chains are looked at in turn."""
-    words = shlex.split(command, posix=True)
-    return classify_commands(_split_chain(words), _depth)
+    """One printed command; ``&&``/``;`` chains are looked at in turn."""
+    return classify_commands(_split_chain(split_command(command)), _depth)
 
 
 def _split_chain(words: list[str]) -> list[list[str]]:
@@ -166,7 +185,7 @@ def tox_env_kind(config: Mapping[str, Any]) -> Kind:
     parsed: list[list[str]] = []
     for command in commands:
         try:
-            parsed.extend(_split_chain(shlex.split(str(command), posix=True)))
+            parsed.extend(_split_chain(split_command(str(command))))
         except ValueError:  # unbalanced quotes: look at the words we can see
             parsed.append(str(command).split())
     return classify_commands(parsed)
