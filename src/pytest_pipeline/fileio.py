@@ -10,6 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Literal, overload
 
+# mkstemp creates files readable by their owner only; reports and gate.json should get
+# the usual permissions, so apply the process umask the way open() would. Read once, at
+# import, because reading it means setting it.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @overload
 @contextlib.contextmanager
@@ -29,6 +35,7 @@ def atomic_writer(path: Path, mode: str = "w", encoding: str | None = "utf-8") -
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
             yield handle
             handle.flush()
