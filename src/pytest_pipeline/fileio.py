@@ -35,7 +35,8 @@ def atomic_writer(path: Path, mode: str = "w", encoding: str | None = "utf-8") -
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
+        if hasattr(os, "fchmod"):  # not on Windows before 3.13
+            os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
             yield handle
             handle.flush()
