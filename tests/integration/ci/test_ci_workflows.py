@@ -134,7 +134,7 @@ def test_github_fans_out_fans_in_and_publishes_after_merge(generated: dict[str, 
     assert set(gate["needs"]) == {"plan", "test"}
     assert gate["if"] == "always()"
     [verdict] = steps_running(gate["steps"], "pytest-pipeline gate")
-    assert "--expect-cells-from plan.json" in verdict["run"]
+    assert "--expect-cells-from pipeline-reports/plan.json" in verdict["run"]
     assert "if" not in verdict, "the gate step decides the job's result"
     for step in steps_running(gate["steps"], "pytest-pipeline merge") + steps_running(
         gate["steps"], "ci-report"
@@ -223,11 +223,15 @@ def test_azure_matrix_variables_match_the_pipeline(generated: dict[str, Path]) -
 def test_gitlab_parent_builds_plans_and_triggers_the_child(generated: dict[str, Path]) -> None:
     wf = load(generated["gitlab"])
     assert wf["stages"] == ["plan", "test"]
-    assert "pipeline-cells.yml" in wf["plan"]["artifacts"]["paths"]
-    assert any("--format gitlab > pipeline-cells.yml" in line for line in wf["plan"]["script"])
+    assert "pipeline-reports/pipeline-cells.yml" in wf["plan"]["artifacts"]["paths"]
+    assert any(
+        "--format gitlab > pipeline-reports/pipeline-cells.yml" in line for line in wf["plan"]["script"]
+    )
     trigger = wf["cells"]
     assert trigger["needs"] == ["plan"]
-    assert trigger["trigger"]["include"] == [{"artifact": "pipeline-cells.yml", "job": "plan"}]
+    assert trigger["trigger"]["include"] == [
+        {"artifact": "pipeline-reports/pipeline-cells.yml", "job": "plan"}
+    ]
     assert trigger["trigger"]["strategy"] == "depend", "the parent's status is the child's (the gate's)"
     assert trigger["variables"]["PARENT_PIPELINE_ID"] == "$CI_PIPELINE_ID"
     assert trigger["variables"]["PARENT_PIPELINE_SOURCE"] == "$CI_PIPELINE_SOURCE"
@@ -248,7 +252,11 @@ def test_gitlab_child_has_cells_gate_and_guarded_publish() -> None:
     gate = child["gate"]
     assert {"job": "test"} in gate["needs"]
     assert gate["when"] == "always"
-    assert any("pytest-pipeline gate --expect-cells-from plan.json" in line for line in gate["script"])
+    assert any(
+        "pytest-pipeline gate --expect-cells-from pipeline-reports/plan.json" in line
+        for line in gate["script"]
+    )
+    assert any('--reports-dir "pipeline-reports/fan-in/$KEY"' in line for line in test["script"])
     assert gate["artifacts"]["reports"]["junit"] == "pipeline-reports/junit.xml"
     publish = child["publish"]
     assert {"job": "gate"} in publish["needs"]
@@ -322,3 +330,28 @@ def test_stdout_and_unknown_provider(capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().out == EXAMPLES["gitlab"].read_text(encoding="utf-8")
     assert init_ci("jenkins") == 4
     assert "unknown CI provider 'jenkins'; choose one of azure, github, gitlab" in capsys.readouterr().err
+
+
+# The gate records whether the working tree is clean and publish refuses a verdict given on
+# a dirty tree, so whatever a job downloads into its checkout must be build or test output.
+OUTPUT_DIRS = ("dist", "pipeline-reports")
+
+
+def _is_output(path: str) -> bool:
+    return path.strip("./").split("/")[0] in OUTPUT_DIRS
+
+
+def test_github_downloads_only_into_output_folders(generated: dict[str, Path]) -> None:
+    jobs = load(generated["github"])["jobs"]
+    for name in ("test", "gate", "publish"):
+        for step in jobs[name]["steps"]:
+            if "download-artifact" in step.get("uses", ""):
+                assert _is_output(step["with"]["path"]), (name, step)
+
+
+def test_gitlab_artifacts_land_only_in_output_folders(generated: dict[str, Path]) -> None:
+    parent = load(generated["gitlab"])
+    child = YAML(typ="safe").load(io.StringIO(GitLabCI({}).matrix_output(CELLS)))
+    for job in (parent["plan"], child["test"], child["gate"]):
+        for path in job["artifacts"]["paths"]:
+            assert _is_output(path), path
