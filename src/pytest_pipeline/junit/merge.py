@@ -176,7 +176,14 @@ def _pipeline(
     paths: list[Path] = []
     for given in inputs:
         path = Path(given)
-        paths.extend(sorted(path.rglob("*.xml")) if path.is_dir() else [path])
+        if not path.is_dir():
+            paths.append(path)
+            continue
+        found = sorted(file for file in path.rglob("*.xml") if file.is_file())
+        if not found:
+            summary.files.append(str(path))
+            summary.problems.append(InputProblem(str(path), "a directory without any *.xml file"))
+        paths.extend(found)
     skip_resolved = skip.resolve() if skip is not None else None
     for path in paths:
         if skip_resolved is not None and path.resolve() == skip_resolved:

@@ -455,17 +455,20 @@ def _refuse_external(*_: object) -> int:
     raise UnreadableInput("the file references an external entity; refused")
 
 
-def _expat_problem(exc: pyexpat.ExpatError, fed: int) -> str:
+def _expat_problem(exc: pyexpat.ExpatError, fed: int, seen_root: bool) -> str:
     code = getattr(exc, "code", None)
     message = pyexpat.errors.messages.get(code, str(exc)) if code is not None else str(exc)
     where = f"line {exc.lineno}, column {exc.offset}"
     if fed == 0:
         return "empty file"
-    if code in (
+    truncated = (
         pyexpat.errors.codes[pyexpat.errors.XML_ERROR_NO_ELEMENTS],
         pyexpat.errors.codes[pyexpat.errors.XML_ERROR_UNCLOSED_TOKEN],
         pyexpat.errors.codes[pyexpat.errors.XML_ERROR_PARTIAL_CHAR],
-    ):
+    )
+    if code in truncated:
+        if not seen_root:
+            return "no XML element in the file (blank or cut before the root element)"
         return f"truncated: the XML ends before its root element is closed ({where})"
     return f"not well-formed XML: {message} ({where})"
 
@@ -507,12 +510,12 @@ def read(
     parser.ExternalEntityRefHandler = _refuse_external
     parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
     try:
-        yield from _feed(path, parser, items)
+        yield from _feed(path, parser, items, reader)
     finally:
         reader.parser = None  # break the parser <-> handler cycle: no garbage collector needed
 
 
-def _feed(path: Path, parser: Any, items: list[Item]) -> Iterator[list[Item]]:
+def _feed(path: Path, parser: Any, items: list[Item], reader: _Reader) -> Iterator[list[Item]]:
     fed = 0
     with path.open("rb") as handle:
         feed: Callable[[bytes, bool], int] = parser.Parse
@@ -523,7 +526,7 @@ def _feed(path: Path, parser: Any, items: list[Item]) -> Iterator[list[Item]]:
             try:
                 feed(chunk, not chunk)
             except pyexpat.ExpatError as exc:
-                raise UnreadableInput(_expat_problem(exc, fed + len(chunk))) from None
+                raise UnreadableInput(_expat_problem(exc, fed + len(chunk), bool(reader.suites))) from None
             except RecursionError:  # pragma: no cover - expat is iterative; kept as a guard
                 raise UnreadableInput("nesting too deep; refused") from None
             fed += len(chunk)
