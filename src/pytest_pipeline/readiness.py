@@ -19,6 +19,8 @@ from pytest_pipeline.config import ReadyTarget
 
 ATTEMPT_TIMEOUT = 2.0
 """Longest a single attempt may take, so that a hanging server cannot eat the whole timeout."""
+MIN_ATTEMPT_TIMEOUT = 1.0
+"""Shortest: a busy machine must not turn a clear answer (HTTP 503) into "timed out"."""
 FIRST_DELAY = 0.05
 MAX_DELAY = 2.0
 
@@ -75,7 +77,8 @@ def wait_ready(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str | None:
-    """Wait for every target within ``timeout`` seconds in all.
+    """Wait for every target within ``timeout`` seconds in all (a last attempt may
+    overrun it by up to ``MIN_ATTEMPT_TIMEOUT``).
 
     Returns None when all answered, otherwise the one-line message every test of the
     stage fails with.
@@ -85,7 +88,7 @@ def wait_ready(
         delay = FIRST_DELAY
         while True:
             remaining = deadline - clock()
-            error = check(target, max(0.01, min(ATTEMPT_TIMEOUT, remaining)))
+            error = check(target, min(ATTEMPT_TIMEOUT, max(MIN_ATTEMPT_TIMEOUT, remaining)))
             if error is None:
                 break
             remaining = deadline - clock()
