@@ -10,7 +10,7 @@ the other files are merged as usual.
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -173,22 +173,14 @@ def _pipeline(
     accumulator = _Accumulator(summary, writer, max_text or DEFAULT_MAX_TEXT)
     collapser = Collapser(accumulator.accept)
     push = collapser.push
-    paths: list[Path] = []
-    for given in inputs:
-        path = Path(given)
-        if not path.is_dir():
-            paths.append(path)
-            continue
-        found = sorted(file for file in path.rglob("*.xml") if file.is_file())
-        if not found:
-            summary.files.append(str(path))
-            summary.problems.append(InputProblem(str(path), "a directory without any *.xml file"))
-        paths.extend(found)
     skip_resolved = skip.resolve() if skip is not None else None
-    for path in paths:
+    for path in _files(inputs):
         if skip_resolved is not None and path.resolve() == skip_resolved:
             continue  # a directory input that holds the previous merged output
         summary.files.append(str(path))
+        if path.is_dir():
+            summary.problems.append(InputProblem(str(path), "a directory without any *.xml file"))
+            continue
         accumulator.begin_file()
         try:
             for batch in reader.read(
@@ -212,6 +204,17 @@ def _pipeline(
         accumulator.rollback()
         summary.problems.append(InputProblem(str(path), problem))
     return summary
+
+
+def _files(inputs: Sequence[str | Path]) -> Iterator[Path]:
+    """Files as given; a directory's ``*.xml`` files (the directory itself when it has none)."""
+    for given in inputs:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(file for file in path.rglob("*.xml") if file.is_file())
+            yield from found or [path]
+        else:
+            yield path
 
 
 def summarize(
