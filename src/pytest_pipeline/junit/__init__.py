@@ -11,6 +11,6 @@ Imported by the command line, the gate and the orchestrator only; never by the p
 from __future__ import annotations
 
 from pytest_pipeline.junit.inputs import expand_inputs
-from pytest_pipeline.junit.merge import DEFAULT_MAX_TEXT, merge, summarize
+from pytest_pipeline.junit.pipeline import DEFAULT_MAX_TEXT, merge, summarize
 
 __all__ = ["DEFAULT_MAX_TEXT", "expand_inputs", "merge", "summarize"]

@@ -1,0 +1,178 @@
+"""The merged file: schema-valid, read back right by junitparser and by ourselves."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from junit_checks import (
+    ERROR,
+    FAILURE,
+    SKIPPED,
+    Read,
+    assert_valid,
+    junitparser_counts,
+    xml_case,
+    xml_suite,
+    xml_suites,
+)
+
+from pytest_pipeline.junit import merge, pipeline, summarize
+from pytest_pipeline.junit.writer import SpoolWriter
+from pytest_pipeline.results import Counts, ResultSummary
+
+BLOCKED = '<error type="pytest_pipeline.blocked" message="blocked by a failure in stage unit"/>'
+
+
+def cell_file(folder: Path, cell: str, *, fail: bool = True) -> Path:
+    unit = xml_suite(
+        xml_case("test_ok"),
+        xml_case("test_bad", FAILURE if fail else ""),
+        xml_case("test_skip", SKIPPED),
+        *(xml_case("test_flaky") for _ in range(3)),
+        props={"stage": "unit", "cell": cell},
+    )
+    smoke = xml_suite(
+        xml_case("test_boot", ERROR if fail else ""),
+        xml_case("test_blocked", BLOCKED),
+        props={"stage": "smoke", "cell": cell},
+    )
+    path = folder / "cells" / cell / "junit.xml"
+    path.parent.mkdir(parents=True)
+    path.write_text(xml_suites(unit, smoke), encoding="utf-8")
+    return path
+
+
+def as_read(counts: Counts) -> Read:
+    return Read(counts.tests, counts.failed, counts.errors + counts.blocked, counts.skipped)
+
+
+def without_times(summary: ResultSummary) -> dict[str, object]:
+    data = summary.to_dict()
+    for group in data["groups"]:
+        group.pop("time")
+    data.pop("files")
+    return data
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> list[Path]:
+    return [cell_file(tmp_path, cell, fail=cell != "py313") for cell in ("py311", "py312", "py313")]
+
+
+def test_one_suite_per_cell_and_stage_with_junitparser_reading_our_counts(
+    tmp_path: Path, inputs: list[Path]
+) -> None:
+    output = tmp_path / "merged.xml"
+    summary = merge(inputs, output)
+    assert_valid(output)
+    suites, total = junitparser_counts(output)
+    assert suites == {f"{cell}: {stage}": as_read(counts) for (cell, stage), counts in summary.groups.items()}
+    assert total == as_read(summary.total())
+    assert summary.groups["py311", "unit"] == Counts(
+        tests=4, passed=2, failed=1, skipped=1, flaky=1, time=pytest.approx(0.06)
+    )
+    assert summary.groups["py313", "smoke"].blocked == 1
+    root = ET.parse(output).getroot()
+    assert root.attrib.keys() == {"name", "tests", "failures", "errors", "time"}  # no "skipped"
+    assert root.get("name") == "pytest-pipeline"
+
+
+def test_every_cell_is_distinguishable_by_classname_and_name(tmp_path: Path, inputs: list[Path]) -> None:
+    output = tmp_path / "merged.xml"
+    merge(inputs, output)
+    cases = [(case.get("classname"), case.get("name")) for case in ET.parse(output).iter("testcase")]
+    assert len(cases) == len(set(cases))
+    assert ("py312.tests.test_mod", "test_bad [py312]") in cases
+    assert len({name for _, name in cases}) == len(cases)  # GitLab's first-of-a-name rule keeps every cell
+
+
+def test_summarize_and_merge_agree(tmp_path: Path, inputs: list[Path]) -> None:
+    assert merge(inputs, tmp_path / "merged.xml").to_dict() == summarize(inputs).to_dict()
+
+
+def test_merging_a_merged_file_keeps_cells_stages_and_names(tmp_path: Path, inputs: list[Path]) -> None:
+    first = tmp_path / "first.xml"
+    summary = merge(inputs, first)
+    second = tmp_path / "second.xml"
+    again = merge([first], second, default_cell="not-used")
+    assert without_times(again) == without_times(summary)
+    third = tmp_path / "third.xml"
+    merge([second], third)
+    assert third.read_bytes() == second.read_bytes()
+
+
+def test_ref_lists_are_capped_but_counted(
+    tmp_path: Path, inputs: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "MAX_REFS", 3)
+    summary = summarize(inputs)
+    total = summary.total()
+    assert len(summary.failures) == 3
+    assert summary.failures_omitted == total.bad - 3
+    assert ResultSummary.from_dict(summary.to_dict()).failures_omitted == summary.failures_omitted
+
+
+def test_max_text_caps_every_text_with_a_marker(tmp_path: Path) -> None:
+    trace = "\n".join(f"line {i}" for i in range(5000))
+    path = tmp_path / "py311.xml"
+    path.write_text(
+        xml_suites(
+            xml_suite(
+                xml_case("t", f'<failure message="m">{trace}</failure><system-out>{trace}</system-out>')
+            )
+        ),
+        encoding="utf-8",
+    )
+    output = tmp_path / "merged.xml"
+    merge([path], output, max_text=2000)
+    case = ET.parse(output).find(".//testcase")
+    assert case is not None
+    for text in (case.findtext("failure") or "", case.findtext("system-out") or ""):
+        assert text.startswith("line 0\nline 1\n")
+        assert text.endswith("line 4999")
+        assert "characters truncated by pytest-pipeline" in text
+        assert len(text) < 2100
+    with pytest.raises(ValueError, match="at least 1024"):
+        merge([path], output, max_text=10)
+
+
+def test_a_directory_input_does_not_read_the_output_inside_it(tmp_path: Path, inputs: list[Path]) -> None:
+    output = tmp_path / "merged.xml"
+    first = merge([tmp_path], output)
+    again = merge([tmp_path], output)
+    assert again.to_dict() == first.to_dict()
+    assert str(output) not in again.files
+
+
+def test_unwritable_output_raises_oserror(tmp_path: Path, inputs: list[Path]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(FileExistsError):
+        merge(inputs, blocker / "merged.xml")
+
+
+def test_spool_writer_flushes_chunks_and_rolls_back_a_file(tmp_path: Path) -> None:
+    output = tmp_path / "out.xml"
+    writer = SpoolWriter(output, budget=50)
+    a, b = ("a", "unit"), ("b", "unit")
+    writer.begin_file()
+    for index in range(20):
+        writer.add(a, f"<testcase name='a{index}'/>\n")
+    writer.commit()
+    writer.begin_file()
+    writer.add(a, "<testcase name='lost'/>\n")
+    for index in range(20):
+        writer.add(b, f"<testcase name='b{index}'/>\n")
+    writer.rollback()
+    writer.begin_file()
+    writer.add(b, "<testcase name='kept'/>\n")
+    writer.commit()
+    assert len(writer.groups[a].chunks) > 1  # the budget made it spill to the spool
+    writer.write([(a, Counts(tests=20)), (b, Counts(tests=1))], "all", Counts(tests=21))
+    writer.close()
+    root = ET.parse(output).getroot()
+    names = [[case.get("name") for case in suite.iter("testcase")] for suite in root]
+    assert names == [[f"a{index}" for index in range(20)], ["kept"]]
+    assert not list(tmp_path.glob(".pytest-pipeline-spool-*"))  # unlinked at once
