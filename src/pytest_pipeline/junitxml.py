@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,16 +126,25 @@ def regroup(
         for prop in suite.findall("properties/property")
     ]
     per_case_extra = family in ("xunit1", "legacy")
+    all_cases = [case for suite in old_suites for case in suite.findall("testcase")]
+    keys = [(case.get("classname", ""), case.get("name", "")) for case in all_cases]
+    # pytest writes a testcase for every attempt, and an attempt that rerunfailures
+    # retried looks like a pass there; keep the last one, which carries the attempts.
+    seen = Counter(keys)
+    dropped: Counter[tuple[str, str]] = Counter()
     groups: dict[str | None, list[ET.Element]] = {stage: [] for stage in stages}
-    for suite in old_suites:
-        for case in suite.findall("testcase"):
-            info = cases.get((case.get("classname", ""), case.get("name", "")))
-            if info is None:
-                groups.setdefault(None, []).append(case)
-                continue
-            extra = [("stage", info.stage)] + ([("cell", cell)] if cell else [])
-            _decorate(case, info, extra if per_case_extra else ())
-            groups.setdefault(info.stage, []).append(case)
+    for case, key in zip(all_cases, keys, strict=True):
+        info = cases.get(key)
+        if info is None:
+            groups.setdefault(None, []).append(case)
+            continue
+        seen[key] -= 1
+        if dropped[key] < len(info.failed_attempts) and seen[key] > 0:
+            dropped[key] += 1
+            continue
+        extra = [("stage", info.stage)] + ([("cell", cell)] if cell else [])
+        _decorate(case, info, extra if per_case_extra else ())
+        groups.setdefault(info.stage, []).append(case)
 
     new_root = ET.Element("testsuites", name=root.get("name", "pytest tests"))
     totals = {"tests": 0, "failures": 0, "errors": 0}

@@ -16,6 +16,7 @@ PYTEST_OUTPUT = """<?xml version="1.0" encoding="utf-8"?><testsuites name="pytes
 <testcase classname="tests.test_a" name="test_ok" time="0.100"/>
 <testcase classname="tests.test_a" name="test_bad" time="0.200">
   <failure message="boom">tb</failure></testcase>
+<testcase classname="tests.test_s" name="test_flaky" time="0.100"/>
 <testcase classname="tests.test_s" name="test_flaky" time="0.300"/>
 <testcase classname="tests.test_s" name="test_skip" time="0.000">
   <skipped message="no" type="pytest.skip">x</skipped></testcase>
@@ -96,6 +97,8 @@ def test_blocked_error_is_typed_and_flaky_attempts_are_listed(tmp_path: Path) ->
         BLOCKED_TYPE,
         "blocked by a failure in stage unit",
     )
+    # pytest's testcase for the retried attempt is gone; the last one carries the attempts
+    assert [c.get("time") for c in root.findall(".//testcase[@name='test_flaky']")] == ["0.300"]
     flaky = root.findall(".//testcase[@name='test_flaky']/flakyFailure")
     assert [(f.get("type"), f.get("message")) for f in flaky] == [(RERUN_TYPE, "E warming up")]
     assert NOT_READY_TYPE != BLOCKED_TYPE
