@@ -159,11 +159,11 @@ def regroup(
             _properties(suite, props, first=False)
         suite.extend(members)
         new_root.append(suite)
-        for key in totals:
-            totals[key] += int(suite.get(key, "0"))
+        for name in totals:
+            totals[name] += int(suite.get(name, "0"))
         seconds += float(suite.get("time", "0"))
-    for key, value in totals.items():
-        new_root.set(key, str(value))
+    for name, value in totals.items():
+        new_root.set(name, str(value))
     new_root.set("time", f"{seconds:.3f}")
     text = '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(new_root, encoding="unicode")
     write_text_atomic(path, text)
