@@ -410,8 +410,8 @@ def _stage_settings(name: str, table: Table) -> StageSettings:
     if retries < 0:
         raise ConfigError(f"{table.where('retries')}: cannot be negative")
     delay = parse_duration(table.get("retry-delay", (int, float, str), 0), table.where("retry-delay"))
-    ready_raw = table.get("ready", (str, list), [])
-    ready_items = [ready_raw] if isinstance(ready_raw, str) else ready_raw
+    ready_raw: str | list[object] = table.get("ready", (str, list), [])
+    ready_items: list[object] = [ready_raw] if isinstance(ready_raw, str) else ready_raw
     ready = tuple(parse_ready_target(item, table.where("ready")) for item in ready_items)
     timeout = parse_duration(table.get("ready-timeout", (int, float, str), 30), table.where("ready-timeout"))
     budget_raw = table.get("budget", (int, float, str), None)
