@@ -6,8 +6,10 @@ once is both faster and what the gate needs: the sha256 of the one file that was
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -89,3 +91,100 @@ def build_wheel(project: Path, out_dir: Path, *, uv: str | None, log: Path) -> W
             ExitCode.INCOMPLETE,
         )
     return read_wheel(wheels[0])
+
+
+# Folders that never hold package sources: tools' environments and caches, VCS data,
+# build outputs, reports. Anything else in the project counts as source.
+_NOT_SOURCE = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        "build",
+        "dist",
+        "pipeline-reports",
+    }
+)
+
+
+def source_fingerprint(project: Path, *, skip: tuple[Path, ...] = ()) -> str:
+    """A hash of every file that could end up in (or decide) the built package.
+
+    Conservative on purpose: any edit anywhere in the project outside tool and cache
+    folders means a new build. The git HEAD and tags are included because version
+    plugins (setuptools-scm, hatch-vcs) derive the version from them.
+    """
+    digest = hashlib.sha256()
+    skipped = {path.resolve() for path in skip}
+    for folder, dirs, files in os.walk(project):
+        here = Path(folder)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in _NOT_SOURCE and not d.endswith(".egg-info") and (here / d).resolve() not in skipped
+        )
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = here / name
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            digest.update(path.relative_to(project).as_posix().encode())
+            digest.update(f":{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    git = project / ".git"
+    for name in ("HEAD", "packed-refs"):
+        with contextlib.suppress(OSError):
+            digest.update((git / name).read_bytes())
+    with contextlib.suppress(OSError):
+        head = (git / "HEAD").read_text(encoding="utf-8").strip()
+        if head.startswith("ref: "):
+            digest.update((git / head[5:]).read_bytes())
+    tags = git / "refs" / "tags"
+    if tags.is_dir():
+        for tag in sorted(tags.rglob("*")):
+            with contextlib.suppress(OSError):
+                digest.update(tag.name.encode() + tag.read_bytes())
+    return digest.hexdigest()
+
+
+def build_once(
+    project: Path,
+    out_dir: Path,
+    *,
+    cache: Path,
+    uv: str | None,
+    log: Path,
+    skip: tuple[Path, ...] = (),
+    rebuild: bool = False,
+) -> Wheel:
+    """The wheel of ``project`` in ``out_dir``: built now, or copied from ``cache`` when
+    the sources have not changed since the last build (``rebuild`` forces a build)."""
+    key = source_fingerprint(project, skip=skip)[:24]
+    cached = cache / key
+    wheels = sorted(cached.glob("*.whl")) if cached.is_dir() and not rebuild else []
+    if len(wheels) == 1:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(wheels[0], out_dir / wheels[0].name)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(
+            f"sources unchanged since the build in {cached}; reused {wheels[0].name}\n", encoding="utf-8"
+        )
+        return read_wheel(out_dir / wheels[0].name)
+    wheel = build_wheel(project, out_dir, uv=uv, log=log)
+    # Keep only the latest build: the cache exists to skip rebuilding unchanged sources.
+    if cache.is_dir():
+        shutil.rmtree(cache, ignore_errors=True)
+    cached.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(wheel.path, cached / wheel.path.name)
+    return wheel

@@ -115,7 +115,7 @@ def tool_root(plan: Plan) -> Path:
 
 
 def prepare_wheel(
-    plan: Plan, reports: outputs.Reports, options: RunOptions, uv: str | None
+    plan: Plan, reports: outputs.Reports, options: RunOptions, uv: str | None, cache: Path
 ) -> build.Wheel | None:
     if options.installpkg is not None:
         source = options.installpkg
@@ -127,7 +127,15 @@ def prepare_wheel(
         return build.read_wheel(target)
     if not needs_package(plan):
         return None
-    return build.build_wheel(Path(plan.project_dir), reports.dist, uv=uv, log=reports.build_log)
+    return build.build_once(
+        Path(plan.project_dir),
+        reports.dist,
+        cache=cache,
+        uv=uv,
+        log=reports.build_log,
+        skip=(reports.root,),
+        rebuild=options.recreate,
+    )
 
 
 @contextlib.contextmanager
@@ -233,8 +241,8 @@ def run(
     started = now_iso()
     with outputs.open_reports(reports_root.resolve()) as reports:
         installer = envs.Installer(envs.find_uv())
-        wheel = prepare_wheel(plan, reports, options, installer.uv)
         root = tool_root(plan)
+        wheel = prepare_wheel(plan, reports, options, installer.uv, root / "build")
         if options.recreate:
             for cell in plan.cells:
                 (env_folder(cell, project) / envs.FINGERPRINT_FILE).unlink(missing_ok=True)

@@ -134,7 +134,7 @@ class Scheduler:
         pending = deque(self.jobs)
         results: dict[str, CellRecord] = {}
         try:
-            while pending or self._threads:
+            while (pending and self._reason is None) or self._threads:
                 while pending and self._reason is None and len(self._threads) < self.workers:
                     self._start(pending.popleft())
                 self._collect(results, timeout=_WATCH_INTERVAL)
@@ -156,6 +156,10 @@ class Scheduler:
     def _drain(self, results: dict[str, CellRecord]) -> None:
         """Wait for every running cell to stop; a second Ctrl-C does not abandon them."""
         while self._threads:
+            for name in [n for n, thread in self._threads.items() if thread.ident is None]:
+                # interrupted between registering a cell and starting its thread
+                del self._threads[name]
+                self._cancels.pop(name, None)
             try:
                 self._collect(results, timeout=_WATCH_INTERVAL)
             except KeyboardInterrupt:
@@ -181,8 +185,8 @@ class Scheduler:
 
         thread = threading.Thread(target=work, name=f"cell-{name}", daemon=True)
         self._threads[name] = thread
-        self.listener.started(name)
         thread.start()
+        self.listener.started(name)
 
     def _collect(self, results: dict[str, CellRecord], *, timeout: float) -> None:
         try:

@@ -1,0 +1,100 @@
+"""The source fingerprint that lets a warm run skip rebuilding an unchanged project."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.runner import build
+
+
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "src" / "pkg").mkdir(parents=True)
+    (root / "src" / "pkg" / "__init__.py").write_text("x = 1\n")
+    (root / "pyproject.toml").write_text("[project]\nname='pkg'\n")
+    return root
+
+
+def test_fingerprint_changes_with_sources_only(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    first = build.source_fingerprint(root)
+    for ignored in (
+        ".tox/py/x",
+        ".nox/s/y",
+        "pipeline-reports/run.json",
+        "src/pkg/__pycache__/a.pyc",
+        ".git/objects/z",
+    ):
+        path = root / ignored
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("noise")
+    assert build.source_fingerprint(root) == first
+    reports = root / "custom-reports"
+    reports.mkdir()
+    (reports / "junit.xml").write_text("<x/>")
+    assert build.source_fingerprint(root, skip=(reports,)) == first
+    module = root / "src" / "pkg" / "__init__.py"
+    module.write_text("x = 2\n")
+    os.utime(module, ns=(1, 1))
+    assert build.source_fingerprint(root) != first
+
+
+def test_fingerprint_follows_git_head(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / ".git" / "refs" / "heads").mkdir(parents=True)
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (root / ".git" / "refs" / "heads" / "main").write_text("aaaa\n")
+    first = build.source_fingerprint(root)
+    (root / ".git" / "refs" / "heads" / "main").write_text("bbbb\n")
+    assert build.source_fingerprint(root) != first
+
+
+def make_wheel(folder: Path, name: str = "pkg") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            f"{name}-1.0.dist-info/METADATA", f"Name: {name}\nVersion: 1.0\nRequires-Dist: attrs>=23\n"
+        )
+    return path
+
+
+def test_build_once_reuses_an_unchanged_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(tmp_path)
+    builds: list[Path] = []
+
+    def fake_build(project: Path, out_dir: Path, *, uv: str | None, log: Path) -> build.Wheel:
+        builds.append(project)
+        return build.read_wheel(make_wheel(out_dir))
+
+    monkeypatch.setattr(build, "build_wheel", fake_build)
+    cache = tmp_path / "cache"
+    first = build.build_once(root, tmp_path / "out1", cache=cache, uv=None, log=tmp_path / "b.log")
+    second = build.build_once(root, tmp_path / "out2", cache=cache, uv=None, log=tmp_path / "b.log")
+    assert len(builds) == 1
+    assert second.artifact == first.artifact
+    assert second.path == tmp_path / "out2" / first.path.name
+    assert "reused" in (tmp_path / "b.log").read_text()
+    build.build_once(root, tmp_path / "out3", cache=cache, uv=None, log=tmp_path / "b.log", rebuild=True)
+    assert len(builds) == 2
+
+
+def test_read_wheel(tmp_path: Path) -> None:
+    wheel = build.read_wheel(make_wheel(tmp_path))
+    assert wheel.project == "pkg"
+    assert wheel.requires == ("attrs>=23",)
+    assert len(wheel.artifact.sha256) == 64
+    bad = tmp_path / "bad.whl"
+    bad.write_text("not a zip")
+    with pytest.raises(PipelineError, match="cannot be read as a wheel"):
+        build.read_wheel(bad)
+
+
+def test_build_command_prefers_uv(tmp_path: Path) -> None:
+    assert build.build_command(tmp_path, tmp_path / "d", "/bin/uv")[:3] == ["/bin/uv", "build", "--wheel"]
+    assert build.build_command(tmp_path, tmp_path / "d", None)[1:3] in (["-m", "build"], ["-m", "pip"])

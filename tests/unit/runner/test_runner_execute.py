@@ -1,0 +1,119 @@
+"""Commands as tox prints them, when a cell needs tox itself, and how a cell ended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_pipeline.matrix.model import Cell
+from pytest_pipeline.results import CellStatus
+from pytest_pipeline.runner.execute import (
+    Command,
+    classify,
+    env_folder,
+    interpreter_of,
+    native_blockers,
+    parse_command,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pytest", Command(("pytest",))),
+        ("pytest tests -x", Command(("pytest", "tests", "-x"))),
+        # tox config quotes arguments the shell way
+        ("python -c 'print('\"'\"'a b'\"'\"', \"c\")'", Command(("python", "-c", "print('a b', \"c\")"))),
+        ("- python -c 'import sys'", Command(("python", "-c", "import sys"), ignore_exit=True)),
+        ("-python -V", Command(("python", "-V"), ignore_exit=True)),
+        ("'!python' -c 'raise SystemExit(1)'", Command(("python", "-c", "raise SystemExit(1)"), invert=True)),
+        ("! python -V", Command(("python", "-V"), invert=True)),
+        ("--version-like-program", Command(("--version-like-program",))),
+    ],
+)
+def test_parse_command(text: str, expected: Command) -> None:
+    assert parse_command(text) == expected
+
+
+def test_parse_command_accepts_argument_lists_and_skips_empty() -> None:
+    assert parse_command(["pytest", "a b"]) == Command(("pytest", "a b"))
+    assert parse_command("") is None
+    assert parse_command("-") is None
+
+
+NATIVE = {
+    "commands": ["pytest"],
+    "runner": "uv-venv-runner",
+    "package": "sdist",
+    "dependency_groups": [],
+    "install_command": "/somewhere/bin/uv pip install '{packages}'",
+}
+
+
+def test_native_when_tox_config_is_plain() -> None:
+    assert native_blockers(NATIVE, "auto") == []
+    assert native_blockers({**NATIVE, "runner": "virtualenv"}, "auto") == []
+    default_pip = "python -I -m pip install '{opts}' '{packages}'"
+    assert native_blockers({**NATIVE, "install_command": default_pip}, "auto") == []
+    assert native_blockers({**NATIVE, "package": "editable"}, "auto") == []
+    assert native_blockers({**NATIVE, "package": "skip"}, "auto") == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"runner": "uv-venv-lock-runner"}, "runner = uv-venv-lock-runner"),
+        ({"package": "external"}, "package = external"),
+        ({"dependency_groups": ["test"]}, "dependency_groups"),
+        ({"install_command": "python -m pip install --no-binary :all: {packages}"}, "install_command = "),
+    ],
+)
+def test_tox_fallback_for_what_we_cannot_reproduce(change: dict[str, object], reason: str) -> None:
+    reasons = native_blockers({**NATIVE, **change}, "auto")
+    assert len(reasons) == 1
+    assert reasons[0].startswith(reason)
+
+
+def test_tox_backend_and_unknown_commands_force_tox() -> None:
+    assert native_blockers(NATIVE, "tox") == ["backend = 'tox' is configured"]
+    assert native_blockers({}, "auto") == ["tox did not report the environment's commands"]
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "junit", "cancelled", "status"),
+    [
+        (0, True, None, CellStatus.PASSED),
+        (1, True, None, CellStatus.FAILED),
+        (5, True, None, CellStatus.NO_TESTS),
+        (2, True, None, CellStatus.FAILED),  # collection errors: the report says which
+        (3, True, None, CellStatus.CRASHED),
+        (4, True, None, CellStatus.CRASHED),
+        (1, False, None, CellStatus.CRASHED),
+        (-9, False, None, CellStatus.CRASHED),
+        (0, False, None, CellStatus.CRASHED),
+        (None, False, None, CellStatus.CRASHED),
+        (-15, False, "interrupted", CellStatus.INTERRUPTED),
+        (-15, True, "fail-fast", CellStatus.CANCELLED),
+    ],
+)
+def test_classify(exit_code: int | None, junit: bool, cancelled: str | None, status: CellStatus) -> None:
+    got, message = classify(exit_code=exit_code, junit=junit, cancelled=cancelled)  # type: ignore[arg-type]
+    assert got is status
+    assert (message == "") == (status is CellStatus.PASSED)
+
+
+def test_classify_says_when_it_trusts_the_exit_code() -> None:
+    assert classify(exit_code=1, junit=False, cancelled=None)[1] == "no report: trusting exit code 1"
+
+
+def test_env_folder_is_beside_tox_envs_never_one_of_them(tmp_path: Path) -> None:
+    cell = Cell("py312-x", "tox", "py312-x", config={"env_dir": str(tmp_path / "work" / "py312-x")})
+    assert env_folder(cell, tmp_path) == tmp_path / "work" / ".pipeline" / "py312-x"
+    assert env_folder(Cell("a", "tox", "a"), tmp_path) == tmp_path / ".tox" / ".pipeline" / "a"
+    assert env_folder(Cell("s", "nox", "s"), tmp_path) == tmp_path / ".nox" / ".pipeline" / "s"
+
+
+def test_interpreter_of_uses_discovery_answer() -> None:
+    cell = Cell("c", "tox", "c", python="3.12", python_path="/x/python3.12", python_version="3.12.1")
+    assert interpreter_of(cell) == ("/x/python3.12", "3.12.1")

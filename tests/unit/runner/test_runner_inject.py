@@ -1,0 +1,93 @@
+"""The injection folder and the variables that make a cell's pytest load our plugin."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+from pytest_pipeline import __version__
+from pytest_pipeline.runner import inject
+
+
+def test_environment_prepends_and_appends(tmp_path: Path) -> None:
+    injection = inject.Injection(tmp_path / "inj", plugins=("rerunfailures",))
+    env = injection.environment(
+        {"PYTHONPATH": "/theirs", "PYTEST_ADDOPTS": "-q", "KEEP": "1"},
+        cell="py312-a",
+        stages=("unit", "smoke"),
+        junit=tmp_path / "j.xml",
+        config=tmp_path / "pyproject.toml",
+        events=tmp_path / "e.jsonl",
+        pytest_args=("-k", "not slow"),
+    )
+    assert env["PYTHONPATH"] == os.pathsep.join([str(tmp_path / "inj"), "/theirs"])
+    addopts = shlex.split(env["PYTEST_ADDOPTS"])
+    assert addopts[0] == "-q"  # the project's own options stay, ours come after
+    assert addopts[1:] == [
+        "-p",
+        "pipeline",
+        "-p",
+        inject.CELL_PLUGIN,
+        "-p",
+        "rerunfailures",
+        "--stage=unit,smoke",
+        f"--junitxml={tmp_path / 'j.xml'}",
+        "-k",
+        "not slow",
+    ]
+    assert env["PYTEST_PIPELINE_CELL"] == "py312-a"
+    assert env["PYTEST_PIPELINE_CONFIG"] == str(tmp_path / "pyproject.toml")
+    assert env[inject.EVENTS_ENV] == str(tmp_path / "e.jsonl")
+    assert env["KEEP"] == "1"
+
+
+def test_environment_without_stages_or_config(tmp_path: Path) -> None:
+    env = inject.Injection(tmp_path).environment(
+        {"PYTEST_PIPELINE_CONFIG": "/stale"}, cell="c", stages=(), junit=tmp_path / "j.xml", config=None
+    )
+    assert not any(arg.startswith("--stage") for arg in shlex.split(env["PYTEST_ADDOPTS"]))
+    assert "PYTEST_PIPELINE_CONFIG" not in env
+    assert env["PYTHONPATH"] == str(tmp_path)
+
+
+def test_prepare_writes_package_and_metadata_once(tmp_path: Path) -> None:
+    source = tmp_path / "src" / "pytest_pipeline"
+    source.mkdir(parents=True)
+    (source / "__init__.py").write_text("x = 1\n")
+    (source / "__pycache__").mkdir()
+    (source / "__pycache__" / "junk.pyc").write_bytes(b"")
+    first = inject.prepare(tmp_path / "cache", source)
+    assert (first.path / "pytest_pipeline" / "__init__.py").read_text() == "x = 1\n"
+    assert not (first.path / "pytest_pipeline" / "__pycache__").exists()
+    dist_info = first.path / f"pytest_pipeline_gate-{__version__}.dist-info"
+    assert "Name: pytest-pipeline-gate" in (dist_info / "METADATA").read_text()
+    assert (dist_info / "entry_points.txt").read_text() == "[pytest11]\npipeline = pytest_pipeline.plugin\n"
+    assert not (dist_info / "RECORD").exists()
+    assert inject.prepare(tmp_path / "cache", source) == first
+    (source / "__init__.py").write_text("x = 2\n")
+    second = inject.prepare(tmp_path / "cache", source)
+    assert second.path != first.path
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")] == []
+
+
+def test_prepare_copies_a_companion_plugin(tmp_path: Path) -> None:
+    injection = inject.prepare(tmp_path, companions=(inject.RERUNFAILURES,))
+    assert injection.plugins == ("rerunfailures",)
+    assert (injection.path / "pytest_rerunfailures.py").is_file()
+    (dist_info,) = injection.path.glob("pytest_rerunfailures-*.dist-info")
+    assert "rerunfailures = pytest_rerunfailures" in (dist_info / "entry_points.txt").read_text()
+
+
+def test_missing_companion_is_left_out(tmp_path: Path) -> None:
+    ghost = inject.Companion("no-such-distribution-here", "ghost")
+    assert inject.prepare(tmp_path, companions=(ghost,)).plugins == ()
+
+
+def test_events_variable_matches_the_cell_plugin() -> None:
+    from pytest_pipeline.runner import cellplugin
+
+    assert cellplugin.EVENTS_ENV == inject.EVENTS_ENV
+    from pytest_pipeline.results import BLOCKED_MESSAGE_PREFIX
+
+    assert cellplugin.BLOCKED_PREFIX == BLOCKED_MESSAGE_PREFIX

@@ -1,0 +1,71 @@
+"""The reports folder: safe cell names, clearing our own files only, one run at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.runner import locks
+from pytest_pipeline.runner.outputs import LOCK_NAME, check_cell_name, open_reports
+
+
+@pytest.mark.parametrize("name", ["py312", "py312-django50", "tests-3.12(attrs='23.2')", "a b"])
+def test_safe_cell_names(name: str) -> None:
+    assert check_cell_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../x", "a/b", "a\\b", ".hidden", "a\x00b", "c:x", "a\nb"])
+def test_unsafe_cell_names(name: str) -> None:
+    with pytest.raises(PipelineError, match="cannot be a folder name") as info:
+        check_cell_name(name)
+    assert info.value.code is ExitCode.USAGE_ERROR
+
+
+def test_open_reports_clears_only_our_outputs(tmp_path: Path) -> None:
+    root = tmp_path / "reports"
+    (root / "cells" / "old").mkdir(parents=True)
+    for name in ("run.json", "junit.xml", "gate.json", "notes.txt"):
+        (root / name).write_text("old")
+    with open_reports(root) as reports:
+        assert not (root / "cells").exists()
+        assert not (root / "run.json").exists()
+        assert (root / "notes.txt").read_text() == "old"
+        assert reports.junit("py312") == root / "cells" / "py312" / "junit.xml"
+        assert reports.relative(reports.log("py312")) == "cells/py312/log.txt"
+
+
+def test_second_run_on_the_same_folder_is_refused(tmp_path: Path) -> None:
+    with open_reports(tmp_path) as reports:
+        (reports.root / "run.json").write_text("{}")
+        with (
+            pytest.raises(PipelineError, match="in use by another pytest-pipeline run") as info,
+            open_reports(tmp_path),
+        ):
+            pass  # pragma: no cover
+        assert info.value.code is ExitCode.USAGE_ERROR
+        # the refused run wrote and removed nothing
+        assert (reports.root / "run.json").read_text() == "{}"
+    with open_reports(tmp_path):
+        pass
+
+
+def test_lock_names_its_owner(tmp_path: Path) -> None:
+    import os
+
+    with (
+        locks.hold(tmp_path / LOCK_NAME),
+        pytest.raises(locks.LockBusy) as info,
+        locks.hold(tmp_path / LOCK_NAME),
+    ):
+        pass  # pragma: no cover
+    assert info.value.owner == f"pid {os.getpid()}"
+
+
+def test_unwritable_reports_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(PipelineError, match="cannot be written"), open_reports(blocker / "reports"):
+        pass  # pragma: no cover

@@ -1,0 +1,64 @@
+"""Progress: one plain line per event when piped or in CI; a live table on a terminal."""
+
+from __future__ import annotations
+
+import io
+
+from pytest_pipeline.matrix.model import Cell
+from pytest_pipeline.results import CellRecord, CellStatus
+from pytest_pipeline.runner import progress
+
+CELLS = [Cell("py310", "tox", "py310"), Cell("py312", "tox", "py312")]
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_plain_lines() -> None:
+    out = io.StringIO()
+    board = progress.PlainProgress(CELLS, out)
+    board.started("py310")
+    board.update("py310", phase="environment")
+    board.update("py310", phase="environment")  # no change, no line
+    board.update("py310", phase="commands_pre")  # quiet phase
+    board.event("py310", {"event": "stage", "stage": "unit"})
+    board.event("py310", {"event": "test", "outcome": "passed", "stage": "unit", "nodeid": "t::a"})
+    board.event("py310", {"event": "test", "outcome": "failed", "stage": "unit", "nodeid": "t::b"})
+    board.event("py310", {"event": "test", "outcome": "blocked", "stage": "smoke", "nodeid": "t::c"})
+    board.finished(CellRecord("py310", CellStatus.FAILED, duration=1.25, message="tests failed"))
+    lines = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
+    assert lines == [
+        "py310 started",
+        "py310 environment",
+        "py310 stage unit",
+        "py310 FAILED t::b (unit)",
+        "py310 failed [1 passed, 1 failed, 1 blocked] - tests failed (1.2s)",
+    ]
+    view = board.views["py310"]
+    assert (view.passed, view.failed, view.blocked, view.stage) == (1, 1, 1, "unit")
+
+
+def test_choose() -> None:
+    assert isinstance(progress.choose(CELLS, io.StringIO(), {}), progress.PlainProgress)
+    assert isinstance(progress.choose(CELLS, Tty(), {"CI": "true"}), progress.PlainProgress)
+    assert isinstance(progress.choose(CELLS, Tty(), {"TERM": "dumb"}), progress.PlainProgress)
+    assert isinstance(progress.choose(CELLS, Tty(), {}), progress.LiveProgress)
+
+
+def test_live_table_renders_running_and_finished() -> None:
+    from rich.console import Console
+
+    board = progress.LiveProgress(CELLS, Tty())
+    board.started("py310")
+    board.update("py310", phase="environment")
+    board.event("py310", {"event": "stage", "stage": "integration"})
+    board.finished(CellRecord("py312", CellStatus.MISSING_INTERPRETER, message="python 3.12 not found"))
+    out = io.StringIO()
+    Console(file=out, width=160, no_color=True).print(board.render())
+    text = out.getvalue()
+    assert "running (environment)" in text
+    assert "integration" in text
+    assert "missing-interpreter" in text
+    assert "python 3.12 not found" in text

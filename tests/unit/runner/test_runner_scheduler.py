@@ -1,0 +1,205 @@
+"""Scheduling with fake cells: worker limit, order, fail-fast, interrupt, crashes.
+
+Jobs synchronise on events the test controls; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_pipeline.matrix.model import Cell
+from pytest_pipeline.results import CellRecord, CellStatus
+from pytest_pipeline.runner.execute import Cancel, Notify
+from pytest_pipeline.runner.scheduler import Job, Listener, Scheduler, worker_count
+
+WAIT = 30.0
+
+
+def record(name: str, status: CellStatus, message: str = "") -> CellRecord:
+    return CellRecord(name=name, status=status, message=message)
+
+
+def job(name: str, fn: Callable[[Cancel], CellStatus], events: Path | None = None) -> Job:
+    def run(cancel: Cancel, notify: Notify) -> CellRecord:
+        notify(phase="tests")
+        return record(name, fn(cancel))
+
+    return Job(Cell(name, "tox", name), run, events=events)
+
+
+def until_cancelled(cancel: Cancel) -> CellStatus:
+    assert cancel.event.wait(WAIT), "never cancelled"
+    return CellStatus.INTERRUPTED if cancel.reason == "interrupted" else CellStatus.CANCELLED
+
+
+class Recorder(Listener):
+    def __init__(self) -> None:
+        self.started_names: list[str] = []
+        self.finished_names: list[str] = []
+        self.updates: list[tuple[str, dict[str, Any]]] = []
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, cell: str) -> None:
+        self.started_names.append(cell)
+
+    def update(self, cell: str, **changes: Any) -> None:
+        self.updates.append((cell, changes))
+
+    def event(self, cell: str, event: dict[str, Any]) -> None:
+        self.events.append((cell, event))
+
+    def finished(self, record: CellRecord) -> None:
+        self.finished_names.append(record.name)
+
+
+def test_worker_limit_and_plan_order() -> None:
+    lock = threading.Lock()
+    running = {"now": 0, "max": 0}
+    started: queue.Queue[str] = queue.Queue()
+    release = {name: threading.Event() for name in "abcd"}
+
+    def work(name: str) -> Callable[[Cancel], CellStatus]:
+        def fn(cancel: Cancel) -> CellStatus:
+            with lock:
+                running["now"] += 1
+                running["max"] = max(running["max"], running["now"])
+            started.put(name)
+            assert release[name].wait(WAIT)
+            with lock:
+                running["now"] -= 1
+            return CellStatus.PASSED
+
+        return fn
+
+    listener = Recorder()
+    scheduler = Scheduler([job(n, work(n)) for n in "abcd"], workers=2, listener=listener)
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(scheduler.run()))
+    thread.start()
+    order = [started.get(timeout=WAIT), started.get(timeout=WAIT)]
+    for name in "abcd":
+        release[name].set()
+        if len(order) < 4:
+            order.append(started.get(timeout=WAIT))
+    thread.join(WAIT)
+    assert sorted(order[:2]) == ["a", "b"]
+    assert order[2:] == ["c", "d"]
+    assert running["max"] == 2
+    outcome = result[0]
+    assert [r.name for r in outcome.records] == list("abcd")
+    assert all(r.status is CellStatus.PASSED for r in outcome.records)
+    assert not outcome.interrupted
+    assert listener.started_names == list("abcd")
+    assert ("a", {"phase": "tests"}) in listener.updates
+
+
+def test_fail_fast_cancels_running_and_pending() -> None:
+    b_started = threading.Event()
+
+    def slow(cancel: Cancel) -> CellStatus:
+        b_started.set()
+        return until_cancelled(cancel)
+
+    def failing(cancel: Cancel) -> CellStatus:
+        assert b_started.wait(WAIT)
+        return CellStatus.FAILED
+
+    jobs = [job("b", slow), job("a", failing), job("c", lambda c: CellStatus.PASSED)]
+    outcome = Scheduler(jobs, workers=2, fail_fast=True).run()
+    statuses = {r.name: (r.status, r.message) for r in outcome.records}
+    assert statuses["a"][0] is CellStatus.FAILED
+    assert statuses["b"][0] is CellStatus.CANCELLED
+    assert statuses["c"] == (CellStatus.CANCELLED, "not started: --fail-fast")
+    assert outcome.stopped_by == "a"
+    assert not outcome.interrupted
+
+
+def test_without_fail_fast_a_failure_stops_nothing() -> None:
+    jobs = [job("a", lambda c: CellStatus.FAILED), job("b", lambda c: CellStatus.PASSED)]
+    outcome = Scheduler(jobs, workers=1).run()
+    assert [r.status for r in outcome.records] == [CellStatus.FAILED, CellStatus.PASSED]
+
+
+def test_fail_fast_on_a_failed_test_event_spares_the_failing_cell(tmp_path: Path) -> None:
+    events = tmp_path / "a.jsonl"
+    b_cancelled = threading.Event()
+    b_started = threading.Event()
+
+    def failing_then_waits(cancel: Cancel) -> CellStatus:
+        assert b_started.wait(WAIT)
+        events.write_text(json.dumps({"event": "test", "outcome": "failed", "stage": "unit"}) + "\n")
+        assert b_cancelled.wait(WAIT)
+        assert not cancel.event.is_set()
+        return CellStatus.FAILED
+
+    def slow(cancel: Cancel) -> CellStatus:
+        b_started.set()
+        status = until_cancelled(cancel)
+        b_cancelled.set()
+        return status
+
+    listener = Recorder()
+    jobs = [job("a", failing_then_waits, events=events), job("b", slow)]
+    outcome = Scheduler(jobs, workers=2, fail_fast=True, listener=listener).run()
+    assert [r.status for r in outcome.records] == [CellStatus.FAILED, CellStatus.CANCELLED]
+    assert outcome.stopped_by == "a"
+    assert ("a", {"event": "test", "outcome": "failed", "stage": "unit"}) in listener.events
+
+
+def test_interrupt_cancels_everything_and_keeps_finished_results() -> None:
+    a_done = threading.Event()
+
+    class InterruptOnThirdStart(Recorder):
+        def started(self, cell: str) -> None:
+            super().started(cell)
+            if cell == "c":
+                raise KeyboardInterrupt
+
+    def quick(cancel: Cancel) -> CellStatus:
+        a_done.set()
+        return CellStatus.PASSED
+
+    def slow(cancel: Cancel) -> CellStatus:
+        assert a_done.wait(WAIT)
+        return until_cancelled(cancel)
+
+    jobs = [job("a", quick), job("b", slow), job("c", slow), job("d", slow)]
+    listener = InterruptOnThirdStart()
+    scheduler = Scheduler(jobs, workers=2, listener=listener)
+    outcome = scheduler.run()
+    statuses = {r.name: r.status for r in outcome.records}
+    assert outcome.interrupted
+    assert statuses["a"] is CellStatus.PASSED
+    assert statuses["b"] is CellStatus.INTERRUPTED
+    assert statuses["c"] is CellStatus.INTERRUPTED
+    assert statuses["d"] is CellStatus.CANCELLED
+    assert sorted(listener.finished_names) == list("abcd")
+
+
+def test_a_crashing_worker_becomes_a_crashed_cell(capsys: pytest.CaptureFixture[str]) -> None:
+    def boom(cancel: Cancel) -> CellStatus:
+        raise RuntimeError("bug")
+
+    outcome = Scheduler([job("a", boom)], workers=1).run()
+    assert outcome.records[0].status is CellStatus.CRASHED
+    assert outcome.records[0].message == "internal error: RuntimeError: bug"
+    assert "RuntimeError: bug" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("value", "expected"), [("3", 3), (2, 2)])
+def test_worker_count(value: str | int, expected: int) -> None:
+    assert worker_count(value) == expected
+
+
+def test_worker_count_auto_and_invalid() -> None:
+    assert worker_count("auto") >= 1
+    assert worker_count(None) >= 1
+    with pytest.raises(ValueError, match="at least 1"):
+        worker_count(0)
