@@ -24,7 +24,6 @@ from pytest_pipeline.selection import (
     STAGE_KEY,
     Assignment,
     StageAssigner,
-    problems_error,
     select_and_order,
     strict_error,
 )
@@ -169,10 +168,15 @@ class PipelineRuntime:
     ) -> None:
         assignment = self.assigner.assign(items)
         self.assignment = assignment
-        if assignment.problems:
-            raise pytest.UsageError(problems_error(assignment.problems))
+        problems = list(assignment.problems)
         if self.strict and assignment.defaulted:
-            raise pytest.UsageError(strict_error(assignment.defaulted, self.settings.default_stage))
+            problems.append(("", strict_error(assignment.defaulted, self.settings.default_stage)))
+        for nodeid, message in problems:
+            # Collection errors, like a test module that does not import: pytest then
+            # runs nothing ("Interrupted: N errors during collection", exit 2), and
+            # xdist forwards them from its workers (a UsageError would crash them).
+            report = pytest.CollectReport(nodeid, "failed", message, [])
+            config.hook.pytest_collectreport(report=report)
         kept, deselected = select_and_order(items, assignment.stages, self.selected, self.order)
         if deselected:
             self.deselected = len(deselected)

@@ -39,8 +39,8 @@ class Assignment:
     """How many tests got their stage from each source."""
     defaulted: list[str] = field(default_factory=list)
     """Node ids of tests whose stage came only from the default (strict mode)."""
-    problems: list[str] = field(default_factory=list)
-    """One line per bad marker or hook answer, naming the test and the fix."""
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    """(node id, one-line message naming it and the fix) per bad marker or hook answer."""
 
 
 class StageAssigner:
@@ -58,7 +58,7 @@ class StageAssigner:
         self._path_stages: dict[str | None, tuple[str, Source] | None] = {}
         self._inherited: dict[int, str | None] = {}
         self._hook_callers: dict[Path, Any] = {}
-        self._problems: dict[str, None] = {}
+        self._problems: dict[tuple[str, str], None] = {}
 
     # ----------------------------------------------------------------- the whole run
 
@@ -105,8 +105,9 @@ class StageAssigner:
         if stage is None or stage in self._known:
             return stage  # type: ignore[no-any-return]
         self._problem(
-            f"{item.nodeid}: pytest_pipeline_item_stage returned {stage!r}, which is not a declared stage; "
-            f"return one of {', '.join(self.names)} or None"
+            item.nodeid,
+            f"pytest_pipeline_item_stage returned {stage!r}, which is not a declared stage; "
+            f"return one of {', '.join(self.names)} or None",
         )
         return None
 
@@ -174,8 +175,7 @@ class StageAssigner:
                 found = stage
             elif stage != found:
                 self._problem(
-                    f"{where}: markers give two different stages ({found}, {stage}) at the same level; "
-                    "keep one"
+                    where, f"markers give two different stages ({found}, {stage}) at the same level; keep one"
                 )
         return found
 
@@ -188,14 +188,16 @@ class StageAssigner:
         args: tuple[Any, ...] = mark.args or ((mark.kwargs["name"],) if "name" in mark.kwargs else ())
         if len(args) != 1 or not isinstance(args[0], str):
             self._problem(
-                f"{where}: @pytest.mark.stage needs exactly one stage name, "
-                f'e.g. @pytest.mark.stage("{self.names[-1]}"); declared stages: {", ".join(self.names)}'
+                where,
+                "@pytest.mark.stage needs exactly one stage name, "
+                f'e.g. @pytest.mark.stage("{self.names[-1]}"); declared stages: {", ".join(self.names)}',
             )
             return None
         if args[0] not in self._known:
             self._problem(
-                f"{where}: @pytest.mark.stage({args[0]!r}) names an unknown stage; "
-                f"use one of {', '.join(self.names)} or declare it in [tool.pytest-pipeline] stages"
+                where,
+                f"@pytest.mark.stage({args[0]!r}) names an unknown stage; "
+                f"use one of {', '.join(self.names)} or declare it in [tool.pytest-pipeline] stages",
             )
             return None
         stage: str = args[0]
@@ -233,8 +235,8 @@ class StageAssigner:
         self._path_stages[relpath] = found
         return found
 
-    def _problem(self, message: str) -> None:
-        self._problems[message] = None
+    def _problem(self, nodeid: str, message: str) -> None:
+        self._problems[(nodeid, f"{nodeid}: {message}")] = None
 
 
 # --------------------------------------------------------------------------- selection
@@ -281,9 +283,3 @@ def strict_error(defaulted: Sequence[str], default_stage: str, limit: int = 5) -
         f"default: {shown}{more}; give them a stage marker, a [tool.pytest-pipeline.paths] rule or a stage "
         "directory, or turn strict-stages off"
     )
-
-
-def problems_error(problems: Sequence[str], limit: int = 5) -> str:
-    shown = "; ".join(problems[:limit])
-    more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
-    return f"{shown}{more}"

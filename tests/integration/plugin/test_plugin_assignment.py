@@ -133,16 +133,13 @@ def test_hook_decides_first_and_only_below_its_conftest(pytester: pytest.Pyteste
     }
 
 
-def test_hook_returning_an_unknown_stage_is_a_usage_error(pytester: pytest.Pytester) -> None:
+def test_hook_returning_an_unknown_stage_is_a_collection_error(pytester: pytest.Pytester) -> None:
     pytester.makeconftest("def pytest_pipeline_item_stage(item, config):\n    return 'nightly'\n")
     pytester.makepyfile("def test_a(): pass")
     result = pytester.runpytest()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        [
-            "ERROR: test_*.py::test_a: pytest_pipeline_item_stage returned 'nightly', "
-            "which is not a declared stage*"
-        ]
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["test_*.py::test_a: pytest_pipeline_item_stage returned 'nightly', which is not a declared stage*"]
     )
 
 
@@ -151,29 +148,33 @@ def test_hook_returning_an_unknown_stage_is_a_usage_error(pytester: pytest.Pytes
     [
         (
             "@pytest.mark.unit\n@pytest.mark.smoke\ndef test_two(): pass",
-            "ERROR: test_bad.py::test_two: markers give two different stages (smoke, unit) "
+            "test_bad.py::test_two: markers give two different stages (smoke, unit) "
             "at the same level; keep one",
         ),
         (
             "@pytest.mark.stage()\ndef test_empty(): pass",
-            "ERROR: test_bad.py::test_empty: @pytest.mark.stage needs exactly one stage name*",
+            "test_bad.py::test_empty: @pytest.mark.stage needs exactly one stage name*",
         ),
         (
             "@pytest.mark.stage('nightly')\ndef test_unknown(): pass",
-            "ERROR: test_bad.py::test_unknown: @pytest.mark.stage('nightly') names an unknown stage; "
-            "use one of*",
+            "test_bad.py::test_unknown: @pytest.mark.stage('nightly') names an unknown stage; use one of*",
         ),
         (
             "pytestmark = [pytest.mark.unit, pytest.mark.integration]\ndef test_x(): pass",
-            "ERROR: test_bad.py: markers give two different stages (unit, integration) at the same level*",
+            "test_bad.py: markers give two different stages (unit, integration) at the same level*",
         ),
     ],
 )
-def test_bad_markers_are_one_line_usage_errors(pytester: pytest.Pytester, source: str, message: str) -> None:
+def test_bad_markers_are_one_line_collection_errors(
+    pytester: pytest.Pytester, source: str, message: str
+) -> None:
     pytester.makepyfile(test_bad="import pytest\n\n" + source)
     result = pytester.runpytest()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([message])
+    # a collection error, like a test module that fails to import: nothing runs
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*ERROR collecting test_bad.py*", message, "*Interrupted: 1 error during collection*"]
+    )
     result.stdout.no_fnmatch_line("*passed*")
 
 
@@ -184,12 +185,9 @@ def test_strict_stages_lists_tests_that_only_got_the_default(pytester: pytest.Py
         test_s="import pytest\n\ndef test_loose(): pass\n\n@pytest.mark.unit\ndef test_tagged(): pass\n"
     )
     result = pytester.runpytest(*(["--strict-stages"] if how == "flag" else []))
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        [
-            "ERROR: strict stages: 1 test got stage 'unit' only from the default: "
-            "test_s.py::test_loose; give them*"
-        ]
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["strict stages: 1 test got stage 'unit' only from the default: test_s.py::test_loose; give them*"]
     )
 
 

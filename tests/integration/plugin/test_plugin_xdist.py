@@ -110,6 +110,15 @@ def test_other_dist_modes_say_order_is_per_worker(pytester: pytest.Pytester) -> 
     result.stdout.fnmatch_lines(["pipeline: --dist loadfile does not keep collection order*"])
 
 
+def test_marker_errors_from_workers_reach_the_controller(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_bad="import pytest\n\n@pytest.mark.unit\n@pytest.mark.smoke\ndef test_two(): pass\n"
+    )
+    result = pytester.runpytest("-n", "2")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["test_bad.py::test_two: markers give two different stages (smoke, unit)*"])
+
+
 def test_list_stages_with_n_runs_in_process(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_u="def test_u(): pass\n")
     result = pytester.runpytest("-n", "2", "--list-stages")

@@ -6,10 +6,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-
 from pytest_pipeline.config import from_table
-from pytest_pipeline.selection import StageAssigner, problems_error, select_and_order, strict_error
+from pytest_pipeline.selection import StageAssigner, select_and_order, strict_error
 
 ORDER = {"unit": 0, "integration": 1, "smoke": 2}
 
@@ -67,11 +65,4 @@ def test_strict_error_lists_a_few_tests_and_the_fix() -> None:
         "strict stages: 7 tests got stage 'unit' only from the default: t0, t1, t2 (and 4 more)"
     )
     assert "stage marker" in message
-    assert "\n" not in message
-
-
-@pytest.mark.parametrize(("count", "suffix"), [(1, ""), (6, " (and 1 more)")])
-def test_problems_error_is_one_line(count: int, suffix: str) -> None:
-    message = problems_error([f"p{i}" for i in range(count)])
-    assert message.endswith(suffix)
     assert "\n" not in message
