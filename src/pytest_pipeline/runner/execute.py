@@ -266,13 +266,14 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
             attempt = _Attempt(cancelled=True)
         if attempt.cancelled and cancel.reason is not None:
             status, message = classify(exit_code=attempt.exit_code, junit=False, cancelled=cancel.reason)
-            return record(status, message, attempt.exit_code)
-        if attempt.env_error is not None:
-            write_log_line(log, f"pytest-pipeline: environment error: {attempt.env_error}")
-            return record(CellStatus.ENV_ERROR, attempt.env_error, attempt.exit_code)
-        status, message = classify(exit_code=attempt.exit_code, junit=junit_present(junit), cancelled=None)
-        message = "; ".join([*attempt.notes, message] if message else attempt.notes)
-        write_log_line(log, f"pytest-pipeline: cell {cell.name}: {status.value} {message}".rstrip())
+        elif attempt.env_error is not None:
+            status, message = CellStatus.ENV_ERROR, attempt.env_error
+        else:
+            status, message = classify(
+                exit_code=attempt.exit_code, junit=junit_present(junit), cancelled=None
+            )
+            message = "; ".join([*attempt.notes, message] if message else attempt.notes)
+        write_log_line(log, f"pytest-pipeline: cell {cell.name}: {status.value} - {message}")
         return record(status, message, attempt.exit_code)
 
 
