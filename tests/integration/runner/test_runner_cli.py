@@ -1,0 +1,144 @@
+"""``pytest-pipeline run`` on a tiny real project: outputs, warm reuse, tox fallback, bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_pipeline.runner import envs
+
+PYPROJECT = """
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "mini"
+version = "1.0"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/mini"]
+
+[tool.pytest-pipeline]
+stages = ["unit", "smoke"]
+"""
+
+TOX_INI = """
+[tox]
+env_list = py, pypy3
+
+[testenv]
+deps = pytest>=8.2
+commands = pytest {posargs}
+"""
+
+TEST = """
+import pytest
+import mini
+
+def test_answer():
+    assert mini.ANSWER == 42
+
+@pytest.mark.smoke
+def test_smoke():
+    assert mini.__file__.endswith("__init__.py")
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    if envs.find_uv() is None:
+        pytest.skip("uv keeps this test fast")
+    root = tmp_path / "mini"
+    (root / "src" / "mini").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "src" / "mini" / "__init__.py").write_text("ANSWER = 42\n")
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / "tox.ini").write_text(TOX_INI)
+    (root / "tests" / "test_mini.py").write_text(TEST)
+    return root
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI"))}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_pipeline", "run", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_run_writes_outputs_then_reuses_everything(project: Path) -> None:
+    first = run(project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    reports = project / "pipeline-reports"
+    record = json.loads((reports / "run.json").read_text())
+    cells = {cell["name"]: cell for cell in record["cells"]}
+    assert cells["py"]["status"] == "passed"
+    assert cells["pypy3"]["status"] == "missing-interpreter"
+    assert cells["py"]["junit"] == "cells/py/junit.xml"
+    assert cells["py"]["log"] == "cells/py/log.txt"
+    (wheel,) = (reports / "dist").glob("mini-1.0-*.whl")
+    assert record["artifact"] == {
+        "name": wheel.name,
+        "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
+    }
+    for name in ("junit.xml", "gate.json", "build.log", "cells/py/junit.xml", "cells/py/log.txt"):
+        assert (reports / name).is_file(), name
+    assert json.loads((reports / "gate.json").read_text())["code"] == 0
+    assert "environment created" in cells["py"]["message"]
+    assert "GATE OPEN (0)" in first.stdout
+    assert "py" in first.stdout
+    assert "pypy3: missing-interpreter" in first.stdout
+
+    second = run(project)
+    assert second.returncode == 0, second.stdout + second.stderr
+    cells = {cell["name"]: cell for cell in json.loads((reports / "run.json").read_text())["cells"]}
+    assert "environment reused" in cells["py"]["message"]
+    assert "reused" in (reports / "build.log").read_text()
+
+    # a changed package: rebuilt, and only the package is reinstalled
+    (project / "src" / "mini" / "__init__.py").write_text("ANSWER = 42\nNEW = 1\n")
+    third = run(project, "-e", "py")
+    assert third.returncode == 0, third.stdout + third.stderr
+    cells = {cell["name"]: cell for cell in json.loads((reports / "run.json").read_text())["cells"]}
+    assert "environment package-reinstalled" in cells["py"]["message"]
+
+
+def test_backend_tox_runs_the_cell_through_tox(project: Path) -> None:
+    done = run(project, "--backend", "tox", "-e", "py", "--", "-o", "junit_suite_name=from-the-command-line")
+    assert done.returncode == 0, done.stdout + done.stderr
+    reports = project / "pipeline-reports"
+    log = (reports / "cells" / "py" / "log.txt").read_text()
+    assert "run through tox (backend = 'tox' is configured)" in log
+    assert "--installpkg" in log
+    junit = (reports / "cells" / "py" / "junit.xml").read_text()
+    assert "test_answer" in junit
+    assert "from-the-command-line" in junit  # the pytest arguments after -- reached the cell
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("-e", "nosuchcell"), "nosuchcell"),
+        (("--installpkg", "README.md"), "--installpkg README.md: not a wheel file"),
+        (("-p", "0"), "expected 'auto' or a number of cells"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_4(project: Path, args: tuple[str, ...], message: str) -> None:
+    (project / "README.md").write_text("hi\n")
+    done = run(project, *args)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (project / "pipeline-reports" / "run.json").exists()
