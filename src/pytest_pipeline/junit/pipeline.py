@@ -22,6 +22,9 @@ from pytest_pipeline.junit.writer import Group, SpoolWriter, render, render_pass
 from pytest_pipeline.results import Counts, InputProblem, Outcome, ResultSummary, TestRef
 
 DEFAULT_MAX_TEXT = 64_000
+MAX_GROUPS = 10_000
+"""(cell, stage) groups accepted in one merge: a real matrix has far fewer, a hostile file
+with a new cell per suite would otherwise grow memory without bound."""
 MAX_REFS = 10_000
 """Failures (and, separately, flaky passes) listed by name in a summary; beyond this they
 are only counted (``ResultSummary.failures_omitted``). Full texts are in the merged XML."""
@@ -79,6 +82,8 @@ class _Accumulator:
             return self.last_counts
         groups = self.summary.groups
         counts = groups.get(key)
+        if counts is None and len(groups) >= MAX_GROUPS:
+            raise UnreadableInput(f"more than {MAX_GROUPS} (cell, stage) groups in total; refused")
         if key not in self.saved:
             self.saved[key] = None if counts is None else replace(counts)
         if counts is None:

@@ -41,6 +41,11 @@ SHORT_MESSAGE = 300
 MAX_RESULTS = 8
 """Outcome elements kept per testcase element; more are counted, not kept."""
 MIN_MAX_TEXT = 1024
+MAX_NAME = 8192
+"""Characters kept of a name, classname, type, file or property value (they are held
+for every pending test, so a hostile file must not make them huge)."""
+MAX_MESSAGE = 4096
+"""Characters kept of a ``message`` attribute, the same whether summarizing or merging."""
 
 _SUITES = frozenset({"testsuites", "testsuite"})
 _FINAL = frozenset({"failure", "error", "skipped"})
@@ -275,6 +280,12 @@ def _parse_line(value: str | None) -> int | None:
         return None
 
 
+def _entry(kind: str, attrs: dict[str, str]) -> ResultEntry:
+    return ResultEntry(
+        kind, capped(attrs.get("type", ""), MAX_NAME), capped(attrs.get("message", ""), MAX_MESSAGE)
+    )
+
+
 class _Suite:
     """Effective cell/stage/naming of a suite, inherited from its parents."""
 
@@ -334,11 +345,13 @@ class _Reader:
                     seconds = _parse_time(time)
             else:
                 seconds = 0.0
-            record = self.case = TestCaseRecord(
-                suite.cell, suite.stage, attrs.get("classname", ""), attrs.get("name", ""), seconds
-            )
+            classname = attrs.get("classname", "")
+            test_name = attrs.get("name", "")
+            if len(classname) > MAX_NAME or len(test_name) > MAX_NAME:
+                classname, test_name = capped(classname, MAX_NAME), capped(test_name, MAX_NAME)
+            record = self.case = TestCaseRecord(suite.cell, suite.stage, classname, test_name, seconds)
             if "file" in attrs:
-                record.file = attrs["file"]
+                record.file = capped(attrs["file"], MAX_NAME)
                 record.line = _parse_line(attrs.get("line"))
             if self.case_props:
                 self.case_props = {}
@@ -366,14 +379,14 @@ class _Reader:
             if parent == "testcase":
                 if name in _FINAL:
                     if len(case.results) < MAX_RESULTS:
-                        entry = ResultEntry(name, attrs.get("type", ""), attrs.get("message", ""))
+                        entry = _entry(name, attrs)
                         case.add_result(entry)
                         self._capture(entry, "text", tail=True)
                     else:
                         case.dropped += 1
                 elif name in _RERUN:
                     if len(case.reruns) < MAX_RESULTS:
-                        entry = ResultEntry(_RERUN[name], attrs.get("type", ""), attrs.get("message", ""))
+                        entry = _entry(_RERUN[name], attrs)
                         case.add_rerun(entry)
                         self.rerun = entry
                         if self.full:
@@ -391,7 +404,7 @@ class _Reader:
             elif name == "property" and parent == "properties" and stack[-2] == "testcase":
                 key = attrs.get("name")
                 if key in identity.PROPERTIES:
-                    self.case_props[key] = attrs.get("value", "")
+                    self.case_props[key] = capped(attrs.get("value", ""), MAX_NAME)
         stack.append(name)
 
     def end(self, name: str) -> None:
@@ -437,7 +450,7 @@ class _Reader:
         key = attrs.get("name")
         if key not in identity.PROPERTIES:
             return
-        value = attrs.get("value", "")
+        value = capped(attrs.get("value", ""), MAX_NAME)
         suite = self.suites[-1]
         if key == "stage" and value:
             suite.stage = value

@@ -238,3 +238,27 @@ def test_results_do_not_depend_on_lxml(tmp_path: Path) -> None:
         env=env,
     )
     assert json.loads(result.stdout) == summarize([good, bomb]).to_dict()
+
+
+def test_huge_names_and_messages_are_capped(tmp_path: Path) -> None:
+    name = "n" * 100_000
+    message = "m" * 100_000
+    case = f'<testcase classname="{name}" name="{name}"><failure message="{message}"/></testcase>'
+    path = write(tmp_path, "big-names.xml", xml_suites(xml_suite(case)))
+    (ref,) = summarize([path]).failures
+    assert len(ref.classname) < 9000
+    assert len(ref.name) < 9000
+    assert "characters truncated by pytest-pipeline" in ref.name
+    assert len(ref.message) <= 300
+
+
+def test_a_flood_of_cells_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_pipeline.junit import pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_GROUPS", 50)
+    flood = "".join(xml_suite(xml_case("t"), props={"cell": f"c{i}"}) for i in range(60))
+    good = write(tmp_path, "py311.xml", GOOD)
+    path = write(tmp_path, "flood.xml", xml_suites(flood))
+    summary = summarize([good, path])
+    assert "more than 50 (cell, stage) groups" in summary.problems[0].message
+    assert list(summary.groups) == [("py311", "unit")]
