@@ -117,6 +117,7 @@ def options_from(args: argparse.Namespace) -> object:
         labels=_split(args.label),
         tool=args.tool,
         backend=args.backend,
+        installer=args.installer,
         installpkg=args.installpkg,
         pytest_args=tuple(args.pytest_args),
         recreate=args.recreate,

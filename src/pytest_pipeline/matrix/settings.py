@@ -39,6 +39,11 @@ class RunSettings:
     """How many cells at once (runner); ``auto`` is the number of cores."""
     fail_fast: bool = False
     """Stop scheduling at the first failing stage (runner)."""
+    backend: Literal["auto", "tox"] = "auto"
+    """Runner: ``auto`` materialises tox environments itself (falling back to tox per
+    cell when it cannot reproduce one); ``tox`` runs every tox cell through tox."""
+    installer: Literal["auto", "uv", "pip"] = "auto"
+    """Runner: how it creates environments; ``auto`` is uv when found, else virtualenv + pip."""
 
 
 def run_settings(config: PipelineConfig) -> RunSettings:
@@ -61,9 +66,18 @@ def run_settings(config: PipelineConfig) -> RunSettings:
         exclude=_patterns(table, "exclude"),
         parallel=cast("int | Literal['auto']", parallel),
         fail_fast=table.get("fail-fast", bool, False),
+        backend=cast("Literal['auto', 'tox']", _choice(table, "backend", ("auto", "tox"))),
+        installer=cast("Literal['auto', 'uv', 'pip']", _choice(table, "installer", ("auto", "uv", "pip"))),
     )
     table.done()
     return settings
+
+
+def _choice(table: Table, key: str, choices: tuple[str, ...]) -> str:
+    value: str = table.get(key, str, choices[0])
+    if value not in choices:
+        raise ConfigError(f"{table.where(key)}: {value!r} is not one of {', '.join(choices)}")
+    return value
 
 
 def _patterns(table: Table, key: str) -> tuple[str, ...]:

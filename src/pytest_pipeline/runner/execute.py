@@ -273,7 +273,9 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
                 exit_code=attempt.exit_code, junit=junit_present(junit), cancelled=None
             )
             message = "; ".join([*attempt.notes, message] if message else attempt.notes)
-        write_log_line(log, f"pytest-pipeline: cell {cell.name}: {status.value} - {message}")
+        write_log_line(
+            log, f"pytest-pipeline: cell {cell.name}: {status.value}" + (f" - {message}" if message else "")
+        )
         return record(status, message, attempt.exit_code)
 
 

@@ -58,6 +58,7 @@ class RunOptions:
     labels: tuple[str, ...] = ()
     tool: str | None = None
     backend: Backend | None = None
+    installer: str | None = None
     installpkg: Path | None = None
     pytest_args: tuple[str, ...] = ()
     recreate: bool = False
@@ -164,6 +165,19 @@ def threading_main() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+def choose_installer(choice: str) -> envs.Installer:
+    """``auto``: uv when found (PATH or the ``uv`` package), else virtualenv + pip."""
+    if choice == "pip":
+        return envs.Installer(None)
+    uv = envs.find_uv()
+    if choice == "uv" and uv is None:
+        raise PipelineError(
+            "installer = 'uv' but uv is not installed; pip install 'pytest-pipeline-gate[uv]' (or uv), "
+            "or use --installer pip"
+        )
+    return envs.Installer(uv)
+
+
 def companions(config: config_mod.PipelineConfig) -> tuple[inject.Companion, ...]:
     """Plugins the cells need besides ours: pytest-rerunfailures when a stage retries."""
     return (inject.RERUNFAILURES,) if any(stage.retries for stage in config.stages) else ()
@@ -236,11 +250,11 @@ def run(
     check_plan(plan)
     workers = worker_count(options.parallel if options.parallel is not None else settings.parallel)
     fail_fast = settings.fail_fast if options.fail_fast is None else options.fail_fast
-    backend: Backend = options.backend or getattr(settings, "backend", None) or "auto"
+    backend: Backend = options.backend or settings.backend
+    installer = choose_installer(options.installer or settings.installer)
     reports_root = options.reports_dir or (project / config.reports_dir)
     started = now_iso()
     with outputs.open_reports(reports_root.resolve()) as reports:
-        installer = envs.Installer(envs.find_uv())
         root = tool_root(plan)
         wheel = prepare_wheel(plan, reports, options, installer.uv, root / "build")
         if options.recreate:
