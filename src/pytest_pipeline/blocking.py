@@ -4,6 +4,8 @@ Only final outcomes count: pytest-rerunfailures reports a failed attempt that wi
 retried with outcome ``"rerun"``, which is not a failure. Reports of tests that were
 themselves blocked or not ready are marked by the plugin; a blocked report never counts
 as a new failure (the message keeps naming the stage that really failed).
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Per-test time budgets of a stage (call phase only: fixtures are the stage's business)."""
+"""Per-test time budgets of a stage (call phase only: fixtures are the stage's business).
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,8 @@ which pytest itself already requires there).
 Sections owned by other parts of the tool (``gate``, ``run``, ``matrix``, ``hook``) are kept here
 as plain tables and validated by their owners with :class:`Table`, so that every
 section reports unknown keys and wrong types the same way.
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

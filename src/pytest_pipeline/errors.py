@@ -2,6 +2,8 @@
 
 ``cli.main`` catches it once and prints ``pytest-pipeline: error: <message>`` on one
 line without a traceback; anything else is a bug and keeps its traceback.
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

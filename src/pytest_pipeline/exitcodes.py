@@ -2,6 +2,8 @@
 
 They line up with pytest's own codes where the meaning is the same (0, 1, 2, 4, 5),
 so a CI step that already understands pytest understands these.
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
+"""
 
 from __future__ import annotations
 

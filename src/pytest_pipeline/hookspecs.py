@@ -1,6 +1,8 @@
 """pytest-side hook specifications of the stage plugin, added with ``pytest_addhooks``.
 
 (The ``pytest-pipeline`` command line has its own, unrelated hooks in ``cli_hooks``.)
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

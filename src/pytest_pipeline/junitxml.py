@@ -9,6 +9,8 @@ per-testcase ``<properties>`` are added only for xunit1/legacy, where they are v
 
 The input is pytest's own output, written a moment ago by this very process, so the
 standard library parser is fine here (reading untrusted files is the merger's job).
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

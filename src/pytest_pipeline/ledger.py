@@ -3,6 +3,8 @@
 Fed from ``pytest_runtest_logreport`` in the process that sees every report (the only
 process, or the xdist controller). The terminal table and the JUnit rewrite read it.
 Reports are duck-typed so that the rules can be tested with plain objects.
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 This module loads in every pytest run of every user, so it imports only the standard
 library, pytest and our light modules; the per-session work lives in ``runtime`` and
 the optional features import their helpers when they are in use.
+
+PYTEST_DONT_REWRITE: pytest assertion-rewrites every module of a distribution that has a
+pytest11 entry point, on each import where it cannot cache bytecode (read-only
+site-packages, PYTHONDONTWRITEBYTECODE in CI images). The plugin's modules have no
+assertions worth rewriting, so each one the plugin imports carries this marker.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Imported only when a selected stage declares ``ready`` targets. An HTTP(S) target is
 up when it answers 2xx or 3xx (redirects are not followed: a 3xx means the server is
 there); a TCP target is up when it accepts a connection.
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

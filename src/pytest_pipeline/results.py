@@ -2,6 +2,8 @@
 
 Everything here round-trips through JSON (``to_dict``/``from_dict``) with a version,
 so a record written by one job of a CI fan-out can be read by the fan-in job.
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

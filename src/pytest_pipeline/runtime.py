@@ -3,6 +3,8 @@
 ``plugin.py`` builds one of these in ``pytest_configure`` and registers it. Everything
 that runs per test lives here and stays cheap; readiness, JUnit and xdist helpers are
 imported only when their feature is in use.
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ a ``[tool.pytest-pipeline.paths]`` rule, a directory named after a stage, the de
 This runs on every collection of every user, so the hot path is cheap: path results
 are cached per file, marker results per parent node (class, module), the hook caller
 per file, and the hook is skipped entirely when nobody implements it.
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Pure functions over the declared stage list; the plugin turns :class:`ConfigError`
 into ``pytest.UsageError`` (exit 4).
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

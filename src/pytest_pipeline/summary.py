@@ -1,4 +1,7 @@
-"""The per-stage table at the end of a pytest run, as plain lines (pure, testable)."""
+"""The per-stage table at the end of a pytest run, as plain lines (pure, testable).
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
+"""
 
 from __future__ import annotations
 

@@ -18,6 +18,8 @@ off and order and blocking hold per worker (the header says so). A crashed worke
 a reached ``--maxfail`` releases the barrier rather than risk waiting forever.
 
 Imported only when xdist is active.
+
+PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
 
 from __future__ import annotations

@@ -8,14 +8,28 @@ import sys
 
 HEAVY = ("tox", "virtualenv", "junitparser", "rich", "defusedxml", "pytest_pipeline.cli")
 
+PROBE = """
+import json, sys
+import pytest_pipeline.plugin, pytest_pipeline.runtime
+ours = {name: module.__doc__ or "" for name, module in sys.modules.items() if name.startswith("pytest_pipeline")}
+print(json.dumps({
+    "heavy": [name for name in HEAVY if name in sys.modules],
+    "rewritten": sorted(name for name, doc in ours.items() if "PYTEST_DONT_REWRITE" not in doc),
+}))
+"""
 
-def test_importing_the_plugin_imports_nothing_heavy() -> None:
-    code = (
-        "import json, sys\n"
-        "import pytest_pipeline.plugin, pytest_pipeline.runtime\n"
-        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
-    )
+
+def probe() -> dict[str, list[str]]:
+    code = f"HEAVY = {HEAVY!r}\n{PROBE}"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL
     )
-    assert json.loads(result.stdout) == []
+    found: dict[str, list[str]] = json.loads(result.stdout)
+    return found
+
+
+def test_importing_the_plugin_imports_nothing_heavy_and_nothing_pytest_would_rewrite() -> None:
+    found = probe()
+    assert found["heavy"] == []
+    # Every module of ours the plugin loads opts out of assertion rewriting (see plugin.py).
+    assert found["rewritten"] == []
