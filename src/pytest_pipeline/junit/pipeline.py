@@ -18,7 +18,7 @@ from typing import Any
 from pytest_pipeline.junit import reader
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
 from pytest_pipeline.junit.reader import EmptySuite, TestCaseRecord, UnreadableInput
-from pytest_pipeline.junit.writer import Group, SpoolWriter, render, render_passed
+from pytest_pipeline.junit.writer import Group, SpoolWriter, render
 from pytest_pipeline.results import Counts, InputProblem, Outcome, ResultSummary, TestRef
 
 DEFAULT_MAX_TEXT = 64_000
@@ -102,13 +102,16 @@ class _Accumulator:
         if type(test) is TestCaseRecord:
             if not test.results and not test.reruns:
                 # The common case, kept lean: one attempt that passed.
-                key = (test.cell, test.stage)
-                counts = self.last_counts if key == self.last_key else self._counts(key)
+                last = self.last_key
+                if last is not None and test.cell == last[0] and test.stage == last[1]:
+                    counts = self.last_counts
+                else:
+                    counts = self._counts((test.cell, test.stage))
                 counts.tests += 1
                 counts.passed += 1
                 counts.time += test.time
                 if self.writer is not None:
-                    self.writer.add(key, render_passed(test))
+                    self.writer.add_passed(test)
                 return
             test = CollapsedTest(test)
         assert isinstance(test, CollapsedTest)

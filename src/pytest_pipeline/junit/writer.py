@@ -178,12 +178,15 @@ def suite_header(cell: str, stage: str, counts: Counts) -> str:
 
 
 class _Spool:
-    __slots__ = ("chunks", "parts", "size")
+    __slots__ = ("cell", "chunks", "classnames", "parts", "size")
 
-    def __init__(self) -> None:
+    def __init__(self, cell: str) -> None:
         self.chunks: list[tuple[int, int]] = []
         self.parts: list[str] = []
         self.size = 0
+        self.cell = escape_attr(cell)
+        self.classnames: dict[str, str] = {}
+        """classname -> its shown, escaped form (few distinct per suite, many tests each)."""
 
 
 class SpoolWriter:
@@ -205,7 +208,9 @@ class SpoolWriter:
         self.touched: dict[Group, int] = {}
         """Groups changed by the current input file -> chunk count before it (-1: new)."""
         self.last_key: Group | None = None
-        self.last_spool = _Spool()
+        self.last_cell = ""
+        self.last_stage = ""
+        self.last_spool = _Spool("")
 
     def close(self) -> None:
         self.spool.close()
@@ -243,16 +248,47 @@ class SpoolWriter:
             for other in self.groups.values():
                 self._flush(other)
 
+    def add_passed(self, record: TestCaseRecord) -> None:
+        """:func:`render_passed` then :meth:`add`, in one step: the hot path of a merge."""
+        if record.cell == self.last_cell and record.stage == self.last_stage and self.last_key is not None:
+            spool = self.last_spool
+        else:
+            spool = self._open((record.cell, record.stage))
+        if record.out or record.err:
+            text = render_passed(record)
+        else:
+            classnames = spool.classnames
+            classname = classnames.get(record.classname)
+            if classname is None:
+                if len(classnames) > 1024:
+                    classnames.clear()  # a file with a new classname per test: stay bounded
+                shown = f"{spool.cell}.{escape_attr(record.classname)}" if record.classname else spool.cell
+                classname = classnames[record.classname] = shown
+            name = record.name
+            if not name.isprintable() or "&" in name or "<" in name or ">" in name or '"' in name:
+                name = escape_attr(name)
+            text = (
+                f'<testcase classname="{classname}" name="{name} [{spool.cell}]" time="{record.time:.3f}"/>\n'
+            )
+        spool.parts.append(text)
+        size = len(text)
+        spool.size += size
+        self.buffered += size
+        if self.buffered > self.budget:
+            for other in self.groups.values():
+                self._flush(other)
+
     def _open(self, key: Group) -> _Spool:
         spool = self.groups.get(key)
         if spool is None:
-            spool = self.groups[key] = _Spool()
+            spool = self.groups[key] = _Spool(key[0])
             self.touched[key] = -1
         elif key not in self.touched:
             # Move what earlier files wrote out of the buffer, so a rollback can cut cleanly.
             self._flush(spool)
             self.touched[key] = len(spool.chunks)
         self.last_key = key
+        self.last_cell, self.last_stage = key
         self.last_spool = spool
         return spool
 

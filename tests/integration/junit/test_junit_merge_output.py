@@ -176,3 +176,27 @@ def test_spool_writer_flushes_chunks_and_rolls_back_a_file(tmp_path: Path) -> No
     names = [[case.get("name") for case in suite.iter("testcase")] for suite in root]
     assert names == [[f"a{index}" for index in range(20)], ["kept"]]
     assert not list(tmp_path.glob(".pytest-pipeline-spool-*"))  # unlinked at once
+
+
+@pytest.mark.parametrize(
+    ("cell", "classname", "name"),
+    [("py311", "tests.mod", "test_a[1]"), ("c&<>", 'a"b', 'n\t<&>"\x85'), ("py312", "", "t")],
+)
+def test_fast_path_renders_like_the_general_path(
+    tmp_path: Path, cell: str, classname: str, name: str
+) -> None:
+    from pytest_pipeline.junit.reader import TestCaseRecord
+    from pytest_pipeline.junit.writer import render_passed
+
+    record = TestCaseRecord(cell, "unit", classname, name, 0.5)
+    writer = SpoolWriter(tmp_path / "out.xml")
+    writer.begin_file()
+    writer.add_passed(record)
+    writer.add_passed(record)  # the second time through the cached classname
+    assert writer.groups[cell, "unit"].parts == [render_passed(record)] * 2
+    writer.close()
+    element = ET.fromstring(render_passed(record))
+    assert (element.get("classname"), element.get("name")) == (
+        f"{cell}.{classname}" if classname else cell,
+        f"{name} [{cell}]",
+    )
