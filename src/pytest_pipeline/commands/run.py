@@ -65,6 +65,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "tox: run every tox cell through tox itself",
     )
     parser.add_argument(
+        "--installer",
+        choices=("auto", "uv", "pip"),
+        default=None,
+        help="how environments are made: uv (fast) or virtualenv + pip; auto = uv when installed",
+    )
+    parser.add_argument(
         "--reports-dir", type=Path, default=None, metavar="DIR", help="default: pipeline-reports"
     )
     parser.add_argument(

@@ -1,0 +1,194 @@
+"""The sample project's real matrix: tox + uv (and virtualenv + pip, and nox) on 3.10 and 3.12.
+
+What the sample is built to show (examples/sample-project/README.md): staged tests in
+unit/integration/smoke, an attrs axis with two versions, ``stamp()`` failing only on
+3.12 (utcnow is deprecated there and warnings are errors), and a smoke test that passes
+on its second attempt (``retries = 2``). Each run works on a copy in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_pipeline.junit import summarize
+from pytest_pipeline.runner import envs
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-project"
+TOX_CELLS = ("py310-attrs23", "py310-attrs24", "py312-attrs23", "py312-attrs24")
+TIMEOUT = 900
+
+
+def pyenv_bin_dirs() -> list[str]:
+    """``bin`` folders of CPython 3.10 and 3.12 under ``pyenv root`` (never a fixed path)."""
+    pyenv = shutil.which("pyenv")
+    root = os.environ.get("PYENV_ROOT") or (
+        subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False).stdout.strip()
+        if pyenv
+        else ""
+    )
+    versions = Path(root) / "versions" if root else None
+    found = []
+    for minor in ("3.10", "3.12"):
+        candidates = sorted(versions.glob(f"{minor}.*")) if versions and versions.is_dir() else []
+        candidates = [c for c in candidates if (c / "bin" / f"python{minor}").exists()]
+        if not candidates:
+            pytest.skip(f"CPython {minor} is not installed under pyenv")
+        found.append(str(candidates[-1] / "bin"))
+    return found
+
+
+@pytest.fixture(scope="module")
+def environ() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI", "NOX"))}
+    env["PATH"] = os.pathsep.join([*pyenv_bin_dirs(), env.get("PATH", "")])
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def copy_sample(target: Path) -> Path:
+    ignore = shutil.ignore_patterns(".tox", ".nox", "pipeline-reports", "__pycache__", ".pytest_cache")
+    shutil.copytree(SAMPLE, target, ignore=ignore)
+    return target
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_sample(tmp_path_factory.mktemp("e2e") / "sample")
+
+
+def pipeline(project: Path, environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_pipeline", "run", *args],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def load(reports: Path) -> tuple[dict[str, dict[str, object]], dict[str, object]]:
+    record = json.loads((reports / "run.json").read_text())
+    return {cell["name"]: cell for cell in record["cells"]}, record
+
+
+def env_python(project: Path, cell: str) -> Path:
+    return envs.bin_dir(project / ".tox" / ".pipeline" / cell) / "python"
+
+
+def ask(python: Path, code: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, env=clean, check=False)
+
+
+def check_sample_results(reports: Path, cells: tuple[str, ...]) -> None:
+    summary = summarize([reports / "junit.xml"])
+    for cell in cells:
+        unit, integration, smoke = (
+            summary.groups[(cell, stage)] for stage in ("unit", "integration", "smoke")
+        )
+        if cell.startswith("py310") or "3.10" in cell:
+            assert (unit.passed, unit.bad) == (7, 0), cell
+            assert (integration.passed, integration.bad) == (2, 0), cell
+            assert (smoke.passed, smoke.flaky, smoke.bad) == (1, 1, 0), cell  # the flaky pass, counted
+        else:
+            assert (unit.passed, unit.failed) == (6, 1), cell
+            assert (integration.blocked, smoke.blocked) == (2, 1), cell  # blocked by the unit failure
+            assert integration.passed == smoke.passed == 0
+    failing = {(ref.cell, ref.name) for ref in summary.failures if ref.outcome.value == "failed"}
+    assert failing == {(cell, "test_stamp_is_utc") for cell in cells if "312" in cell or "3.12" in cell}
+
+
+def test_tox_matrix_cold_then_warm(project: Path, environ: dict[str, str]) -> None:
+    cold = pipeline(project, environ)
+    assert cold.returncode == 1, cold.stdout + cold.stderr  # the gate: tests failed
+    reports = project / "pipeline-reports"
+    cells, record = load(reports)
+    assert set(cells) == set(TOX_CELLS)
+    for name in TOX_CELLS:
+        assert cells[name]["status"] == ("passed" if name.startswith("py310") else "failed"), cells[name]
+        assert cells[name]["stages"] == ["unit", "integration", "smoke"]
+    check_sample_results(reports, TOX_CELLS)
+    gate = json.loads((reports / "gate.json").read_text())
+    assert gate["code"] == 1
+    assert "GATE CLOSED (1)" in cold.stdout
+
+    # one wheel, built once, installed in every cell; its sha256 went to the gate
+    (wheel,) = (reports / "dist").glob("greeter-1.0.0-*.whl")
+    artifact = record["artifact"]
+    assert isinstance(artifact, dict)
+    assert artifact["name"] == wheel.name
+    for name in TOX_CELLS:
+        python = env_python(project, name)
+        installed_from = ask(
+            python,
+            "import json, importlib.metadata as m; "
+            "print(json.loads(m.distribution('greeter').read_text('direct_url.json'))['url'])",
+        )
+        assert installed_from.stdout.strip().endswith(f"pipeline-reports/dist/{wheel.name}"), installed_from
+        attrs = ask(python, "import attrs; print(attrs.__version__)").stdout.strip()
+        assert attrs.startswith("23.2." if name.endswith("attrs23") else "24.2."), (name, attrs)
+        # nothing of the orchestrator was installed into the user's environment
+        for module in ("pytest_pipeline", "tox", "virtualenv", "rich"):
+            assert ask(python, f"import {module}").returncode != 0, (name, module)
+
+    warm = pipeline(project, environ)
+    assert warm.returncode == 1, warm.stdout + warm.stderr
+    cells, _ = load(reports)
+    for name in TOX_CELLS:
+        assert "environment reused" in str(cells[name]["message"]), cells[name]
+    assert "reused" in (reports / "build.log").read_text()
+    check_sample_results(reports, TOX_CELLS)
+
+
+def test_tox_e_matrix(project: Path, environ: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tox", "-e", "matrix", "--", "-p", "2"],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # tox exits with the gate code
+    cells, _ = load(project / "pipeline-reports")
+    assert set(cells) == set(TOX_CELLS)
+    check_sample_results(project / "pipeline-reports", TOX_CELLS)
+
+
+def test_virtualenv_and_pip_without_uv(project: Path, environ: dict[str, str]) -> None:
+    reports = project / "reports-pip"
+    done = pipeline(
+        project, environ, "--installer", "pip", "-e", "py310-attrs23", "--reports-dir", str(reports)
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    cells, _ = load(reports)
+    assert cells["py310-attrs23"]["status"] == "passed"
+    log = (reports / "cells" / "py310-attrs23" / "log.txt").read_text()
+    assert "-m virtualenv" in log
+    assert "-m pip install" in log
+    check_sample_results(reports, ("py310-attrs23",))
+
+
+def test_nox_sessions(tmp_path: Path, environ: dict[str, str]) -> None:
+    if shutil.which("nox", path=os.path.dirname(sys.executable)) is None:
+        pytest.skip("nox is not installed beside pytest-pipeline")
+    project = copy_sample(tmp_path / "sample")
+    chosen = ("tests-3.10(attrs='23.2')", "tests-3.12(attrs='24.2')")
+    done = pipeline(project, environ, "--tool", "nox", *(arg for cell in chosen for arg in ("-e", cell)))
+    assert done.returncode == 1, done.stdout + done.stderr
+    cells, _ = load(project / "pipeline-reports")
+    assert {name: cell["status"] for name, cell in cells.items()} == {
+        chosen[0]: "passed",
+        chosen[1]: "failed",
+    }
+    check_sample_results(project / "pipeline-reports", chosen)
