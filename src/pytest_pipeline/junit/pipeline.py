@@ -202,9 +202,7 @@ def _pipeline(
                         accumulator.empty_suite(item)
             collapser.flush()
         except UnreadableInput as exc:
-            problem = str(exc)
-        except OSError as exc:
-            problem = f"cannot be read: {exc.strerror or exc}"
+            problem = str(exc)  # an OSError here is the output's (disk full): not this input's fault
         else:
             accumulator.commit()
             continue

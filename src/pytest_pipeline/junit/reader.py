@@ -504,7 +504,7 @@ def read(
     ``max_text`` keeps outcome texts, rerun details and captured output up to that
     many characters each (head and tail); ``None`` keeps only what a short message
     needs (summaries). Raises :class:`UnreadableInput` (possibly after some batches:
-    the caller decides what to do with those) and ``OSError`` for the file itself.
+    the caller decides what to do with those), also when the file cannot be opened or read.
     """
     if max_text is not None and max_text < MIN_MAX_TEXT:
         raise ValueError(f"max_text must be at least {MIN_MAX_TEXT} characters, got {max_text}")
@@ -528,12 +528,23 @@ def read(
         reader.parser = None  # break the parser <-> handler cycle: no garbage collector needed
 
 
+def _cannot_read(exc: OSError) -> UnreadableInput:
+    return UnreadableInput(f"cannot be read: {exc.strerror or exc}")
+
+
 def _feed(path: Path, parser: Any, items: list[Item], reader: _Reader) -> Iterator[list[Item]]:
     fed = 0
-    with path.open("rb") as handle:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise _cannot_read(exc) from None
+    with handle:
         feed: Callable[[bytes, bool], int] = parser.Parse
         while True:
-            chunk = handle.read(CHUNK)
+            try:
+                chunk = handle.read(CHUNK)
+            except OSError as exc:
+                raise _cannot_read(exc) from None
             if fed == 0 and chunk and _looks_binary(chunk[:512]):
                 raise UnreadableInput("binary data, not an XML file")
             try:

@@ -200,3 +200,15 @@ def test_fast_path_renders_like_the_general_path(
         f"{cell}.{classname}" if classname else cell,
         f"{name} [{cell}]",
     )
+
+
+def test_a_failing_output_is_not_blamed_on_an_input(
+    tmp_path: Path, inputs: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(self: SpoolWriter, *args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(SpoolWriter, "add_passed", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        merge(inputs, tmp_path / "merged.xml")
+    assert not (tmp_path / "merged.xml").exists()
