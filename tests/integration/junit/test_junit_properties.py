@@ -43,6 +43,7 @@ class Case:
     teardown_split: bool  # pytest 9: a failed call's teardown error as a second element
     message: str
     time: int  # milliseconds
+    stage: str | None  # xunit1: a testcase property overriding the suite's stage
 
 
 @dataclass
@@ -58,6 +59,7 @@ class File:
     cell_in_property: bool
     bare_root: bool
     pretty: bool
+    xunit1: bool  # pytest's legacy family: file/line attributes, testcase properties
     suites: list[Suite]
 
 
@@ -72,6 +74,7 @@ def cases(draw: st.DrawFn) -> Case:
         teardown_split=outcome == "failed" and draw(st.booleans()),
         message=draw(text),
         time=draw(st.integers(0, 5000)),
+        stage=draw(st.none() | st.sampled_from(STAGES)),
     )
 
 
@@ -91,6 +94,7 @@ def files(draw: st.DrawFn) -> list[File]:
                 cell_in_property=draw(st.booleans()),
                 bare_root=bare_root,
                 pretty=draw(st.booleans()),
+                xunit1=draw(st.booleans()),
                 suites=draw(st.lists(suites(), min_size=1, max_size=1 if bare_root else 3)),
             )
         )
@@ -110,26 +114,33 @@ def _outcome_element(case: Case) -> str:
     return ""
 
 
-def render_case(case: Case, index: int) -> tuple[list[str], int]:
+def render_case(case: Case, index: int, xunit1: bool) -> tuple[list[str], int]:
     """The elements of one test and how many ``<testcase>`` elements that is."""
     attrs = f"classname='tests.mod{index % 3}' name={quoteattr(f't{index}_{case.name}')}"
     time = f"time='{case.time / 1000:.3f}'"
     final = _outcome_element(case)
+    props = ""
+    if xunit1:
+        attrs += f" file='tests/mod{index % 3}.py' line='{index}'"
+        if case.stage:
+            props = f"<properties><property name='stage' value='{case.stage}'/></properties>"
+            final = props + final
     if case.surefire and case.earlier:
         tag = "flakyFailure" if case.outcome == "passed" else "rerunFailure"
         children = "".join(
             f"<{tag} type='AssertionError' message='attempt {i}'/>" for i in range(case.earlier)
         )
         return [f"<testcase {attrs} {time}>{final}{children}</testcase>"], 1
-    elements = [f"<testcase {attrs} {time}/>"] * case.earlier  # rerunfailures: empty earlier attempts
+    empty = f"<testcase {attrs} {time}>{props}</testcase>" if props else f"<testcase {attrs} {time}/>"
+    elements = [empty] * case.earlier  # rerunfailures: empty earlier attempts
     elements.append(f"<testcase {attrs} {time}>{final}</testcase>")
     if case.teardown_split:
-        teardown = "<error message='failed on teardown with &quot;RuntimeError&quot;'>trace</error>"
+        teardown = props + "<error message='failed on teardown with &quot;RuntimeError&quot;'>trace</error>"
         elements.append(f"<testcase {attrs} {time}>{teardown}</testcase>")
     return elements, len(elements)
 
 
-def render_suite(suite: Suite, cell: str | None, counter: list[int], sep: str) -> str:
+def render_suite(suite: Suite, cell: str | None, counter: list[int], sep: str, xunit1: bool) -> str:
     props = []
     if suite.stage:
         props.append(f"<property name='stage' value='{suite.stage}'/>")
@@ -137,18 +148,18 @@ def render_suite(suite: Suite, cell: str | None, counter: list[int], sep: str) -
         props.append(f"<property name='cell' value='{cell}'/>")
     body = [f"<properties>{''.join(props)}</properties>"] if props else []
     for case in suite.cases:
-        elements, count = render_case(case, counter[1])
+        elements, count = render_case(case, counter[1], xunit1)
         counter[0] += count
         counter[1] += 1
         body.extend(elements)
-    body.extend(render_suite(child, None, counter, sep) for child in suite.children)
+    body.extend(render_suite(child, None, counter, sep, xunit1) for child in suite.children)
     return f"<testsuite name='s' tests='0' failures='0' errors='0'>{sep}{sep.join(body)}{sep}</testsuite>"
 
 
 def render_file(file: File, counter: list[int]) -> str:
     sep = "\n  " if file.pretty else ""
     cell = file.cell if file.cell_in_property else None
-    suites_xml = [render_suite(suite, cell, counter, sep) for suite in file.suites]
+    suites_xml = [render_suite(suite, cell, counter, sep, file.xunit1) for suite in file.suites]
     if file.bare_root:
         return "<?xml version='1.0' encoding='utf-8'?>" + suites_xml[0]
     return f"<?xml version='1.0' encoding='utf-8'?><testsuites name='x'>{sep.join(suites_xml)}</testsuites>"
@@ -157,12 +168,13 @@ def render_file(file: File, counter: list[int]) -> str:
 def expected_counts(files: list[File]) -> dict[tuple[str, str], Counts]:
     groups: dict[tuple[str, str], Counts] = {}
 
-    def walk(suite: Suite, cell: str, stage: str) -> None:
+    def walk(suite: Suite, cell: str, stage: str, xunit1: bool) -> None:
         stage = suite.stage or stage
         if not suite.cases and not suite.children:
             groups.setdefault((cell, stage), Counts())
         for case in suite.cases:
-            counts = groups.setdefault((cell, stage), Counts())
+            own_stage = (case.stage if xunit1 else None) or stage
+            counts = groups.setdefault((cell, own_stage), Counts())
             counts.tests += 1
             if case.outcome == "passed":
                 counts.passed += 1
@@ -176,11 +188,11 @@ def expected_counts(files: list[File]) -> dict[tuple[str, str], Counts]:
             else:
                 counts.blocked += 1
         for child in suite.children:
-            walk(child, cell, stage)
+            walk(child, cell, stage, xunit1)
 
     for file in files:
         for suite in file.suites:
-            walk(suite, file.cell, "unit")
+            walk(suite, file.cell, "unit", file.xunit1)
     return groups
 
 
