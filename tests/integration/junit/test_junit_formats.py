@@ -27,7 +27,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def counts(**values: int) -> Counts:
-    result = Counts(**values)  # type: ignore[arg-type]
+    result = Counts(**values)
     result.tests = result.passed + result.failed + result.errors + result.skipped + result.blocked
     return result
 
