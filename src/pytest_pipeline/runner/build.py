@@ -112,6 +112,7 @@ _NOT_SOURCE = frozenset(
         "build",
         "dist",
         "pipeline-reports",
+        ".pytest-pipeline",
     }
 )
 

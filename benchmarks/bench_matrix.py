@@ -1,0 +1,176 @@
+"""Benchmark: ``pytest-pipeline run`` against ``tox run-parallel -p auto`` on the sample matrix.
+
+Works on copies of ``examples/sample-project`` (4 cells: py310/py312 x attrs 23/24, on
+the pyenv interpreters 3.10 and 3.12) in a temporary folder, one copy per side so no
+side ever reuses another's environments. In one run, for each side:
+
+* ``pytest-pipeline run``               (uv when installed: the default)
+* ``pytest-pipeline run --installer pip`` (virtualenv + pip, for the plain-tox comparison)
+* ``tox run-parallel -p auto --runner virtualenv``   (plain tox)
+* ``tox run-parallel -p auto --runner uv-venv-runner`` (tox-uv, the fastest a tox user has)
+
+it times a **cold** run (no environments: ``.tox``, ``.nox``, our caches removed; the
+uv/pip download caches stay warm for everyone) and ``--runs`` **warm** runs (the
+environments exist), and prints every time, the best warm time, and the ratios
+tox / pytest-pipeline. Both sides run the same four environments and all the tests
+(tox runs ``pytest`` without our plugin; we run the same tests in stage order with the
+smoke stage's retry); both exit non-zero because 3.12 fails on purpose, which is fine.
+
+Goals: at least 2x faster than tox-uv warm, clearly faster cold. Do not take figures on a
+busy machine as final.
+
+    python benchmarks/bench_matrix.py              # 3 warm runs per side
+    python benchmarks/bench_matrix.py --runs 1     # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "examples" / "sample-project"
+CELLS = ("py310-attrs23", "py310-attrs24", "py312-attrs23", "py312-attrs24")
+GOAL_WARM = 2.0
+
+
+@dataclass
+class Side:
+    name: str
+    argv: list[str]
+    cold: float | None = None
+    warm: list[float] = field(default_factory=list)
+
+    @property
+    def best_warm(self) -> float:
+        return min(self.warm)
+
+
+def pyenv_path() -> str:
+    """PATH with CPython 3.10 and 3.12 from ``pyenv root`` first (never a fixed path)."""
+    pyenv = shutil.which("pyenv")
+    root = os.environ.get("PYENV_ROOT") or (
+        subprocess.run([pyenv, "root"], capture_output=True, text=True, check=True).stdout.strip()
+        if pyenv
+        else ""
+    )
+    dirs = []
+    for minor in ("3.10", "3.12"):
+        found = sorted(Path(root, "versions").glob(f"{minor}.*")) if root else []
+        found = [f for f in found if (f / "bin" / f"python{minor}").exists()]
+        if not found:
+            sys.exit(f"CPython {minor} not found under pyenv root {root!r}: install it with pyenv")
+        dirs.append(str(found[-1] / "bin"))
+    return os.pathsep.join([*dirs, os.environ.get("PATH", "")])
+
+
+def environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI"))}
+    env["PATH"] = pyenv_path()
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def copy(target: Path) -> Path:
+    ignore = shutil.ignore_patterns(".tox", ".nox", "pipeline-reports", ".pytest-pipeline", "__pycache__")
+    shutil.copytree(SAMPLE, target, ignore=ignore)
+    return target
+
+
+def make_cold(project: Path) -> None:
+    for name in (".tox", ".nox", ".pytest-pipeline", "pipeline-reports"):
+        shutil.rmtree(project / name, ignore_errors=True)
+
+
+def timed(argv: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> float:
+    start = time.perf_counter()
+    with log.open("a") as out:
+        out.write(f"\n$ {' '.join(argv)}\n")
+        out.flush()
+        done = subprocess.run(list(argv), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+    elapsed = time.perf_counter() - start
+    # 1 is expected (3.12 fails on purpose); anything else means the side did not run
+    if done.returncode not in (0, 1):
+        sys.exit(f"{argv[:4]} ... exited with {done.returncode}; see {log}")
+    return elapsed
+
+
+def sides() -> list[Side]:
+    envs = ",".join(CELLS)
+    pipeline = [sys.executable, "-m", "pytest_pipeline", "run", "-p", "auto", "-e", envs]
+    tox = [sys.executable, "-m", "tox", "run-parallel", "-p", "auto", "-e", envs, "--parallel-no-spinner"]
+    return [
+        Side("pytest-pipeline run (uv)", [*pipeline, "--installer", "uv"]),
+        Side("pytest-pipeline run (pip)", [*pipeline, "--installer", "pip"]),
+        Side("tox run-parallel (virtualenv)", [*tox, "--runner", "virtualenv"]),
+        Side("tox run-parallel (tox-uv)", [*tox, "--runner", "uv-venv-runner"]),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=3, help="warm runs per side (default 3)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    env = environment()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-matrix-"))
+    log = tmp / "bench.log"
+    print(f"sample project copies and the full output: {tmp}")
+    try:
+        all_sides = sides()
+        for index, side in enumerate(all_sides):
+            project = copy(tmp / f"side{index}")
+            make_cold(project)
+            side.cold = timed(side.argv, project, env, log)
+            print(f"  {side.name:32} cold {side.cold:6.1f}s", flush=True)
+            for _ in range(args.runs):
+                side.warm.append(timed(side.argv, project, env, log))
+            warm = " ".join(f"{t:.1f}s" for t in side.warm)
+            print(f"  {side.name:32} warm {warm}", flush=True)
+        report(all_sides)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def report(all_sides: list[Side]) -> None:
+    ours, ours_pip, plain, tox_uv = all_sides
+    print()
+    print(f"{'side':32} {'cold':>8} {'warm best':>10} {'warm median':>12}")
+    for side in all_sides:
+        assert side.cold is not None
+        median = statistics.median(side.warm)
+        print(f"{side.name:32} {side.cold:7.1f}s {side.best_warm:9.1f}s {median:11.1f}s")
+    print()
+
+    def ratio(anchor: Side, side: Side) -> str:
+        assert anchor.cold is not None
+        assert side.cold is not None
+        return (
+            f"cold {anchor.cold / side.cold:4.1f}x   warm {anchor.best_warm / side.best_warm:4.1f}x"
+            f"  ({anchor.name} / {side.name})"
+        )
+
+    print("ratios (how many times faster pytest-pipeline is):")
+    print("  " + ratio(tox_uv, ours))
+    print("  " + ratio(plain, ours))
+    print("  " + ratio(plain, ours_pip))
+    goal = tox_uv.best_warm / ours.best_warm
+    verdict = "met" if goal >= GOAL_WARM else "NOT met"
+    print(f"goal (>= {GOAL_WARM:.0f}x faster than tox-uv warm): {verdict} ({goal:.1f}x)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
