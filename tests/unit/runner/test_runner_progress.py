@@ -20,9 +20,11 @@ def test_plain_lines() -> None:
     out = io.StringIO()
     board = progress.PlainProgress(CELLS, out)
     board.started("py310")
-    board.update("py310", phase="environment")
-    board.update("py310", phase="environment")  # no change, no line
-    board.update("py310", phase="commands_pre")  # quiet phase
+    board.update("py310", phase="tox")
+    board.update("py310", phase="tox")  # no change, no line
+    board.update("py310", phase="environment")  # quiet phases
+    board.update("py310", phase="commands_pre")
+    board.update("py310", phase="waiting for pid 7")
     board.event("py310", {"event": "stage", "stage": "unit"})
     board.event("py310", {"event": "test", "outcome": "passed", "stage": "unit", "nodeid": "t::a"})
     board.event("py310", {"event": "test", "outcome": "failed", "stage": "unit", "nodeid": "t::b"})
@@ -31,7 +33,8 @@ def test_plain_lines() -> None:
     lines = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
     assert lines == [
         "py310 started",
-        "py310 environment",
+        "py310 tox",
+        "py310 waiting for pid 7",
         "py310 stage unit",
         "py310 FAILED t::b (unit)",
         "py310 failed [1 passed, 1 failed, 1 blocked] - tests failed (1.2s)",
