@@ -82,6 +82,8 @@ class RunContext:
     """The tox/nox configuration file (``tox -c`` / ``nox -f``)."""
     pytest_args: tuple[str, ...] = ()
     backend: Backend = "auto"
+    recreate: bool = False
+    """Recreate environments (ours through their fingerprints; tox ``-r``; nox ``--reuse-venv=no``)."""
 
 
 @dataclass(frozen=True)
@@ -332,6 +334,8 @@ def _run_tool(
 def _tox_argv(ctx: RunContext, cell: Cell, folder: Path) -> list[str]:
     section = f"testenv:{cell.env}"
     argv = [sys.executable, "-m", "tox", "run", "-e", cell.env, "--colored", "no"]
+    if ctx.recreate:
+        argv.append("--recreate")
     if ctx.tool_config is not None:
         argv.extend(["-c", str(ctx.tool_config)])
     if ctx.wheel is not None:
@@ -350,7 +354,7 @@ def _nox_argv(ctx: RunContext, cell: Cell) -> list[str]:
     argv = [sys.executable, "-m", "nox", "--non-interactive", "--no-color"]
     if ctx.tool_config is not None:
         argv.extend(["-f", str(ctx.tool_config)])
-    argv.extend(["-s", cell.env, "--reuse-venv=yes"])
+    argv.extend(["-s", cell.env, "--reuse-venv=no" if ctx.recreate else "--reuse-venv=yes"])
     return argv
 
 

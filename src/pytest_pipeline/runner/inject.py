@@ -27,6 +27,7 @@ import os
 import shlex
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,6 +184,21 @@ def _copy_companion(companion: Companion, folder: Path) -> bool:
     return True
 
 
+STALE_AFTER = 7 * 24 * 3600.0
+"""Seconds after which another version's injection folder is removed: long enough for
+any run still using it to have finished."""
+
+
+def _prune(root: Path, keep: Path) -> None:
+    if not root.is_dir():
+        return
+    now = time.time()
+    for folder in root.glob("inject-*"):
+        with contextlib.suppress(OSError):
+            if folder != keep and now - folder.stat().st_mtime > STALE_AFTER:
+                shutil.rmtree(folder)
+
+
 def prepare(root: Path, source: Path | None = None, companions: tuple[Companion, ...] = ()) -> Injection:
     """The injection folder under ``root`` for this exact copy of our package.
 
@@ -192,6 +208,7 @@ def prepare(root: Path, source: Path | None = None, companions: tuple[Companion,
     """
     source = source or package_source()
     target = root / f"inject-{_content_hash(source, companions)}"
+    _prune(root, keep=target)
     loaded = tuple(c.entry_point for c in companions if _companion_files(c) is not None)
     if (target / dist_info_name()).is_dir():
         return Injection(target, loaded)

@@ -254,7 +254,8 @@ def run(
     installer = choose_installer(options.installer or settings.installer)
     reports_root = options.reports_dir or (project / config.reports_dir)
     started = now_iso()
-    with outputs.open_reports(reports_root.resolve()) as reports:
+    # SIGTERM is Ctrl-C from here on: a build or a merge in progress stops cleanly too.
+    with signals_as_interrupt(), outputs.open_reports(reports_root.resolve()) as reports:
         root = tool_root(plan)
         wheel = prepare_wheel(plan, reports, options, installer.uv, root / "build")
         if options.recreate:
@@ -271,6 +272,7 @@ def run(
             tool_config=project / plan.config_file if plan.config_file else None,
             pytest_args=options.pytest_args,
             backend=backend,
+            recreate=options.recreate,
         )
         records, interrupted = run_cells(
             plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream

@@ -91,3 +91,21 @@ def test_events_variable_matches_the_cell_plugin() -> None:
     from pytest_pipeline.results import BLOCKED_MESSAGE_PREFIX
 
     assert cellplugin.BLOCKED_PREFIX == BLOCKED_MESSAGE_PREFIX
+
+
+def test_old_injection_folders_of_other_versions_are_pruned(tmp_path: Path) -> None:
+    import os
+    import time
+
+    old = tmp_path / "inject-0000old"
+    old.mkdir()
+    recent = tmp_path / "inject-1111recent"
+    recent.mkdir()
+    ancient = time.time() - inject.STALE_AFTER - 60
+    os.utime(old, (ancient, ancient))
+    current = inject.prepare(tmp_path)
+    assert not old.exists()
+    assert recent.exists()
+    os.utime(current.path, (ancient, ancient))
+    assert inject.prepare(tmp_path) == current  # the folder in use is never pruned
+    assert current.path.exists()
