@@ -208,6 +208,9 @@ class CellRecord:
     started: str | None = None
     finished: str | None = None
     message: str = ""
+    runs_pytest: bool = True
+    """False for an environment that runs no pytest (lint, docs, included on purpose): it
+    writes no JUnit report, and its status comes from its exit code alone."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -225,6 +228,7 @@ class CellRecord:
             "started": self.started,
             "finished": self.finished,
             "message": self.message,
+            "runs_pytest": self.runs_pytest,
         }
 
     @classmethod
@@ -244,6 +248,7 @@ class CellRecord:
             started=data.get("started"),
             finished=data.get("finished"),
             message=data.get("message", ""),
+            runs_pytest=bool(data.get("runs_pytest", True)),
         )
 
 

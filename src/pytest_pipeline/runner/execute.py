@@ -179,6 +179,13 @@ def classify(
     return CellStatus.CRASHED, f"pytest exited with {exit_code} (internal or usage error); see the log"
 
 
+def classify_by_exit_code(exit_code: int | None) -> tuple[CellStatus, str]:
+    """An environment that runs no pytest (lint, docs) has only its exit code to say."""
+    if exit_code == 0:
+        return CellStatus.PASSED, "runs no pytest: judged by its exit code"
+    return CellStatus.FAILED, f"runs no pytest: exited with {exit_code}"
+
+
 def junit_present(path: Path) -> bool:
     try:
         return path.stat().st_size > 0
@@ -226,6 +233,7 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
         stages=tuple(cell.stages),
         log=reports.relative(log_path),
         started=started_at,
+        runs_pytest=cell.runs_pytest,
     )
 
     def record(status: CellStatus, message: str, exit_code: int | None = None) -> CellRecord:
@@ -270,6 +278,9 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
             status, message = classify(exit_code=attempt.exit_code, junit=False, cancelled=cancel.reason)
         elif attempt.env_error is not None:
             status, message = CellStatus.ENV_ERROR, attempt.env_error
+        elif not cell.runs_pytest and not junit_present(junit):
+            status, message = classify_by_exit_code(attempt.exit_code)
+            message = "; ".join([*attempt.notes, message])
         else:
             status, message = classify(
                 exit_code=attempt.exit_code, junit=junit_present(junit), cancelled=None

@@ -117,3 +117,10 @@ def test_env_folder_is_beside_tox_envs_never_one_of_them(tmp_path: Path) -> None
 def test_interpreter_of_uses_discovery_answer() -> None:
     cell = Cell("c", "tox", "c", python="3.12", python_path="/x/python3.12", python_version="3.12.1")
     assert interpreter_of(cell) == ("/x/python3.12", "3.12.1")
+
+
+def test_environments_without_pytest_are_judged_by_exit_code() -> None:
+    from pytest_pipeline.runner.execute import classify_by_exit_code
+
+    assert classify_by_exit_code(0) == (CellStatus.PASSED, "runs no pytest: judged by its exit code")
+    assert classify_by_exit_code(2) == (CellStatus.FAILED, "runs no pytest: exited with 2")
