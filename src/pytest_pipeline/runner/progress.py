@@ -171,10 +171,9 @@ class LiveProgress(Board):
         from rich.table import Table
 
         table = Table(box=None, pad_edge=False, show_edge=False)
-        for column in ("cell", "status", "stage", "passed", "failed", "skipped", "time", ""):
-            table.add_column(
-                column, justify="right" if column in ("passed", "failed", "skipped", "time") else "left"
-            )
+        numbers = ("passed", "failed", "blocked", "skipped", "time")
+        for column in ("cell", "status", "stage", *numbers, ""):
+            table.add_column(column, justify="right" if column in numbers else "left")
         now = time.monotonic()
         with self.lock:
             for view in self.views.values():

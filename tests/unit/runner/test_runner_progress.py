@@ -57,10 +57,14 @@ def test_live_table_renders_running_and_finished() -> None:
     board.started("py310")
     board.update("py310", phase="environment")
     board.event("py310", {"event": "stage", "stage": "integration"})
+    board.event("py310", {"event": "test", "outcome": "blocked", "stage": "smoke", "nodeid": "t::c"})
     board.finished(CellRecord("py312", CellStatus.MISSING_INTERPRETER, message="python 3.12 not found"))
     out = io.StringIO()
     Console(file=out, width=160, no_color=True).print(board.render())
     text = out.getvalue()
+    header, row = text.splitlines()[:2]
+    assert header.split() == ["cell", "status", "stage", "passed", "failed", "blocked", "skipped", "time"]
+    assert row.split()[:5] == ["py310", "running", "(environment)", "integration", "1"]
     assert "running (environment)" in text
     assert "integration" in text
     assert "missing-interpreter" in text
