@@ -168,28 +168,29 @@ class LiveProgress(Board):
         )
 
     def render(self) -> Any:
+        """Fixed, narrow columns (fits 80 characters for usual cell names): while a cell
+        prepares, the stage column shows what it is doing (``environment``, ``tox``)."""
         from rich.table import Table
 
         table = Table(box=None, pad_edge=False, show_edge=False)
         numbers = ("passed", "failed", "blocked", "skipped", "time")
-        for column in ("cell", "status", "stage", *numbers, ""):
-            table.add_column(column, justify="right" if column in numbers else "left")
+        for column in ("cell", "status", "stage", *numbers):
+            table.add_column(column, justify="right" if column in numbers else "left", no_wrap=True)
         now = time.monotonic()
         with self.lock:
             for view in self.views.values():
-                status = view.status.value
-                if view.status is CellStatus.RUNNING and view.phase:
-                    status = f"running ({view.phase})" if view.phase != "tests" else "running"
+                stage = view.stage or ""
+                if view.status is CellStatus.RUNNING and not view.stage and view.phase not in ("", "tests"):
+                    stage = f"({view.phase})"
                 table.add_row(
                     view.name,
-                    f"[{_STYLE[view.status]}]{status}[/]",
-                    view.stage or "",
+                    f"[{_STYLE[view.status]}]{view.status.value}[/]",
+                    stage,
                     str(view.passed or ""),
                     f"[red]{view.failed}[/]" if view.failed else "",
                     f"[yellow]{view.blocked}[/]" if view.blocked else "",
                     str(view.skipped or ""),
                     f"{view.elapsed(now):.1f}s" if view.started is not None else "",
-                    view.message if view.status.finished else "",
                 )
         return table
 
