@@ -321,6 +321,8 @@ def _dispatch(
     if blockers:
         note = f"run through tox ({', '.join(blockers)})"
         write_log_line(log, f"pytest-pipeline: {note}")
+        # tox manages this folder now: our fingerprint must not vouch for its contents later.
+        (folder / envs.FINGERPRINT_FILE).unlink(missing_ok=True)
         notify(phase="tox")
         return _run_tool(ctx, _tox_argv(ctx, cell, folder), inject(ctx.environ), log, cancel, notes=[note])
     return _run_native(ctx, cell, folder=folder, inject=inject, log=log, cancel=cancel, notify=notify)
