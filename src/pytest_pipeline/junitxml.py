@@ -72,14 +72,16 @@ def _properties(parent: ET.Element, values: Sequence[tuple[str, str]], *, first:
         ET.SubElement(props, "property", name=name, value=value)
 
 
-def _decorate(case: ET.Element, info: CaseInfo, per_case: Sequence[tuple[str, str]]) -> None:
+def _decorate(
+    case: ET.Element, info: CaseInfo, per_case: Sequence[tuple[str, str]], *, attempts: bool
+) -> None:
     if info.error_type:
         for error in case.iter("error"):
             error.set("type", info.error_type)
             if info.error_message:
                 error.set("message", info.error_message)
     tag = "flakyFailure" if info.passed else "rerunFailure"
-    for message in info.failed_attempts:
+    for message in info.failed_attempts if attempts else ():
         ET.SubElement(case, tag, type=RERUN_TYPE, message=message)
     _properties(case, per_case, first=True)
 
@@ -130,22 +132,26 @@ def regroup(
     per_case_extra = family in ("xunit1", "legacy")
     all_cases = [case for suite in old_suites for case in suite.findall("testcase")]
     keys = [(case.get("classname", ""), case.get("name", "")) for case in all_cases]
-    # pytest writes a testcase for every attempt, and an attempt that rerunfailures
-    # retried looks like a pass there; keep the last one, which carries the attempts.
-    seen = Counter(keys)
+    # pytest writes one testcase for every attempt that rerunfailures retried (it looks
+    # like a pass there), then the final attempt's: one, or two when a failed call is
+    # followed by a teardown error. Drop the retried attempts' testcases and put one
+    # flakyFailure/rerunFailure per retried attempt on the first remaining one.
+    left = Counter(keys)
     dropped: Counter[tuple[str, str]] = Counter()
+    decorated: set[tuple[str, str]] = set()
     groups: dict[str | None, list[ET.Element]] = {stage: [] for stage in stages}
     for case, key in zip(all_cases, keys, strict=True):
         info = cases.get(key)
         if info is None:
             groups.setdefault(None, []).append(case)
             continue
-        seen[key] -= 1
-        if dropped[key] < len(info.failed_attempts) and seen[key] > 0:
+        left[key] -= 1
+        if dropped[key] < len(info.failed_attempts) and left[key] > 0:
             dropped[key] += 1
             continue
         extra = [("stage", info.stage)] + ([("cell", cell)] if cell else [])
-        _decorate(case, info, extra if per_case_extra else ())
+        _decorate(case, info, extra if per_case_extra else (), attempts=key not in decorated)
+        decorated.add(key)
         groups.setdefault(info.stage, []).append(case)
 
     new_root = ET.Element("testsuites", name=root.get("name", "pytest tests"))

@@ -27,7 +27,7 @@ class TestEntry:
     outcome: Outcome | None = None
     time: float = 0.0
     failed_attempts: list[str] = field(default_factory=list)
-    """Short messages of the attempts pytest-rerunfailures retried."""
+    """One short message (its first failure) per attempt pytest-rerunfailures retried."""
     blocked: str | None = None
     """The blocked message, when an earlier stage's failure kept this test from running."""
     not_ready: str | None = None
@@ -76,8 +76,10 @@ class Ledger:
             entry.outcome = None
             entry.finished = False
         if outcome == "rerun":
+            # One entry per retried attempt, even when its call and its teardown both failed.
+            if not entry._attempt_rerun:
+                entry.failed_attempts.append(short_message(report))
             entry._attempt_rerun = True
-            entry.failed_attempts.append(short_message(report))
             return entry
         blocked = getattr(report, "pipeline_blocked", None)
         if blocked:

@@ -84,17 +84,8 @@ FINAL = {
 )
 @pytest.mark.parametrize("plugin", [False, True], ids=["plain-pytest", "our-plugin"])
 def test_real_pytest_output_merges_to_the_logical_outcomes(
-    pytester: pytest.Pytester, options: list[str], plugin: bool, request: pytest.FixtureRequest
+    pytester: pytest.Pytester, options: list[str], plugin: bool
 ) -> None:
-    if plugin and "--reruns" in options:
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="our plugin's JUnit rewrite keeps only the teardown <error> of a retried test whose "
-                "call also failed, and writes one rerun element per failed report (call and teardown), "
-                "not per attempt; remove this mark when pytest_pipeline.junitxml keeps both",
-                strict=True,
-            )
-        )
     _check_real_run(pytester, options, plugin)
 
 

@@ -104,6 +104,25 @@ def test_blocked_error_is_typed_and_flaky_attempts_are_listed(tmp_path: Path) ->
     assert NOT_READY_TYPE != BLOCKED_TYPE
 
 
+def test_final_failure_and_teardown_error_both_stay_after_retries(tmp_path: Path) -> None:
+    path = tmp_path / "junit.xml"
+    attempt = '<testcase classname="t" name="test_x" time="0.1"/>'
+    final = (
+        '<testcase classname="t" name="test_x" time="0.1"><failure message="call">tb</failure></testcase>'
+        '<testcase classname="t" name="test_x" time="0.1"><error message="teardown">tb</error></testcase>'
+    )
+    path.write_text(
+        f'<testsuites><testsuite name="pytest" tests="4">{attempt * 2}{final}</testsuite></testsuites>'
+    )
+    info = CaseInfo("unit", failed_attempts=["call boom", "call boom"])
+    regroup(path, stages=["unit"], cases={("t", "test_x"): info}, suite_name="p", family="xunit2", cell=None)
+    cases = ET.parse(path).getroot().findall(".//testcase")
+    assert [[child.tag for child in case] for case in cases] == [
+        ["failure", "rerunFailure", "rerunFailure"],
+        ["error"],
+    ]
+
+
 def test_xunit1_gets_per_testcase_properties(tmp_path: Path) -> None:
     root = rewrite(tmp_path, family="xunit1", cell="c1")
     case = root.find(".//testcase[@name='test_ok']")

@@ -11,7 +11,7 @@ HEAVY = ("tox", "virtualenv", "junitparser", "rich", "defusedxml", "pytest_pipel
 PROBE = """
 import json, sys
 import pytest_pipeline.plugin, pytest_pipeline.runtime
-ours = {name: module.__doc__ or "" for name, module in sys.modules.items() if name.startswith("pytest_pipeline")}
+ours = {n: m.__doc__ or "" for n, m in sys.modules.items() if n.startswith("pytest_pipeline")}
 print(json.dumps({
     "heavy": [name for name in HEAVY if name in sys.modules],
     "rewritten": sorted(name for name, doc in ours.items() if "PYTEST_DONT_REWRITE" not in doc),

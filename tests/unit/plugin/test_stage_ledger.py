@@ -65,6 +65,17 @@ def test_rerun_then_pass_is_flaky_and_not_finished_until_the_last_attempt() -> N
     assert ledger.counts(["unit"])["unit"].flaky == 1
 
 
+def test_an_attempt_whose_call_and_teardown_failed_is_one_attempt() -> None:
+    ledger = Ledger()
+    for _ in range(2):
+        run(ledger, "t", "passed", "rerun", "rerun")
+    run(ledger, "t", "passed", "failed", "failed")
+    entry = ledger.entries["t"]
+    assert len(entry.failed_attempts) == 2
+    assert entry.outcome is Outcome.FAILED
+    assert entry.finished
+
+
 def test_rerun_then_fail_is_not_flaky() -> None:
     ledger = Ledger()
     run(ledger, "t", "passed", "rerun", "passed")
