@@ -137,8 +137,9 @@ class PipelineRuntime:
                 lines.append(f"pipeline: {stage.name} waits for {targets} (up to {stage.ready_timeout:g}s)")
         if self.controller is not None and not self.controller.barrier:
             lines.append(
-                f"pipeline: --dist {self.controller.dist} does not keep collection order: "
-                "stage order and blocking hold per worker only (use --dist load for global order)"
+                f"pipeline: --dist {self.controller.dist} does not hand out tests in stage order: stages "
+                "may overlap, and a failure blocks only the later-stage tests that start after it "
+                "(use --dist load for strict order)"
             )
         return lines
 

@@ -107,7 +107,7 @@ def test_other_dist_modes_say_order_is_per_worker(pytester: pytest.Pytester) -> 
     )
     result = pytester.runpytest("-n", "2", "--dist", "loadfile")
     assert result.parseoutcomes() == {"passed": 2}
-    result.stdout.fnmatch_lines(["pipeline: --dist loadfile does not keep collection order*"])
+    result.stdout.fnmatch_lines(["pipeline: --dist loadfile does not hand out tests in stage order*"])
 
 
 def test_marker_errors_from_workers_reach_the_controller(pytester: pytest.Pytester) -> None:
