@@ -229,6 +229,9 @@ class PipelineRuntime:
         index = self.order[stage]
         if index > self._current_index:
             self._enter_stage(index)
+        elif self.worker is not None and not self.worker.barrier:
+            # without the barrier, another worker's failure can come at any time
+            self.block.merge(self.worker.failed_stages())
         hold: tuple[str, str] | None = None
         blocker = self.block.blocker_for(stage) if self.blocking else None
         if blocker is not None:

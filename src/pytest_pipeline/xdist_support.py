@@ -156,6 +156,8 @@ class WorkerLink:
         self.barrier = bool(workerinput.get(BARRIER, False))
         self._parent_pid = os.getppid()
         self._sleep = sleep
+        self._seen: tuple[int, int, int] | None = None
+        self._failed: list[str] = []
 
     def publish(self, nodeids: Sequence[str], stages: Sequence[str], sources: Mapping[str, int]) -> None:
         totals = Counter(stages)
@@ -171,6 +173,19 @@ class WorkerLink:
     def state(self) -> dict[str, Any]:
         data = _read_json(self.state_dir / STATE_FILE)
         return data if isinstance(data, dict) else {}
+
+    def failed_stages(self) -> list[str]:
+        """Failed stages as the controller last published them (re-read only when changed)."""
+        try:
+            stat = os.stat(self.state_dir / STATE_FILE)
+        except OSError:
+            return self._failed
+        # every write is a rename of a new file, and the lists only grow
+        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if seen != self._seen:
+            self._seen = seen
+            self._failed = [str(stage) for stage in self.state().get("failed", ())]
+        return self._failed
 
     def wait_for(self, earlier: Sequence[str], *, blocking: bool) -> list[str]:
         """Wait until every stage of ``earlier`` is complete on all workers; return failed stages.

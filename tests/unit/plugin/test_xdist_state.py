@@ -86,6 +86,15 @@ def test_failure_in_an_earlier_stage_ends_the_wait_when_blocking(controller: Con
     assert worker.wait_for(["unit", "integration"], blocking=True) == ["unit"]
 
 
+def test_failed_stages_follow_the_controller(controller: Controller) -> None:
+    worker = worker_for(controller)
+    assert worker.failed_stages() == []
+    controller.record_failure("unit")
+    assert worker.failed_stages() == ["unit"]
+    controller.record_failure("integration")
+    assert worker.failed_stages() == ["unit", "integration"]
+
+
 def test_release_ends_every_wait(controller: Controller) -> None:
     worker = worker_for(controller, sleep=lambda s: pytest.fail("must not wait"))
     controller.pytest_testnodedown(node("gw1"), error="crashed")
