@@ -173,7 +173,9 @@ class PipelineRuntime:
         self.assignment = assignment
         problems = list(assignment.problems)
         if self.strict and assignment.defaulted:
-            problems.append(("", strict_error(assignment.defaulted, self.settings.default_stage)))
+            problems.append(
+                ("strict-stages", strict_error(assignment.defaulted, self.settings.default_stage))
+            )
         for nodeid, message in problems:
             # Collection errors, like a test module that does not import: pytest then
             # runs nothing ("Interrupted: N errors during collection", exit 2), and
