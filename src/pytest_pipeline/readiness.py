@@ -78,12 +78,14 @@ def wait_ready(
     check: Probe = probe,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    waiting: Callable[[ReadyTarget, str], None] | None = None,
 ) -> str | None:
     """Wait for every target within ``timeout`` seconds in all (a last attempt may
     overrun it by up to ``MIN_ATTEMPT_TIMEOUT``).
 
     Returns None when all answered, otherwise the one-line message every test of the
-    stage fails with.
+    stage fails with. ``waiting(target, error)`` is called once, at the first failed
+    attempt, so that a long wait does not look like a hang.
     """
     deadline = clock() + timeout
     for target in targets:
@@ -93,6 +95,9 @@ def wait_ready(
             error = check(target, min(ATTEMPT_TIMEOUT, max(MIN_ATTEMPT_TIMEOUT, remaining)))
             if error is None:
                 break
+            if waiting is not None:
+                waiting(target, error)
+                waiting = None
             remaining = deadline - clock()
             if remaining <= 0:
                 return not_ready_message(stage, target, timeout, error)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ import pytest
 
 from pytest_pipeline.blocking import BlockState, blocked_message
 from pytest_pipeline.budgets import budget_message, over_budget
-from pytest_pipeline.config import PipelineConfig
+from pytest_pipeline.config import PipelineConfig, ReadyTarget
 from pytest_pipeline.ledger import Ledger
 from pytest_pipeline.results import BLOCKED_TYPE, CELL_ENV, Outcome
 from pytest_pipeline.selection import (
@@ -269,9 +269,23 @@ class PipelineRuntime:
         if settings.ready:
             from pytest_pipeline.readiness import wait_ready
 
-            result = wait_ready(stage, settings.ready, settings.ready_timeout)
+            result = wait_ready(
+                stage, settings.ready, settings.ready_timeout, waiting=self._say_waiting(stage)
+            )
         self._ready[stage] = result
         return result
+
+    def _say_waiting(self, stage: str) -> Callable[[ReadyTarget, str], None]:
+        timeout = self.settings.stage(stage).ready_timeout
+
+        def say(target: ReadyTarget, error: str) -> None:
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(
+                    f"pipeline: stage {stage} waits up to {timeout:g}s for {target} ({error})"
+                )
+
+        return say
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:

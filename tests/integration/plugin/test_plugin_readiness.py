@@ -106,6 +106,9 @@ def test_5xx_fails_the_stage_with_one_message(pytester: pytest.Pytester, failing
     result.stdout.fnmatch_lines(["total *", message])  # once more under the stage table
     assert not (pytester.path / "smoke-ran").exists()
     assert failing_server.hits >= 1
+    result.stdout.fnmatch_lines(
+        [f"pipeline: stage smoke waits up to 0.3s for {failing_server.url} (HTTP 503)"]
+    )
 
 
 def test_closed_tcp_port_times_out(pytester: pytest.Pytester, closed_port: int) -> None:

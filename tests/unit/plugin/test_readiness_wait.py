@@ -63,6 +63,23 @@ def test_timeout_gives_one_line_naming_stage_target_and_last_error() -> None:
     assert max(seen_timeouts) <= 2.0  # no single attempt may eat the whole timeout
 
 
+def test_waiting_is_announced_once_at_the_first_failure() -> None:
+    fake = FakeTime()
+    answers = iter(["refused", "refused", None])
+    said: list[tuple[object, str]] = []
+    result = wait_ready(
+        "smoke",
+        [TCP],
+        60,
+        check=lambda t, timeout: next(answers),
+        clock=fake.clock,
+        sleep=fake.sleep,
+        waiting=lambda target, error: said.append((target, error)),
+    )
+    assert result is None
+    assert said == [(TCP, "refused")]
+
+
 def test_tcp_message_says_connection() -> None:
     fake = FakeTime()
     result = wait_ready(
