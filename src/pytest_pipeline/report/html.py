@@ -140,9 +140,20 @@ def _dict(value: Any) -> Mapping[str, Any]:
 
 # --------------------------------------------------------------------------- style
 
-CSS = """
-:root { --pass: #1a7f37; --flaky: #9a6700; --fail: #cf222e; --blocked: #bc4c00; --skip: #6e7781;
-  --none: #d0d7de; --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa; }
+COLOURS = {
+    "passed": "#1a7f37",
+    "flaky": "#9a6700",
+    "failed": "#cf222e",
+    "blocked": "#bc4c00",
+    "skipped": "#6e7781",
+    "not-run": "#d0d7de",
+}
+"""Background of each stage state's mark (white symbol on it; dark on ``not-run``)."""
+
+CSS = (
+    ":root { "
+    + " ".join(f"--{state}: {colour};" for state, colour in COLOURS.items())
+    + """ --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif;
   color: var(--ink); background: #fff; }
@@ -153,8 +164,9 @@ h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
 h2 .count { color: var(--muted); font-weight: normal; }
 .verdict { padding: 20px 0; color: #fff; }
-.verdict.open { background: var(--pass); }
-.verdict.closed { background: var(--fail); }
+/* The banner's shades differ from the marks' on purpose: the grid's colours stay its own. */
+.verdict.open { background: #116329; }
+.verdict.closed { background: #a40e26; }
 .verdict .inner { max-width: 1200px; margin: 0 auto; padding: 0 24px; }
 .verdict .headline { font-size: 20px; font-weight: 600; margin: 6px 0; overflow-wrap: anywhere; }
 .verdict .meta { margin: 0; opacity: .95; }
@@ -178,12 +190,12 @@ ul.marks li { display: flex; align-items: center; gap: 8px; margin: 3px 0; white
   border-radius: 5px; color: #fff; font-weight: 700; font-size: 15px; flex: none; }
 .stage { font-weight: 600; min-width: 5.5em; }
 .detail { color: var(--muted); font-size: 13px; }
-.s-passed { background: var(--pass); }
+.s-passed { background: var(--passed); }
 .s-flaky { background: var(--flaky); }
-.s-failed { background: var(--fail); }
+.s-failed { background: var(--failed); }
 .s-blocked { background: var(--blocked); }
-.s-skipped, .s-empty { background: var(--skip); }
-.s-not-run { background: var(--none); color: var(--ink); }
+.s-skipped, .s-empty { background: var(--skipped); }
+.s-not-run { background: var(--not-run); color: var(--ink); }
 .legend { display: flex; flex-wrap: wrap; gap: 16px; margin: 10px 0 0; padding: 0; list-style: none;
   font-size: 13px; color: var(--muted); }
 .legend li { display: flex; align-items: center; gap: 6px; }
@@ -196,7 +208,7 @@ table.list.narrow { width: auto; min-width: 50%; }
 table.list td.where { min-width: 16em; }
 table.list td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .test { overflow-wrap: break-word; word-break: normal; }
-details.failure { border: 1px solid var(--line); border-left: 4px solid var(--fail); border-radius: 6px;
+details.failure { border: 1px solid var(--line); border-left: 4px solid var(--failed); border-radius: 6px;
   margin: 10px 0; background: #fff; }
 details.failure.o-error { border-left-color: var(--blocked); }
 details.failure summary { cursor: pointer; padding: 10px 14px 10px 34px; list-style: none;
@@ -206,7 +218,7 @@ details.failure summary::before { content: "\\25B8"; position: absolute; left: 1
   color: var(--muted); }
 details.failure[open] summary::before { content: "\\25BE"; }
 details.failure summary .where { color: var(--muted); font-size: 13px; margin-left: 6px; }
-details.failure summary .msg { display: block; color: var(--fail); font-family: ui-monospace,
+details.failure summary .msg { display: block; color: var(--failed); font-family: ui-monospace,
   "DejaVu Sans Mono", monospace; font-size: 13px; margin-top: 4px; overflow-wrap: anywhere; }
 details.failure[open] summary { border-bottom: 1px solid var(--line); }
 details.failure .body { padding: 10px 14px; }
@@ -222,6 +234,7 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .problems { border-left: 4px solid var(--blocked); background: #fff8f0; padding: 8px 14px; }
 footer { color: var(--muted); font-size: 13px; margin-top: 40px; }
 """
+)
 
 # --------------------------------------------------------------------------- pieces
 

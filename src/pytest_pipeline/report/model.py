@@ -206,11 +206,14 @@ def dependency_set(cell: CellRecord) -> str:
     )
 
 
-def _version_key(text: str) -> tuple[int, tuple[int, ...], str]:
-    match = re.match(r"^(?:[a-z]*?)(\d+(?:\.\d+)*)", text)
+def _version_key(text: str) -> tuple[int, str, tuple[int, ...], str]:
+    """CPython versions in numeric order (3.9 before 3.10), then other implementations
+    (``pypy3.10``) by name and version, then anything else."""
+    match = re.match(r"^([a-z]*)(\d+(?:\.\d+)*)", text)
     if match is None:
-        return (1, (), text)
-    return (0, tuple(int(part) for part in match.group(1).split(".")), text)
+        return (2, "", (), text)
+    prefix = match.group(1)
+    return (1 if prefix else 0, prefix, tuple(int(part) for part in match.group(2).split(".")), text)
 
 
 def build_grid(cells: Sequence[CellRecord]) -> Grid:
