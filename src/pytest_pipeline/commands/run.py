@@ -82,6 +82,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--recreate", action="store_true", help="recreate every cell's environment")
     parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also write the HTML report, <reports-dir>/report.html (see `pytest-pipeline report`)",
+    )
+    parser.add_argument(
         "--project", type=Path, default=Path("."), metavar="DIR", help="the project to run (default: .)"
     )
     parser.add_argument(
@@ -137,4 +142,17 @@ def run(args: argparse.Namespace) -> int:
 
     options = options_from(args)
     assert isinstance(options, RunOptions)
-    return int(run_pipeline(options).code)
+    result = run_pipeline(options)
+    if getattr(args, "html", False):
+        _write_html(result.reports, args.project)
+    return int(result.code)
+
+
+def _write_html(reports: Path, project: Path) -> None:
+    from pytest_pipeline import config as config_mod
+    from pytest_pipeline.commands.report import HTML_NAME, write_html
+
+    pyproject = project / "pyproject.toml"
+    config = config_mod.load(pyproject if pyproject.is_file() else None)
+    written = write_html(reports, reports / HTML_NAME, default_stage=config.default_stage)
+    print(f"report: {written}", flush=True)

@@ -11,6 +11,7 @@
       cells/<cell>/junit.xml    that cell's pytest report
       cells/<cell>/log.txt      environment setup and commands, stdout and stderr
       cells/<cell>/events.jsonl live events from the cell's pytest (stage, outcomes)
+      report.html               the HTML report (run --html, pytest-pipeline report --html)
 
 A lock file in the folder refuses a second concurrent run instead of mixing results.
 """
@@ -33,7 +34,7 @@ from pytest_pipeline.results import RunRecord
 from pytest_pipeline.runner import locks
 
 LOCK_NAME = ".pytest-pipeline.lock"
-_OWN_FILES = ("run.json", "junit.xml", "gate.json", "build.log")
+_OWN_FILES = ("run.json", "junit.xml", "gate.json", "build.log", "report.html")
 _OWN_DIRS = ("cells", "dist")
 _UNSAFE = re.compile(r"[/\\\x00-\x1f]")
 
