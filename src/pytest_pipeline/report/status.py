@@ -182,7 +182,8 @@ def _history_line(status: Status, now: dt.datetime) -> str:
     if last.get("branch"):
         text += f" on {last['branch']}"
     text += f", decided {_when(last.get('decided'), now)}"
-    if status.gate and last.get("decided") == status.gate.get("finished"):
+    gate = status.gate or {}
+    if since == 0 and gate.get("verdict") == "open" and last.get("decided") == gate.get("finished"):
         return text + " (the verdict above)"
     return text + f" ({since} verdict{'s' if since != 1 else ''} ago)"
 
