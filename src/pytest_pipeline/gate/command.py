@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import glob
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from pytest_pipeline import config as config_mod
-from pytest_pipeline import fileio
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.results import Artifact
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def load_config(path: str | None) -> config_mod.PipelineConfig:
@@ -68,9 +57,8 @@ def _expand(paths: list[str]) -> list[str]:
 
 
 def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: list[str]) -> int:
-    from pytest_pipeline.gate import attestation, gatefile, inputs, policy, provenance, render, verdict
+    from pytest_pipeline.gate import evaluate, gatefile, inputs, policy
 
-    started = _now()
     config = load_config(args.config)
     gate_policy = policy.from_config(config, overrides)
     expected = list(expect)
@@ -80,58 +68,26 @@ def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: li
     paths = args.inputs or [str(reports)]
     output = Path(args.output) if args.output else reports / gatefile.GATE_FILE_NAME
     artifacts = tested_artifacts(args.artifact)
-
-    results = inputs.load(paths, inputs.junit_reader(config.default_stage), expected_cells=expected)
-    results.given_artifacts = tuple(artifacts)
-    if not artifacts:
-        artifacts = list(results.artifacts)
     # What the gate reads and writes is not source: a fan-in job downloads the cells'
     # reports, the plan and the packages into its checkout, and that tree is still clean.
     read = [*_expand(paths), *[p for p in (args.expect_cells_from, gate_policy.baseline_path) if p]]
-    outputs = [
-        str(reports),
-        str(output),
-        *(str(Path(a).parent) for a in args.artifact),
-        *read,
-        *([args.attestation] if args.attestation else []),
-    ]
-    context = provenance.gather(Path.cwd(), os.environ, outputs)
-    if args.attestation:
-        attestation.subjects(artifacts, context)  # fail before writing anything
-    decided = verdict.decide(results, gate_policy, context, started)
-    headline = render.headline(decided)
-    record = gatefile.build(
-        verdict=decided,
-        results=results,
+    request = evaluate.Request(
+        inputs=tuple(paths),
+        output=output,
         policy=gate_policy,
-        provenance=context,
-        artifacts=artifacts,
-        started=_iso(started),
-        finished=_iso(_now()),
-        headline=headline,
-        input_paths=read,
+        default_stage=config.default_stage,
+        cwd=Path.cwd(),
+        environ=os.environ,
+        expected_cells=tuple(expected),
+        given_artifacts=tuple(artifacts),
+        not_source=(str(reports), *(str(Path(a).parent) for a in args.artifact), *read),
+        input_paths=tuple(read),
+        attestation=Path(args.attestation) if args.attestation else None,
+        config_file=config.source,
     )
-    gatefile.write(output, record)
-    if args.attestation:
-        configuration = [output]
-        if config.source:
-            configuration.append(config.source)
-        if gate_policy.quarantine_path:
-            configuration.append(Path(gate_policy.quarantine_path))
-        configuration += [Path(run.source) for run in results.runs]
-        statement = attestation.statement(
-            verdict=decided,
-            results=results,
-            provenance=context,
-            artifacts=artifacts,
-            configuration=configuration,
-        )
-        fileio.write_text_atomic(Path(args.attestation), json.dumps(statement, indent=2) + "\n")
-    if args.quiet:
-        print(headline)
-    else:
-        render.show(decided, results, str(output), sys.stdout)
-    return int(decided.code)
+    evaluation = evaluate.evaluate(request)
+    evaluate.show(evaluation, sys.stdout, quiet=args.quiet)
+    return int(evaluation.code)
 
 
 def publish_command(args: argparse.Namespace, command: list[str]) -> int:

@@ -45,6 +45,7 @@ UNTRACKED_OUTPUT_DIRS = (
     ".hypothesis",
     "htmlcov",
     ".eggs",
+    ".pytest-pipeline",  # our discovery cache (it also carries its own .gitignore)
 )
 UNTRACKED_OUTPUT_FILES = (".coverage", ".coverage.*", "coverage.xml")
 

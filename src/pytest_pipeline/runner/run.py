@@ -8,6 +8,7 @@ returns the gate's exit code. Nothing here parses command lines (see
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import importlib.metadata
 import os
@@ -17,17 +18,20 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pytest_pipeline import __version__
 from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.matrix.model import Plan
-from pytest_pipeline.results import Artifact, CellRecord, ResultSummary, RunRecord
+from pytest_pipeline.results import CellRecord, ResultSummary, RunRecord
 from pytest_pipeline.runner import build, envs, inject, outputs, progress, summary
 from pytest_pipeline.runner.execute import Backend, RunContext, env_folder, now_iso, run_cell
 from pytest_pipeline.runner.scheduler import Job, Scheduler, worker_count
+
+if TYPE_CHECKING:
+    from pytest_pipeline.gate.policy import Policy
 
 NO_TOX_MATRIX_ENV = "PYTEST_PIPELINE_NO_TOX_MATRIX"
 """Set for every tool we start: our tox plugin then declares no ``matrix`` environment,
@@ -245,7 +249,7 @@ def run(
     pyproject = project / "pyproject.toml"
     config = config or config_mod.load(pyproject if pyproject.is_file() else None)
     settings = run_settings(config)
-    gate = _gate_step(config, options)  # validate [gate] before any work
+    gate_policy = _gate_policy(config, options)  # validate [gate] before any work
     plan = plan or discover_plan(options, config)
     check_plan(plan)
     workers = worker_count(options.parallel if options.parallel is not None else settings.parallel)
@@ -254,6 +258,7 @@ def run(
     installer = choose_installer(options.installer or settings.installer)
     reports_root = options.reports_dir or (project / config.reports_dir)
     started = now_iso()
+    commit, dirty = git_provenance(project, reports_root.resolve())
     # SIGTERM is Ctrl-C from here on: a build or a merge in progress stops cleanly too.
     with signals_as_interrupt(), outputs.open_reports(reports_root.resolve()) as reports:
         root = tool_root(plan)
@@ -285,11 +290,13 @@ def run(
             started=started,
             finished=now_iso(),
             tool_versions=tool_versions(plan, installer),
+            commit=commit,
+            dirty=dirty,
         )
         reports.write_run_record(record)
         merged = merge_results(reports, records, config.default_stage)
         summary.render(records, merged, plan.stages, options.stream, colour=_colour(options.stream))
-        code = gate(reports, wheel.artifact if wheel else None, options.stream)
+        code = gate_results(reports, config, gate_policy, project, options.stream)
         if interrupted:
             code = ExitCode.INTERRUPTED
         return RunResult(code, record, merged, reports.root)
@@ -303,58 +310,54 @@ def _colour(stream: IO[str]) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-GateStep = Any
-
-
-def _gate_step(config: config_mod.PipelineConfig, options: RunOptions) -> GateStep:
-    """Check the gate policy now (a typo must not cost a whole run) and return the
-    function that decides at the end, writes gate.json and prints the verdict."""
+def _gate_policy(config: config_mod.PipelineConfig, options: RunOptions) -> Policy:
+    """Check the gate policy now: a typo in [gate] must not cost a whole run."""
     from pytest_pipeline.gate import policy as policy_mod
 
-    gate_policy = policy_mod.from_config(config, dict(options.gate_overrides))
-
-    def decide(reports: outputs.Reports, artifact: Artifact | None, stream: IO[str]) -> ExitCode:
-        import datetime as dt
-
-        from pytest_pipeline.gate import gatefile, inputs, provenance, render, verdict
-
-        started = dt.datetime.now(dt.timezone.utc)
-        results = inputs.load([str(reports.run_record)], inputs.junit_reader(config.default_stage))
-        context = provenance.gather(options.project, os.environ, [str(reports.root)])
-        decided = verdict.decide(results, gate_policy, context, started)
-        headline = render.headline(decided)
-        record = gatefile.build(
-            verdict=decided,
-            results=results,
-            policy=gate_policy,
-            provenance=context,
-            artifacts=[artifact] if artifact else list(results.artifacts),
-            started=started.isoformat(timespec="seconds"),
-            finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            headline=headline,
-        )
-        gatefile.write(reports.gate, record)
-        _print_verdict(decided, headline, stream)
-        stream.write(
-            f"reports: {_display(reports.root)} (run.json, junit.xml, gate.json, cells/<cell>/log.txt)\n"
-        )
-        stream.flush()
-        return ExitCode(int(decided.code))
-
-    return decide
+    return policy_mod.from_config(config, dict(options.gate_overrides))
 
 
-def _print_verdict(decided: Any, headline: str, stream: IO[str]) -> None:
-    colour = _colour(stream)
-    text = headline
-    if colour:
-        text = f"\x1b[1;{'32' if int(decided.code) == 0 else '31'}m{headline}\x1b[0m"
-    stream.write(f"\n{text}\n")
-    for reason in list(decided.reasons)[:8]:
-        where = " · ".join(part for part in (reason.cell, reason.stage, reason.test) if part)
-        stream.write(f"  [{int(reason.code)}] {where + ' - ' if where else ''}{reason.message}\n")
-    if len(decided.reasons) > 8:
-        stream.write(f"  ... {len(decided.reasons) - 8} more in gate.json\n")
+def git_provenance(project: Path, reports_root: Path) -> tuple[str | None, bool | None]:
+    """The commit the cells test and whether the tree has uncommitted changes, taken
+    before anything runs; (None, None) outside a git repository. Our own outputs (the
+    reports folder, .tox/.pipeline, .pytest-pipeline) are not changes."""
+    from pytest_pipeline.gate.provenance import git_facts
+
+    facts = git_facts(project, [str(reports_root)])
+    if facts.toplevel is None:
+        return None, None
+    return facts.commit, facts.dirty
+
+
+def gate_results(
+    reports: outputs.Reports,
+    config: config_mod.PipelineConfig,
+    gate_policy: Policy,
+    project: Path,
+    stream: IO[str],
+) -> ExitCode:
+    """The ``gate`` command's own evaluation over this run's record: gate.json, verdict."""
+    from pytest_pipeline.gate import evaluate
+
+    request = evaluate.Request(
+        inputs=(str(reports.run_record),),
+        output=reports.gate,
+        policy=gate_policy,
+        default_stage=config.default_stage,
+        cwd=project,
+        environ=os.environ,
+        not_source=(str(reports.root),),
+        config_file=config.source,
+    )
+    evaluation = evaluate.evaluate(request)
+    # The gate file is named as the user would type it: relative to where they are.
+    stream.write("\n")
+    evaluate.show(dataclasses.replace(evaluation, output=Path(_display(reports.gate))), stream)
+    stream.write(
+        f"reports: {_display(reports.root)} (run.json, junit.xml, gate.json, cells/<cell>/log.txt)\n"
+    )
+    stream.flush()
+    return evaluation.code
 
 
 def _display(path: Path) -> str:

@@ -1,0 +1,175 @@
+"""``run`` -> ``gate`` -> ``publish`` in a clean clone: our own outputs never make the tree dirty.
+
+One real run of a tiny project (uv keeps it fast) in a real git clone: the run writes
+``pipeline-reports/``, ``.pytest-pipeline/`` (discovery cache) and ``.tox/.pipeline/``
+(environments, injection) into the checkout, records the commit it tested, and the
+gate and publish that follow must not call that tree dirty. Controls: a stray source
+file does make publish refuse, and a new commit makes the old results stale.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_pipeline.runner import envs
+from pytest_pipeline.runner.run import git_provenance
+
+PYPROJECT = """
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "mini"
+version = "1.0"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/mini"]
+
+[tool.pytest-pipeline]
+stages = ["unit"]
+"""
+
+TOX_INI = """
+[tox]
+env_list = py
+
+[testenv]
+deps = pytest>=8.2
+commands = pytest {posargs}
+"""
+
+TEST = """
+import mini
+
+def test_answer():
+    assert mini.ANSWER == 42
+"""
+
+PUBLISHED = "published.txt"
+PUBLISH = f"import pathlib; pathlib.Path({PUBLISHED!r}).write_text('yes')"
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@pytest.fixture
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
+        monkeypatch.setenv(key, "Release Bot")
+    for key in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.setenv(key, "bot@example.invalid")
+
+
+@pytest.fixture
+def clone(tmp_path: Path, git_identity: None) -> Path:
+    """A fresh clone of a tiny project whose .gitignore knows nothing about our outputs."""
+    if envs.find_uv() is None:
+        pytest.skip("uv keeps this test fast")
+    origin = tmp_path / "origin"
+    (origin / "src" / "mini").mkdir(parents=True)
+    (origin / "tests").mkdir()
+    (origin / "src" / "mini" / "__init__.py").write_text("ANSWER = 42\n")
+    (origin / "pyproject.toml").write_text(PYPROJECT)
+    (origin / "tox.ini").write_text(TOX_INI)
+    (origin / "tests" / "test_mini.py").write_text(TEST)
+    (origin / ".gitignore").write_text("__pycache__/\n")
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "add", ".")
+    git(origin, "commit", "-q", "-m", "initial")
+    target = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(origin), str(target))
+    return target
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI"))}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_pipeline", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_run_gate_publish_in_a_clean_clone(clone: Path) -> None:
+    head = git(clone, "rev-parse", "HEAD").strip()
+    ran = cli(clone, "run")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    # the run prints the gate's own verdict block after its summary table
+    out = ran.stdout
+    assert out.index("status") < out.index("GATE OPEN (0)") < out.index("required: stages unit")
+    assert "gate file: pipeline-reports/gate.json" in out
+
+    for output in ("pipeline-reports", ".pytest-pipeline", ".tox/.pipeline"):
+        assert (clone / output).is_dir(), output
+    record = json.loads((clone / "pipeline-reports" / "run.json").read_text())
+    assert record["commit"] == head
+    assert record["dirty"] is False
+    gate_file = json.loads((clone / "pipeline-reports" / "gate.json").read_text())
+    assert gate_file["git"]["dirty"] is False, gate_file["git"]
+    assert gate_file["notes"] == []
+
+    gated = cli(clone, "gate")
+    assert gated.returncode == 0, gated.stdout + gated.stderr
+    assert json.loads((clone / "pipeline-reports" / "gate.json").read_text())["git"]["dirty"] is False
+
+    (wheel,) = (clone / "pipeline-reports" / "dist").glob("mini-1.0-*.whl")
+    artifact = str(wheel.relative_to(clone))
+    published = cli(clone, "publish", "--artifact", artifact, "--", sys.executable, "-c", PUBLISH)
+    assert published.returncode == 0, published.stdout + published.stderr
+    assert (clone / PUBLISHED).read_text() == "yes"
+
+    # controls: the same flow refuses for a real stray file, and for another commit
+    (clone / PUBLISHED).unlink()
+    (clone / "src" / "mini" / "extra.py").write_text("X = 1\n")
+    assert cli(clone, "gate").returncode == 0  # a dirty tree is a note for the gate...
+    refused = cli(clone, "publish", "--artifact", artifact, "--", sys.executable, "-c", PUBLISH)
+    assert refused.returncode == 6, refused.stdout + refused.stderr  # ...and a refusal for publish
+    assert "src/mini/extra.py" in refused.stderr
+    assert not (clone / PUBLISHED).exists()
+
+    git(clone, "add", "src/mini/extra.py")
+    git(clone, "commit", "-q", "-m", "more")
+    stale = cli(clone, "gate")
+    assert stale.returncode == 3, stale.stdout + stale.stderr
+    reasons = json.loads((clone / "pipeline-reports" / "gate.json").read_text())["reasons"]
+    assert [r["kind"] for r in reasons] == ["stale-results"]
+
+
+def test_git_provenance_of_a_run(tmp_path: Path, git_identity: None) -> None:
+    reports = tmp_path / "repo" / "pipeline-reports"
+    assert git_provenance(tmp_path, reports) == (None, None)  # not a repository
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "a.py").write_text("A = 1\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "initial")
+    head = git(root, "rev-parse", "HEAD").strip()
+    (reports / "cells").mkdir(parents=True)
+    (reports / "run.json").write_text("{}")
+    (root / ".pytest-pipeline" / "cache").mkdir(parents=True)  # even without its own .gitignore
+    (root / ".pytest-pipeline" / "cache" / "discovery-tox.json").write_text("{}")
+    (root / ".tox" / ".pipeline").mkdir(parents=True)
+    (root / ".tox" / ".pipeline" / "x").write_text("")
+    assert git_provenance(root, reports) == (head, False)
+
+    (root / "a.py").write_text("A = 2\n")
+    assert git_provenance(root, reports) == (head, True)
