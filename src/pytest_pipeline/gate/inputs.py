@@ -205,8 +205,8 @@ def expected_cells_from(path: Path) -> tuple[str, ...]:
         )
     names: list[str] = []
     for item in cells:
-        if isinstance(item, dict) and item.get("runs_pytest") is False:
-            continue  # a lint/docs cell: it writes no test results
+        # A lint/docs cell (runs_pytest false) is expected too: it writes no JUnit file,
+        # but its run record says how its commands ended, and the gate judges it by that.
         name = item.get("name") if isinstance(item, dict) else item
         if not isinstance(name, str) or not name:
             raise ConfigError(f"--expect-cells-from {path}: cell entry {item!r} has no name")

@@ -102,6 +102,8 @@ _STATUS_TEXT = {
     "unfinished": "✗ unfinished",
     "cancelled": "— cancelled",
     "interrupted": "✗ interrupted",
+    "cell-failed": "✗ commands failed",
+    "no-pytest": "— no pytest, exit 0",
 }
 
 
@@ -132,14 +134,19 @@ def grid(verdict: Verdict, results: GateResults) -> list[str]:
     cells = list(verdict.required_cells)
     if not stages or not cells:
         return []
+    groups: Mapping[tuple[str, str], Counts] = results.summary.groups
+    reported = {cell for cell, _ in groups}
     status: dict[str, str] = {}
     for reason in verdict.reasons:
-        if reason.cell and reason.stage is None and reason.kind not in ("cell-failed",):
+        # A cell that failed after its tests shows their counts; one without any (a
+        # lint cell that runs no pytest) shows that its commands failed.
+        if not reason.cell or reason.stage is not None:
+            continue
+        if reason.kind != "cell-failed" or reason.cell not in reported:
             status.setdefault(reason.cell, reason.kind)
     for note in verdict.notes:
-        if note.cell and note.kind in ("missing-interpreter", "cancelled"):
+        if note.cell and note.kind in ("missing-interpreter", "cancelled", "no-pytest"):
             status.setdefault(note.cell, note.kind)
-    groups: Mapping[tuple[str, str], Counts] = results.summary.groups
     rows = [
         [cell] + [_cell_text(groups.get((cell, stage)), status.get(cell)) for stage in stages]
         for cell in cells[:MAX_ROWS]

@@ -258,6 +258,9 @@ class _Decision:
             else:
                 self.note(kind, f"{message} (not a required cell)", cell=cell.name)
             return
+        if not cell.runs_pytest and report.path is None:
+            self.without_pytest(cell, required, log)
+            return
         # passed / failed / no-tests: the cell says it ran, so its report must be there.
         if not report.readable:
             self.explained.add(cell.name)
@@ -281,6 +284,21 @@ class _Decision:
                     f"(a command after pytest failed?){log}",
                     cell=cell.name,
                 )
+
+    def without_pytest(self, cell: CellRecord, required: bool, log: str) -> None:
+        """A cell included on purpose that runs no pytest (lint, docs): it can have no
+        JUnit report, so its own commands' exit code is all there is to judge it by."""
+        self.explained.add(cell.name)
+        if cell.exit_code == 0 and cell.status is CellStatus.PASSED:
+            message = "runs no pytest (no JUnit report): passed by its exit code 0"
+            self.note("no-pytest", message, cell=cell.name)
+            return
+        code = "no exit code" if cell.exit_code is None else f"exit code {cell.exit_code}"
+        message = f"runs no pytest (no JUnit report) and its commands failed with {code}{log}"
+        if required:
+            self.reason(ExitCode.TESTS_FAILED, "cell-failed", message, cell=cell.name)
+        else:
+            self.note("cell-failed", f"{message} (not a required cell)", cell=cell.name)
 
     @staticmethod
     def _exit(cell: CellRecord) -> str:

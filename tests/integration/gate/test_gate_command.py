@@ -233,6 +233,30 @@ ROWS = [
         [],
     ),
     Row(
+        "lint cell (runs no pytest) whose commands failed",
+        runs(
+            cell("py310"),
+            cell("lint", CellStatus.FAILED, 1, junit=None, runs_pytest=False),
+            junit_files={"py310": green()},
+        ),
+        1,
+        "cell-failed",
+        "runs no pytest (no JUnit report) and its commands failed with exit code 1",
+        [],
+    ),
+    Row(
+        "lint cell (runs no pytest) that passed",
+        runs(
+            cell("py310"),
+            cell("lint", CellStatus.PASSED, 0, junit=None, runs_pytest=False),
+            junit_files={"py310": green()},
+        ),
+        0,
+        None,
+        "",
+        [],
+    ),
+    Row(
         "cell that ran but left no report",
         runs(cell("py310"), cell("py312", CellStatus.PASSED, 0), junit_files={"py310": green()}),
         3,

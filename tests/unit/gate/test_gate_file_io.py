@@ -16,6 +16,7 @@ from pytest_pipeline.gate import gatefile, render
 from pytest_pipeline.gate.evidence import GateResults
 from pytest_pipeline.gate.inputs import expected_cells_from
 from pytest_pipeline.gate.verdict import Note, Reason, Verdict
+from pytest_pipeline.results import Counts, ResultSummary
 
 MINIMAL: dict[str, Any] = {
     "version": 1,
@@ -96,7 +97,7 @@ def test_schema_rejects_open_verdict_with_reasons() -> None:
     [
         (
             {"cells": [{"name": "py310"}, {"name": "lint", "runs_pytest": False}, {"name": "py312"}]},
-            ("py310", "py312"),
+            ("py310", "lint", "py312"),
         ),
         (["a", "b"], ("a", "b")),
     ],
@@ -158,6 +159,24 @@ def test_colour_only_on_a_terminal(env: dict[str, str], tty: bool, colour: bool)
             return tty
 
     assert render.use_colour(Stream(), env) is colour
+
+
+def test_grid_shows_how_cells_without_pytest_ended() -> None:
+    verdict = Verdict(
+        ExitCode.TESTS_FAILED,
+        (
+            Reason(ExitCode.TESTS_FAILED, "cell-failed", "runs no pytest ... exit code 1", cell="lint"),
+            Reason(ExitCode.TESTS_FAILED, "cell-failed", "exited with code 1 but ...", cell="py310"),
+        ),
+        notes=(Note("no-pytest", "passed by its exit code 0", cell="docs"),),
+        required_stages=("unit",),
+        required_cells=("docs", "lint", "py310"),
+    )
+    results = GateResults(ResultSummary(groups={("py310", "unit"): Counts(tests=2, passed=2)}))
+    rows = {line.split()[0]: line for line in render.grid(verdict, results)[1:]}
+    assert rows["docs"].endswith("— no pytest, exit 0")
+    assert rows["lint"].endswith("✗ commands failed")
+    assert rows["py310"].endswith("2 passed")  # a pytest cell that failed after its tests keeps its counts
 
 
 def test_reasons_are_capped_on_screen() -> None:

@@ -513,6 +513,53 @@ ROWS = [
         {"stage": "unit"},
     ),
     Row(
+        "cell that runs no pytest (lint) failed: judged by its exit code",
+        GateResults(
+            summary(), runs=(passing_run(cell("lint", CellStatus.FAILED, 1, None, runs_pytest=False)),)
+        ),
+        ExitCode.TESTS_FAILED,
+        "cell-failed",
+        "runs no pytest (no JUnit report) and its commands failed with exit code 1",
+        {"cell": "lint", "stage": None},
+    ),
+    Row(
+        "cell that runs no pytest passed: a note, not a missing report",
+        GateResults(
+            summary(), runs=(passing_run(cell("lint", CellStatus.PASSED, 0, None, runs_pytest=False)),)
+        ),
+        ExitCode.OK,
+        "no-pytest",
+        "passed by its exit code 0",
+        {"cell": "lint"},
+    ),
+    Row(
+        "cell that runs no pytest and is not required failed: a note",
+        GateResults(
+            summary(), runs=(passing_run(cell("lint", CellStatus.FAILED, 2, None, runs_pytest=False)),)
+        ),
+        ExitCode.OK,
+        "cell-failed",
+        "failed with exit code 2",
+        {"cell": "lint"},
+        policy=policy(required_cells=("py*",)),
+    ),
+    Row(
+        "cell that runs no pytest but names an unreadable report: no report",
+        GateResults(
+            summary(),
+            runs=(
+                passing_run(
+                    cell("lint", CellStatus.PASSED, 0, "lint.xml", runs_pytest=False),
+                    unreadable={"lint": "truncated"},
+                ),
+            ),
+        ),
+        ExitCode.INCOMPLETE,
+        "no-report",
+        "no report (truncated)",
+        {"cell": "lint"},
+    ),
+    Row(
         "failure in a cell that is not required is a note",
         GateResults(summary(failures=(ref(cell="py312"),))),
         ExitCode.OK,
