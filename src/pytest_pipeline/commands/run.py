@@ -27,7 +27,11 @@ def _parallel(value: str) -> str | int:
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
+    """``-e py310,py312``: tox's comma lists, but a comma inside parentheses belongs to a
+    nox session name (``tests(python='3.10', attrs='23.2')``), as ``plan`` reads it."""
+    from pytest_pipeline.matrix.select import split_patterns
+
+    return split_patterns(values or ())
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
