@@ -10,7 +10,7 @@ the other files are merged as usual.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ DEFAULT_MAX_TEXT = 64_000
 MAX_GROUPS = 10_000
 """(cell, stage) groups accepted in one merge: a real matrix has far fewer, a hostile file
 with a new cell per suite would otherwise grow memory without bound."""
+Exclude = Callable[[Path, TestCaseRecord], bool]
+"""Leaves a testcase element of an input out of a merge (see :func:`merge`)."""
 MAX_REFS = 10_000
 """Failures (and, separately, flaky passes) listed by name in a summary; beyond this they
 are only counted (``ResultSummary.failures_omitted``). Full texts are in the merged XML."""
@@ -176,6 +178,7 @@ def _pipeline(
     default_cell: str | None,
     max_text: int | None,
     skip: Path | None = None,
+    exclude: Exclude | None = None,
 ) -> ResultSummary:
     summary = ResultSummary()
     accumulator = _Accumulator(summary, writer, max_text or DEFAULT_MAX_TEXT)
@@ -196,7 +199,8 @@ def _pipeline(
             ):
                 for item in batch:
                     if type(item) is TestCaseRecord:
-                        push(item)
+                        if exclude is None or not exclude(path, item):
+                            push(item)
                     else:
                         assert isinstance(item, EmptySuite)
                         accumulator.empty_suite(item)
@@ -239,12 +243,15 @@ def merge(
     default_cell: str | None = None,
     max_text: int = DEFAULT_MAX_TEXT,
     suite_name: str = "pytest-pipeline",
+    exclude: Exclude | None = None,
 ) -> ResultSummary:
     """Merge ``inputs`` into one JUnit file at ``output`` (written atomically, also when
     some inputs were unreadable: those are listed in ``problems``).
 
     ``max_text`` caps every kept text (message, traceback, captured output) per test,
-    in characters (at least 1024). Raises ``OSError`` when ``output`` cannot be written.
+    in characters (at least 1024). ``exclude(path, testcase)`` returning true leaves that
+    testcase element of that input out (``rerun`` drops the re-run tests' old results).
+    Raises ``OSError`` when ``output`` cannot be written.
     """
     if max_text < reader.MIN_MAX_TEXT:
         raise ValueError(f"max_text must be at least {reader.MIN_MAX_TEXT} characters, got {max_text}")
@@ -258,6 +265,7 @@ def merge(
             default_cell=default_cell,
             max_text=max_text,
             skip=output,
+            exclude=exclude,
         )
         writer.write(summary.groups.items(), suite_name, summary.total())
     finally:
