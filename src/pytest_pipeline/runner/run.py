@@ -67,6 +67,10 @@ class RunOptions:
     pytest_args: tuple[str, ...] = ()
     recreate: bool = False
     gate_overrides: Mapping[str, Any] = field(default_factory=dict)
+    verdict: bool = True
+    """False: stop after run.json and the merged junit.xml, without the summary table and
+    the gate (the code is then OK or INTERRUPTED): ``rerun`` shows and judges the results
+    combined with the cells it did not re-run."""
     stream: IO[str] = field(default=sys.stdout, compare=False)
 
 
@@ -295,8 +299,10 @@ def run(
         )
         reports.write_run_record(record)
         merged = merge_results(reports, records, config.default_stage)
-        summary.render(records, merged, plan.stages, options.stream, colour=_colour(options.stream))
-        code = gate_results(reports, config, gate_policy, project, options.stream)
+        code = ExitCode.OK
+        if options.verdict:
+            summary.render(records, merged, plan.stages, options.stream, colour=_colour(options.stream))
+            code = gate_results(reports, config, gate_policy, project, options.stream)
         if interrupted:
             code = ExitCode.INTERRUPTED
         return RunResult(code, record, merged, reports.root)
