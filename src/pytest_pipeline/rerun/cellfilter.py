@@ -51,6 +51,9 @@ def selected(path: str, cell: str | None) -> list[str] | None:
     return [str(nodeid) for nodeid in wanted]
 
 
+NOTE = pytest.StashKey[str]()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     path = config.getoption("pipeline_rerun")
@@ -61,13 +64,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     collected = {item.nodeid for item in items}
     missing = [nodeid for nodeid in wanted if nodeid not in collected]
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
     if missing:
-        if reporter is not None:
-            reporter.write_line(
-                f"pytest-pipeline rerun: {len(missing)} of the {len(wanted)} tests to re-run are not "
-                f"collected any more (first: {missing[0]}); running every test of the cell"
-            )
+        config.stash[NOTE] = (
+            f"pytest-pipeline rerun: {len(missing)} of the {len(wanted)} tests to re-run are not "
+            f"collected any more (first: {missing[0]}); running every test of the cell"
+        )
         return
     keep = set(wanted)
     kept = [item for item in items if item.nodeid in keep]
@@ -75,5 +76,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-    if reporter is not None:
-        reporter.write_line(f"pytest-pipeline rerun: re-running the {len(kept)} tests that failed or were blocked")
+    config.stash[NOTE] = (
+        f"pytest-pipeline rerun: re-running the {len(kept)} tests that failed or were blocked"
+    )
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    note = config.stash.get(NOTE, None)
+    return [note] if note else []
