@@ -150,9 +150,7 @@ class PipelineRuntime:
             return []
         return [self._assignment_line(Counter(self.assignment.stages), self.assignment.sources)]
 
-    def _assignment_line(
-        self, per_stage: Counter[str] | dict[str, int], sources: dict[str, int] | Counter[str]
-    ) -> str:
+    def _assignment_line(self, per_stage: Counter[str], sources: Counter[str]) -> str:
         total = sum(per_stage.values())
         stages = ", ".join(f"{name} {per_stage.get(name, 0)}" for name in self.settings.names)
         how = ", ".join(f"{source} {sources[source]}" for source in SOURCES if sources.get(source))
@@ -194,7 +192,7 @@ class PipelineRuntime:
             self.worker.publish(
                 [item.nodeid for item in kept],
                 [item.stash[STAGE_KEY] for item in kept],
-                dict(assignment.sources),
+                self._assignment_line(Counter(assignment.stages), assignment.sources),
             )
 
     def _add_retries(self, items: Sequence[pytest.Item]) -> None:
@@ -359,10 +357,8 @@ class PipelineRuntime:
         from pytest_pipeline.summary import detail_lines, table_lines
 
         terminalreporter.write_sep("=", "pipeline stages")
-        if self.controller is not None and self.controller.totals is not None:
-            terminalreporter.write_line(
-                self._assignment_line(self.controller.totals, self.controller.sources)
-            )
+        if self.controller is not None and self.controller.summary:
+            terminalreporter.write_line(self.controller.summary)
         for line in table_lines(self.ledger, self.stages):
             terminalreporter.write_line(line)
         for line in detail_lines(self.ledger, self.stages):

@@ -76,7 +76,8 @@ class Controller:
         self.barrier = barrier_applies(self.dist)
         self.state_dir = Path(tempfile.mkdtemp(prefix="pytest-pipeline-"))
         self.totals: dict[str, int] | None = None
-        self.sources: dict[str, int] = {}
+        self.summary = ""
+        """The worker's "N tests staged ..." line (the controller collects nothing itself)."""
         self.stage_by_nodeid: dict[str, str] = {}
         self._done: Counter[str] = Counter()
         self._finished: set[str] = set()
@@ -99,7 +100,7 @@ class Controller:
             self.release(f"worker {node.gateway.id} published no stage map")
             return
         self.totals = {stage: int(data.get("totals", {}).get(stage, 0)) for stage in self.stages}
-        self.sources = dict(data.get("sources", {}))
+        self.summary = str(data.get("summary", ""))
         self.stage_by_nodeid = dict(data.get("stages", {}))
         self.complete = [stage for stage in self.stages if self.totals[stage] == 0]
         self._write()
@@ -159,13 +160,13 @@ class WorkerLink:
         self._seen: tuple[int, int, int] | None = None
         self._failed: list[str] = []
 
-    def publish(self, nodeids: Sequence[str], stages: Sequence[str], sources: Mapping[str, int]) -> None:
+    def publish(self, nodeids: Sequence[str], stages: Sequence[str], summary: str) -> None:
         totals = Counter(stages)
         _write_json(
             collection_file(self.state_dir, self.worker_id),
             {
                 "totals": dict(totals),
-                "sources": dict(sources),
+                "summary": summary,
                 "stages": dict(zip(nodeids, stages, strict=True)),
             },
         )

@@ -95,10 +95,18 @@ def test_directories_and_flaky_retries_on_workers(pytester: pytest.Pytester) -> 
     smoke.write_text(
         "attempts = []\n\ndef test_warming():\n    attempts.append(1)\n    assert len(attempts) > 1\n"
     )
-    pytester.makepyfile(test_u="def test_u(): pass\n")
-    result = pytester.runpytest("-n", "2")
+    pytester.makepyfile(
+        test_u="import pytest\n\ndef test_u(): pass\n\n@pytest.mark.integration\ndef test_i(): pass\n"
+    )
+    result = pytester.runpytest("-n", "2", "--stage=unit,smoke")
     assert result.parseoutcomes() == {"passed": 2, "rerun": 1}
-    result.stdout.fnmatch_lines(["flaky in smoke: smoke/test_s.py::test_warming (passed on attempt 2)"])
+    result.stdout.fnmatch_lines(
+        [
+            "pipeline: 3 tests staged: unit 1, integration 1, smoke 1 "
+            "(stage from marker 1, directory 1, default 1); 1 deselected by --stage",
+            "flaky in smoke: smoke/test_s.py::test_warming (passed on attempt 2)",
+        ]
+    )
 
 
 def test_other_dist_modes_say_order_is_per_worker(pytester: pytest.Pytester) -> None:

@@ -42,17 +42,17 @@ def worker_for(controller: Controller, worker_id: str = "gw0", **kw: Any) -> Wor
 
 def test_worker_publishes_and_controller_learns_totals(controller: Controller) -> None:
     worker = worker_for(controller)
-    worker.publish(["a", "b", "c"], ["unit", "unit", "smoke"], {"directory": 3})
+    worker.publish(["a", "b", "c"], ["unit", "unit", "smoke"], "pipeline: 3 tests staged")
     controller.pytest_xdist_node_collection_finished(node("gw0"), ["a", "b", "c"])
     assert controller.totals == {"unit": 2, "integration": 0, "smoke": 1}
     assert controller.stage_of("c") == "smoke"
-    assert controller.sources == {"directory": 3}
+    assert controller.summary == "pipeline: 3 tests staged"
     assert worker.state()["complete"] == ["integration"]  # nothing to wait for there
 
 
 def test_stage_completes_when_all_its_tests_finished(controller: Controller) -> None:
     worker = worker_for(controller)
-    worker.publish(["a", "b", "c"], ["unit", "unit", "smoke"], {})
+    worker.publish(["a", "b", "c"], ["unit", "unit", "smoke"], "")
     controller.pytest_xdist_node_collection_finished(node("gw0"), [])
     controller.record_finished("a", "unit")
     controller.record_finished("a", "unit")  # counted once
@@ -71,7 +71,7 @@ def test_worker_waits_until_earlier_stages_complete(controller: Controller) -> N
         controller.record_finished(next(worker_ids), "unit")
 
     worker = worker_for(controller, sleep=sleep)
-    worker.publish(["a", "b", "c"], ["unit", "unit", "smoke"], {})
+    worker.publish(["a", "b", "c"], ["unit", "unit", "smoke"], "")
     controller.pytest_xdist_node_collection_finished(node("gw0"), [])
     assert worker.wait_for(["unit", "integration"], blocking=True) == []
     assert len(polls) == 2
@@ -80,7 +80,7 @@ def test_worker_waits_until_earlier_stages_complete(controller: Controller) -> N
 
 def test_failure_in_an_earlier_stage_ends_the_wait_when_blocking(controller: Controller) -> None:
     worker = worker_for(controller, sleep=lambda s: pytest.fail("must not wait"))
-    worker.publish(["a", "b"], ["unit", "smoke"], {})
+    worker.publish(["a", "b"], ["unit", "smoke"], "")
     controller.pytest_xdist_node_collection_finished(node("gw0"), [])
     controller.record_failure("unit")
     assert worker.wait_for(["unit", "integration"], blocking=True) == ["unit"]
