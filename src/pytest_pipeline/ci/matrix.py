@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.matrix.oscells import SEPARATOR
 
 DEFAULT_OS = "ubuntu-latest"
 DEFAULT_PYTHON = "3.x"
@@ -56,8 +57,12 @@ def jobs(cells: Sequence[Mapping[str, Any] | str]) -> list[Job]:
         data: Mapping[str, Any] = {} if isinstance(cell, str) else cell
         python = data.get("python") or DEFAULT_PYTHON
         os_name = data.get("os") or DEFAULT_OS
-        # A cell multiplied by --os keeps its name, so the key carries the OS too.
-        base = safe_name(f"{name}-{os_name}" if data.get("os") else name)
+        # A cell planned per OS is named CELL@OS (see matrix.oscells); its key spells it
+        # CELL-OS. A name without the OS gets it appended, so keys stay unique.
+        base = safe_name(name)
+        if data.get("os"):
+            suffix = f"{SEPARATOR}{os_name}"
+            base = safe_name(f"{name.removesuffix(suffix)}-{os_name}")
         key, n = base, 1
         while key.lower() in seen:  # artifact names are case-insensitive on GitHub
             n += 1
@@ -77,13 +82,19 @@ def safe_name(text: str) -> str:
 
 
 def with_os(cells: Sequence[Mapping[str, Any]], systems: Sequence[str]) -> list[dict[str, Any]]:
-    """Every cell once per operating system (CI runner label), cells outermost."""
+    """Every cell once per operating system (CI runner label), cells outermost, named
+    ``CELL@OS`` as ``plan --os`` names them (:mod:`pytest_pipeline.matrix.oscells`)."""
     if not systems:
         return [dict(cell) for cell in cells]
     unique = list(dict.fromkeys(s.strip() for s in systems if s.strip()))
     if not unique:
         raise PipelineError("--os: give runner labels such as ubuntu-latest,windows-latest,macos-latest")
-    return [{**cell, "os": system} for cell in cells for system in unique]
+    names = cell_names(cells)
+    return [
+        {**cell, "name": f"{name}{SEPARATOR}{system}", "os": system}
+        for name, cell in zip(names, cells, strict=True)
+        for system in unique
+    ]
 
 
 # --------------------------------------------------------------------------- --shard

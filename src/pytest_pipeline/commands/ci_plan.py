@@ -32,7 +32,8 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
         default=[],
         metavar="LABELS",
         help="run every cell on each of these runner labels (comma list, repeatable), e.g. "
-        "ubuntu-latest,windows-latest,macos-latest; only CI formats use it",
+        "ubuntu-latest,windows-latest,macos-latest; every format then names the cells CELL@LABEL "
+        "(give the same --os to plan --format json, so the gate expects every OS job)",
     )
     group.add_argument(
         "--shard",
@@ -52,12 +53,10 @@ def provider_format(name: str) -> PlanFormatter:
 
     def format_plan(plan: Plan, args: argparse.Namespace) -> str:
         from pytest_pipeline import ci
-        from pytest_pipeline.ci import matrix
         from pytest_pipeline.matrix.render import cell_to_json
 
+        # --os is already in the plan (see os_plan): each cell carries its "os".
         cells: list[dict[str, Any]] = [cell_to_json(cell, plan) for cell in plan.cells]
-        systems = [s for value in getattr(args, "os", None) or () for s in value.split(",")]
-        cells = matrix.with_os(cells, systems)
         text = ci.get(args.plugin_manager, name).matrix_output(cells)
         return text if text.endswith("\n") else text + "\n"
 
@@ -86,6 +85,35 @@ def shard_plan(plan: Plan, args: argparse.Namespace) -> Plan:
         return plan
     index, total = matrix.parse_shard(shard_text)
     durations = matrix.read_durations(Path(durations_file)) if durations_file else None
+    if durations:
+        durations = _per_cell(durations, [cell.name for cell in plan.cells])
     chosen = matrix.shard([{"name": cell.name} for cell in plan.cells], index, total, durations)
     names = {str(cell["name"]) for cell in chosen}
     return dataclasses.replace(plan, cells=tuple(cell for cell in plan.cells if cell.name in names))
+
+
+def _per_cell(durations: dict[str, float], names: list[str]) -> dict[str, float]:
+    """A record of an --os fan-out names ``CELL@OS``; a cell not recorded by its own name
+    weighs as its slowest OS job."""
+    from pytest_pipeline.matrix.oscells import SEPARATOR
+
+    found = dict(durations)
+    for name in names:
+        if name not in found:
+            prefix = name + SEPARATOR
+            jobs = [seconds for key, seconds in durations.items() if key.startswith(prefix)]
+            if jobs:
+                found[name] = max(jobs)
+    return found
+
+
+def os_plan(plan: Plan, args: argparse.Namespace) -> Plan:
+    """``plan`` with every cell once per ``--os`` label, named ``CELL@LABEL``."""
+    import dataclasses
+
+    from pytest_pipeline.matrix import oscells
+
+    systems = oscells.labels(getattr(args, "os", None) or ())
+    if not systems:
+        return plan
+    return dataclasses.replace(plan, cells=oscells.per_os(plan.cells, systems))

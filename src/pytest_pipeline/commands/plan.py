@@ -125,10 +125,11 @@ def run_plan(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
     )
     plan = discover(project, config, request)
-    # --shard I/N (added by pytest_pipeline.commands.ci_plan): this job's share of the cells.
-    from pytest_pipeline.commands.ci_plan import shard_plan
+    # --shard I/N and --os (added by pytest_pipeline.commands.ci_plan): this job's share of
+    # the cells, each once per OS.
+    from pytest_pipeline.commands.ci_plan import os_plan, shard_plan
 
-    plan = shard_plan(plan, args)
+    plan = os_plan(shard_plan(plan, args), args)
     output = formatter(plan, args)
     for warning in plan.warnings:
         print(f"pytest-pipeline: warning: {warning}", file=sys.stderr)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pytest_pipeline.config import PipelineConfig
 from pytest_pipeline.errors import PipelineError
-from pytest_pipeline.matrix import axes, cache, cell_stages, from_nox, from_tox, interpreters
+from pytest_pipeline.matrix import axes, cache, cell_stages, from_nox, from_tox, interpreters, oscells
 from pytest_pipeline.matrix.cells import base_cells
 from pytest_pipeline.matrix.listing import Listing
 from pytest_pipeline.matrix.model import Cell, Plan, Tool
@@ -107,10 +107,12 @@ def plan_from_listing(
     else:
         table = f"{config.source or 'pyproject.toml'}: [tool.pytest-pipeline.run]"
         patterns, labels, origin = run.cells, run.labels, (f"{table} cells", f"{table} labels")
+    # ``-e py312@windows-latest``: py312, planned for that OS (see matrix.oscells).
+    os_patterns = oscells.split_patterns(patterns, every, origin[0])
     selection = select_cells(
         every,
         default=base.default,
-        patterns=patterns,
+        patterns=os_patterns.for_selection,
         labels=labels,
         include=(*run.include, *request.include),
         exclude=(*run.exclude, *request.exclude),
@@ -129,6 +131,7 @@ def plan_from_listing(
     reasons: dict[str, str] = {}
     if request.check_interpreters:
         cells, reasons = _with_interpreters(cells, request.environ, project_dir)
+    cells = list(oscells.apply(cells, os_patterns, labels, source))
     return Plan(
         tool=listing.tool,
         tool_version=listing.tool_version,

@@ -44,6 +44,9 @@ class Cell:
     orchestrator's own interpreter, which tox and nox use then)."""
     python_version: str | None = None
     """Full version of the interpreter found (``3.12.1``)."""
+    os: str | None = None
+    """The CI runner label this cell is planned for (``plan --os``, ``run --cell NAME@OS``);
+    its ``name`` then ends in ``@OS``, so every OS job of a cell has a name of its own."""
 
     @property
     def dependency_set(self) -> str:

@@ -31,6 +31,7 @@ def cell_to_json(cell: Cell, plan: Plan) -> dict[str, Any]:
         "pins": list(cell.pins),
         "resolution": cell.resolution,
         "runs_pytest": cell.runs_pytest,
+        "os": cell.os,
     }
 
 

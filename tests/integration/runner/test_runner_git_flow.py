@@ -10,48 +10,16 @@ file does make publish refuse, and a new commit makes the old results stale.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from mini_project import cli, write_project
 
 from pytest_pipeline.runner import envs
 from pytest_pipeline.runner.run import git_provenance
-
-PYPROJECT = """
-[build-system]
-requires = ["hatchling"]
-build-backend = "hatchling.build"
-
-[project]
-name = "mini"
-version = "1.0"
-
-[tool.hatch.build.targets.wheel]
-packages = ["src/mini"]
-
-[tool.pytest-pipeline]
-stages = ["unit"]
-"""
-
-TOX_INI = """
-[tox]
-env_list = py
-
-[testenv]
-deps = pytest>=8.2
-commands = pytest {posargs}
-"""
-
-TEST = """
-import mini
-
-def test_answer():
-    assert mini.ANSWER == 42
-"""
 
 PUBLISHED = "published.txt"
 PUBLISH = f"import pathlib; pathlib.Path({PUBLISHED!r}).write_text('yes')"
@@ -77,13 +45,7 @@ def clone(tmp_path: Path, git_identity: None) -> Path:
     """A fresh clone of a tiny project whose .gitignore knows nothing about our outputs."""
     if envs.find_uv() is None:
         pytest.skip("uv keeps this test fast")
-    origin = tmp_path / "origin"
-    (origin / "src" / "mini").mkdir(parents=True)
-    (origin / "tests").mkdir()
-    (origin / "src" / "mini" / "__init__.py").write_text("ANSWER = 42\n")
-    (origin / "pyproject.toml").write_text(PYPROJECT)
-    (origin / "tox.ini").write_text(TOX_INI)
-    (origin / "tests" / "test_mini.py").write_text(TEST)
+    origin = write_project(tmp_path / "origin")
     (origin / ".gitignore").write_text("__pycache__/\n")
     git(origin, "init", "-q", "-b", "main")
     git(origin, "add", ".")
@@ -91,20 +53,6 @@ def clone(tmp_path: Path, git_identity: None) -> Path:
     target = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(origin), str(target))
     return target
-
-
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI"))}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_pipeline", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-        check=False,
-    )
 
 
 def test_run_gate_publish_in_a_clean_clone(clone: Path) -> None:

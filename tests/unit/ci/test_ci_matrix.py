@@ -43,10 +43,10 @@ def test_a_cell_without_a_name_is_an_error() -> None:
 def test_with_os_multiplies_cells_and_keys_stay_unique() -> None:
     planned = matrix.with_os(cells("a", "b"), ["ubuntu-latest", "windows-latest", "ubuntu-latest"])
     assert [(c["name"], c["os"]) for c in planned] == [
-        ("a", "ubuntu-latest"),
-        ("a", "windows-latest"),
-        ("b", "ubuntu-latest"),
-        ("b", "windows-latest"),
+        ("a@ubuntu-latest", "ubuntu-latest"),
+        ("a@windows-latest", "windows-latest"),
+        ("b@ubuntu-latest", "ubuntu-latest"),
+        ("b@windows-latest", "windows-latest"),
     ]
     keys = [job.key for job in matrix.jobs(planned)]
     assert keys == ["a-ubuntu-latest", "a-windows-latest", "b-ubuntu-latest", "b-windows-latest"]

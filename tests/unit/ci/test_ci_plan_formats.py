@@ -38,19 +38,59 @@ def test_ci_formats_are_plan_formats() -> None:
 
 
 def test_github_format_with_os() -> None:
-    text = ci_plan.provider_format("github")(
-        plan("a", "b"), args(os=["ubuntu-latest,macos-latest", "windows-latest"])
-    )
+    given = args(os=["ubuntu-latest,macos-latest", "windows-latest"])
+    text = ci_plan.provider_format("github")(ci_plan.os_plan(plan("a", "b"), given), given)
     assert text.endswith("\n")
     include = json.loads(text.removeprefix("matrix="))["include"]
-    assert [(e["cell"], e["os"], e["python"]) for e in include] == [
-        ("a", "ubuntu-latest", "3.10"),
-        ("a", "macos-latest", "3.10"),
-        ("a", "windows-latest", "3.10"),
-        ("b", "ubuntu-latest", "3.11"),
-        ("b", "macos-latest", "3.11"),
-        ("b", "windows-latest", "3.11"),
+    assert [(e["cell"], e["os"], e["python"], e["key"]) for e in include] == [
+        ("a@ubuntu-latest", "ubuntu-latest", "3.10", "a-ubuntu-latest"),
+        ("a@macos-latest", "macos-latest", "3.10", "a-macos-latest"),
+        ("a@windows-latest", "windows-latest", "3.10", "a-windows-latest"),
+        ("b@ubuntu-latest", "ubuntu-latest", "3.11", "b-ubuntu-latest"),
+        ("b@macos-latest", "macos-latest", "3.11", "b-macos-latest"),
+        ("b@windows-latest", "windows-latest", "3.11", "b-windows-latest"),
     ]
+
+
+def test_os_plan_names_every_cell_per_os_in_every_format() -> None:
+    given = args(os=["ubuntu-latest", "windows-latest"])
+    planned = ci_plan.os_plan(plan("a"), given)
+    assert [(c.name, c.env, c.os) for c in planned.cells] == [
+        ("a@ubuntu-latest", "a", "ubuntu-latest"),
+        ("a@windows-latest", "a", "windows-latest"),
+    ]
+    formats = formatters(cli.plugin_manager(load_entry_points=False))
+    cells = json.loads(formats["json"](planned, given))["cells"]
+    assert [(c["name"], c["os"]) for c in cells] == [
+        ("a@ubuntu-latest", "ubuntu-latest"),
+        ("a@windows-latest", "windows-latest"),
+    ]
+    assert "a@windows-latest" in formats["text"](planned, given)
+    azure = json.loads(formats["azure"](planned, given).split("]", 1)[1])
+    assert [(e["cell"], e["vmImage"]) for e in azure.values()] == [
+        ("a@ubuntu-latest", "ubuntu-latest"),
+        ("a@windows-latest", "windows-latest"),
+    ]
+    assert 'CELL: "a@windows-latest"' in formats["gitlab"](planned, given)
+    assert ci_plan.os_plan(plan("a"), args()) == plan("a")
+
+
+@pytest.mark.parametrize(
+    ("os", "message"),
+    [(["ubuntu latest"], "must be a CI runner label"), (["a@b"], "must be a CI runner label")],
+)
+def test_os_labels_are_checked(os: list[str], message: str) -> None:
+    with pytest.raises(PipelineError, match=message):
+        ci_plan.os_plan(plan("a"), args(os=os))
+
+
+def test_shard_durations_of_an_os_fan_out_weigh_each_cell(tmp_path: Path) -> None:
+    record = tmp_path / "run.json"
+    cells = [{"name": "a@ubuntu-latest", "duration": 5}, {"name": "a@windows-latest", "duration": 100}]
+    cells += [{"name": "b@ubuntu-latest", "duration": 1}, {"name": "c@ubuntu-latest", "duration": 2}]
+    record.write_text(json.dumps({"cells": cells}), "utf-8")
+    first = ci_plan.shard_plan(plan("a", "b", "c"), args(shard="1/2", durations=str(record)))
+    assert [c.name for c in first.cells] == ["a"]  # 100 s: alone on its shard
 
 
 def test_shard_plan_keeps_this_shards_cells() -> None:
