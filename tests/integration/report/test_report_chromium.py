@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_NAME, MATRIX
+from report_builders import HOSTILE_NAME, MATRIX
 
 from pytest_pipeline import cli
 from pytest_pipeline.report.html import COLOURS

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_NAME, HOSTILE_TRACE, MATRIX, junit_xml
+from report_builders import HOSTILE_NAME, HOSTILE_TRACE, MATRIX, junit_xml
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.report import model

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import passing as passing_cases
+from report_builders import passing as passing_cases
 
 from pytest_pipeline import cli
 from pytest_pipeline.report import history
