@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pytest_pipeline.errors import ConfigError
@@ -90,10 +90,7 @@ def parse_ready_target(value: object, where: str) -> ReadyTarget:
         raise ConfigError(f"{where}: expected a URL or host:port string, got {value!r}")
     text = value.strip()
     fix = "write an http(s):// URL or tcp://host:port (or host:port)"
-    if "://" not in text:
-        text_for_split = f"tcp://{text}"
-    else:
-        text_for_split = text
+    text_for_split = f"tcp://{text}" if "://" not in text else text
     try:
         parts = urlsplit(text_for_split)
         port = parts.port
@@ -119,7 +116,9 @@ def check_stage_name(name: object, where: str) -> str:
             "because it is also a marker name"
         )
     if name in RESERVED_STAGE_NAMES:
-        raise ConfigError(f"{where}: {name!r} is reserved (a pytest or pytest-pipeline marker); pick another name")
+        raise ConfigError(
+            f"{where}: {name!r} is reserved (a pytest or pytest-pipeline marker); pick another name"
+        )
     return name
 
 
@@ -158,10 +157,10 @@ class Table:
         if not ok:
             names = " or ".join(_type_name(k) for k in kinds)
             raise ConfigError(f"{self.where(key)}: expected {names}, got {_type_name(type(value))} {value!r}")
-        return value  # type: ignore[return-value]
+        return cast("T", value)  # checked against ``kind`` just above
 
     def get_str_list(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        value = self.get(key, (list, str), None)
+        value: list[Any] | str | None = self.get(key, (list, str), None)
         if value is None:
             return default
         items = [value] if isinstance(value, str) else value
@@ -324,7 +323,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions") from None
+        raise ConfigError(
+            f"{path}: cannot be read ({exc.strerror}); check the path and its permissions"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: is not valid TOML ({exc}); fix the syntax") from None
 

@@ -44,7 +44,7 @@ PRECEDENCE: tuple[ExitCode, ...] = (
 )
 
 
-def worst(codes: "list[ExitCode] | tuple[ExitCode, ...] | set[ExitCode]") -> ExitCode:
+def worst(codes: list[ExitCode] | tuple[ExitCode, ...] | set[ExitCode]) -> ExitCode:
     """The code that wins when all of ``codes`` apply (``OK`` for none)."""
     present = set(codes)
     for code in PRECEDENCE:

@@ -28,7 +28,7 @@ def atomic_writer(path: Path, mode: Literal["w"] = "w", encoding: str = "utf-8")
 def atomic_writer(path: Path, mode: Literal["wb"], encoding: None = None) -> Iterator[IO[bytes]]: ...
 
 
-@contextlib.contextmanager  # type: ignore[misc]
+@contextlib.contextmanager
 def atomic_writer(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and rename it over ``path`` on success.
 

@@ -392,7 +392,8 @@ class ResultSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "groups": [
-                {"cell": cell, "stage": stage, **counts.to_dict()} for (cell, stage), counts in self.groups.items()
+                {"cell": cell, "stage": stage, **counts.to_dict()}
+                for (cell, stage), counts in self.groups.items()
             ],
             "failures": [ref.to_dict() for ref in self.failures],
             "flaky": [ref.to_dict() for ref in self.flaky],

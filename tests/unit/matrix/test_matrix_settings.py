@@ -38,7 +38,10 @@ def test_run_keys() -> None:
 @pytest.mark.parametrize(
     ("run", "message"),
     [
-        ({"tol": "tox"}, "[tool.pytest-pipeline.run] has unknown key 'tol'; known keys: backend, cells, exclude,"),
+        (
+            {"tol": "tox"},
+            "[tool.pytest-pipeline.run] has unknown key 'tol'; known keys: backend, cells, exclude,",
+        ),
         ({"tool": "make"}, "[tool.pytest-pipeline.run] tool: 'make' is not one of auto, tox, nox"),
         ({"parallel": 0}, "parallel: must be at least 1 (or 'auto'), got 0"),
         ({"parallel": "many"}, "parallel: expected 'auto' or a number of cells, got 'many'"),
