@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.failed:
         raise PipelineError("rerun: say what to re-run: --failed (the cells and tests that failed last time)")
+    parallel = _parallel(args.parallel)
     project: Path = args.project.resolve()
     if not project.is_dir():
         raise PipelineError(f"--project {args.project}: no such folder; give the folder holding tox.ini")
@@ -184,7 +185,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         with locks.hold(main.root / outputs.LOCK_NAME):
             code = _rerun(
-                args,
                 project=project,
                 config=config,
                 main=main,
@@ -192,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
                 chosen=chosen,
                 wheel=wheel,
                 dirty=dirty,
+                parallel=parallel,
             )
     except locks.LockBusy as busy:
         raise PipelineError(
@@ -207,7 +208,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _rerun(
-    args: argparse.Namespace,
     *,
     project: Path,
     config: PipelineConfig,
@@ -216,6 +216,7 @@ def _rerun(
     chosen: RerunPlan,
     wheel: Path | None,
     dirty: bool | None,
+    parallel: str | int | None,
 ) -> ExitCode:
     """Run the chosen cells in a scratch folder, fold the results in, ask the gate."""
     from pytest_pipeline.gate import policy
@@ -232,7 +233,7 @@ def _rerun(
         options = runner.RunOptions(
             project=project,
             reports_dir=scratch / "reports",
-            parallel=_parallel(args.parallel),
+            parallel=parallel,
             cells=tuple(cell.name for cell in chosen.cells),
             tool=tools.pop() if len(tools) == 1 else None,
             installpkg=wheel,
