@@ -80,7 +80,7 @@ def write_reports(
     gate: bool = True,
 ) -> Path:
     """``cells``: name -> (python, factors, status, cases or None for no JUnit file)."""
-    records = []
+    records: list[CellRecord] = []
     files = []
     for name, (python, factors, status, cases) in cells.items():
         folder = root / "cells" / name
