@@ -33,9 +33,14 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
     from pytest_pipeline import ci
 
     for provider_module in ci.BUILTIN_PROVIDER_MODULES:
-        pm.register(importlib.import_module(provider_module), name=f"builtin.{provider_module}")
+        pm.register(ci.BuiltinProvider(provider_module), name=f"builtin.{provider_module}")
     if load_entry_points:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        from pytest_pipeline.entrypoint_scan import may_declare
+
+        # pluggy's loader imports importlib.metadata and reads every distribution; skip it
+        # when a direct look at the entry_points.txt files finds no plugin of ours.
+        if may_declare(ENTRY_POINT_GROUP):
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     return pm
 
 

@@ -11,10 +11,12 @@ Everything here is standard library only: the command line imports it on every c
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
+from pytest_pipeline.cli_hooks import hookimpl
 from pytest_pipeline.errors import PipelineError
 
 if TYPE_CHECKING:
@@ -28,7 +30,29 @@ BUILTIN_PROVIDER_MODULES = (
     "pytest_pipeline.ci.gitlab",
 )
 
-__all__ = ["BUILTIN_PROVIDER_MODULES", "detect", "get", "providers"]
+__all__ = ["BUILTIN_PROVIDER_MODULES", "BuiltinProvider", "detect", "get", "providers"]
+
+
+class BuiltinProvider:
+    """A built-in provider module, registered without importing it.
+
+    Every command registers the CI providers, but only a few ask for them (``plan
+    --format github``, ``ci-report``, ``init-ci``): the module, and the templates and
+    results model it imports, load on the first call of the hook, which then answers
+    exactly as the module's own ``pytest_pipeline_ci_providers`` does.
+    """
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def __repr__(self) -> str:
+        return f"<BuiltinProvider {self.module}>"
+
+    @hookimpl
+    def pytest_pipeline_ci_providers(self) -> type[Provider] | list[type[Provider]] | None:
+        hook = importlib.import_module(self.module).pytest_pipeline_ci_providers
+        result: type[Provider] | list[type[Provider]] | None = hook()
+        return result
 
 
 def providers(pm: pluggy.PluginManager) -> dict[str, type[Provider]]:

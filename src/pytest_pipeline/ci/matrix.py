@@ -15,11 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline.errors import PipelineError
-from pytest_pipeline.matrix.oscells import SEPARATOR
 
 DEFAULT_OS = "ubuntu-latest"
 DEFAULT_PYTHON = "3.x"
 """What a job sets up when a cell names no interpreter (tox's ``py``, a bare nox session)."""
+
+SEPARATOR = "@"
+"""Between a cell's name and its OS (``py312@windows-latest``): ``plan --os`` names cells
+so (:data:`pytest_pipeline.matrix.oscells.SEPARATOR`, the same; a test keeps them equal).
+Not imported from there, so that this module stays standard library only."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

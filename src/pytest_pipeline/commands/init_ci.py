@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
@@ -82,6 +81,8 @@ def run_init_ci(args: argparse.Namespace) -> int:
 
 def repository_root() -> Path:
     """The git work tree's top folder (CI files live there), else the current folder."""
+    import subprocess
+
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--show-toplevel"],

@@ -8,7 +8,6 @@ from plugins through the ``pytest_pipeline_plan_formats`` hook.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +29,8 @@ def _text(plan: Plan, args: argparse.Namespace) -> str:
 
 
 def _json(plan: Plan, args: argparse.Namespace) -> str:
+    import json
+
     from pytest_pipeline.matrix.render import plan_to_json
 
     return json.dumps(plan_to_json(plan), indent=2) + "\n"

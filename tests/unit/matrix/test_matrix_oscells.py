@@ -96,3 +96,9 @@ def test_labels() -> None:
         "ubuntu-latest",
         "windows-latest",
     )
+
+
+def test_ci_jobs_use_the_same_separator() -> None:
+    from pytest_pipeline.ci import matrix
+
+    assert matrix.SEPARATOR == oscells.SEPARATOR
