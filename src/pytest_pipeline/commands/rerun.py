@@ -56,6 +56,12 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
         "--project", type=Path, default=Path("."), metavar="DIR", help="the project (default: .)"
     )
     parser.add_argument("--html", action="store_true", help="also write <reports-dir>/report.html")
+    parser.add_argument(
+        "pytest_args",
+        nargs="*",
+        metavar="-- PYTEST-ARGS",
+        help="after --: passed to the re-run cells' pytest, as for run (the last run's are not remembered)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -193,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
                 wheel=wheel,
                 dirty=dirty,
                 parallel=parallel,
+                pytest_args=tuple(args.pytest_args),
             )
     except locks.LockBusy as busy:
         raise PipelineError(
@@ -217,6 +224,7 @@ def _rerun(
     wheel: Path | None,
     dirty: bool | None,
     parallel: str | int | None,
+    pytest_args: tuple[str, ...],
 ) -> ExitCode:
     """Run the chosen cells in a scratch folder, fold the results in, ask the gate."""
     from pytest_pipeline.gate import policy
@@ -229,6 +237,7 @@ def _rerun(
     try:
         selection = scratch / "selection.json"
         selection.write_text(json.dumps({"version": 1, "cells": chosen.selection}), encoding="utf-8")
+        filter_args = ("-p", FILTER_PLUGIN, f"--pipeline-rerun={selection}") if chosen.selection else ()
         tools = {cell.tool for cell in record.cells}
         options = runner.RunOptions(
             project=project,
@@ -237,7 +246,7 @@ def _rerun(
             cells=tuple(cell.name for cell in chosen.cells),
             tool=tools.pop() if len(tools) == 1 else None,
             installpkg=wheel,
-            pytest_args=("-p", FILTER_PLUGIN, f"--pipeline-rerun={selection}") if chosen.selection else (),
+            pytest_args=(*filter_args, *pytest_args),
             verdict=False,
             stream=out,
         )

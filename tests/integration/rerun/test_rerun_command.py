@@ -117,10 +117,10 @@ class FakeRunner:
 
     def __call__(self, options: runner.RunOptions, **kwargs: Any) -> runner.RunResult:
         self.options = options
-        args = list(options.pytest_args)
-        if args:
-            path = args[-1].split("=", 1)[1]
-            self.selection = {cell: selected(path, cell) for cell in options.cells}
+        for arg in options.pytest_args:
+            if arg.startswith("--pipeline-rerun="):
+                path = arg.split("=", 1)[1]
+                self.selection = {cell: selected(path, cell) for cell in options.cells}
         root = Path(options.reports_dir or "x")
         cells = []
         for name in options.cells:
@@ -165,6 +165,7 @@ def test_failed_tests_and_crashed_cell_are_re_run_and_folded_in(
     assert (options.cells, options.verdict) == (("b", "c"), False)
     assert options.installpkg == root.resolve() / "dist" / "pkg-1.0-py3-none-any.whl"
     assert options.pytest_args[:2] == ("-p", "pytest_pipeline.rerun.cellfilter")
+    assert len(options.pytest_args) == 3
     assert runner_fake.selection == {"b": [BAD[3], LATER[3]], "c": None}
 
     cells = load(root)
@@ -235,10 +236,10 @@ def test_whole_cells_option(
     runner_fake = fake(
         {"b": [(OK, "passed"), (BAD, "passed"), (LATER, "passed")], "c": [(OK, "passed"), (LATER, "passed")]}
     )
-    assert cli.main(["rerun", "--failed", "--whole-cells"]) == 0
+    assert cli.main(["rerun", "--failed", "--whole-cells", "--", "-x", "-q"]) == 0
     assert "  b: failed, whole cell (--whole-cells)\n" in capsys.readouterr().out
     assert runner_fake.options is not None
-    assert runner_fake.options.pytest_args == ()
+    assert runner_fake.options.pytest_args == ("-x", "-q")  # no filter: every chosen cell runs whole
 
 
 def test_crash_during_the_re_run_is_reported_as_such(project: Path, fake: Callable[..., FakeRunner]) -> None:
