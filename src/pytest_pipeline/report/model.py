@@ -16,6 +16,7 @@ the renderer escapes all of it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import heapq
 import json
@@ -382,6 +383,70 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+MAX_RUN_RECORDS = 1_000
+"""run.json files read below a fan-in folder (GitHub allows 256 jobs per matrix)."""
+
+
+def _job_records(root: Path) -> list[Path]:
+    """``run.json`` files one level or more below ``root``: one per job of a CI fan-out."""
+    if not root.is_dir():
+        return []
+    found = sorted(path for path in root.rglob("run.json") if path.is_file() and path.parent != root)
+    return found[:MAX_RUN_RECORDS]
+
+
+def _run_records(root: Path, problems: list[InputProblem]) -> RunRecord | None:
+    """The run record of ``root``; without one, the records of a fan-in folder's jobs as one
+    (their cells' paths made relative to ``root``, and dropped when they leave it)."""
+    own = root / "run.json"
+    paths = [own] if own.is_file() else _job_records(root)
+    records: list[RunRecord] = []
+    for path in paths:
+        try:
+            record = RunRecord.from_dict(_read_json(path))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            problems.append(InputProblem(_shown(path, root), f"not a readable run record ({str(exc)[:200]})"))
+            continue
+        if path.parent != root:
+            for cell in record.cells:
+                if cell.junit and _rebase(root, path.parent, cell.junit) is None:
+                    problems.append(
+                        InputProblem(
+                            cell.junit, f"cell {cell.name}: path leaves {_shown(path.parent, root)}; ignored"
+                        )
+                    )
+            record = dataclasses.replace(
+                record,
+                cells=tuple(
+                    dataclasses.replace(
+                        cell,
+                        junit=_rebase(root, path.parent, cell.junit),
+                        log=_rebase(root, path.parent, cell.log),
+                    )
+                    for cell in record.cells
+                ),
+            )
+        records.append(record)
+    if len(records) <= 1:
+        return records[0] if records else None
+    first = records[0]
+    return dataclasses.replace(
+        first,
+        cells=tuple(cell for record in records for cell in record.cells),
+        started=min((r.started for r in records if r.started), default=None),
+        finished=max((r.finished for r in records if r.finished), default=None),
+        interrupted=any(r.interrupted for r in records),
+    )
+
+
+def _rebase(root: Path, folder: Path, relative: str | None) -> str | None:
+    """A path relative to ``folder`` as a path relative to ``root``; None when it leaves ``folder``."""
+    if not relative:
+        return None
+    target = _inside(folder, relative)
+    return None if target is None else target.relative_to(root.resolve()).as_posix()
+
+
 def collect(root: Path, *, default_stage: str = "unit", title: str | None = None) -> ReportData:
     """Everything a report of the reports folder ``root`` shows.
 
@@ -391,8 +456,8 @@ def collect(root: Path, *, default_stage: str = "unit", title: str | None = None
     """
     from pytest_pipeline.gate import gatefile
 
-    run_path, gate_path, merged = root / "run.json", root / "gate.json", root / "junit.xml"
-    if not any(path.is_file() for path in (run_path, gate_path, merged)):
+    gate_path, merged = root / "gate.json", root / "junit.xml"
+    if not any(path.is_file() for path in (root / "run.json", gate_path, merged)) and not _job_records(root):
         raise PipelineError(
             f"{root}: no run.json, gate.json or junit.xml to report on; run `pytest-pipeline run` first, "
             "or pass --reports-dir with the folder that holds them"
@@ -402,11 +467,7 @@ def collect(root: Path, *, default_stage: str = "unit", title: str | None = None
         title=title or root.resolve().parent.name,
         generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
-    if run_path.is_file():
-        try:
-            data.run = RunRecord.from_dict(_read_json(run_path))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            data.problems.append(InputProblem("run.json", f"not a readable run record ({str(exc)[:200]})"))
+    data.run = _run_records(root, data.problems)
     if gate_path.is_file():
         try:
             data.gate = gatefile.read(gate_path).data

@@ -130,3 +130,21 @@ def test_failures_and_texts_are_capped(tmp_path: Path) -> None:
     assert len(first) < model.MAX_TEXT + 200
     assert first.endswith("LAST LINE")  # the tail, where the error is, survives the cap
     assert "truncated" in first
+
+
+def test_a_fan_in_folder_of_job_records_is_one_run(make_reports: Callable[..., Path], tmp_path: Path) -> None:
+    jobs = tmp_path / "downloads"
+    jobs.mkdir()
+    for job, cells in (("job-1", dict(list(MATRIX.items())[:2])), ("job-2", dict(list(MATRIX.items())[2:]))):
+        make_reports(cells, gate=False, name=f"downloads/{job}")
+        (jobs / job / "junit.xml").unlink()  # a job's merged file is not the fan-in's
+    record = json.loads((jobs / "job-2" / "run.json").read_text())
+    record["cells"][0]["junit"] = "../../escape.xml"
+    (jobs / "job-2" / "run.json").write_text(json.dumps(record))
+    data = model.collect(jobs)
+    assert [c.name for c in data.cells] == list(MATRIX)
+    assert data.cells[0].log == "job-1/cells/py310-attrs23/log.txt"
+    assert data.cells[2].junit is None
+    assert [p.message for p in data.problems] == ["cell py312-attrs23: path leaves job-2; ignored"]
+    assert ("py310-attrs24", "unit") in data.groups
+    assert not any(cell == "py312-attrs23" for cell, _ in data.groups)
