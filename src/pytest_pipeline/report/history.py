@@ -1,10 +1,10 @@
 """``history.jsonl``: one line per gate verdict, so ``status`` can say which commit last passed.
 
-It lives in the reports folder beside ``gate.json`` and is appended to each time a
-``gate.json`` is written (``run``, ``rerun``, ``gate``). ``run`` clears only its own
-outputs, so the history survives every run; deleting the reports folder forgets it, which
-is what deleting it means. A fan-in CI job starts from a fresh checkout, so its history
-holds that job's verdict alone: in CI the CI's own run list is the history.
+It lives in a run's reports folder beside ``gate.json`` and is appended to each time a
+``gate.json`` is written there (``run``, ``rerun``, ``gate``; see :func:`record_verdict`).
+``run`` clears only its own outputs, so the history survives every run; deleting the
+reports folder forgets it, which is what deleting it means. In CI each job starts from a
+fresh checkout: there the CI's own run list is the history.
 
 Appending is one ``write`` of one line to a file opened with ``O_APPEND``: two processes
 appending at once each land a whole line. A reader skips lines that are not JSON (a
@@ -90,12 +90,19 @@ def _trim(path: Path) -> None:
 
 
 def record_verdict(gate_file: Path, record: Mapping[str, Any]) -> None:
-    """Append the verdict just written to ``gate_file`` to the history beside it.
+    """Append the verdict just written to ``gate_file`` to the history beside it, when that
+    folder is a run's reports folder (it holds ``run.json``) or already keeps a history.
 
-    Never fails the gate: a history that cannot be written is only a shorter history.
+    A gate file written anywhere else (``gate -o gate.json`` in a checkout, a CI fan-in
+    folder of downloaded jobs) gets no history: a new untracked file beside it would make
+    the next gate see a dirty tree. Never fails the gate: a history that cannot be written
+    is only a shorter history.
     """
+    folder = gate_file.parent
+    history = folder / HISTORY_NAME
     with contextlib.suppress(OSError, TypeError, ValueError):
-        append(gate_file.parent / HISTORY_NAME, entry(record))
+        if (folder / "run.json").is_file() or history.exists():
+            append(history, entry(record))
 
 
 def read(path: Path) -> list[dict[str, Any]]:

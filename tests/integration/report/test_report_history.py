@@ -23,12 +23,19 @@ def test_each_gate_verdict_is_appended(make_reports: Callable[..., Path]) -> Non
     assert entries[-1]["cells"]["py312-attrs24"] == "crashed"
 
 
-def test_history_is_written_beside_a_gate_file_written_elsewhere(make_reports: Callable[..., Path]) -> None:
+def test_a_gate_file_outside_a_reports_folder_gets_no_history(make_reports: Callable[..., Path]) -> None:
+    # gate -o somewhere/in/the/checkout: a new untracked file there would make the next
+    # gate see a dirty tree
     root = make_reports(gate=False)
     out = root.parent / "elsewhere" / "gate.json"
-    cli.main(["gate", str(root / "run.json"), "-o", str(out), "-q"])
-    assert len(history.read(out.parent / history.HISTORY_NAME)) == 1
+    assert cli.main(["gate", str(root / "run.json"), "-o", str(out), "-q"]) == 3
+    assert out.is_file()
+    assert not (out.parent / history.HISTORY_NAME).exists()
     assert not (root / history.HISTORY_NAME).exists()
+    # a folder that already keeps a history goes on keeping it
+    history.append(out.parent / history.HISTORY_NAME, {"version": 1, "code": 5})
+    assert cli.main(["gate", str(root / "run.json"), "-o", str(out), "-q"]) == 3
+    assert [entry["code"] for entry in history.read(out.parent / history.HISTORY_NAME)] == [5, 3]
 
 
 APPENDER = """
