@@ -60,6 +60,14 @@ def write_html(root: Path, output: Path, *, default_stage: str = "unit") -> Path
         raise PipelineError(f"cannot write {output}: {exc.strerror or exc}; choose a writable path") from None
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the current directory when it is below it (shorter to read)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def run(args: argparse.Namespace) -> int:
     from pytest_pipeline.gate.command import load_config, reports_dir
 
@@ -75,5 +83,5 @@ def run(args: argparse.Namespace) -> int:
     if output.is_dir():
         raise PipelineError(f"--html {output} is a folder; give a file name such as {output / HTML_NAME}")
     written = write_html(root, output, default_stage=config.default_stage)
-    print(f"report: {written}")
+    print(f"report: {shown(written)}")
     return int(ExitCode.OK)

@@ -207,10 +207,10 @@ def run(args: argparse.Namespace) -> int:
             "wait for it to finish"
         ) from None
     if args.html:
-        from pytest_pipeline.commands.report import HTML_NAME, write_html
+        from pytest_pipeline.commands.report import HTML_NAME, shown, write_html
 
         written = write_html(main.root, main.root / HTML_NAME, default_stage=config.default_stage)
-        print(f"report: {written}")
+        print(f"report: {shown(written)}")
     return int(code)
 
 

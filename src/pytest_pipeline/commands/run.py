@@ -154,9 +154,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _write_html(reports: Path, project: Path) -> None:
     from pytest_pipeline import config as config_mod
-    from pytest_pipeline.commands.report import HTML_NAME, write_html
+    from pytest_pipeline.commands.report import HTML_NAME, shown, write_html
 
     pyproject = project / "pyproject.toml"
     config = config_mod.load(pyproject if pyproject.is_file() else None)
     written = write_html(reports, reports / HTML_NAME, default_stage=config.default_stage)
-    print(f"report: {written}", flush=True)
+    print(f"report: {shown(written)}", flush=True)
