@@ -35,12 +35,7 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
     for provider_module in ci.BUILTIN_PROVIDER_MODULES:
         pm.register(ci.BuiltinProvider(provider_module), name=f"builtin.{provider_module}")
     if load_entry_points:
-        from pytest_pipeline.entrypoint_scan import may_declare
-
-        # pluggy's loader imports importlib.metadata and reads every distribution; skip it
-        # when a direct look at the entry_points.txt files finds no plugin of ours.
-        if may_declare(ENTRY_POINT_GROUP):
-            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     return pm
 
 

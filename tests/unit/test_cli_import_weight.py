@@ -1,7 +1,7 @@
 """Every command pays for what building the command line imports: it must stay light.
 
 Only the command modules themselves (argparse-level) load; CI providers, the results
-model, importlib.metadata (no plugin installed) and the heavy parts wait for a handler.
+model and the heavy parts wait for a handler.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import subprocess
 import sys
 
 HEAVY = (
-    "importlib.metadata",
-    "email",
     "subprocess",
     "rich",
     "pytest_pipeline.results",
