@@ -23,11 +23,14 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
 
     pm = pluggy.PluginManager(cli_hooks.PROJECT)
     pm.add_hookspecs(cli_hooks)
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        pm.register(module, name=f"builtin.{info.name}")
+    names = [info.name for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
+    rank = {name: index for index, name in enumerate(commands.HELP_ORDER)}
+    names.sort(key=lambda name: (rank.get(name, len(rank)), name))
+    # pluggy calls the last registered plugin first: register in reverse so that
+    # subcommands are added (and listed by --help) in HELP_ORDER.
+    for name in reversed(names):
+        module = importlib.import_module(f"{commands.__name__}.{name}")
+        pm.register(module, name=f"builtin.{name}")
     # CI providers are plugins too; registered before the entry points so that an
     # installed provider is asked first when detecting the CI (pluggy calls LIFO).
     from pytest_pipeline import ci
