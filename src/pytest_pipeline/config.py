@@ -284,6 +284,8 @@ class PipelineConfig:
     """A directory named after a stage anywhere in a test's path assigns that stage."""
     path_rules: tuple[PathRule, ...] = ()
     reports_dir: str = DEFAULT_REPORTS_DIR
+    stages_declared: bool = False
+    """The project wrote its own ``stages`` list (rather than using the defaults)."""
     gate: Mapping[str, Any] = field(default_factory=dict)
     run: Mapping[str, Any] = field(default_factory=dict)
     matrix: Mapping[str, Any] = field(default_factory=dict)
@@ -399,6 +401,7 @@ def from_table(section: Mapping[str, Any], source: Path) -> PipelineConfig:
         stage_directories=table.get("stage-directories", bool, True),
         path_rules=tuple(rules),
         reports_dir=table.get("reports-dir", str, DEFAULT_REPORTS_DIR),
+        stages_declared="stages" in section,
         gate=table.get("gate", dict, {}),
         run=table.get("run", dict, {}),
         matrix=table.get("matrix", dict, {}),

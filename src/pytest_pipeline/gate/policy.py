@@ -59,6 +59,10 @@ class Policy:
     allow_pull_request_publish: bool = False
     stage_cells: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Per stage, the cell globs it runs in (``[tool.pytest-pipeline.stage.X] cells``)."""
+    unused_stages_ok: frozenset[str] = frozenset()
+    """Stages that may have no tests in any cell: the built-in stages other than the
+    default one, when the project declares neither ``stages`` nor ``required-stages``
+    (a project that never heard of stages has all its tests in ``unit``)."""
 
     def stage_required(self, stage: str) -> bool:
         # A stage nobody declared is required: unknown results must not slip through.
@@ -125,6 +129,8 @@ def from_config(
 
     stages = config.names
     required_stages = strings("required-stages", list(stages))
+    explicit = config.stages_declared or "required-stages" in given or "required-stages" in table.data
+    unused_stages_ok = frozenset() if explicit else frozenset(stages) - {config.default_stage}
     if not required_stages:
         raise ConfigError(
             f"{where('required-stages')}: name at least one stage; a gate requiring none vouches for nothing"
@@ -184,6 +190,7 @@ def from_config(
     return Policy(
         stages=stages,
         required_stages=required_stages,
+        unused_stages_ok=unused_stages_ok,
         required_cells=required_cells,
         allow_empty_stages=allow_empty,
         flaky=cast(FlakyPolicy, flaky),

@@ -333,6 +333,16 @@ class _Decision:
         required = [c for c in sorted(self.all_cells()) if self.cell_required(c)]
         usable = [c for c in required if c in self.results.reported_cells and c not in self.explained]
         for stage in self.policy.required_stages:
+            if stage in self.policy.unused_stages_ok and not any(
+                counts.tests for (_, group_stage), counts in summary.groups.items() if group_stage == stage
+            ):
+                self.note(
+                    "unused-stage",
+                    f"stage {stage!r} has no tests in any cell; the project declares no stages, so it is "
+                    "not required (list them in [tool.pytest-pipeline] stages to require them)",
+                    stage=stage,
+                )
+                continue
             applicable = 0
             for cell in usable:
                 if not self.policy.stage_runs_in(stage, cell):

@@ -35,6 +35,17 @@ def test_defaults_require_every_declared_stage_and_cell(tmp_path: Path) -> None:
     assert not policy.allow_pull_request_publish
 
 
+def test_only_an_undeclared_stage_list_may_leave_built_in_stages_unused(tmp_path: Path) -> None:
+    source = tmp_path / "pyproject.toml"
+    assert make_policy(tmp_path, {}).unused_stages_ok == frozenset()
+    undeclared = from_config(from_table({}, source))
+    assert undeclared.required_stages == ("unit", "integration", "smoke")
+    assert undeclared.unused_stages_ok == frozenset({"integration", "smoke"})
+    explicit = from_config(from_table({"gate": {"required-stages": ["unit", "smoke"]}}, source))
+    assert explicit.unused_stages_ok == frozenset()
+    assert from_config(from_table({}, source), {"required-stages": ["unit"]}).unused_stages_ok == frozenset()
+
+
 def test_every_key_read(tmp_path: Path) -> None:
     (tmp_path / "q.toml").write_text("")
     policy = make_policy(

@@ -567,6 +567,33 @@ ROWS = [
         "outside the required cells",
         policy=policy(required_cells=("py310",)),
     ),
+    Row(
+        "a built-in stage with no tests anywhere, no stages declared: a note",
+        GateResults(summary({k: v for k, v in green_groups().items() if k[1] == "unit"})),
+        ExitCode.OK,
+        "unused-stage",
+        "the project declares no stages",
+        {"stage": "integration"},
+        policy=policy(unused_stages_ok=frozenset({"integration"})),
+    ),
+    Row(
+        "a built-in stage with tests in one cell only, no stages declared: still empty elsewhere",
+        GateResults(summary({k: v for k, v in green_groups().items() if k != ("py312", "integration")})),
+        ExitCode.NO_TESTS,
+        "empty-stage",
+        "stage 'integration' ran no tests",
+        {"cell": "py312", "stage": "integration"},
+        policy=policy(unused_stages_ok=frozenset({"integration"})),
+    ),
+    Row(
+        "the default stage ran nothing, no stages declared: still closes",
+        GateResults(summary({k: v for k, v in green_groups().items() if k[1] == "integration"})),
+        ExitCode.NO_TESTS,
+        "empty-stage",
+        "stage 'unit' ran no tests",
+        {"stage": "unit"},
+        policy=policy(unused_stages_ok=frozenset({"integration"})),
+    ),
 ]
 
 
