@@ -2,6 +2,9 @@
 
 tox rebuilds (or at least reinstalls) the package in every environment; building it
 once is both faster and what the gate needs: the sha256 of the one file that was tested.
+
+A cold run starts the build (:class:`EarlyBuild`) while discovery asks tox for the
+matrix: the build needs only the project folder, and the two take about as long.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ import hashlib
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
+import tempfile
+import threading
+import time
 import zipfile
 from dataclasses import dataclass
 from email.parser import HeaderParser
@@ -21,6 +26,11 @@ from pathlib import Path
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.results import Artifact
+from pytest_pipeline.runner.process import CommandNotFound, run_command
+
+OWN_DIR = ".pytest-pipeline"
+"""Our folder in the project (discovery cache, builds, re-run scratch), ignored by git
+through its own ``.gitignore``."""
 
 
 @dataclass(frozen=True)
@@ -70,26 +80,55 @@ def build_command(project: Path, out_dir: Path, uv: str | None) -> list[str]:
     return [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out_dir), str(project)]
 
 
-def build_wheel(project: Path, out_dir: Path, *, uv: str | None, log: Path) -> Wheel:
-    """Build ``project`` into a fresh ``out_dir``; the build's output goes to ``log``."""
+class BuildFailed(PipelineError):
+    """The build ran and did not leave one wheel; :func:`build_failure` words it."""
+
+    def __init__(self, project: Path, returncode: int, wheels: int, log: Path) -> None:
+        self.project, self.returncode, self.wheels = project, returncode, wheels
+        super().__init__(build_failure(project, returncode, wheels, log).message, ExitCode.INCOMPLETE)
+
+
+def build_failure(project: Path, returncode: int, wheels: int, log: Path) -> PipelineError:
+    return PipelineError(
+        f"building {project} failed (exit {returncode}, {wheels} wheel(s)); "
+        f"see {log}, or pass a prebuilt wheel with --installpkg",
+        ExitCode.INCOMPLETE,
+    )
+
+
+class BuildCancelled(Exception):
+    """The build was stopped before it finished (the run no longer needs it, or Ctrl-C)."""
+
+
+def build_wheel(
+    project: Path, out_dir: Path, *, uv: str | None, log: Path, cancel: threading.Event | None = None
+) -> Wheel:
+    """Build ``project`` into a fresh ``out_dir``; the build's output goes to ``log``.
+
+    The build runs in its own process group (see :mod:`.process`), so ``cancel`` stops
+    it and anything it started.
+    """
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     argv = build_command(project, out_dir, uv)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as handle:
-        handle.write(f"$ {subprocess.list2cmdline(argv)}\n".encode())
-        handle.flush()
-        completed = subprocess.run(
-            argv, cwd=project, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, check=False
-        )
+        try:
+            result = run_command(
+                argv, cwd=project, env=os.environ, log=handle, cancel=cancel or threading.Event()
+            )
+        except CommandNotFound as missing:
+            raise PipelineError(
+                f"cannot build {project}: {missing.program} not found; install uv or build, "
+                "or pass a prebuilt wheel with --installpkg",
+                ExitCode.INCOMPLETE,
+            ) from None
+        if result.cancelled:
+            raise BuildCancelled
     wheels = sorted(out_dir.glob("*.whl"))
-    if completed.returncode != 0 or len(wheels) != 1:
-        raise PipelineError(
-            f"building {project} failed (exit {completed.returncode}, {len(wheels)} wheel(s)); "
-            f"see {log}, or pass a prebuilt wheel with --installpkg",
-            ExitCode.INCOMPLETE,
-        )
+    if result.returncode != 0 or len(wheels) != 1:
+        raise BuildFailed(project, result.returncode, len(wheels), log)
     return read_wheel(wheels[0])
 
 
@@ -168,6 +207,7 @@ def build_once(
     log: Path,
     skip: tuple[Path, ...] = (),
     rebuild: bool = False,
+    cancel: threading.Event | None = None,
 ) -> Wheel:
     """The wheel of ``project`` in ``out_dir``: built now, or copied from ``cache`` when
     the sources have not changed since the last build (``rebuild`` forces a build)."""
@@ -182,10 +222,141 @@ def build_once(
             f"sources unchanged since the build in {cached}; reused {wheels[0].name}\n", encoding="utf-8"
         )
         return read_wheel(out_dir / wheels[0].name)
-    wheel = build_wheel(project, out_dir, uv=uv, log=log)
+    wheel = build_wheel(project, out_dir, uv=uv, log=log, cancel=cancel)
     # Keep only the latest build: the cache exists to skip rebuilding unchanged sources.
     if cache.is_dir():
         shutil.rmtree(cache, ignore_errors=True)
     cached.mkdir(parents=True, exist_ok=True)
     shutil.copy2(wheel.path, cached / wheel.path.name)
     return wheel
+
+
+def own_dir(project: Path) -> Path:
+    """``<project>/.pytest-pipeline``, created with a ``.gitignore`` ignoring all of it,
+    so nothing we keep there makes the next run's tree look dirty."""
+    folder = project / OWN_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        with contextlib.suppress(OSError):
+            ignore.write_text("# created by pytest-pipeline\n*\n", encoding="utf-8")
+    return folder
+
+
+def cache_dir(project: Path) -> Path:
+    """Where the last build is kept: in our own folder, so it is known before discovery
+    says where tox keeps its environments."""
+    return project / OWN_DIR / "build"
+
+
+STALE_STAGING = 24 * 3600.0
+"""Seconds after which a staging folder left by a killed run is removed."""
+
+
+class EarlyBuild:
+    """The run's package build, in a thread, into a staging folder of its own.
+
+    It may start before the reports folder is locked (another run may own it), so it
+    never writes there: :meth:`wheel` copies the result in once the run holds the
+    folder. :meth:`cancel` stops it when the plan turns out to need no package, or on
+    Ctrl-C; a build nobody waits for is never reported.
+    """
+
+    def __init__(
+        self,
+        project: Path,
+        *,
+        uv: str | None,
+        skip: tuple[Path, ...] = (),
+        rebuild: bool = False,
+    ) -> None:
+        self.project = project
+        self.uv = uv
+        self.skip = skip
+        self.rebuild = rebuild
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._result: Wheel | None = None
+        self._error: BaseException | None = None
+        self._staging: Path | None = None
+
+    def start(self) -> EarlyBuild:
+        base = own_dir(self.project) / "build-staging"
+        base.mkdir(exist_ok=True)
+        _prune_staging(base)
+        self._staging = Path(tempfile.mkdtemp(prefix="run-", dir=base))
+        self._thread = threading.Thread(target=self._work, name="package-build", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def log(self) -> Path:
+        assert self._staging is not None, "start() first"
+        return self._staging / "build.log"
+
+    def _work(self) -> None:
+        assert self._staging is not None
+        try:
+            self._result = build_once(
+                self.project,
+                self._staging / "dist",
+                cache=cache_dir(self.project),
+                uv=self.uv,
+                log=self.log,
+                skip=self.skip,
+                rebuild=self.rebuild,
+                cancel=self._cancel,
+            )
+        except BaseException as error:  # handed to the thread that waits for it
+            self._error = error
+
+    def wheel(self, dist: Path, log: Path) -> Wheel:
+        """Wait for the build, put the wheel in ``dist`` and its log at ``log``.
+
+        Raises the build's error, naming ``log``; the staging folder is removed either way.
+        """
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        self._thread.join()
+        try:
+            if self.log.is_file():
+                log.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(self.log, log)
+            if isinstance(self._error, BuildFailed):
+                error = self._error
+                raise build_failure(error.project, error.returncode, error.wheels, log) from None
+            if self._error is not None:
+                raise self._error
+            assert self._result is not None
+            dist.mkdir(parents=True, exist_ok=True)
+            target = dist / self._result.path.name
+            shutil.copy2(self._result.path, target)
+            return read_wheel(target)
+        finally:
+            self._remove_staging()
+
+    def cancel(self) -> None:
+        """Stop the build if it still runs, wait for it, forget it."""
+        self._cancel.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._remove_staging()
+
+    def _remove_staging(self) -> None:
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+
+
+def _prune_staging(base: Path) -> None:
+    now = time.time()
+    for folder in base.glob("run-*"):
+        with contextlib.suppress(OSError):
+            if now - folder.stat().st_mtime > STALE_STAGING:
+                shutil.rmtree(folder)
+
+
+def buildable(project: Path) -> bool:
+    """Worth starting a build before knowing whether the plan needs one: a PEP 517
+    project or a setup.py (a tox project without either sets ``skip_install``)."""
+    return (project / "pyproject.toml").is_file() or (project / "setup.py").is_file()

@@ -17,6 +17,7 @@ In every case the cell's pytest gets our plugin through :mod:`.inject` and write
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import shlex
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -37,6 +38,7 @@ from pytest_pipeline.runner.build import Wheel
 from pytest_pipeline.runner.inject import Injection
 from pytest_pipeline.runner.outputs import Reports
 from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
+from pytest_pipeline.runner.slots import Slots
 
 Backend = Literal["auto", "tox"]
 StopReason = Literal["interrupted", "fail-fast"]
@@ -84,6 +86,9 @@ class RunContext:
     backend: Backend = "auto"
     recreate: bool = False
     """Recreate environments (ours through their fingerprints; tox ``-r``; nox ``--reuse-venv=no``)."""
+    slots: Slots | None = None
+    """Test slots (``-p``) a cell takes once its environment is ready; None: no limit
+    beyond the scheduler's (see :mod:`.slots`)."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,8 @@ class _Attempt:
     cancelled: bool = False
     """A command (or the wait for the environment's lock) was stopped by a cancel."""
     notes: list[str] = field(default_factory=list)
+    waited: float = 0.0
+    """Seconds spent ready, waiting for a test slot: not part of the cell's duration."""
 
 
 def now_iso() -> str:
@@ -236,13 +243,15 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
         runs_pytest=cell.runs_pytest,
     )
 
+    waited = 0.0
+
     def record(status: CellStatus, message: str, exit_code: int | None = None) -> CellRecord:
         return dataclasses.replace(
             base,
             status=status,
             exit_code=exit_code,
             junit=reports.relative(junit) if junit_present(junit) else None,
-            duration=time.monotonic() - started,
+            duration=time.monotonic() - started - waited,
             finished=now_iso(),
             message=message,
         )
@@ -274,6 +283,7 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
                 )
         except locks.LockBusy:
             attempt = _Attempt(cancelled=True)
+        waited = attempt.waited
         if attempt.cancelled and cancel.reason is not None:
             status, message = classify(exit_code=attempt.exit_code, junit=False, cancelled=cancel.reason)
         elif attempt.env_error is not None:
@@ -315,17 +325,48 @@ def _dispatch(
         )
 
     if cell.tool == "nox":
-        notify(phase="nox")
-        return _run_tool(ctx, _nox_argv(ctx, cell), inject(ctx.environ), log, cancel, notes=[])
+        # nox makes the environment and runs the tests in one command: it needs a slot throughout.
+        with _test_slot(ctx, cancel, notify) as waited:
+            if waited is None:
+                return _Attempt(cancelled=True)
+            notify(phase="nox")
+            attempt = _run_tool(ctx, _nox_argv(ctx, cell), inject(ctx.environ), log, cancel, notes=[])
+            attempt.waited = waited
+            return attempt
     blockers = native_blockers(cell.config, ctx.backend)
     if blockers:
         note = f"run through tox ({', '.join(blockers)})"
         write_log_line(log, f"pytest-pipeline: {note}")
         # tox manages this folder now: our fingerprint must not vouch for its contents later.
         (folder / envs.FINGERPRINT_FILE).unlink(missing_ok=True)
-        notify(phase="tox")
-        return _run_tool(ctx, _tox_argv(ctx, cell, folder), inject(ctx.environ), log, cancel, notes=[note])
+        with _test_slot(ctx, cancel, notify) as waited:
+            if waited is None:
+                return _Attempt(cancelled=True, notes=[note])
+            notify(phase="tox")
+            attempt = _run_tool(
+                ctx, _tox_argv(ctx, cell, folder), inject(ctx.environ), log, cancel, notes=[note]
+            )
+            attempt.waited = waited
+            return attempt
     return _run_native(ctx, cell, folder=folder, inject=inject, log=log, cancel=cancel, notify=notify)
+
+
+@contextlib.contextmanager
+def _test_slot(ctx: RunContext, cancel: Cancel, notify: Notify) -> Iterator[float | None]:
+    """Hold one of the run's test slots: the seconds waited for it, or None when the cell
+    was cancelled while waiting (nothing is held then)."""
+    if ctx.slots is None:
+        yield 0.0
+        return
+    notify(phase="ready")
+    waited = ctx.slots.acquire(cancel.event)
+    if waited is None:
+        yield None
+        return
+    try:
+        yield waited
+    finally:
+        ctx.slots.release()
 
 
 def _run_tool(
@@ -455,6 +496,28 @@ def _run_native(
     except CommandNotFound as missing:
         return _Attempt(env_error=f"{missing.program}: command not found")
     notes = [f"environment {outcome.action}", *notes]
+    with _test_slot(ctx, cancel, notify) as waited:
+        if waited is None:
+            return _Attempt(cancelled=True, notes=notes)
+        attempt = _run_native_commands(
+            ctx, config, folder=folder, inject=inject, log=log, cancel=cancel, notify=notify, notes=notes
+        )
+        attempt.waited = waited
+        return attempt
+
+
+def _run_native_commands(
+    ctx: RunContext,
+    config: Mapping[str, Any],
+    *,
+    folder: Path,
+    inject: Callable[[Mapping[str, str]], dict[str, str]],
+    log: IO[bytes],
+    cancel: Cancel,
+    notify: Notify,
+    notes: list[str],
+) -> _Attempt:
+    """``commands_pre``, ``commands`` (with our plugin), ``commands_post``, as tox runs them."""
     set_env = {str(k): str(v) for k, v in (config.get("set_env") or {}).items()}
     pass_env = [str(p) for p in config.get("pass_env") or ()]
     plain = envs.environ_for_commands(folder, ctx.environ, pass_env=pass_env, set_env=set_env)

@@ -20,7 +20,7 @@ from pytest_pipeline.runner.scheduler import Listener
 # Phases the live table shows but a log does not need a line for: they follow each
 # other within milliseconds on a warm run. How a cell runs (tox, nox) and waiting for
 # another run's lock are worth a line.
-_QUIET_PHASES = frozenset({"environment", "tests", "commands_pre", "commands_post"})
+_QUIET_PHASES = frozenset({"environment", "ready", "tests", "commands_pre", "commands_post"})
 
 
 @dataclass

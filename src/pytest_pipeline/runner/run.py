@@ -29,6 +29,7 @@ from pytest_pipeline.results import CellRecord, ResultSummary, RunRecord
 from pytest_pipeline.runner import build, envs, inject, outputs, progress, summary
 from pytest_pipeline.runner.execute import Backend, RunContext, env_folder, now_iso, run_cell
 from pytest_pipeline.runner.scheduler import Job, Scheduler, worker_count
+from pytest_pipeline.runner.slots import Slots, lanes
 
 if TYPE_CHECKING:
     from pytest_pipeline.gate.policy import Policy
@@ -124,8 +125,14 @@ def tool_root(plan: Plan) -> Path:
 
 
 def prepare_wheel(
-    plan: Plan, reports: outputs.Reports, options: RunOptions, uv: str | None, cache: Path
+    plan: Plan,
+    reports: outputs.Reports,
+    options: RunOptions,
+    early: build.EarlyBuild | None,
+    uv: str | None,
 ) -> build.Wheel | None:
+    """The wheel every cell installs: ``--installpkg``, or the run's build (started early
+    or now), or None when no cell installs the package (an early build is then stopped)."""
     if options.installpkg is not None:
         source = options.installpkg
         if not source.is_file() or source.suffix != ".whl":
@@ -135,16 +142,35 @@ def prepare_wheel(
         shutil.copyfile(source, target)
         return build.read_wheel(target)
     if not needs_package(plan):
+        if early is not None:
+            early.cancel()
         return None
-    return build.build_once(
-        Path(plan.project_dir),
-        reports.dist,
-        cache=cache,
-        uv=uv,
-        log=reports.build_log,
-        skip=(reports.root,),
-        rebuild=options.recreate,
-    )
+    return (early or start_build(options, uv, reports.root)).wheel(reports.dist, reports.build_log)
+
+
+def start_build(options: RunOptions, uv: str | None, reports_root: Path) -> build.EarlyBuild:
+    return build.EarlyBuild(
+        options.project.resolve(), uv=uv, skip=(reports_root,), rebuild=options.recreate
+    ).start()
+
+
+def build_early(
+    options: RunOptions, config: config_mod.PipelineConfig, uv: str | None, reports_root: Path
+) -> build.EarlyBuild | None:
+    """Start the package build before discovery when the run will most likely need it: a
+    tox project (nox sessions install the package themselves) that can be built, with no
+    ``--installpkg``. When the plan then needs no package, the build is stopped."""
+    from pytest_pipeline.matrix.discover import choose_tool
+    from pytest_pipeline.matrix.settings import run_settings
+
+    project = options.project.resolve()
+    if options.installpkg is not None or not build.buildable(project):
+        return None
+    try:
+        tool = choose_tool(project, options.tool or run_settings(config).tool)
+    except PipelineError:
+        return None  # discovery says the same, in its own words
+    return start_build(options, uv, reports_root) if tool == "tox" else None
 
 
 @contextlib.contextmanager
@@ -207,13 +233,17 @@ def run_cells(
     fail_fast: bool,
     stream: IO[str],
 ) -> tuple[list[CellRecord], bool]:
+    """Run every cell: ``workers`` test at once, a few more prepare their environments
+    meanwhile (see :mod:`.slots`)."""
+    ctx = dataclasses.replace(ctx, slots=Slots(workers))
     jobs = [
         Job(cell, functools.partial(run_cell, ctx, cell), events=ctx.reports.events(cell.name))
         for cell in plan.cells
     ]
     board = progress.choose(plan.cells, stream)
+    in_flight = lanes(workers, len(jobs))
     with signals_as_interrupt(), board:
-        outcome = Scheduler(jobs, workers=workers, fail_fast=fail_fast, listener=board).run()
+        outcome = Scheduler(jobs, workers=in_flight, fail_fast=fail_fast, listener=board).run()
     return outcome.records, outcome.interrupted
 
 
@@ -254,19 +284,27 @@ def run(
     config = config or config_mod.load(pyproject if pyproject.is_file() else None)
     settings = run_settings(config)
     gate_policy = _gate_policy(config, options)  # validate [gate] before any work
-    plan = plan or discover_plan(options, config)
-    check_plan(plan)
     workers = worker_count(options.parallel if options.parallel is not None else settings.parallel)
     fail_fast = settings.fail_fast if options.fail_fast is None else options.fail_fast
     backend: Backend = options.backend or settings.backend
     installer = choose_installer(options.installer or settings.installer)
-    reports_root = options.reports_dir or (project / config.reports_dir)
+    reports_root = (options.reports_dir or (project / config.reports_dir)).resolve()
     started = now_iso()
-    commit, dirty = git_provenance(project, reports_root.resolve())
-    # SIGTERM is Ctrl-C from here on: a build or a merge in progress stops cleanly too.
-    with signals_as_interrupt(), outputs.open_reports(reports_root.resolve()) as reports:
+    # Before the build starts: a build may leave files in the tree (build/, *.egg-info).
+    commit, dirty = git_provenance(project, reports_root)
+    early: build.EarlyBuild | None = None
+    # SIGTERM is Ctrl-C from here on: a build, discovery or a merge in progress stops cleanly too.
+    with signals_as_interrupt(), contextlib.ExitStack() as stack:
+        if plan is None:
+            # A cold run: the build and `tox config` take about as long; run them together.
+            early = build_early(options, config, installer.uv, reports_root)
+            if early is not None:
+                stack.callback(early.cancel)  # a no-op once its wheel was taken
+            plan = discover_plan(options, config)
+        check_plan(plan)
+        reports = stack.enter_context(outputs.open_reports(reports_root))
         root = tool_root(plan)
-        wheel = prepare_wheel(plan, reports, options, installer.uv, root / "build")
+        wheel = prepare_wheel(plan, reports, options, early, installer.uv)
         if options.recreate:
             for cell in plan.cells:
                 (env_folder(cell, project) / envs.FINGERPRINT_FILE).unlink(missing_ok=True)

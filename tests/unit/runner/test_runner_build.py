@@ -1,4 +1,5 @@
-"""The source fingerprint that lets a warm run skip rebuilding an unchanged project."""
+"""The source fingerprint that lets a warm run skip rebuilding an unchanged project, and the
+early build that runs while discovery asks tox for the matrix."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.runner import build
 
 
@@ -68,7 +70,7 @@ def test_build_once_reuses_an_unchanged_build(tmp_path: Path, monkeypatch: pytes
     root = project(tmp_path)
     builds: list[Path] = []
 
-    def fake_build(project: Path, out_dir: Path, *, uv: str | None, log: Path) -> build.Wheel:
+    def fake_build(project: Path, out_dir: Path, *, uv: str | None, log: Path, cancel: object) -> build.Wheel:
         builds.append(project)
         return build.read_wheel(make_wheel(out_dir))
 
@@ -98,3 +100,64 @@ def test_read_wheel(tmp_path: Path) -> None:
 def test_build_command_prefers_uv(tmp_path: Path) -> None:
     assert build.build_command(tmp_path, tmp_path / "d", "/bin/uv")[:3] == ["/bin/uv", "build", "--wheel"]
     assert build.build_command(tmp_path, tmp_path / "d", None)[1:3] in (["-m", "build"], ["-m", "pip"])
+
+
+@pytest.fixture
+def fake_builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """``build_wheel`` replaced by one that writes a wheel and a log: the projects it built."""
+    built: list[Path] = []
+
+    def fake_build(project: Path, out_dir: Path, *, uv: str | None, log: Path, cancel: object) -> build.Wheel:
+        built.append(project)
+        log.write_text("built by the fake\n")
+        return build.read_wheel(make_wheel(out_dir))
+
+    monkeypatch.setattr(build, "build_wheel", fake_build)
+    return built
+
+
+def test_early_build_hands_its_wheel_and_log_to_the_reports(tmp_path: Path, fake_builds: list[Path]) -> None:
+    root = project(tmp_path)
+    reports = tmp_path / "reports"
+    early = build.EarlyBuild(root, uv=None).start()
+    wheel = early.wheel(reports / "dist", reports / "build.log")
+    assert fake_builds == [root]
+    assert wheel.path == reports / "dist" / "pkg-1.0-py3-none-any.whl"
+    assert (reports / "build.log").read_text() == "built by the fake\n"
+    # kept for the next run in our own folder, which git ignores; nothing staged is left
+    own = root / build.OWN_DIR
+    assert (own / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert [p.name for p in build.cache_dir(root).glob("*/*.whl")] == [wheel.path.name]
+    assert list((own / "build-staging").iterdir()) == []
+    again = (
+        build.EarlyBuild(root, uv=None).start().wheel(tmp_path / "r2" / "dist", tmp_path / "r2" / "build.log")
+    )
+    assert fake_builds == [root]  # unchanged sources: the cached build
+    assert again.artifact == wheel.artifact
+
+
+def test_a_failed_early_build_names_the_reports_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = project(tmp_path)
+
+    def failing(project: Path, out_dir: Path, *, uv: str | None, log: Path, cancel: object) -> build.Wheel:
+        log.write_text("error: no backend\n")
+        raise build.BuildFailed(project, 1, 0, log)
+
+    monkeypatch.setattr(build, "build_wheel", failing)
+    reports = tmp_path / "reports"
+    early = build.EarlyBuild(root, uv=None).start()
+    with pytest.raises(PipelineError) as raised:
+        early.wheel(reports / "dist", reports / "build.log")
+    assert raised.value.message == (
+        f"building {root} failed (exit 1, 0 wheel(s)); see {reports / 'build.log'}, "
+        "or pass a prebuilt wheel with --installpkg"
+    )
+    assert raised.value.code == ExitCode.INCOMPLETE
+    assert (reports / "build.log").read_text() == "error: no backend\n"
+
+
+def test_buildable(tmp_path: Path) -> None:
+    assert not build.buildable(tmp_path)
+    (tmp_path / "setup.py").write_text("")
+    assert build.buildable(tmp_path)
+    assert build.buildable(project(tmp_path))

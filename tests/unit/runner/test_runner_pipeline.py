@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_pipeline.config import PipelineConfig, StageSettings
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.matrix.model import Cell, Plan
-from pytest_pipeline.runner import inject
-from pytest_pipeline.runner.run import NO_TOX_MATRIX_ENV, check_plan, clean_environ, companions, needs_package
+from pytest_pipeline.runner import build, inject, outputs
+from pytest_pipeline.runner import run as run_mod
+from pytest_pipeline.runner.run import (
+    NO_TOX_MATRIX_ENV,
+    RunOptions,
+    build_early,
+    check_plan,
+    clean_environ,
+    companions,
+    needs_package,
+    prepare_wheel,
+)
 
 
 def plan(*cells: Cell) -> Plan:
@@ -63,3 +74,61 @@ def test_companions_only_when_a_stage_retries() -> None:
     assert companions(PipelineConfig(source=None)) == ()
     retrying = PipelineConfig(source=None, stages=(StageSettings("unit"), StageSettings("smoke", retries=2)))
     assert companions(retrying) == (inject.RERUNFAILURES,)
+
+
+class FakeEarly:
+    """Stands in for ``build.EarlyBuild``: records what the run asked of it."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def cancel(self) -> None:
+        self.calls.append("cancel")
+
+    def wheel(self, dist: Path, log: Path) -> build.Wheel:
+        self.calls.append("wheel")
+        raise AssertionError("not needed")
+
+
+def test_an_early_build_is_stopped_when_no_cell_installs_the_package(tmp_path: Path) -> None:
+    early = FakeEarly()
+    reports = outputs.Reports(tmp_path / "reports")
+    options = RunOptions(project=tmp_path)
+    skipping = plan(Cell("lint", "tox", "lint", config={"skip_install": True}))
+    wheel = prepare_wheel(skipping, reports, options, early, None)  # type: ignore[arg-type]
+    assert wheel is None
+    assert early.calls == ["cancel"]
+
+
+@pytest.mark.parametrize(
+    ("files", "extra", "starts"),
+    [
+        ({"tox.ini": "[tox]\n", "pyproject.toml": "[project]\nname='p'\n"}, {}, True),
+        ({"tox.ini": "[tox]\n", "setup.py": ""}, {}, True),
+        ({"tox.ini": "[tox]\n"}, {}, False),  # nothing to build: the envs skip_install
+        ({"noxfile.py": "", "pyproject.toml": ""}, {}, False),  # nox sessions install it themselves
+        ({"tox.ini": "[tox]\n", "pyproject.toml": ""}, {"installpkg": Path("x.whl")}, False),
+        ({"pyproject.toml": ""}, {}, False),  # no tool at all: discovery says so
+    ],
+)
+def test_when_the_build_starts_before_discovery(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    files: dict[str, str],
+    extra: dict[str, Any],
+    starts: bool,
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    started: list[Path] = []
+
+    def fake_start(options: RunOptions, uv: str | None, root: Path) -> FakeEarly:
+        started.append(options.project)
+        return FakeEarly()
+
+    monkeypatch.setattr(run_mod, "start_build", fake_start)
+    early = build_early(
+        RunOptions(project=tmp_path, **extra), PipelineConfig(source=None), None, tmp_path / "r"
+    )
+    assert started == ([tmp_path] if starts else [])
+    assert (early is not None) == starts
