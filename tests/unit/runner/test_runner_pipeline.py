@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +134,11 @@ def test_when_the_build_starts_before_discovery(
     )
     assert started == ([tmp_path] if starts else [])
     assert (early is not None) == starts
+
+
+def test_preload_imports_what_the_end_of_a_run_needs() -> None:
+    for name in run_mod.AFTER_CELLS:
+        importlib.import_module(name)  # a typo in the list fails here, not silently there
+    sys.modules.pop("tabnanny", None)
+    run_mod.preload(["no_such_module_for_pytest_pipeline", "tabnanny"]).join(30)
+    assert "tabnanny" in sys.modules  # a module that fails to import stops nothing
