@@ -270,6 +270,13 @@ class RunRecord:
     """Whether the tree had uncommitted changes when the run started."""
     artifacts: tuple[Artifact, ...] = ()
     """Further packages built and tested besides ``artifact`` (an sdist next to the wheel)."""
+    pytest_args: tuple[str, ...] = ()
+    """Arguments given after ``--`` to every cell's pytest; ``rerun`` gives them again."""
+    backend: str | None = None
+    """How tox cells ran (``auto``: our environments, ``tox``: through tox); ``rerun`` keeps it."""
+    installer: str | None = None
+    """What made the environments (``uv`` or ``pip``); ``rerun`` keeps it, so the cells it
+    re-runs reuse their environments."""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -289,6 +296,12 @@ class RunRecord:
             data["dirty"] = self.dirty
         if self.artifacts:
             data["artifacts"] = [artifact.to_dict() for artifact in self.artifacts]
+        if self.pytest_args:
+            data["pytest_args"] = list(self.pytest_args)
+        if self.backend is not None:
+            data["backend"] = self.backend
+        if self.installer is not None:
+            data["installer"] = self.installer
         return data
 
     @classmethod
@@ -309,6 +322,9 @@ class RunRecord:
             commit=data.get("commit"),
             dirty=data.get("dirty"),
             artifacts=tuple(Artifact.from_dict(item) for item in data.get("artifacts") or ()),
+            pytest_args=tuple(str(arg) for arg in data.get("pytest_args") or ()),
+            backend=data.get("backend"),
+            installer=data.get("installer"),
         )
 
 

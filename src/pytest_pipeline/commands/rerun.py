@@ -4,8 +4,9 @@ The CI's "re-run failed jobs" button, locally: only the cells that failed, crash
 not install, were interrupted or cancelled, or that the gate named; within a cell whose
 tests failed, only its failed and blocked tests (see :mod:`pytest_pipeline.rerun.plan`).
 It re-tests the very package the last run tested (``<reports>/dist/``), on the same
-commit, keeps the other cells' results, updates ``run.json``, the merged ``junit.xml`` and
-``gate.json``, and exits with the new gate's code.
+commit, the way it ran (the pytest arguments after ``--``, the backend and the installer,
+from ``run.json``), keeps the other cells' results, updates ``run.json``, the merged
+``junit.xml`` and ``gate.json``, and exits with the new gate's code.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pytest_pipeline.cli_hooks import hookimpl
 from pytest_pipeline.errors import PipelineError
@@ -57,10 +59,16 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
     )
     parser.add_argument("--html", action="store_true", help="also write <reports-dir>/report.html")
     parser.add_argument(
+        "--no-pytest-args",
+        action="store_true",
+        help="do not give the re-run cells' pytest the arguments the last run passed after --",
+    )
+    parser.add_argument(
         "pytest_args",
         nargs="*",
         metavar="-- PYTEST-ARGS",
-        help="after --: passed to the re-run cells' pytest, as for run (the last run's are not remembered)",
+        help="after --: passed to the re-run cells' pytest instead of the last run's "
+        "(which are reused when none are given)",
     )
     parser.set_defaults(handler=run)
 
@@ -184,9 +192,15 @@ def run(args: argparse.Namespace) -> int:
         code = gate.get("code") if gate else None
         return code if isinstance(code, int) else int(ExitCode.INCOMPLETE)
     wheel = _wheel(main.root, record)
+    pytest_args = choose_pytest_args(record, tuple(args.pytest_args), forget=args.no_pytest_args)
     out.write(
         f"re-running {len(chosen.cells)} of {len(record.cells)} cells:\n" + "\n".join(describe(chosen)) + "\n"
     )
+    if pytest_args and not args.pytest_args:
+        out.write(
+            f"with the last run's pytest arguments: {shlex.join(pytest_args)} "
+            "(new ones after --, or --no-pytest-args)\n"
+        )
     out.flush()
     try:
         with locks.hold(main.root / outputs.LOCK_NAME):
@@ -199,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
                 wheel=wheel,
                 dirty=dirty,
                 parallel=parallel,
-                pytest_args=tuple(args.pytest_args),
+                pytest_args=pytest_args,
             )
     except locks.LockBusy as busy:
         raise PipelineError(
@@ -212,6 +226,15 @@ def run(args: argparse.Namespace) -> int:
         written = write_html(main.root, main.root / HTML_NAME, default_stage=config.default_stage)
         print(f"report: {shown(written)}")
     return int(code)
+
+
+def choose_pytest_args(record: RunRecord, given: tuple[str, ...], *, forget: bool) -> tuple[str, ...]:
+    """The pytest arguments of the re-run cells: the ones given now, else (unless told to
+    forget them) the last run's, so ``run -- -k foo`` then ``rerun --failed`` re-runs
+    what ``-k foo`` selected and not the whole cell."""
+    if given or forget:
+        return given
+    return record.pytest_args
 
 
 def _rerun(
@@ -246,6 +269,8 @@ def _rerun(
             cells=tuple(cell.name for cell in chosen.cells),
             tool=tools.pop() if len(tools) == 1 else None,
             installpkg=wheel,
+            backend=_backend(record.backend),
+            installer=record.installer,
             pytest_args=(*filter_args, *pytest_args),
             verdict=False,
             stream=out,
@@ -267,12 +292,21 @@ def _rerun(
     # The re-run's own record judged dirtiness with its scratch folder as the reports
     # folder (so it counted ours as a change): use what we saw before it started.
     combined = combine.combined_record(record, dataclasses.replace(result.record, dirty=dirty), staged)
+    # The next re-run gives the cells the arguments this one gave (not the filter's).
+    combined = dataclasses.replace(combined, pytest_args=pytest_args)
     main.write_run_record(combined)
     merged = combine.merge_all(main, combined, config.default_stage)
     colour = not os.environ.get("NO_COLOR") and (bool(os.environ.get("FORCE_COLOR")) or out.isatty())
     summary.render(list(combined.cells), merged, combined.stages, out, colour=colour)
     code = runner.gate_results(main, config, policy.from_config(config, {}), project, out)
     return ExitCode.INTERRUPTED if result.code is ExitCode.INTERRUPTED else code
+
+
+def _backend(recorded: str | None) -> Literal["auto", "tox"] | None:
+    """The last run's backend; None (the configured one) for a record that has none."""
+    if recorded == "tox":
+        return "tox"
+    return "auto" if recorded == "auto" else None
 
 
 def _parallel(value: str | None) -> str | int | None:

@@ -141,6 +141,11 @@ def combined_record(old: RunRecord, new: RunRecord, replaced: Mapping[str, CellR
         commit=new.commit or old.commit,
         dirty=dirty,
         artifacts=old.artifacts,
+        # How the cells ran: the re-run reuses the last run's (the command sets the pytest
+        # arguments it chose; the runner's own record holds the re-run filter's too).
+        pytest_args=old.pytest_args,
+        backend=old.backend,
+        installer=old.installer,
     )
 
 

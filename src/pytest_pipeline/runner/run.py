@@ -362,6 +362,9 @@ def run(
             tool_versions=tool_versions(plan, installer),
             commit=commit,
             dirty=dirty,
+            pytest_args=options.pytest_args,
+            backend=backend,
+            installer=installer.name,
         )
         reports.write_run_record(record)
         merged = merge_results(reports, records, config.default_stage)

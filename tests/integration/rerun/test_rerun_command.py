@@ -342,3 +342,57 @@ def test_a_busy_reports_folder_is_refused(
         assert cli.main(["rerun", "--failed"]) == 4
     assert "is in use by another pytest-pipeline run" in capsys.readouterr().err
     assert runner_fake.options is None
+
+
+def remember(project: Path, **how: Any) -> None:
+    """Make the last run's record say how its cells ran (``run -- ARGS``, backend, installer)."""
+    path = project / "pipeline-reports" / "run.json"
+    data = json.loads(path.read_text())
+    data.update(how)
+    path.write_text(json.dumps(data))
+
+
+FIXED = {"b": [(BAD, "passed"), (LATER, "passed")], "c": [(OK, "passed"), (LATER, "passed")]}
+
+
+def test_the_last_runs_pytest_args_backend_and_installer_are_used_again(
+    project: Path, fake: Callable[..., FakeRunner], capsys: pytest.CaptureFixture[str]
+) -> None:
+    remember(project, pytest_args=["-k", "smoke and not slow", "-x"], backend="tox", installer="pip")
+    runner_fake = fake(FIXED)
+    capsys.readouterr()
+    assert cli.main(["rerun", "--failed"]) == 0
+    options = runner_fake.options
+    assert options is not None
+    assert options.pytest_args[:2] == ("-p", "pytest_pipeline.rerun.cellfilter")  # the filter first
+    assert options.pytest_args[3:] == ("-k", "smoke and not slow", "-x")
+    assert (options.backend, options.installer) == ("tox", "pip")
+    out = capsys.readouterr().out
+    assert "with the last run's pytest arguments: -k 'smoke and not slow' -x (new ones after --" in out
+    # remembered for the next re-run too; the filter's own arguments are not
+    record = json.loads((project / "pipeline-reports" / "run.json").read_text())
+    assert record["pytest_args"] == ["-k", "smoke and not slow", "-x"]
+    assert (record["backend"], record["installer"]) == ("tox", "pip")
+
+
+def test_new_pytest_args_replace_the_remembered_ones(
+    project: Path, fake: Callable[..., FakeRunner], capsys: pytest.CaptureFixture[str]
+) -> None:
+    remember(project, pytest_args=["-k", "smoke"])
+    runner_fake = fake(FIXED)
+    capsys.readouterr()
+    assert cli.main(["rerun", "--failed", "--", "-q"]) == 0
+    assert runner_fake.options is not None
+    assert runner_fake.options.pytest_args[3:] == ("-q",)
+    assert (runner_fake.options.backend, runner_fake.options.installer) == (None, None)  # none recorded
+    assert "last run's pytest arguments" not in capsys.readouterr().out
+    assert json.loads((project / "pipeline-reports" / "run.json").read_text())["pytest_args"] == ["-q"]
+
+
+def test_no_pytest_args_forgets_them(project: Path, fake: Callable[..., FakeRunner]) -> None:
+    remember(project, pytest_args=["-k", "smoke"])
+    runner_fake = fake(FIXED)
+    assert cli.main(["rerun", "--failed", "--no-pytest-args"]) == 0
+    assert runner_fake.options is not None
+    assert len(runner_fake.options.pytest_args) == 3  # only the filter
+    assert "pytest_args" not in json.loads((project / "pipeline-reports" / "run.json").read_text())

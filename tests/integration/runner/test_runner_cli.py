@@ -125,6 +125,10 @@ def test_backend_tox_runs_the_cell_through_tox(project: Path) -> None:
     junit = (reports / "cells" / "py" / "junit.xml").read_text()
     assert "test_answer" in junit
     assert "from-the-command-line" in junit  # the pytest arguments after -- reached the cell
+    record = json.loads((reports / "run.json").read_text())
+    # what `rerun` needs to run the cells the same way again
+    assert record["pytest_args"] == ["-o", "junit_suite_name=from-the-command-line"]
+    assert (record["backend"], record["installer"]) == ("tox", "uv")
 
 
 @pytest.mark.parametrize(
