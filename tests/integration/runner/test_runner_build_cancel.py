@@ -1,14 +1,18 @@
-"""An early build the run no longer needs is stopped: a real child process, really stopped."""
+"""A build the run no longer needs, or that an interrupt ends, is stopped: real child
+processes, really stopped (the tests synchronise on files the builds write, never on time)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from pytest_pipeline.runner import build
+from pytest_pipeline.runner import build, envs
 
 
 def test_cancel_stops_a_running_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,3 +34,74 @@ def test_cancel_stops_a_running_build(tmp_path: Path, monkeypatch: pytest.Monkey
         early.wheel(tmp_path / "dist", tmp_path / "build.log")
     assert list((root / build.OWN_DIR / "build-staging").iterdir()) == []
     assert not list(build.cache_dir(root).glob("*/*.whl"))
+
+
+SLOW_BACKEND = """
+import os, time
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    with open(os.path.join(os.environ["PROBE_DIR"], "build-started"), "w") as handle:
+        handle.write(str(os.getpid()))
+    while True:
+        time.sleep(60)
+"""
+
+SLOW_PYPROJECT = """
+[build-system]
+requires = []
+build-backend = "backend"
+backend-path = ["."]
+
+[project]
+name = "slowbuild"
+version = "1"
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ", 1)[1].startswith("Z"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_while_the_run_waits_for_its_build_stops_the_build(tmp_path: Path) -> None:
+    if envs.find_uv() is None:
+        pytest.skip("uv builds without downloading a build backend")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(SLOW_PYPROJECT)
+    (project / "backend.py").write_text(SLOW_BACKEND)
+    (project / "tox.ini").write_text("[tox]\nenv_list = py\n\n[testenv]\ncommands = pytest\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI"))}
+    env["PROBE_DIR"] = str(tmp_path)
+    started = tmp_path / "build-started"
+    output = (tmp_path / "out.txt").open("w")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest_pipeline", "run"],
+        cwd=project,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(2400):
+            if started.exists() and started.read_text():
+                break
+            assert run.poll() is None, "the run ended before its build started"
+            threading.Event().wait(0.05)
+        backend_pid = int(started.read_text())
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(120) == 2
+    finally:
+        if run.poll() is None:
+            run.kill()
+        output.close()
+    text = (tmp_path / "out.txt").read_text()
+    assert "interrupted" in text
+    assert not alive(backend_pid), text
+    assert list((project / build.OWN_DIR / "build-staging").iterdir()) == []
