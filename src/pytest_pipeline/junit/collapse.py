@@ -164,10 +164,8 @@ class Collapser:
     def push(self, record: TestCaseRecord) -> None:
         key = (record.cell, record.stage, record.classname, record.name)
         pending = self.pending
-        test = pending.get(key)
-        if test is None:
-            pending[key] = record
-        else:
+        test = pending.setdefault(key, record)
+        if test is not record:
             if type(test) is TestCaseRecord:
                 test = pending[key] = CollapsedTest(test)
             test.add(record)  # type: ignore[union-attr]
@@ -178,8 +176,9 @@ class Collapser:
                 self._evict()
                 return
         if len(pending) > self.window:
-            _, oldest = pending.popitem(last=False)
-            self.size -= oldest.size
+            oldest = pending.popitem(False)[1]
+            if oldest.size:
+                self.size -= oldest.size
             self.emit(oldest)
 
     def _evict(self) -> None:

@@ -43,12 +43,15 @@ class _Accumulator:
         """Counts of the groups the current file changed, as they were before it."""
         self.marks = (0, 0, 0, 0)
         self.last_key: Group | None = None
+        # The last group counted, unpacked (None: none yet in this input file).
+        self.last_cell: str | None = None
+        self.last_stage: str | None = None
         self.last_counts = Counts()
 
     def begin_file(self) -> None:
         summary = self.summary
         self.saved = {}
-        self.last_key = None
+        self.last_key = self.last_cell = self.last_stage = None
         self.marks = (
             len(summary.failures),
             len(summary.flaky),
@@ -71,7 +74,7 @@ class _Accumulator:
             else:
                 groups[key] = counts
         self.saved = {}
-        self.last_key = None
+        self.last_key = self.last_cell = self.last_stage = None
         summary = self.summary
         del summary.failures[self.marks[0] :]
         del summary.flaky[self.marks[1] :]
@@ -91,6 +94,7 @@ class _Accumulator:
         if counts is None:
             counts = groups[key] = Counts()
         self.last_key = key
+        self.last_cell, self.last_stage = key
         self.last_counts = counts
         return counts
 
@@ -104,8 +108,7 @@ class _Accumulator:
         if type(test) is TestCaseRecord:
             if not test.results and not test.reruns:
                 # The common case, kept lean: one attempt that passed.
-                last = self.last_key
-                if last is not None and test.cell == last[0] and test.stage == last[1]:
+                if test.cell == self.last_cell and test.stage == self.last_stage:
                     counts = self.last_counts
                 else:
                     counts = self._counts((test.cell, test.stage))

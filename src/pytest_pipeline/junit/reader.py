@@ -65,7 +65,7 @@ class ResultEntry:
     attempt (``kind`` is then ``failure`` or ``error``, from Surefire's rerun elements or
     from a collapsed rerun)."""
 
-    __slots__ = ("err", "kind", "message", "out", "text", "type")
+    __slots__ = ("err", "kind", "message", "out", "outcome", "text", "type")
 
     def __init__(self, kind: str, type_: str, message: str, text: str = "") -> None:
         self.kind = kind
@@ -74,23 +74,26 @@ class ResultEntry:
         self.text = text
         self.out = ""
         self.err = ""
-
-    @property
-    def outcome(self) -> Outcome:
-        if self.kind == "failure":
-            return Outcome.FAILED
-        if self.kind == "skipped":
-            return Outcome.SKIPPED
-        if (
-            self.type == BLOCKED_TYPE
-            or self.message.startswith(BLOCKED_MESSAGE_PREFIX)
-            or self.message.startswith(_SETUP_BLOCKED)
-        ):
-            return Outcome.BLOCKED
-        return Outcome.ERROR
+        # Decided once (kind, type and message never change): it is asked for several
+        # times per test on the way to the merged file.
+        self.outcome = _entry_outcome(kind, type_, message)
 
     def short_message(self) -> str:
         return short_message(self.message, self.text)
+
+
+def _entry_outcome(kind: str, type_: str, message: str) -> Outcome:
+    if kind == "failure":
+        return Outcome.FAILED
+    if kind == "skipped":
+        return Outcome.SKIPPED
+    if (
+        type_ == BLOCKED_TYPE
+        or message.startswith(BLOCKED_MESSAGE_PREFIX)
+        or message.startswith(_SETUP_BLOCKED)
+    ):
+        return Outcome.BLOCKED
+    return Outcome.ERROR
 
 
 def short_message(message: str, text: str) -> str:
@@ -129,6 +132,7 @@ class TestCaseRecord:
     )
 
     def __init__(self, cell: str, stage: str, classname: str, name: str, time: float) -> None:
+        # _Reader.start() makes records without this method: keep the two alike.
         self.cell = cell
         self.stage = stage
         self.classname = classname
@@ -165,8 +169,11 @@ class TestCaseRecord:
     def outcome(self) -> Outcome:
         """Final outcome of this element: a failure wins over an error (pytest's teardown
         error after a failed call), an error over a skip (a skip whose teardown failed)."""
+        results = self.results
+        if len(results) == 1:
+            return results[0].outcome
         outcome = Outcome.PASSED
-        for entry in self.results:
+        for entry in results:
             entry_outcome = entry.outcome
             if entry_outcome is Outcome.FAILED:
                 return Outcome.FAILED
@@ -180,11 +187,17 @@ class TestCaseRecord:
 
     def primary(self) -> ResultEntry | None:
         """The outcome element that decides :attr:`outcome` (the first of its kind)."""
+        results = self.results
+        if len(results) == 1:
+            return results[0]
         outcome = self.outcome
         for entry in self.results:
             if entry.outcome is outcome:
                 return entry
         return None
+
+
+_new_record = TestCaseRecord.__new__
 
 
 class EmptySuite:
@@ -268,7 +281,7 @@ def _parse_time(value: str | None) -> float:
             seconds = float(value.replace(",", ""))  # Surefire writes 1,234.5
         except ValueError:
             return 0.0
-    return seconds if 0.0 <= seconds < 1e12 else 0.0  # also drops nan and inf
+    return seconds if 0.0 < seconds < 1e12 else 0.0  # also drops nan, inf and -0.0
 
 
 def _parse_line(value: str | None) -> int | None:
@@ -281,9 +294,13 @@ def _parse_line(value: str | None) -> int | None:
 
 
 def _entry(kind: str, attrs: dict[str, str]) -> ResultEntry:
-    return ResultEntry(
-        kind, capped(attrs.get("type", ""), MAX_NAME), capped(attrs.get("message", ""), MAX_MESSAGE)
-    )
+    type_ = attrs.get("type", "")
+    message = attrs.get("message", "")
+    if len(type_) > MAX_NAME:
+        type_ = capped(type_, MAX_NAME)
+    if len(message) > MAX_MESSAGE:
+        message = capped(message, MAX_MESSAGE)
+    return ResultEntry(kind, type_, message)
 
 
 class _Suite:
@@ -312,6 +329,8 @@ class _Reader:
         self.stack: list[str] = []
         self.suites: list[_Suite] = []
         self.case: TestCaseRecord | None = None
+        self.at_suite = False
+        """The innermost open element is a suite and no testcase is open: where testcases start."""
         self.case_props: dict[str, str] = {}
         self.rerun: ResultEntry | None = None
         # (depth of the element whose text is captured, target object, attribute, buffer)
@@ -330,33 +349,52 @@ class _Reader:
 
     # -- handlers -----------------------------------------------------------------
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        stack = self.stack
-        if name == "testcase" and self.case is None and stack and stack[-1] in _SUITES:
-            # The hot path (most elements are testcases), inlined.
+        if name == "testcase" and self.at_suite:
+            # The hot path (most elements are testcases), inlined: every bytecode here
+            # runs once per test of every input.
+            self.at_suite = False
             suite = self.suites[-1]
             suite.had_child = True
-            time = attrs.get("time")
+            get = attrs.get
+            time = get("time")
+            seconds = 0.0
             if time:
                 try:
                     seconds = float(time)
-                    if not 0.0 <= seconds < 1e12:  # also false for nan
-                        seconds = 0.0
                 except ValueError:
                     seconds = _parse_time(time)
-            else:
-                seconds = 0.0
-            classname = attrs.get("classname", "")
-            test_name = attrs.get("name", "")
+                else:
+                    if not 0.0 < seconds < 1e12:  # also true for nan; -0.0 becomes 0.0
+                        seconds = 0.0
+            classname = get("classname", "")
+            test_name = get("name", "")
             if len(classname) > MAX_NAME or len(test_name) > MAX_NAME:
                 classname, test_name = capped(classname, MAX_NAME), capped(test_name, MAX_NAME)
-            record = self.case = TestCaseRecord(suite.cell, suite.stage, classname, test_name, seconds)
+            # What TestCaseRecord(...) does, without calling a class (which costs as much
+            # as the rest of this path): a bare instance, every slot stored here.
+            record = self.case = _new_record(TestCaseRecord)
+            record.cell = suite.cell
+            record.stage = suite.stage
+            record.classname = classname
+            record.name = test_name
+            record.time = seconds
             if "file" in attrs:
                 record.file = capped(attrs["file"], MAX_NAME)
-                record.line = _parse_line(attrs.get("line"))
+                record.line = _parse_line(get("line"))
+            else:
+                record.file = None
+                record.line = None
+            record.results = record.reruns = _NONE
+            record.dropped = record.dropped_reruns = record.size = 0
+            record.out = record.err = ""
             if self.case_props:
                 self.case_props = {}
-            stack.append(name)
+            self.stack.append(name)
             return
+        self._start(name, attrs)
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        stack = self.stack
         depth = len(stack)
         if depth >= MAX_DEPTH:
             raise UnreadableInput(f"elements nested deeper than {MAX_DEPTH} levels; refused")
@@ -406,6 +444,9 @@ class _Reader:
                 if key in identity.PROPERTIES:
                     self.case_props[key] = capped(attrs.get("value", ""), MAX_NAME)
         stack.append(name)
+        # A testcase directly in a suite takes the fast path in start(); one anywhere
+        # else (in a testcase, in <properties>) is ignored here, as it always was.
+        self.at_suite = case is None and name in _SUITES
 
     def end(self, name: str) -> None:
         stack = self.stack
@@ -421,6 +462,7 @@ class _Reader:
             case = self.case
             if case is not None and stack and stack[-1] in _SUITES:
                 self.case = None
+                self.at_suite = True
                 if self.case_props or self.suites[-1].naming:
                     self._identify(case)
                 if case.results or case.reruns:
@@ -428,6 +470,7 @@ class _Reader:
                     # little text) and merges collapse exactly alike; texts are capped.
                     case.size = len(case.results) + len(case.reruns)
                 self.items.append(case)
+                return
         elif name in _SUITES:
             if not stack or stack[-1] in _SUITES:
                 suite = self.suites.pop()
@@ -435,6 +478,7 @@ class _Reader:
                     self.items.append(EmptySuite(suite.cell, suite.stage))
         elif name in _RERUN:
             self.rerun = None
+        self.at_suite = self.case is None and bool(stack) and stack[-1] in _SUITES
 
     # -- testcases and suites --------------------------------------------------------
     def _identify(self, case: TestCaseRecord) -> None:

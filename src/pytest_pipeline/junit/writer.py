@@ -74,6 +74,22 @@ def format_time(seconds: float) -> str:
     return f"{max(seconds, 0.0):.3f}"
 
 
+_TIMES: dict[float, str] = {}
+"""Testcase times as written (``f"{t:.3f}"``): formatting a float costs as much as the
+rest of a passed testcase's line, and pytest's times repeat a lot (three decimals)."""
+MAX_TIMES = 4096
+
+
+def testcase_time(seconds: float) -> str:
+    """``f"{seconds:.3f}"`` for a testcase's time (never negative, never -0.0: see the reader)."""
+    shown = _TIMES.get(seconds)
+    if shown is None:
+        if len(_TIMES) >= MAX_TIMES:
+            _TIMES.clear()
+        shown = _TIMES[seconds] = f"{seconds:.3f}"
+    return shown
+
+
 def _element(tag: str, type_: str, message: str, text: str, max_text: int) -> str:
     attrs = f' type="{escape_attr(type_)}"' if type_ else ""
     if message:
@@ -115,49 +131,56 @@ def render(test: CollapsedTest, max_text: int) -> str:
     record = test.record
     classname, name = display_names(record.cell, record.classname, record.name)
     head = f'<testcase classname="{escape_attr(classname)}" name="{escape_attr(name)}" time="{test.time:.3f}"'
-    if not record.results and not test.earlier and not record.out and not record.err:
+    results = record.results
+    earlier = test.earlier
+    out = record.out
+    err = record.err
+    if not results and not earlier and not out and not err:
         return head + "/>\n"
     parts = [head, ">"]
     outcome = record.outcome
     primary = record.primary()
     if primary is not None:
         text = primary.text
-        others = [entry for entry in record.results if entry is not primary]
-        if others or record.dropped:
+        if len(results) > 1 or record.dropped:
             # The schema allows one outcome per consumer's reading; the others (pytest's
             # teardown error after a failure, a skip whose teardown failed) stay readable.
+            others = [entry for entry in results if entry is not primary]
             extra = "".join(f"\n\n[also reported: <{e.kind}> {e.message}]\n{e.text}" for e in others)
             if record.dropped:
                 extra += f"\n\n[{record.dropped} more outcome elements not kept by pytest-pipeline]"
             text = capped(text + extra, max_text)
         type_ = BLOCKED_TYPE if outcome is Outcome.BLOCKED else primary.type
         parts.append(_element(primary.kind, type_, primary.message, text, max_text))
-    prefix = "flaky" if outcome is Outcome.PASSED else "rerun"
-    for entry in test.earlier:
-        tag = prefix + ("Failure" if entry.kind == "failure" else "Error")
-        parts.append(f'<{tag} type="{escape_attr(entry.type or entry.kind)}"')
-        if entry.message:
-            parts.append(f' message="{escape_attr(capped(entry.message, max_text))}"')
-        if entry.text or entry.out or entry.err:
-            parts.append(">")
-            if entry.text:
-                parts.append(f"<stackTrace>{escape_text(entry.text)}</stackTrace>")
-            if entry.out:
-                parts.append(f"<system-out>{escape_text(entry.out)}</system-out>")
-            if entry.err:
-                parts.append(f"<system-err>{escape_text(entry.err)}</system-err>")
-            parts.append(f"</{tag}>")
-        else:
-            parts.append("/>")
-    if test.omitted:
+    if earlier:
+        prefix = "flaky" if outcome is Outcome.PASSED else "rerun"
+        for entry in earlier:
+            tag = prefix + ("Failure" if entry.kind == "failure" else "Error")
+            parts.append(f'<{tag} type="{escape_attr(entry.type or entry.kind)}"')
+            if entry.message:
+                parts.append(f' message="{escape_attr(capped(entry.message, max_text))}"')
+            if entry.text or entry.out or entry.err:
+                parts.append(">")
+                if entry.text:
+                    parts.append(f"<stackTrace>{escape_text(entry.text)}</stackTrace>")
+                if entry.out:
+                    parts.append(f"<system-out>{escape_text(entry.out)}</system-out>")
+                if entry.err:
+                    parts.append(f"<system-err>{escape_text(entry.err)}</system-err>")
+                parts.append(f"</{tag}>")
+            else:
+                parts.append("/>")
+    omitted = test.omitted
+    if omitted:
+        prefix = "flaky" if outcome is Outcome.PASSED else "rerun"
         parts.append(
             f'<{prefix}Failure type="pytest-pipeline.omitted" '
-            f'message="{test.omitted} more earlier attempts not kept by pytest-pipeline"/>'
+            f'message="{omitted} more earlier attempts not kept by pytest-pipeline"/>'
         )
-    if record.out:
-        parts.append(f"<system-out>{escape_text(record.out)}</system-out>")
-    if record.err:
-        parts.append(f"<system-err>{escape_text(record.err)}</system-err>")
+    if out:
+        parts.append(f"<system-out>{escape_text(out)}</system-out>")
+    if err:
+        parts.append(f"<system-err>{escape_text(err)}</system-err>")
     parts.append("</testcase>\n")
     return "".join(parts)
 
@@ -178,15 +201,29 @@ def suite_header(cell: str, stage: str, counts: Counts) -> str:
 
 
 class _Spool:
-    __slots__ = ("cell", "chunks", "classnames", "parts", "size")
+    __slots__ = ("cell", "chunks", "classnames", "parts", "tail")
 
     def __init__(self, cell: str) -> None:
         self.chunks: list[tuple[int, int]] = []
         self.parts: list[str] = []
-        self.size = 0
         self.cell = escape_attr(cell)
+        self.tail = f' [{self.cell}]" time="'
+        """What follows a passed testcase's name in its line, up to its time."""
         self.classnames: dict[str, str] = {}
         """classname -> its shown, escaped form (few distinct per suite, many tests each)."""
+
+    def shown_classname(self, classname: str) -> str:
+        classnames = self.classnames
+        if len(classnames) > 1024:
+            classnames.clear()  # a file with a new classname per test: stay bounded
+        shown = f"{self.cell}.{escape_attr(classname)}" if classname else self.cell
+        classnames[classname] = shown
+        return shown
+
+    @property
+    def size(self) -> int:
+        """Characters held in :attr:`parts` (summed when needed, not per testcase)."""
+        return sum(map(len, self.parts))
 
 
 class SpoolWriter:
@@ -208,8 +245,9 @@ class SpoolWriter:
         self.touched: dict[Group, int] = {}
         """Groups changed by the current input file -> chunk count before it (-1: new)."""
         self.last_key: Group | None = None
-        self.last_cell = ""
-        self.last_stage = ""
+        # The group of the last testcase added, unpacked (None: none yet in this input file).
+        self.last_cell: str | None = None
+        self.last_stage: str | None = None
         self.last_spool = _Spool("")
 
     def close(self) -> None:
@@ -218,11 +256,14 @@ class SpoolWriter:
     # -- transactions per input file ---------------------------------------------
     def begin_file(self) -> None:
         self.touched = {}
-        self.last_key = None
+        self._forget_last()
 
     def commit(self) -> None:
         self.touched = {}
-        self.last_key = None
+        self._forget_last()
+
+    def _forget_last(self) -> None:
+        self.last_key = self.last_cell = self.last_stage = None
 
     def rollback(self) -> None:
         for key, chunk_count in self.touched.items():
@@ -233,50 +274,42 @@ class SpoolWriter:
                 del spool.chunks[chunk_count:]
             self.buffered -= spool.size
             spool.parts = []
-            spool.size = 0
         self.touched = {}
-        self.last_key = None
+        self._forget_last()
 
     # -- adding -------------------------------------------------------------------
     def add(self, key: Group, text: str) -> None:
         spool = self.last_spool if key == self.last_key else self._open(key)
         spool.parts.append(text)
-        size = len(text)
-        spool.size += size
-        self.buffered += size
+        self.buffered += len(text)
         if self.buffered > self.budget:
-            for other in self.groups.values():
-                self._flush(other)
+            self._flush_all()
 
     def add_passed(self, record: TestCaseRecord) -> None:
         """:func:`render_passed` then :meth:`add`, in one step: the hot path of a merge."""
-        if record.cell == self.last_cell and record.stage == self.last_stage and self.last_key is not None:
+        if record.cell == self.last_cell and record.stage == self.last_stage:
             spool = self.last_spool
         else:
             spool = self._open((record.cell, record.stage))
         if record.out or record.err:
             text = render_passed(record)
         else:
-            classnames = spool.classnames
-            classname = classnames.get(record.classname)
+            classname = spool.classnames.get(record.classname)
             if classname is None:
-                if len(classnames) > 1024:
-                    classnames.clear()  # a file with a new classname per test: stay bounded
-                shown = f"{spool.cell}.{escape_attr(record.classname)}" if record.classname else spool.cell
-                classname = classnames[record.classname] = shown
+                classname = spool.shown_classname(record.classname)
             name = record.name
             if not name.isprintable() or "&" in name or "<" in name or ">" in name or '"' in name:
                 name = escape_attr(name)
-            text = (
-                f'<testcase classname="{classname}" name="{name} [{spool.cell}]" time="{record.time:.3f}"/>\n'
-            )
+            time = _TIMES.get(record.time) or testcase_time(record.time)
+            text = f'<testcase classname="{classname}" name="{name}{spool.tail}{time}"/>\n'
         spool.parts.append(text)
-        size = len(text)
-        spool.size += size
-        self.buffered += size
+        self.buffered += len(text)
         if self.buffered > self.budget:
-            for other in self.groups.values():
-                self._flush(other)
+            self._flush_all()
+
+    def _flush_all(self) -> None:
+        for spool in self.groups.values():
+            self._flush(spool)
 
     def _open(self, key: Group) -> _Spool:
         spool = self.groups.get(key)
@@ -299,14 +332,14 @@ class SpoolWriter:
     def _flush(self, spool: _Spool) -> None:
         if not spool.parts:
             return
-        data = "".join(spool.parts).encode("utf-8")
+        text = "".join(spool.parts)
+        data = text.encode("utf-8")
         self.spool.seek(self.offset)
         self.spool.write(data)
         spool.chunks.append((self.offset, len(data)))
         self.offset += len(data)
-        self.buffered -= spool.size
+        self.buffered -= len(text)
         spool.parts = []
-        spool.size = 0
 
     # -- the merged file ------------------------------------------------------------
     def write(self, groups: Iterable[tuple[Group, Counts]], suite_name: str, total: Counts) -> None:
