@@ -42,7 +42,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         type=_parallel,
         default=None,
         metavar="auto|N",
-        help="cells run at once (default: [tool.pytest-pipeline.run] parallel, else auto = number of CPUs)",
+        help="cells testing at once, while a few more create their environments "
+        "(default: [tool.pytest-pipeline.run] parallel, else auto = number of CPUs)",
     )
     parser.add_argument(
         "--fail-fast",
