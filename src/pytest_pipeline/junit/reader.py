@@ -284,6 +284,21 @@ def _parse_time(value: str | None) -> float:
     return seconds if 0.0 < seconds < 1e12 else 0.0  # also drops nan, inf and -0.0
 
 
+_SECONDS: dict[str, float] = {}
+"""``time`` attribute -> seconds: pytest writes three decimals, so values repeat a lot."""
+MAX_SECONDS = 4096
+
+
+def _seconds(value: str | None) -> float:
+    """:func:`_parse_time`, remembered (a bounded cache)."""
+    seconds = _parse_time(value)
+    if value is not None and len(value) <= 32:  # a hostile file's huge values are not kept
+        if len(_SECONDS) >= MAX_SECONDS:
+            _SECONDS.clear()
+        _SECONDS[value] = seconds
+    return seconds
+
+
 def _parse_line(value: str | None) -> int | None:
     if value is None:
         return None
@@ -331,6 +346,8 @@ class _Reader:
         self.case: TestCaseRecord | None = None
         self.at_suite = False
         """The innermost open element is a suite and no testcase is open: where testcases start."""
+        self.inner = 0
+        """Elements open inside the open testcase (0 when none is open)."""
         self.case_props: dict[str, str] = {}
         self.rerun: ResultEntry | None = None
         # (depth of the element whose text is captured, target object, attribute, buffer)
@@ -343,9 +360,10 @@ class _Reader:
         self.captures.append((len(self.stack), target, attribute, buffer))
         self.parser.CharacterDataHandler = buffer.feed
 
-    def _ignore_text(self, data: str) -> None:
-        # Set while nothing is captured: keeps expat reporting progress (see MAX_TOKEN).
-        pass
+    # Set while nothing is captured: keeps expat reporting progress (see MAX_TOKEN).
+    # A builtin that ignores its argument, not a Python function: pretty-printed files
+    # have a whitespace text node between any two elements.
+    _ignore_text = staticmethod(len)
 
     # -- handlers -----------------------------------------------------------------
     def start(self, name: str, attrs: dict[str, str]) -> None:
@@ -357,18 +375,12 @@ class _Reader:
             suite.had_child = True
             get = attrs.get
             time = get("time")
-            seconds = 0.0
-            if time:
-                try:
-                    seconds = float(time)
-                except ValueError:
-                    seconds = _parse_time(time)
-                else:
-                    if not 0.0 < seconds < 1e12:  # also true for nan; -0.0 becomes 0.0
-                        seconds = 0.0
+            seconds = _SECONDS.get(time)  # type: ignore[arg-type]
+            if seconds is None:
+                seconds = _seconds(time)
             classname = get("classname", "")
             test_name = get("name", "")
-            if len(classname) > MAX_NAME or len(test_name) > MAX_NAME:
+            if len(classname) + len(test_name) > MAX_NAME:  # one test for both, then each
                 classname, test_name = capped(classname, MAX_NAME), capped(test_name, MAX_NAME)
             # What TestCaseRecord(...) does, without calling a class (which costs as much
             # as the rest of this path): a bare instance, every slot stored here.
@@ -382,8 +394,7 @@ class _Reader:
                 record.file = capped(attrs["file"], MAX_NAME)
                 record.line = _parse_line(get("line"))
             else:
-                record.file = None
-                record.line = None
+                record.file = record.line = None
             record.results = record.reruns = _NONE
             record.dropped = record.dropped_reruns = record.size = 0
             record.out = record.err = ""
@@ -413,6 +424,7 @@ class _Reader:
             elif name == "property" and parent == "properties" and depth >= 2 and stack[-2] in _SUITES:
                 self._suite_property(attrs)
         else:
+            self.inner += 1
             parent = stack[-1]
             if parent == "testcase":
                 if name in _FINAL:
@@ -445,12 +457,28 @@ class _Reader:
                     self.case_props[key] = capped(attrs.get("value", ""), MAX_NAME)
         stack.append(name)
         # A testcase directly in a suite takes the fast path in start(); one anywhere
-        # else (in a testcase, in <properties>) is ignored here, as it always was.
+        # else (in a testcase, in <properties>) is ignored.
         self.at_suite = case is None and name in _SUITES
 
     def end(self, name: str) -> None:
+        self.stack.pop()
+        case = self.case
+        if case is not None and not self.inner:
+            # The open testcase's own end (everything inside it is closed): the hot path.
+            self.case = None
+            self.at_suite = True
+            if self.case_props or self.suites[-1].naming:
+                self._identify(case)
+            if case.results or case.reruns:
+                # Counted in entries, not characters, so that summaries (which keep
+                # little text) and merges collapse exactly alike; texts are capped.
+                case.size = len(case.results) + len(case.reruns)
+            self.items.append(case)
+            return
+        self._end(name)
+
+    def _end(self, name: str) -> None:
         stack = self.stack
-        stack.pop()
         captures = self.captures
         if captures and captures[-1][0] == len(stack):
             _, target, attribute, buffer = captures.pop()
@@ -458,27 +486,16 @@ class _Reader:
             current = getattr(target, attribute)
             setattr(target, attribute, current + text if current else text)
             self.parser.CharacterDataHandler = captures[-1][3].feed if captures else self._ignore_text
-        if name == "testcase":
-            case = self.case
-            if case is not None and stack and stack[-1] in _SUITES:
-                self.case = None
-                self.at_suite = True
-                if self.case_props or self.suites[-1].naming:
-                    self._identify(case)
-                if case.results or case.reruns:
-                    # Counted in entries, not characters, so that summaries (which keep
-                    # little text) and merges collapse exactly alike; texts are capped.
-                    case.size = len(case.results) + len(case.reruns)
-                self.items.append(case)
-                return
-        elif name in _SUITES:
-            if not stack or stack[-1] in _SUITES:
-                suite = self.suites.pop()
-                if not suite.had_child:
-                    self.items.append(EmptySuite(suite.cell, suite.stage))
-        elif name in _RERUN:
-            self.rerun = None
-        self.at_suite = self.case is None and bool(stack) and stack[-1] in _SUITES
+        if self.case is not None:
+            self.inner -= 1  # an element inside the open testcase
+            if name in _RERUN:
+                self.rerun = None
+            return
+        if name in _SUITES and (not stack or stack[-1] in _SUITES):
+            suite = self.suites.pop()
+            if not suite.had_child:
+                self.items.append(EmptySuite(suite.cell, suite.stage))
+        self.at_suite = bool(stack) and stack[-1] in _SUITES
 
     # -- testcases and suites --------------------------------------------------------
     def _identify(self, case: TestCaseRecord) -> None:

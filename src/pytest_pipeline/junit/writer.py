@@ -132,9 +132,21 @@ def render(test: CollapsedTest, max_text: int) -> str:
     classname, name = display_names(record.cell, record.classname, record.name)
     head = f'<testcase classname="{escape_attr(classname)}" name="{escape_attr(name)}" time="{test.time:.3f}"'
     results = record.results
-    earlier = test.earlier
     out = record.out
     err = record.err
+    if len(results) == 1 and test.elements == 1 and not record.reruns and not record.dropped:
+        # The usual test that did not pass: one attempt, one outcome element (a failure,
+        # an error or a skip), nothing to fold in. The general path below writes the same.
+        entry = results[0]
+        type_ = BLOCKED_TYPE if entry.outcome is Outcome.BLOCKED else entry.type
+        parts = [head, ">", _element(entry.kind, type_, entry.message, entry.text, max_text)]
+        if out:
+            parts.append(f"<system-out>{escape_text(out)}</system-out>")
+        if err:
+            parts.append(f"<system-err>{escape_text(err)}</system-err>")
+        parts.append("</testcase>\n")
+        return "".join(parts)
+    earlier = test.earlier
     if not results and not earlier and not out and not err:
         return head + "/>\n"
     parts = [head, ">"]

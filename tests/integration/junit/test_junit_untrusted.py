@@ -262,3 +262,25 @@ def test_a_flood_of_cells_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
     summary = summarize([good, path])
     assert "more than 50 (cell, stage) groups" in summary.problems[0].message
     assert list(summary.groups) == [("py311", "unit")]
+
+
+def test_suites_nested_inside_a_testcase_are_ignored(tmp_path: Path) -> None:
+    # They used to pop the enclosing suite's state and crash the reader (IndexError).
+    odd = xml_case("a", '<testsuite name="x"><testsuite name="y"/></testsuite>')
+    path = write(tmp_path, "py311.xml", xml_suites(xml_suite(odd, xml_case("b", FAILURE))))
+    summary = merge([path], tmp_path / "merged.xml")
+    assert summary.problems == []
+    assert summary.groups[("py311", "unit")].tests == 2
+    assert summary.groups[("py311", "unit")].failed == 1
+    assert_valid(tmp_path / "merged.xml")
+
+
+@pytest.mark.parametrize("time", ["-0", "-0.000", "-1.5", "nan", "1e400", "x"])
+def test_odd_times_are_written_as_zero(tmp_path: Path, time: str) -> None:
+    path = write(tmp_path, "py311.xml", xml_suites(xml_suite(xml_case("a", time=time), xml_case("b", time="2.5"))))
+    output = tmp_path / "merged.xml"
+    summary = merge([path], output)
+    times = [case.get("time") for case in ET.parse(output).getroot().iter("testcase")]
+    assert times == ["0.000", "2.500"]
+    assert summary.groups[("py311", "unit")].time == 2.5
+    assert_valid(output)
