@@ -277,7 +277,8 @@ def test_suites_nested_inside_a_testcase_are_ignored(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("time", ["-0", "-0.000", "-1.5", "nan", "1e400", "x"])
 def test_odd_times_are_written_as_zero(tmp_path: Path, time: str) -> None:
-    path = write(tmp_path, "py311.xml", xml_suites(xml_suite(xml_case("a", time=time), xml_case("b", time="2.5"))))
+    cases = xml_suite(xml_case("a", time=time), xml_case("b", time="2.5"))
+    path = write(tmp_path, "py311.xml", xml_suites(cases))
     output = tmp_path / "merged.xml"
     summary = merge([path], output)
     times = [case.get("time") for case in ET.parse(output).getroot().iter("testcase")]
