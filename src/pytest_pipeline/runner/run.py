@@ -172,7 +172,12 @@ def build_early(
         tool = choose_tool(project, options.tool or run_settings(config).tool)
     except PipelineError:
         return None  # discovery says the same, in its own words
-    return start_build(options, uv, reports_root) if tool == "tox" else None
+    if tool != "tox":
+        return None
+    try:
+        return start_build(options, uv, reports_root)
+    except OSError:
+        return None  # no staging folder (a read-only checkout): build after discovery, as before
 
 
 @contextlib.contextmanager

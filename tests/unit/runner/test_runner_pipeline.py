@@ -142,3 +142,15 @@ def test_preload_imports_what_the_end_of_a_run_needs() -> None:
     sys.modules.pop("tabnanny", None)
     run_mod.preload(["no_such_module_for_pytest_pipeline", "tabnanny"]).join(30)
     assert "tabnanny" in sys.modules  # a module that fails to import stops nothing
+
+
+def test_no_early_build_where_it_cannot_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "tox.ini").write_text("[tox]\n")
+    (tmp_path / "pyproject.toml").write_text("")
+
+    def read_only(options: RunOptions, uv: str | None, root: Path) -> FakeEarly:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(run_mod, "start_build", read_only)
+    options = RunOptions(project=tmp_path)
+    assert build_early(options, PipelineConfig(source=None), None, tmp_path / "r") is None
