@@ -349,6 +349,21 @@ class InputProblem:
         return cls(path=data["path"], message=data["message"])
 
 
+def duplicate_results_message(cell: str, stage: str, earlier: str) -> str:
+    """Why a result file was left out: ``earlier`` already gave results for its (cell, stage).
+
+    One pytest session writes one file per cell, so a second file with results for the
+    same (cell, stage) repeats them: a merged file read together with the per-cell files
+    it was merged from, or one job's results downloaded twice. Counting both would count
+    every test twice. The merge, the gate and the report all leave such a file out (the
+    first one read wins) and list it as an input problem.
+    """
+    return (
+        f"results for cell {cell!r} stage {stage!r} already came from {earlier}; "
+        "pass either the merged file or the per-cell files, not both"
+    )
+
+
 @dataclass
 class ResultSummary:
     """What a set of JUnit files says, in bounded memory: counts per (cell, stage), and

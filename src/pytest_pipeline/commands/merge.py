@@ -1,8 +1,9 @@
 """``pytest-pipeline merge FILES/GLOBS/DIRS... -o merged.xml``: one JUnit file for all cells.
 
 Exit codes: 0 every input was read (failed tests do not change it: merging is not the
-gate), 3 some input was unreadable (the output still holds everything readable), 4 a
-usage error (no inputs, a pattern matching nothing, an output that cannot be written).
+gate), 3 some input was left out: unreadable, or repeating results another input gave for
+the same (cell, stage) (the output still holds everything else), 4 a usage error (no
+inputs, a pattern matching nothing, an output that cannot be written).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
         help="merge JUnit XML files of many cells into one file",
         description="Merge JUnit XML files (pytest xunit1/xunit2, Surefire, other tools) into one file "
         "with one <testsuite> per (cell, stage), rerun attempts collapsed. "
-        "Exit 0 when every input was read, 3 when some input was unreadable "
-        "(everything readable is still merged), 4 on usage errors.",
+        "Exit 0 when every input was read, 3 when some input was left out: unreadable, or "
+        "repeating results another input gave for the same cell and stage, such as a merged "
+        "file next to the per-cell files it came from (everything else is still merged), "
+        "4 on usage errors.",
     )
     parser.add_argument("inputs", nargs="+", metavar="FILE/GLOB/DIR", help="JUnit files, globs or folders")
     parser.add_argument("-o", "--output", required=True, type=Path, help="the merged file to write")
@@ -79,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         f"{len(summary.cells)} cells, {len(summary.groups)} suites ({', '.join(parts)})"
     )
     for problem in summary.problems:
-        print(f"pytest-pipeline: unreadable: {problem}", file=sys.stderr)
+        print(f"pytest-pipeline: not merged: {problem}", file=sys.stderr)
     if summary.problems:
         return int(ExitCode.INCOMPLETE)
     return int(ExitCode.OK)

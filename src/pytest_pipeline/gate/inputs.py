@@ -12,7 +12,10 @@ An input is one of:
 - a glob of these, for shells that did not expand it.
 
 Nothing that was asked for is dropped silently: a path that does not exist, a folder
-with no results, a file that cannot be read, all become input problems (code 3).
+with no results, a file that cannot be read, all become input problems (code 3). So does
+a JUnit file with results for a (cell, stage) that an earlier file already gave (a merged
+``junit.xml`` next to the per-cell files it came from): it is left out instead of counting
+every test twice, as ``merge`` does. A file named twice is read once.
 """
 
 from __future__ import annotations
@@ -26,12 +29,19 @@ from typing import Any
 
 from pytest_pipeline.errors import ConfigError
 from pytest_pipeline.gate.evidence import CellReport, GateResults, LoadedRun
-from pytest_pipeline.results import Artifact, InputProblem, ResultSummary, RunRecord
+from pytest_pipeline.results import (
+    Artifact,
+    InputProblem,
+    ResultSummary,
+    RunRecord,
+    duplicate_results_message,
+)
 
 RUN_RECORD_NAME = "run.json"
 
 Reader = Callable[[list[Path], "str | None"], ResultSummary]
 """Reads JUnit files into a summary: ``reader(files, default_cell)``."""
+Group = tuple[str, str]
 
 
 def junit_reader(default_stage: str) -> Reader:
@@ -56,11 +66,14 @@ def load(paths: Iterable[str], reader: Reader, *, expected_cells: Iterable[str] 
     found = _find(paths)
     summary = ResultSummary()
     summary.problems.extend(found.problems)
+    owners: dict[Group, str] = {}
+    """The file each (cell, stage) group's results came from."""
+    read: set[Path] = set()
     runs: list[LoadedRun] = []
     artifacts: dict[tuple[str, str], Artifact] = {}
     seen_cells: dict[str, str] = {}
     for path in found.run_records:
-        loaded = _load_run(path, reader, summary)
+        loaded = _load_run(path, reader, summary, owners, read)
         if loaded is None:
             continue
         runs.append(loaded)
@@ -77,7 +90,15 @@ def load(paths: Iterable[str], reader: Reader, *, expected_cells: Iterable[str] 
         for artifact in _artifacts(path, loaded.record):
             artifacts.setdefault((artifact.name, artifact.sha256), artifact)
     for file, default_cell in found.junit:
-        summary.extend(reader([file], default_cell))
+        if not _first_read(file, read):
+            continue
+        part = reader([file], default_cell)
+        repeated = _claim(part, str(file), owners)
+        if repeated is not None:
+            summary.files.extend(part.files)
+            summary.problems.append(InputProblem(str(file), repeated))
+            continue
+        summary.extend(part)
     return GateResults(
         summary=summary,
         runs=tuple(runs),
@@ -126,7 +147,33 @@ def _classify(path: Path, found: _Found) -> None:
         found.junit.append((path, None))
 
 
-def _load_run(path: Path, reader: Reader, summary: ResultSummary) -> LoadedRun | None:
+def _first_read(file: Path, read: set[Path]) -> bool:
+    """True the first time ``file`` (resolved) comes up: a file named twice counts once."""
+    try:
+        resolved = file.resolve()
+    except OSError:
+        return True
+    if resolved in read:
+        return False
+    read.add(resolved)
+    return True
+
+
+def _claim(part: ResultSummary, source: str, owners: dict[Group, str]) -> str | None:
+    """The problem when ``part`` (one file's results) has a (cell, stage) group that an
+    earlier file gave; otherwise its groups are recorded as ``source``'s, and None."""
+    for key in part.groups:
+        earlier = owners.get(key)
+        if earlier is not None:
+            return duplicate_results_message(key[0], key[1], earlier)
+    for key in part.groups:
+        owners[key] = source
+    return None
+
+
+def _load_run(
+    path: Path, reader: Reader, summary: ResultSummary, owners: dict[Group, str], read: set[Path]
+) -> LoadedRun | None:
     try:
         data = json.loads(path.read_bytes())
         if not isinstance(data, dict):
@@ -153,9 +200,16 @@ def _load_run(path: Path, reader: Reader, summary: ResultSummary) -> LoadedRun |
         if not junit.is_file():
             reports[cell.name] = CellReport(shown, False, f"{shown} does not exist")
             continue
+        if not _first_read(junit, read):
+            reports[cell.name] = CellReport(shown, True)  # already counted: named by another record
+            continue
         cell_summary = reader([junit], cell.name)
         problems = cell_summary.problems
         cell_summary.problems = []
+        repeated = None if problems else _claim(cell_summary, shown, owners)
+        if repeated is not None:
+            reports[cell.name] = CellReport(shown, False, repeated)
+            continue
         summary.extend(cell_summary)
         if problems:
             reports[cell.name] = CellReport(shown, False, "; ".join(p.message for p in problems))

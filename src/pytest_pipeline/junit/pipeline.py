@@ -5,6 +5,11 @@
 Each input file is all-or-nothing: if it turns out unreadable half-way (truncated, a
 bomb, not XML), what was read of it is dropped and it becomes an ``InputProblem``, while
 the other files are merged as usual.
+
+A (cell, stage) group's results come from one input file (one pytest session writes one
+file): a later file with results for a group that an earlier file gave is a duplicate (a
+merged file next to the per-cell files it came from, one job's results downloaded twice)
+and is left out the same way, as an ``InputProblem`` saying which file came first.
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ from pytest_pipeline.junit import reader
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
 from pytest_pipeline.junit.reader import EmptySuite, TestCaseRecord, UnreadableInput
 from pytest_pipeline.junit.writer import Group, SpoolWriter, render
-from pytest_pipeline.results import Counts, InputProblem, Outcome, ResultSummary, TestRef
+from pytest_pipeline.results import (
+    Counts,
+    InputProblem,
+    Outcome,
+    ResultSummary,
+    TestRef,
+    duplicate_results_message,
+)
 
 DEFAULT_MAX_TEXT = 64_000
 MAX_GROUPS = 10_000
@@ -35,10 +47,25 @@ are only counted (``ResultSummary.failures_omitted``). Full texts are in the mer
 class _Accumulator:
     """Counts collapsed tests into a summary, undoably per input file."""
 
-    def __init__(self, summary: ResultSummary, writer: SpoolWriter | None, max_text: int) -> None:
+    def __init__(
+        self,
+        summary: ResultSummary,
+        writer: SpoolWriter | None,
+        max_text: int,
+        *,
+        one_file_per_group: bool = True,
+        shared_cell: str | None = None,
+    ) -> None:
         self.summary = summary
         self.writer = writer
         self.max_text = max_text
+        self.one_file_per_group = one_file_per_group
+        self.shared_cell = shared_cell
+        """The caller's default cell: its groups may come from several files (the caller
+        said that files naming no cell are all that cell, e.g. ``merge --cell linux a.xml b.xml``)."""
+        self.owners: dict[Group, str] = {}
+        """The input file each group's results came from."""
+        self.path = ""
         self.saved: dict[Group, Counts | None] = {}
         """Counts of the groups the current file changed, as they were before it."""
         self.marks = (0, 0, 0, 0)
@@ -48,8 +75,9 @@ class _Accumulator:
         self.last_stage: str | None = None
         self.last_counts = Counts()
 
-    def begin_file(self) -> None:
+    def begin_file(self, path: str) -> None:
         summary = self.summary
+        self.path = path
         self.saved = {}
         self.last_key = self.last_cell = self.last_stage = None
         self.marks = (
@@ -62,6 +90,9 @@ class _Accumulator:
             self.writer.begin_file()
 
     def commit(self) -> None:
+        for key, before in self.saved.items():
+            if before is None:
+                self.owners[key] = self.path
         self.saved = {}
         if self.writer is not None:
             self.writer.commit()
@@ -87,8 +118,13 @@ class _Accumulator:
             return self.last_counts
         groups = self.summary.groups
         counts = groups.get(key)
-        if counts is None and len(groups) >= MAX_GROUPS:
-            raise UnreadableInput(f"more than {MAX_GROUPS} (cell, stage) groups in total; refused")
+        if counts is None:
+            if len(groups) >= MAX_GROUPS:
+                raise UnreadableInput(f"more than {MAX_GROUPS} (cell, stage) groups in total; refused")
+        elif key not in self.saved and self.one_file_per_group and key[0] != self.shared_cell:
+            # Filled by an earlier file: this one repeats its results (see the module doc).
+            earlier = self.owners.get(key, "an earlier input")
+            raise UnreadableInput(duplicate_results_message(key[0], key[1], earlier))
         if key not in self.saved:
             self.saved[key] = None if counts is None else replace(counts)
         if counts is None:
@@ -182,9 +218,16 @@ def _pipeline(
     max_text: int | None,
     skip: Path | None = None,
     exclude: Exclude | None = None,
+    one_file_per_group: bool = True,
 ) -> ResultSummary:
     summary = ResultSummary()
-    accumulator = _Accumulator(summary, writer, max_text or DEFAULT_MAX_TEXT)
+    accumulator = _Accumulator(
+        summary,
+        writer,
+        max_text or DEFAULT_MAX_TEXT,
+        one_file_per_group=one_file_per_group,
+        shared_cell=default_cell,
+    )
     collapser = Collapser(accumulator.accept)
     push = collapser.push
     skip_resolved = skip.resolve() if skip is not None else None
@@ -195,7 +238,7 @@ def _pipeline(
         if path.is_dir():
             summary.problems.append(InputProblem(str(path), "a directory without any *.xml file"))
             continue
-        accumulator.begin_file()
+        accumulator.begin_file(str(path))
         try:
             for batch in reader.read(
                 path, default_cell=default_cell, default_stage=default_stage, max_text=max_text
@@ -231,11 +274,22 @@ def _files(inputs: Sequence[str | Path]) -> Iterator[Path]:
 
 
 def summarize(
-    inputs: Sequence[str | Path], *, default_stage: str = "unit", default_cell: str | None = None
+    inputs: Sequence[str | Path],
+    *,
+    default_stage: str = "unit",
+    default_cell: str | None = None,
+    one_file_per_group: bool = True,
 ) -> ResultSummary:
     """What ``inputs`` (JUnit files; directories are searched for ``*.xml``) say, without
     writing anything. Same result as :func:`merge` for the same inputs."""
-    return _read_all(inputs, None, default_stage=default_stage, default_cell=default_cell, max_text=None)
+    return _read_all(
+        inputs,
+        None,
+        default_stage=default_stage,
+        default_cell=default_cell,
+        max_text=None,
+        one_file_per_group=one_file_per_group,
+    )
 
 
 def merge(
@@ -247,6 +301,7 @@ def merge(
     max_text: int = DEFAULT_MAX_TEXT,
     suite_name: str = "pytest-pipeline",
     exclude: Exclude | None = None,
+    one_file_per_group: bool | None = None,
 ) -> ResultSummary:
     """Merge ``inputs`` into one JUnit file at ``output`` (written atomically, also when
     some inputs were unreadable: those are listed in ``problems``).
@@ -254,7 +309,13 @@ def merge(
     ``max_text`` caps every kept text (message, traceback, captured output) per test,
     in characters (at least 1024). ``exclude(path, testcase)`` returning true leaves that
     testcase element of that input out (``rerun`` drops the re-run tests' old results).
-    Raises ``OSError`` when ``output`` cannot be written.
+
+    With ``one_file_per_group`` an input with results for a (cell, stage) that an earlier
+    input gave is left out as a problem (see the module doc), except for groups of
+    ``default_cell``; ``False`` assembles groups from several files. The default is true,
+    and false with ``exclude``: leaving some testcases of one input out is how a caller
+    composes a group from several files (``rerun`` combines a cell's earlier file with its
+    re-run's). Raises ``OSError`` when ``output`` cannot be written.
     """
     if max_text < reader.MIN_MAX_TEXT:
         raise ValueError(f"max_text must be at least {reader.MIN_MAX_TEXT} characters, got {max_text}")
@@ -269,6 +330,7 @@ def merge(
             max_text=max_text,
             skip=output,
             exclude=exclude,
+            one_file_per_group=exclude is None if one_file_per_group is None else one_file_per_group,
         )
         writer.write(summary.groups.items(), suite_name, summary.total())
     finally:

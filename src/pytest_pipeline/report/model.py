@@ -29,7 +29,16 @@ from typing import Any
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
 from pytest_pipeline.junit.reader import EmptySuite, TestCaseRecord, UnreadableInput, read
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, InputProblem, Outcome, RunRecord, TestRef
+from pytest_pipeline.results import (
+    CellRecord,
+    CellStatus,
+    Counts,
+    InputProblem,
+    Outcome,
+    RunRecord,
+    TestRef,
+    duplicate_results_message,
+)
 
 MAX_FAILURES = 100
 """Failed and errored tests listed with their traceback; further ones are only counted."""
@@ -332,6 +341,9 @@ def _ref(test: CollapsedTest, outcome: Outcome) -> TestRef:
 
 def _read_junit(data: ReportData, files: Sequence[Path], default_stage: str) -> None:
     candidates: list[tuple[float, int, TimedTest]] = []
+    owners: dict[tuple[str, str], str] = {}
+    """The file each (cell, stage) group's results came from: a fan-in folder whose jobs
+    both reported a cell (a job's results downloaded twice) must not count it twice."""
     for number, path in enumerate(files):
         data.junit_files.append(str(path))
         results = _FileResults(data)
@@ -348,6 +360,12 @@ def _read_junit(data: ReportData, files: Sequence[Path], default_stage: str) -> 
             collapser.discard()
             data.problems.append(InputProblem(_shown(path, data.root), str(exc)))
             continue
+        repeated = next((key for key in results.groups if key in owners), None)
+        if repeated is not None:
+            message = duplicate_results_message(repeated[0], repeated[1], owners[repeated])
+            data.problems.append(InputProblem(_shown(path, data.root), message))
+            continue
+        owners.update(dict.fromkeys(results.groups, _shown(path, data.root)))
         for key, counts in results.groups.items():
             data.groups.setdefault(key, Counts()).update(counts)
         data.failures.extend(results.failures)

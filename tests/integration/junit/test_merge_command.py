@@ -50,7 +50,7 @@ def test_unreadable_input_exits_3_names_the_file_and_still_writes(
     out, err = capsys.readouterr()
     assert out.startswith("merged 2 of 3 files")
     assert err.splitlines() == [
-        f"pytest-pipeline: unreadable: {broken}: truncated: the XML ends before its root element is closed "
+        f"pytest-pipeline: not merged: {broken}: truncated: the XML ends before its root element is closed "
         "(line 1, column 12)"
     ]
     assert "py311" in output.read_text()
