@@ -10,6 +10,7 @@ matrix: the build needs only the project folder, and the two take about as long.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import importlib.util
 import os
@@ -332,7 +333,7 @@ class EarlyBuild:
             dist.mkdir(parents=True, exist_ok=True)
             target = dist / self._result.path.name
             shutil.copy2(self._result.path, target)
-            return read_wheel(target)
+            return dataclasses.replace(self._result, path=target)  # same bytes: no second hash
         finally:
             self._remove_staging()
 
