@@ -29,7 +29,8 @@ keeps memory bounded. Attempts further apart than that are counted as separate t
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pytest_pipeline.junit.reader import TEARDOWN_PREFIX, ResultEntry, TestCaseRecord
 from pytest_pipeline.results import Outcome
@@ -141,30 +142,79 @@ def _as_earlier_attempt(record: TestCaseRecord, number: int) -> ResultEntry:
     return earlier
 
 
+PASSED_BATCH = 256
+"""Passed tests handed over together (see ``Collapser(emit_passed=...)``)."""
+
+
 class Collapser:
     """Feeds records through the window and emits each test once it is complete.
 
     A test seen once is emitted as its bare :class:`TestCaseRecord` (the common case,
     kept cheap); one with several attempts as a :class:`CollapsedTest`.
+
+    With ``emit_passed``, bare records without outcome or rerun entries (one attempt that
+    passed: nearly every test) are handed to it in lists instead, up to
+    :data:`PASSED_BATCH` at a time; the order of everything emitted stays the order of
+    emission (a list is handed over before any other test, empty suite or file end).
     """
 
     def __init__(
         self,
         emit: Callable[[TestCaseRecord | CollapsedTest], None],
         *,
+        emit_passed: Callable[[list[TestCaseRecord]], None] | None = None,
         window: int = WINDOW,
         budget: int = BUDGET,
     ) -> None:
         self.emit = emit
+        self.emit_passed = emit_passed
         self.window = window
         self.budget = budget
         self.pending: OrderedDict[Key, TestCaseRecord | CollapsedTest] = OrderedDict()
         self.size = 0
+        self.passed: list[TestCaseRecord] = []
+        """Passed tests emitted, not yet handed to ``emit_passed``."""
 
     def push(self, record: TestCaseRecord) -> None:
         key = (record.cell, record.stage, record.classname, record.name)
+        test = self.pending.setdefault(key, record)
+        if test is not record or record.size:
+            self._push_more(key, test, record)
+        elif len(self.pending) > self.window:
+            self._emit(self.pending.popitem(False)[1])
+
+    def push_all(self, items: Iterable[object], other: Callable[[Any], None]) -> None:
+        """:meth:`push` each :class:`TestCaseRecord` of ``items``, in order; anything else
+        (an empty suite) goes to ``other`` at its place. The same as calling push() per
+        record, in one loop: this runs once per testcase of every input."""
         pending = self.pending
-        test = pending.setdefault(key, record)
+        setdefault = pending.setdefault
+        popitem = pending.popitem
+        window = self.window
+        batch = self.emit_passed is not None
+        for record in items:
+            if type(record) is not TestCaseRecord:
+                self.hand_over()
+                other(record)
+                continue
+            key = (record.cell, record.stage, record.classname, record.name)
+            test = setdefault(key, record)
+            if test is not record or record.size:
+                self._push_more(key, test, record)
+            elif len(pending) > window:
+                oldest = popitem(False)[1]
+                if batch and not oldest.size and type(oldest) is TestCaseRecord:
+                    passed = self.passed
+                    passed.append(oldest)
+                    if len(passed) >= PASSED_BATCH:
+                        self.hand_over()
+                else:
+                    self._emit(oldest)
+
+    def _push_more(self, key: Key, test: TestCaseRecord | CollapsedTest, record: TestCaseRecord) -> None:
+        """push() past the common case: ``record`` is another attempt of a pending test,
+        or has outcome entries (which count against the budget)."""
+        pending = self.pending
         if test is not record:
             if type(test) is TestCaseRecord:
                 test = pending[key] = CollapsedTest(test)
@@ -176,27 +226,42 @@ class Collapser:
                 self._evict()
                 return
         if len(pending) > self.window:
-            oldest = pending.popitem(False)[1]
-            if oldest.size:
-                self.size -= oldest.size
-            self.emit(oldest)
+            self._emit(pending.popitem(False)[1])
+
+    def _emit(self, test: TestCaseRecord | CollapsedTest) -> None:
+        """Emit a test that left the window (one way or the other, see the class doc)."""
+        if test.size:
+            self.size -= test.size
+        elif self.emit_passed is not None and type(test) is TestCaseRecord:
+            self.passed.append(test)
+            if len(self.passed) >= PASSED_BATCH:
+                self.hand_over()
+            return
+        self.hand_over()
+        self.emit(test)
+
+    def hand_over(self) -> None:
+        """Hand the passed tests emitted so far to ``emit_passed``."""
+        passed = self.passed
+        if passed:
+            self.passed = []
+            self.emit_passed(passed)  # type: ignore[misc]
 
     def _evict(self) -> None:
         pending = self.pending
         while pending and (len(pending) > self.window or self.size > self.budget):
-            _, test = pending.popitem(last=False)
-            self.size -= test.size
-            self.emit(test)
+            self._emit(pending.popitem(last=False)[1])
 
     def flush(self) -> None:
         """End of a file: every pending test is complete."""
         pending = self.pending
         while pending:
-            _, test = pending.popitem(last=False)
-            self.emit(test)
+            self._emit(pending.popitem(last=False)[1])
+        self.hand_over()
         self.size = 0
 
     def discard(self) -> None:
         """The file turned out unreadable: forget its pending tests."""
         self.pending.clear()
+        self.passed = []
         self.size = 0

@@ -140,19 +140,34 @@ class _Accumulator:
         if self.writer is not None:
             self.writer.touch(key)
 
+    def accept_passed(self, records: list[TestCaseRecord]) -> None:
+        """Count tests that passed at their only attempt (nearly all of them), in order: the
+        same as :meth:`accept` for each, one run of same-group tests at a time."""
+        cell, stage, counts = self.last_cell, self.last_stage, self.last_counts
+        first = 0
+        for index, record in enumerate(records):
+            if record.cell != cell or record.stage != stage:
+                if index > first:
+                    self._count_passed(counts, records[first:index])
+                cell, stage = record.cell, record.stage
+                counts = self._counts((cell, stage))
+                first = index
+        self._count_passed(counts, records[first:] if first else records)
+
+    def _count_passed(self, counts: Counts, records: list[TestCaseRecord]) -> None:
+        counts.tests += len(records)
+        counts.passed += len(records)
+        time = counts.time
+        for record in records:
+            time += record.time  # one by one, in order: the same sum as accept() makes
+        counts.time = time
+        if self.writer is not None:
+            self.writer.add_passed_all(records)
+
     def accept(self, test: TestCaseRecord | CollapsedTest) -> None:
         if type(test) is TestCaseRecord:
             if not test.results and not test.reruns:
-                # The common case, kept lean: one attempt that passed.
-                if test.cell == self.last_cell and test.stage == self.last_stage:
-                    counts = self.last_counts
-                else:
-                    counts = self._counts((test.cell, test.stage))
-                counts.tests += 1
-                counts.passed += 1
-                counts.time += test.time
-                if self.writer is not None:
-                    self.writer.add_passed(test)
+                self.accept_passed([test])
                 return
             test = CollapsedTest(test)
         assert isinstance(test, CollapsedTest)
@@ -228,8 +243,10 @@ def _pipeline(
         one_file_per_group=one_file_per_group,
         shared_cell=default_cell,
     )
-    collapser = Collapser(accumulator.accept)
+    collapser = Collapser(accumulator.accept, emit_passed=accumulator.accept_passed)
     push = collapser.push
+    push_all = collapser.push_all
+    empty_suite = accumulator.empty_suite
     skip_resolved = skip.resolve() if skip is not None else None
     for path in _files(inputs):
         if skip_resolved is not None and path.resolve() == skip_resolved:
@@ -243,13 +260,16 @@ def _pipeline(
             for batch in reader.read(
                 path, default_cell=default_cell, default_stage=default_stage, max_text=max_text
             ):
+                if exclude is None:
+                    push_all(batch, empty_suite)
+                    continue
                 for item in batch:
                     if type(item) is TestCaseRecord:
-                        if exclude is None or not exclude(path, item):
+                        if not exclude(path, item):
                             push(item)
                     else:
                         assert isinstance(item, EmptySuite)
-                        accumulator.empty_suite(item)
+                        empty_suite(item)
             collapser.flush()
         except UnreadableInput as exc:
             problem = str(exc)  # an OSError here is the output's (disk full): not this input's fault

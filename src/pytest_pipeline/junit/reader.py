@@ -373,13 +373,14 @@ class _Reader:
             self.at_suite = False
             suite = self.suites[-1]
             suite.had_child = True
-            get = attrs.get
-            time = get("time")
-            seconds = _SECONDS.get(time)  # type: ignore[arg-type]
-            if seconds is None:
-                seconds = _seconds(time)
-            classname = get("classname", "")
-            test_name = get("name", "")
+            try:  # subscripts, cheaper than get(); pytest writes all three
+                classname = attrs["classname"]
+                test_name = attrs["name"]
+                seconds = _SECONDS[attrs["time"]]
+            except KeyError:
+                classname = attrs.get("classname", "")
+                test_name = attrs.get("name", "")
+                seconds = _seconds(attrs.get("time"))
             if len(classname) + len(test_name) > MAX_NAME:  # one test for both, then each
                 classname, test_name = capped(classname, MAX_NAME), capped(test_name, MAX_NAME)
             # What TestCaseRecord(...) does, without calling a class (which costs as much
@@ -392,7 +393,7 @@ class _Reader:
             record.time = seconds
             if "file" in attrs:
                 record.file = capped(attrs["file"], MAX_NAME)
-                record.line = _parse_line(get("line"))
+                record.line = _parse_line(attrs.get("line"))
             else:
                 record.file = record.line = None
             record.results = record.reruns = _NONE
@@ -572,7 +573,9 @@ def read(
     cell = default_cell or identity.cell_from_path(path)
     items: list[Item] = []
     reader = _Reader(cell, default_stage, max_text, items)
-    parser = pyexpat.ParserCreate()
+    # No interning of element and attribute names: it costs a hash and a lookup for every
+    # name of every element, and a name here is compared once or twice, then dropped.
+    parser = pyexpat.ParserCreate(intern=None)
     reader.parser = parser
     parser.buffer_text = True
     parser.buffer_size = 64 * 1024

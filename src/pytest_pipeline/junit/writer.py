@@ -241,9 +241,9 @@ class _Spool:
 class SpoolWriter:
     """Collects rendered testcases per group; :meth:`write` produces the merged file."""
 
-    def __init__(self, output: Path, *, budget: int = BUFFER_BUDGET) -> None:
+    def __init__(self, output: Path, *, budget: int | None = None) -> None:
         self.output = output
-        self.budget = budget
+        self.budget = BUFFER_BUDGET if budget is None else budget
         output.parent.mkdir(parents=True, exist_ok=True)
         # Beside the output: the same file system has to hold the result anyway, and
         # /tmp may be memory-backed.
@@ -285,7 +285,7 @@ class SpoolWriter:
                 spool = self.groups[key]
                 del spool.chunks[chunk_count:]
             self.buffered -= spool.size
-            spool.parts = []
+            spool.parts.clear()
         self.touched = {}
         self._forget_last()
 
@@ -297,27 +297,46 @@ class SpoolWriter:
         if self.buffered > self.budget:
             self._flush_all()
 
-    def add_passed(self, record: TestCaseRecord) -> None:
-        """:func:`render_passed` then :meth:`add`, in one step: the hot path of a merge."""
+    def add_passed_all(self, records: list[TestCaseRecord]) -> None:
+        """:func:`render_passed` then :meth:`add` for each of ``records``, tests of one group
+        that passed at their only attempt: the hot path of a merge."""
+        record = records[0]
         if record.cell == self.last_cell and record.stage == self.last_stage:
             spool = self.last_spool
         else:
             spool = self._open((record.cell, record.stage))
-        if record.out or record.err:
-            text = render_passed(record)
-        else:
-            classname = spool.classnames.get(record.classname)
-            if classname is None:
-                classname = spool.shown_classname(record.classname)
-            name = record.name
-            if not name.isprintable() or "&" in name or "<" in name or ">" in name or '"' in name:
-                name = escape_attr(name)
-            time = _TIMES.get(record.time) or testcase_time(record.time)
-            text = f'<testcase classname="{classname}" name="{name}{spool.tail}{time}"/>\n'
-        spool.parts.append(text)
-        self.buffered += len(text)
-        if self.buffered > self.budget:
-            self._flush_all()
+        # Whether any name needs escaping, asked once for all of them (it is rare).
+        names = "".join([record.name for record in records])
+        plain = names.isprintable() and not ("&" in names or "<" in names or ">" in names or '"' in names)
+        classnames = spool.classnames
+        tail = spool.tail
+        append = spool.parts.append
+        room = self.budget - self.buffered
+        size = 0
+        for record in records:
+            if record.out or record.err:
+                text = render_passed(record)
+            else:
+                try:  # subscripts, cheaper than get(): both caches nearly always hit
+                    classname = classnames[record.classname]
+                    time = _TIMES[record.time]
+                except KeyError:
+                    classname = classnames.get(record.classname) or spool.shown_classname(record.classname)
+                    time = testcase_time(record.time)
+                name = record.name if plain else escape_attr(record.name)
+                text = f'<testcase classname="{classname}" name="{name}{tail}{time}"/>\n'
+            append(text)
+            size += len(text)
+            if size > room:
+                self.buffered += size
+                self._flush_all()
+                room = self.budget - self.buffered
+                size = 0
+        self.buffered += size
+
+    def add_passed(self, record: TestCaseRecord) -> None:
+        """:meth:`add_passed_all` for one test."""
+        self.add_passed_all([record])
 
     def _flush_all(self) -> None:
         for spool in self.groups.values():
@@ -351,7 +370,7 @@ class SpoolWriter:
         spool.chunks.append((self.offset, len(data)))
         self.offset += len(data)
         self.buffered -= len(text)
-        spool.parts = []
+        spool.parts.clear()  # in place: add_passed_all holds its append
 
     # -- the merged file ------------------------------------------------------------
     def write(self, groups: Iterable[tuple[Group, Counts]], suite_name: str, total: Counts) -> None:

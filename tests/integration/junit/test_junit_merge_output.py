@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from junit_checks import (
@@ -19,6 +20,7 @@ from junit_checks import (
 )
 
 from pytest_pipeline.junit import merge, pipeline, summarize
+from pytest_pipeline.junit import writer as writer_module
 from pytest_pipeline.junit.writer import SpoolWriter
 from pytest_pipeline.results import Counts, ResultSummary
 
@@ -208,7 +210,43 @@ def test_a_failing_output_is_not_blamed_on_an_input(
     def disk_full(self: SpoolWriter, *args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(SpoolWriter, "add_passed", disk_full)
+    monkeypatch.setattr(SpoolWriter, "add_passed_all", disk_full)
     with pytest.raises(OSError, match="No space left"):
         merge(inputs, tmp_path / "merged.xml")
     assert not (tmp_path / "merged.xml").exists()
+
+
+def test_a_small_buffer_spills_to_the_spool_and_writes_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many passed tests (handed to the writer in batches), a few others, reruns, two
+    # suites: with a buffer of a few lines the writer spills in the middle of batches.
+    cases = []
+    for index in range(1500):
+        body = FAILURE if index % 97 == 0 else SKIPPED if index % 89 == 0 else ""
+        cases.append(xml_case(f"test_{index}", body))
+        if index % 211 == 0:
+            cases.append(xml_case(f"test_{index}", ""))  # a rerun attempt
+    paths = []
+    for cell in ("py311", "py312"):
+        path = tmp_path / "in" / f"{cell}.xml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(
+            xml_suites(xml_suite(*cases[:900]), xml_suite(*cases[900:], props={"stage": "smoke"})),
+            encoding="utf-8",
+        )
+        paths.append(path)
+    roomy = merge(paths, tmp_path / "roomy.xml")
+    spilled: list[int] = []
+    flush = SpoolWriter._flush
+
+    def counting_flush(self: SpoolWriter, spool: Any) -> None:
+        spilled.append(len(spool.parts))
+        flush(self, spool)
+
+    monkeypatch.setattr(writer_module, "BUFFER_BUDGET", 300)
+    monkeypatch.setattr(SpoolWriter, "_flush", counting_flush)
+    tight = merge(paths, tmp_path / "tight.xml")
+    assert sum(1 for parts in spilled if parts) > 100
+    assert tight.to_dict() == roomy.to_dict()
+    assert (tmp_path / "tight.xml").read_bytes() == (tmp_path / "roomy.xml").read_bytes()
