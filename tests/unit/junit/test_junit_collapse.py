@@ -208,3 +208,56 @@ def test_details_from_elements_win_over_placeholder_children() -> None:
     described = (ResultEntry("failure", "pytest_pipeline.rerun", "from child"),)
     (test,) = collapse(case("t", failure("from element")), case("t", reruns=described))
     assert [entry.message for entry in test.earlier] == ["from element"]
+
+
+def test_batched_passes_and_push_all_emit_the_same_tests_in_the_same_order() -> None:
+    import random
+
+    from pytest_pipeline.junit.collapse import PASSED_BATCH
+    from pytest_pipeline.junit.reader import EmptySuite
+
+    rng = random.Random(7)
+    items: list[TestCaseRecord | EmptySuite] = []
+    for index in range(3 * PASSED_BATCH):
+        roll = rng.random()
+        name = f"t{rng.randrange(index + 1)}" if roll < 0.05 else f"t{index}"  # some reruns
+        results = (failure(),) if roll > 0.93 else ()
+        items.append(case(name, *results, cell="py311" if index < 400 else "py312"))
+        if index % 300 == 299:
+            items.append(EmptySuite("py311", f"stage{index}"))
+
+    def describe(item: object) -> str:
+        if isinstance(item, EmptySuite):
+            return f"empty {item.stage}"
+        test = item if isinstance(item, CollapsedTest) else CollapsedTest(item)  # type: ignore[arg-type]
+        return f"{test.record.cell} {test.record.name} {test.attempts} {test.outcome.value}"
+
+    one_by_one: list[str] = []
+    plain = Collapser(lambda test: one_by_one.append(describe(test)), window=16, budget=8)
+    for item in items:
+        if isinstance(item, EmptySuite):
+            one_by_one.append(describe(item))
+        else:
+            plain.push(item)
+    plain.flush()
+
+    batched: list[str] = []
+    batches: list[int] = []
+
+    def take(records: list[TestCaseRecord]) -> None:
+        assert all(not record.results and not record.reruns for record in records)
+        batches.append(len(records))
+        batched.extend(describe(record) for record in records)
+
+    collapser = Collapser(lambda test: batched.append(describe(test)), emit_passed=take, window=16, budget=8)
+    collapser.push_all(items[: len(items) // 2], lambda suite: batched.append(describe(suite)))
+    for item in items[len(items) // 2 :]:  # push() and push_all() mix
+        if isinstance(item, EmptySuite):
+            collapser.hand_over()
+            batched.append(describe(item))
+        else:
+            collapser.push(item)
+    collapser.flush()
+    assert batched == one_by_one
+    assert max(batches) <= PASSED_BATCH
+    assert len(batches) > 5
