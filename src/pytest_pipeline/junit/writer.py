@@ -45,10 +45,24 @@ def _invalid(match: re.Match[str]) -> str:
     return f"#x{ord(match.group()):02X}"
 
 
+# What escape_attr() and escape_text() change, as ASCII bytes: testing a text's bytes for
+# them with bytes.translate is several times faster than str.isprintable() or a regex.
+_ATTR_BYTES = bytes(range(32)) + b'&<>"'
+_INVALID_BYTES = bytes([*range(9), 11, 12, *range(14, 32)])
+
+
+def plain_attr(value: str) -> bool:
+    """True when :func:`escape_attr` leaves ``value`` as it is (tested fast for ASCII)."""
+    if value.isascii():
+        data = value.encode("ascii")
+        return len(data.translate(None, _ATTR_BYTES)) == len(data)
+    return value.isprintable() and not ("&" in value or "<" in value or ">" in value or '"' in value)
+
+
 def escape_attr(value: str) -> str:
     """``value`` ready to go between double quotes."""
-    if value.isprintable() and not ("&" in value or "<" in value or ">" in value or '"' in value):
-        return value  # the common case; isprintable() is false for \n, \r, \t
+    if plain_attr(value):
+        return value  # the common case
     value = (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -66,6 +80,10 @@ def escape_text(value: str) -> str:
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if "\r" in value:
         value = value.replace("\r", "&#13;")
+    if value.isascii():
+        data = value.encode("ascii")
+        if len(data.translate(None, _INVALID_BYTES)) == len(data):
+            return value  # nothing XML 1.0 forbids: the usual traceback
     return _INVALID.sub(_invalid, value)
 
 
@@ -307,7 +325,7 @@ class SpoolWriter:
             spool = self._open((record.cell, record.stage))
         # Whether any name needs escaping, asked once for all of them (it is rare).
         names = "".join([record.name for record in records])
-        plain = names.isprintable() and not ("&" in names or "<" in names or ">" in names or '"' in names)
+        plain = plain_attr(names)
         classnames = spool.classnames
         tail = spool.tail
         append = spool.parts.append

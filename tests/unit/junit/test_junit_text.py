@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_pipeline.junit import identity
 from pytest_pipeline.junit.reader import TextBuffer, capped, short_message
-from pytest_pipeline.junit.writer import escape_attr, escape_text, format_time
+from pytest_pipeline.junit.writer import escape_attr, escape_text, format_time, plain_attr
 
 
 def test_text_under_the_cap_is_kept_whole() -> None:
@@ -103,3 +105,37 @@ def test_display_names_show_the_cell_and_round_trip(classname: str, name: str) -
     assert shown[0].startswith("py311")
     assert shown[1].endswith(" [py311]")
     assert identity.original_names("py311", *shown) == (classname, name)
+
+
+# The writer's fast tests (bytes.translate on ASCII) against the plain definitions.
+_TEXTS = st.text(
+    alphabet=st.sampled_from(
+        ["a", " ", "&", "<", ">", '"', "\t", "\n", "\r", "\x00", "\x1f", "\x7f", "é", "\x85"]
+    )
+    | st.characters(),
+    max_size=40,
+)
+
+
+def _reference_escape(value: str, *, attribute: bool) -> str:
+    import re
+
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if attribute:
+        value = (
+            value.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+        )
+    else:
+        value = value.replace("\r", "&#13;")
+    invalid = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+    return invalid.sub(lambda match: f"#x{ord(match.group()):02X}", value)
+
+
+@given(_TEXTS)
+def test_escaping_matches_its_plain_definition(value: str) -> None:
+    assert escape_attr(value) == _reference_escape(value, attribute=True)
+    assert escape_text(value) == _reference_escape(value, attribute=False)
+    if plain_attr(value):
+        assert escape_attr(value) is value
+    elif value.isascii():  # exact for ASCII; other text may be tested conservatively
+        assert escape_attr(value) != value
