@@ -23,7 +23,7 @@ from typing import Any
 from pytest_pipeline.junit import reader
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
 from pytest_pipeline.junit.reader import EmptySuite, TestCaseRecord, UnreadableInput
-from pytest_pipeline.junit.writer import Group, SpoolWriter, render
+from pytest_pipeline.junit.writer import Group, SpoolWriter, render, render_single, single_outcome
 from pytest_pipeline.results import (
     Counts,
     InputProblem,
@@ -169,6 +169,9 @@ class _Accumulator:
             if not test.results and not test.reruns:
                 self.accept_passed([test])
                 return
+            if single_outcome(test):
+                self._accept_single(test)
+                return
             test = CollapsedTest(test)
         assert isinstance(test, CollapsedTest)
         record = test.record
@@ -182,6 +185,17 @@ class _Accumulator:
             self._ref(test, outcome, self.summary.flaky)
         if self.writer is not None:
             self.writer.add(key, render(test, self.max_text))
+
+    def _accept_single(self, record: TestCaseRecord) -> None:
+        """:meth:`accept` of a test that ran once with one outcome element (a failure, an
+        error, a skip), without collapsing it first."""
+        key = (record.cell, record.stage)
+        outcome = record.results[0].outcome
+        self._counts(key).add(outcome, record.time)
+        if outcome.is_bad:
+            self._ref(CollapsedTest(record), outcome, self.summary.failures)
+        if self.writer is not None:
+            self.writer.add(key, render_single(record, self.max_text))
 
     def _ref(self, test: CollapsedTest, outcome: Outcome, refs: list[TestRef]) -> None:
         summary = self.summary

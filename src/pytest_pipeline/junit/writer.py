@@ -144,26 +144,38 @@ def _with_output(classname: str, name: str, cell: str, record: TestCaseRecord) -
     return "".join(parts)
 
 
+def single_outcome(record: TestCaseRecord) -> bool:
+    """``record``, a test's only attempt, has one outcome element and nothing to fold in:
+    the usual test that did not pass (a failure, an error or a skip)."""
+    return len(record.results) == 1 and not record.reruns and not record.dropped
+
+
+def render_single(record: TestCaseRecord, max_text: int) -> str:
+    """:func:`render` of a :func:`single_outcome` record, without collapsing it first."""
+    classname, name = display_names(record.cell, record.classname, record.name)
+    entry = record.results[0]
+    type_ = BLOCKED_TYPE if entry.outcome is Outcome.BLOCKED else entry.type
+    head = f'<testcase classname="{escape_attr(classname)}" name="{escape_attr(name)}"'
+    element = _element(entry.kind, type_, entry.message, entry.text, max_text)
+    parts = [f'{head} time="{record.time:.3f}">', element]
+    if record.out:
+        parts.append(f"<system-out>{escape_text(record.out)}</system-out>")
+    if record.err:
+        parts.append(f"<system-err>{escape_text(record.err)}</system-err>")
+    parts.append("</testcase>\n")
+    return "".join(parts)
+
+
 def render(test: CollapsedTest, max_text: int) -> str:
     """One collapsed test as a ``<testcase>`` element (with a trailing newline)."""
     record = test.record
+    if test.elements == 1 and single_outcome(record):
+        return render_single(record, max_text)  # writes what the general path below would
     classname, name = display_names(record.cell, record.classname, record.name)
     head = f'<testcase classname="{escape_attr(classname)}" name="{escape_attr(name)}" time="{test.time:.3f}"'
     results = record.results
     out = record.out
     err = record.err
-    if len(results) == 1 and test.elements == 1 and not record.reruns and not record.dropped:
-        # The usual test that did not pass: one attempt, one outcome element (a failure,
-        # an error or a skip), nothing to fold in. The general path below writes the same.
-        entry = results[0]
-        type_ = BLOCKED_TYPE if entry.outcome is Outcome.BLOCKED else entry.type
-        parts = [head, ">", _element(entry.kind, type_, entry.message, entry.text, max_text)]
-        if out:
-            parts.append(f"<system-out>{escape_text(out)}</system-out>")
-        if err:
-            parts.append(f"<system-err>{escape_text(err)}</system-err>")
-        parts.append("</testcase>\n")
-        return "".join(parts)
     earlier = test.earlier
     if not results and not earlier and not out and not err:
         return head + "/>\n"
