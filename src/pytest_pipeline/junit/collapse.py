@@ -187,29 +187,40 @@ class Collapser:
         """:meth:`push` each :class:`TestCaseRecord` of ``items``, in order; anything else
         (an empty suite) goes to ``other`` at its place. The same as calling push() per
         record, in one loop: this runs once per testcase of every input."""
+        if self.emit_passed is None:
+            for item in items:
+                if type(item) is TestCaseRecord:
+                    self.push(item)
+                else:
+                    other(item)
+            return
         pending = self.pending
         setdefault = pending.setdefault
         popitem = pending.popitem
         window = self.window
-        batch = self.emit_passed is not None
+        # Passed tests collect in self.passed through a bound append, with no size cap
+        # here (they are this batch's records, or the window's, held anyway) and are
+        # handed over at the end; a slower path may hand them over and start a new list.
+        keep = self.passed.append
         for record in items:
             if type(record) is not TestCaseRecord:
                 self.hand_over()
                 other(record)
+                keep = self.passed.append
                 continue
             key = (record.cell, record.stage, record.classname, record.name)
             test = setdefault(key, record)
             if test is not record or record.size:
                 self._push_more(key, test, record)
+                keep = self.passed.append
             elif len(pending) > window:
                 oldest = popitem(False)[1]
-                if batch and not oldest.size and type(oldest) is TestCaseRecord:
-                    passed = self.passed
-                    passed.append(oldest)
-                    if len(passed) >= PASSED_BATCH:
-                        self.hand_over()
+                if not oldest.size and type(oldest) is TestCaseRecord:
+                    keep(oldest)
                 else:
                     self._emit(oldest)
+                    keep = self.passed.append
+        self.hand_over()
 
     def _push_more(self, key: Key, test: TestCaseRecord | CollapsedTest, record: TestCaseRecord) -> None:
         """push() past the common case: ``record`` is another attempt of a pending test,
