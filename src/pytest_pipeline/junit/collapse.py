@@ -153,9 +153,10 @@ class Collapser:
     kept cheap); one with several attempts as a :class:`CollapsedTest`.
 
     With ``emit_passed``, bare records without outcome or rerun entries (one attempt that
-    passed: nearly every test) are handed to it in lists instead, up to
-    :data:`PASSED_BATCH` at a time; the order of everything emitted stays the order of
-    emission (a list is handed over before any other test, empty suite or file end).
+    passed: nearly every test) are handed to it in lists instead: by :meth:`push` up to
+    :data:`PASSED_BATCH` at a time, by :meth:`push_all` at the end of the call. The order
+    of everything emitted stays the order of emission (a list is handed over before any
+    other test, empty suite or file end).
     """
 
     def __init__(

@@ -259,5 +259,4 @@ def test_batched_passes_and_push_all_emit_the_same_tests_in_the_same_order() -> 
             collapser.push(item)
     collapser.flush()
     assert batched == one_by_one
-    assert max(batches) <= PASSED_BATCH
     assert len(batches) > 5
