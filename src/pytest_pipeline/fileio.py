@@ -1,4 +1,5 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+"""Atomic file writes (a reader sees the old file or the new one, never half of one),
+and the one way a file's sha256 is computed (artifacts, gate inputs, requirement files).
 
 PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
@@ -6,6 +7,7 @@ PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; se
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -58,3 +60,12 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of ``path``, read in 1 MiB blocks (a wheel or sdist need not fit in memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

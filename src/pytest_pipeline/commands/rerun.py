@@ -109,7 +109,7 @@ def _check_same_commit(
 
 def _wheel(root: Path, record: RunRecord) -> Path | None:
     """The package the last run tested, so the re-run cells test that very file."""
-    from pytest_pipeline.runner.build import sha256_file
+    from pytest_pipeline.fileio import sha256_file
 
     artifact = record.artifact
     if artifact is None:

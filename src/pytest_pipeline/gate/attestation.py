@@ -20,12 +20,12 @@ GitHub's ``actions/attest``), which take this Statement as the payload.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.gate.evidence import GateResults
 from pytest_pipeline.gate.provenance import Provenance
 from pytest_pipeline.gate.verdict import Verdict
@@ -47,14 +47,6 @@ _CELL_PROBLEM_KINDS = frozenset(
         "cell-failed",
     }
 )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def group_name(stage: str, cell: str) -> str:

@@ -38,7 +38,7 @@ def _relative(path: Path) -> Path:
 
 
 def tested_artifacts(files: list[str]) -> list[Artifact]:
-    from pytest_pipeline.gate.attestation import sha256_file
+    from pytest_pipeline.fileio import sha256_file
 
     artifacts = []
     for item in files:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.gate import globs
-from pytest_pipeline.gate.attestation import sha256_file
 from pytest_pipeline.gate.gatefile import GateRecord
 from pytest_pipeline.gate.provenance import (
     Provenance,

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.results import Artifact
 from pytest_pipeline.runner.process import CommandNotFound, run_command
 
@@ -43,14 +44,6 @@ class Wheel:
     requires: tuple[str, ...]
     """``Requires-Dist`` lines: the environment fingerprint uses them to know whether a
     new build can be reinstalled without touching dependencies."""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_wheel(path: Path) -> Wheel:

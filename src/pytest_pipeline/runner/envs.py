@@ -8,7 +8,6 @@ requirements), only the package is reinstalled.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pytest_pipeline import __version__
+from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.runner.build import Wheel
 from pytest_pipeline.runner.process import CommandResult, run_command, write_log_line
 
@@ -124,7 +124,7 @@ def _referenced_file_hashes(lines: Sequence[str], root: Path) -> dict[str, str]:
         if option in ("-r", "-c") and value:
             path = (root / value).resolve()
             try:
-                hashes[value] = hashlib.sha256(path.read_bytes()).hexdigest()
+                hashes[value] = sha256_file(path)
             except OSError:
                 hashes[value] = "missing"
     return hashes

@@ -266,7 +266,7 @@ def test_signals_reach_the_command(repo: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_attestation_in_a_repository(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from pytest_pipeline.gate.attestation import sha256_file
+    from pytest_pipeline.fileio import sha256_file
 
     assert gate(repo, capsys, "--attestation", "att.intoto.json") == 0
     statement = json.loads((repo / "att.intoto.json").read_text())
