@@ -17,37 +17,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pytest_pipeline import __version__
-from pytest_pipeline.gate import globs
+from pytest_pipeline import __version__, tool_output
 
 PULL_REQUEST_EVENTS = {
     "github": ("pull_request", "pull_request_target"),
     "azure": ("PullRequest",),
     "gitlab": ("merge_request_event", "external_pull_request_event"),
 }
-
-# Untracked paths a real release job has lying around: build output, tool caches,
-# virtual environments and our own reports. They are not source, so they don't make
-# the tree dirty; anything else untracked (a new module, a conftest.py) does, because
-# it could end up in the built package or change what the tests ran.
-UNTRACKED_OUTPUT_DIRS = (
-    "dist",
-    "build",
-    "wheelhouse",
-    ".tox",
-    ".nox",
-    ".venv",
-    "venv",
-    "__pycache__",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    "htmlcov",
-    ".eggs",
-    ".pytest-pipeline",  # our discovery cache (it also carries its own .gitignore)
-)
-UNTRACKED_OUTPUT_FILES = (".coverage", ".coverage.*", "coverage.xml")
 
 _TOOL_DISTRIBUTIONS = ("pytest", "pluggy", "tox", "tox-uv", "nox", "virtualenv", "uv", "pytest-rerunfailures")
 
@@ -278,12 +254,16 @@ def _git(args: Sequence[str], cwd: Path) -> str | None:
 
 
 def is_output_path(path: str, extra: Sequence[str] = ()) -> bool:
-    """An untracked path that is build or test output, not source (see the table above)."""
+    """An untracked path that is build or test output, not source (:mod:`pytest_pipeline.tool_output`).
+
+    Anything else untracked (a new module, a conftest.py) makes the tree dirty: it could
+    end up in the built package or change what the tests ran.
+    """
     clean = path.rstrip("/")
     parts = [part for part in clean.split("/") if part]
-    if any(part in UNTRACKED_OUTPUT_DIRS or part.endswith(".egg-info") for part in parts):
+    if any(tool_output.is_output_dir(part) for part in parts):
         return True
-    if parts and globs.matches_any(UNTRACKED_OUTPUT_FILES, parts[-1]):
+    if parts and tool_output.is_output_file(parts[-1]):
         return True
     for item in extra:
         prefix = item.strip("/")

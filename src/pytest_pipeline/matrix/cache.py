@@ -24,8 +24,9 @@ from typing import Any
 from pytest_pipeline import __version__
 from pytest_pipeline.fileio import write_json_atomic, write_text_atomic
 from pytest_pipeline.matrix.listing import Listing
+from pytest_pipeline.tool_output import OWN_DIR
 
-CACHE_DIR = Path(".pytest-pipeline") / "cache"
+CACHE_DIR = Path(OWN_DIR) / "cache"
 CONFIG_FILES = ("tox.ini", "tox.toml", "setup.cfg", "pyproject.toml", "noxfile.py")
 ENV_PREFIXES = ("TOX_", "NOX_")
 # Set by tox for the commands of an environment (inside ``tox -e matrix``), not options

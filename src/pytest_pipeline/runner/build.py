@@ -24,15 +24,13 @@ from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
 
+from pytest_pipeline import tool_output
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.results import Artifact
 from pytest_pipeline.runner.process import CommandNotFound, run_command
-
-OWN_DIR = ".pytest-pipeline"
-"""Our folder in the project (discovery cache, builds, re-run scratch), ignored by git
-through its own ``.gitignore``."""
+from pytest_pipeline.tool_output import OWN_DIR
 
 
 @dataclass(frozen=True)
@@ -126,35 +124,11 @@ def build_wheel(
     return read_wheel(wheels[0])
 
 
-# Folders that never hold package sources: tools' environments and caches, VCS data,
-# build outputs, reports. Anything else in the project counts as source.
-_NOT_SOURCE = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".tox",
-        ".nox",
-        ".venv",
-        "venv",
-        "__pycache__",
-        ".pytest_cache",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".hypothesis",
-        "build",
-        "dist",
-        "pipeline-reports",
-        ".pytest-pipeline",
-    }
-)
-
-
 def source_fingerprint(project: Path, *, skip: tuple[Path, ...] = ()) -> str:
     """A hash of every file that could end up in (or decide) the built package.
 
-    Conservative on purpose: any edit anywhere in the project outside tool and cache
-    folders means a new build. The git HEAD and tags are included because version
+    Conservative on purpose: any edit anywhere in the project outside tool output
+    (:mod:`pytest_pipeline.tool_output`) means a new build. The git HEAD and tags are included because version
     plugins (setuptools-scm, hatch-vcs) derive the version from them.
     """
     digest = hashlib.sha256()
@@ -162,12 +136,10 @@ def source_fingerprint(project: Path, *, skip: tuple[Path, ...] = ()) -> str:
     for folder, dirs, files in os.walk(project):
         here = Path(folder)
         dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in _NOT_SOURCE and not d.endswith(".egg-info") and (here / d).resolve() not in skipped
+            d for d in dirs if not tool_output.is_output_dir(d) and (here / d).resolve() not in skipped
         )
         for name in sorted(files):
-            if name.endswith((".pyc", ".pyo")):
+            if name.endswith((".pyc", ".pyo")) or tool_output.is_output_file(name):
                 continue
             path = here / name
             try:

@@ -31,6 +31,13 @@ def test_fingerprint_changes_with_sources_only(tmp_path: Path) -> None:
         "pipeline-reports/run.json",
         "src/pkg/__pycache__/a.pyc",
         ".git/objects/z",
+        # what a cell running pytest --cov leaves in the project, and other build output
+        ".coverage",
+        ".coverage.host.123",
+        "coverage.xml",
+        "htmlcov/index.html",
+        "wheelhouse/pkg-1.0-py3-none-any.whl",
+        "src/pkg.egg-info/PKG-INFO",
     ):
         path = root / ignored
         path.parent.mkdir(parents=True, exist_ok=True)
