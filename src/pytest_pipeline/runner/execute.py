@@ -216,6 +216,22 @@ def now_iso() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def record_of(cell: Cell, status: CellStatus, message: str = "") -> CellRecord:
+    """A record naming ``cell`` as every record of it does (run, not started or crashed);
+    how it ran (exit code, files, times) is filled in by whoever ran it."""
+    return CellRecord(
+        name=cell.name,
+        status=status,
+        tool=cell.tool,
+        env=cell.env,
+        python=cell.python,
+        factors=dict(cell.factors),
+        stages=tuple(cell.stages),
+        message=message,
+        runs_pytest=cell.runs_pytest,
+    )
+
+
 def env_folder(cell: Cell, project: Path) -> Path:
     """Our environment for ``cell``: beside tox's, never one of tox's own folders."""
     env_dir = cell.config.get("env_dir")
@@ -230,17 +246,8 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
     reports.cell_dir(cell.name).mkdir(parents=True, exist_ok=True)
     junit, log_path, events = reports.junit(cell.name), reports.log(cell.name), reports.events(cell.name)
     started_at, started = now_iso(), time.monotonic()
-    base = CellRecord(
-        name=cell.name,
-        status=CellStatus.RUNNING,
-        tool=cell.tool,
-        env=cell.env,
-        python=cell.python,
-        factors=dict(cell.factors),
-        stages=tuple(cell.stages),
-        log=reports.relative(log_path),
-        started=started_at,
-        runs_pytest=cell.runs_pytest,
+    base = dataclasses.replace(
+        record_of(cell, CellStatus.RUNNING), log=reports.relative(log_path), started=started_at
     )
 
     waited = 0.0

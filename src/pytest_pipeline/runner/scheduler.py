@@ -22,7 +22,7 @@ from typing import Any
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
 from pytest_pipeline.runner.events import EventTail
-from pytest_pipeline.runner.execute import Cancel, Notify, StopReason
+from pytest_pipeline.runner.execute import Cancel, Notify, StopReason, record_of
 
 FAIL_FAST_STATUSES = frozenset({CellStatus.FAILED, CellStatus.CRASHED, CellStatus.ENV_ERROR})
 _WATCH_INTERVAL = 0.2
@@ -69,29 +69,11 @@ class Outcome:
 
 def _not_started(cell: Cell, reason: StopReason | None) -> CellRecord:
     message = "not started: run interrupted" if reason == "interrupted" else "not started: --fail-fast"
-    return CellRecord(
-        name=cell.name,
-        status=CellStatus.CANCELLED,
-        tool=cell.tool,
-        env=cell.env,
-        python=cell.python,
-        factors=dict(cell.factors),
-        stages=tuple(cell.stages),
-        message=message,
-    )
+    return record_of(cell, CellStatus.CANCELLED, message)
 
 
 def _crashed(cell: Cell, error: BaseException) -> CellRecord:
-    return CellRecord(
-        name=cell.name,
-        status=CellStatus.CRASHED,
-        tool=cell.tool,
-        env=cell.env,
-        python=cell.python,
-        factors=dict(cell.factors),
-        stages=tuple(cell.stages),
-        message=f"internal error: {type(error).__name__}: {error}",
-    )
+    return record_of(cell, CellStatus.CRASHED, f"internal error: {type(error).__name__}: {error}")
 
 
 class Scheduler:

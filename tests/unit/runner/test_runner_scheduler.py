@@ -193,6 +193,25 @@ def test_a_crashing_worker_becomes_a_crashed_cell(capsys: pytest.CaptureFixture[
     assert "RuntimeError: bug" in capsys.readouterr().err
 
 
+def test_records_the_scheduler_writes_name_the_cell_as_a_run_record_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A lint cell that never started, or whose worker crashed, is still a lint cell."""
+    lint = Cell("lint", "tox", "lint", python="3.12", factors={"x": "1"}, stages=("unit",), runs_pytest=False)
+
+    def boom(cancel: Cancel, notify: Notify) -> CellRecord:
+        raise RuntimeError("bug")
+
+    crashed = Scheduler([Job(lint, boom)], workers=1).run().records[0]
+    jobs = [job("a", lambda c: CellStatus.FAILED), Job(lint, boom)]
+    not_started = Scheduler(jobs, workers=1, fail_fast=True).run().records[1]
+    capsys.readouterr()
+    assert (crashed.status, not_started.status) == (CellStatus.CRASHED, CellStatus.CANCELLED)
+    for made in (crashed, not_started):
+        assert (made.name, made.tool, made.env, made.python) == ("lint", "tox", "lint", "3.12")
+        assert (dict(made.factors), made.stages, made.runs_pytest) == ({"x": "1"}, ("unit",), False)
+
+
 @pytest.mark.parametrize(("value", "expected"), [("3", 3), (2, 2)])
 def test_worker_count(value: str | int, expected: int) -> None:
     assert worker_count(value) == expected
