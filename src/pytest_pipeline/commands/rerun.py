@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import shlex
 import shutil
 import sys
@@ -251,6 +250,7 @@ def _rerun(
 ) -> ExitCode:
     """Run the chosen cells in a scratch folder, fold the results in, ask the gate."""
     from pytest_pipeline.gate import policy
+    from pytest_pipeline.gate.render import use_colour
     from pytest_pipeline.rerun import combine
     from pytest_pipeline.runner import outputs, summary
     from pytest_pipeline.runner import run as runner
@@ -296,8 +296,7 @@ def _rerun(
     combined = dataclasses.replace(combined, pytest_args=pytest_args)
     main.write_run_record(combined)
     merged = combine.merge_all(main, combined, config.default_stage)
-    colour = not os.environ.get("NO_COLOR") and (bool(os.environ.get("FORCE_COLOR")) or out.isatty())
-    summary.render(list(combined.cells), merged, combined.stages, out, colour=colour)
+    summary.render(list(combined.cells), merged, combined.stages, out, colour=use_colour(out))
     code = runner.gate_results(main, config, policy.from_config(config, {}), project, out)
     return ExitCode.INTERRUPTED if result.code is ExitCode.INTERRUPTED else code
 

@@ -375,19 +375,13 @@ def run(
         merged = merge_results(reports, records, config.default_stage)
         code = ExitCode.OK
         if options.verdict:
-            summary.render(records, merged, plan.stages, options.stream, colour=_colour(options.stream))
+            from pytest_pipeline.gate.render import use_colour
+
+            summary.render(records, merged, plan.stages, options.stream, colour=use_colour(options.stream))
             code = gate_results(reports, config, gate_policy, project, options.stream)
         if interrupted:
             code = ExitCode.INTERRUPTED
         return RunResult(code, record, merged, reports.root)
-
-
-def _colour(stream: IO[str]) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 def _gate_policy(config: config_mod.PipelineConfig, options: RunOptions) -> Policy:
