@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.matrix.select import check_cell_name, matches
+from pytest_pipeline.matrix.select import check_cell_name, check_distinct_folders, matches
 
 SEPARATOR = "@"
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -111,13 +111,5 @@ def apply(
         if plain or not systems:
             out.append(cell)
         out.extend(qualify(cell, os, source) for os in systems)
-    seen: dict[str, str] = {}
-    for cell in out:
-        folded = cell.name.casefold()
-        if folded in seen:
-            raise PipelineError(
-                f"{source}: cells {seen[folded]!r} and {cell.name!r} would share a reports folder "
-                "(names differ only in case); select one of them"
-            )
-        seen[folded] = cell.name
+    check_distinct_folders(out, source)
     return tuple(out)

@@ -153,17 +153,24 @@ def select(
             else "check -e/-m and [tool.pytest-pipeline.run] exclude"
         )
         raise PipelineError(f"no cell selected from {source}: {hint}")
-    names_seen: dict[str, str] = {}
     for cell in result:
         check_cell_name(cell.name, source)
-        folded = cell.name.casefold()
-        if folded in names_seen:
-            raise PipelineError(
-                f"{source}: cells {names_seen[folded]!r} and {cell.name!r} differ only in case and would "
-                "share a reports folder on macOS and Windows; rename one"
-            )
-        names_seen[folded] = cell.name
+    check_distinct_folders(result, source)
     return Selection(tuple(result), tuple(left_out))
+
+
+def check_distinct_folders(cells: Iterable[Cell], source: str = "the project") -> None:
+    """Two cells whose names differ only in case would share one reports folder on
+    macOS and Windows (case-insensitive file systems)."""
+    seen: dict[str, str] = {}
+    for cell in cells:
+        folded = cell.name.casefold()
+        if folded in seen:
+            raise PipelineError(
+                f"{source}: cells {seen[folded]!r} and {cell.name!r} differ only in case and would "
+                "share a reports folder on macOS and Windows; rename or leave out one of them"
+            )
+        seen[folded] = cell.name
 
 
 def check_cell_name(name: str, source: str = "the project") -> None:

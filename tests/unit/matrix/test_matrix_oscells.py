@@ -85,6 +85,14 @@ def test_a_cell_with_at_in_its_own_name_wins() -> None:
     assert [c.name for c in oscells.apply(cells, patterns)] == ["tests@v2", "tests@windows-latest"]
 
 
+def test_two_systems_differing_only_in_case_would_share_a_folder() -> None:
+    cells = [Cell("py", "tox", "py")]
+    patterns = oscells.split_patterns(["py@Windows-latest", "py@windows-latest"], cells)
+    message = "tox.ini: cells 'py@Windows-latest' and 'py@windows-latest' differ only in case"
+    with pytest.raises(PipelineError, match=message):
+        oscells.apply(cells, patterns, source="tox.ini")
+
+
 def test_per_os_refuses_a_second_os() -> None:
     (cell,) = oscells.per_os([Cell("a", "tox", "a")], ["ubuntu-latest"])
     with pytest.raises(PipelineError, match="already planned for ubuntu-latest"):
