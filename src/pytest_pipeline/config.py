@@ -320,6 +320,16 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def load_option(path: str | None) -> PipelineConfig:
+    """A command's settings: its ``--config PYPROJECT`` (which must exist: a typo must not
+    quietly mean the defaults), else the nearest pyproject.toml, else the defaults."""
+    if path is None:
+        return load(find_pyproject(Path.cwd()))
+    if not Path(path).is_file():
+        raise ConfigError(f"--config {path}: no such file; point it at the project's pyproject.toml")
+    return load(Path(path))
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:

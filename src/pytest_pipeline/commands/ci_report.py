@@ -42,7 +42,7 @@ def run_ci_report(args: argparse.Namespace) -> int:
     if args.gate:
         gate_path = Path(args.gate)
     else:
-        settings = config.load(Path(args.config) if args.config else config.find_pyproject(Path.cwd()))
+        settings = config.load_option(args.config)
         gate_path = Path(settings.reports_dir) / "gate.json"
     data = read_gate(gate_path)
     summary = summary_from_gate(data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from pytest_pipeline.cli_hooks import hookimpl
 from pytest_pipeline.exitcodes import ExitCode
@@ -41,8 +40,7 @@ def run_install(args: argparse.Namespace) -> int:
 
     command = args.command
     if command is None:
-        path = Path(args.config) if args.config else config.find_pyproject(Path.cwd())
-        command = githook.configured_command(config.load(path)) or githook.DEFAULT_COMMAND
+        command = githook.configured_command(config.load_option(args.config)) or githook.DEFAULT_COMMAND
     installed = githook.install(command, force=args.force)
     if installed.replaced is not None:
         print(f"moved the existing hook to {installed.replaced}")

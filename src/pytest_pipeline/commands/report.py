@@ -69,11 +69,12 @@ def shown(path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pytest_pipeline.gate.command import load_config, reports_dir
+    from pytest_pipeline.config import load_option
+    from pytest_pipeline.gate.command import reports_dir
 
     if args.html is None:
         raise PipelineError("report: choose a format: --html [FILE] (the only one so far)")
-    config = load_config(args.config)
+    config = load_option(args.config)
     root: Path = args.reports_dir if args.reports_dir is not None else reports_dir(config)
     if not root.is_dir():
         raise PipelineError(

@@ -38,11 +38,12 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 
 
 def run(args: argparse.Namespace) -> int:
-    from pytest_pipeline.gate.command import load_config, reports_dir
+    from pytest_pipeline.config import load_option
+    from pytest_pipeline.gate.command import reports_dir
     from pytest_pipeline.gate.provenance import git_facts
     from pytest_pipeline.report import status as status_mod
 
-    config = load_config(args.config)
+    config = load_option(args.config)
     root: Path = args.reports_dir if args.reports_dir is not None else reports_dir(config)
     if not (root / "gate.json").is_file() and not (root / "run.json").is_file():
         raise PipelineError(

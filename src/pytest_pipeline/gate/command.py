@@ -15,15 +15,6 @@ from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.results import Artifact
 
 
-def load_config(path: str | None) -> config_mod.PipelineConfig:
-    if path is not None:
-        source = Path(path)
-        if not source.is_file():
-            raise PipelineError(f"--config {path}: no such file; point it at the project's pyproject.toml")
-        return config_mod.load(source)
-    return config_mod.load(config_mod.find_pyproject(Path.cwd()))
-
-
 def reports_dir(config: config_mod.PipelineConfig) -> Path:
     base = config.source.parent if config.source else Path.cwd()
     return _relative(base / config.reports_dir)
@@ -59,7 +50,7 @@ def _expand(paths: list[str]) -> list[str]:
 def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: list[str]) -> int:
     from pytest_pipeline.gate import evaluate, gatefile, inputs, policy
 
-    config = load_config(args.config)
+    config = config_mod.load_option(args.config)
     gate_policy = policy.from_config(config, overrides)
     expected = list(expect)
     if args.expect_cells_from:
@@ -95,7 +86,7 @@ def publish_command(args: argparse.Namespace, command: list[str]) -> int:
 
     if not command:
         raise PipelineError("publish: give the command to run after --, e.g. -- twine upload dist/*")
-    config = load_config(args.config)
+    config = config_mod.load_option(args.config)
     gate_policy = policy.from_config(config, load_files=False)
     reports = reports_dir(config)
     gate_path = Path(args.gate) if args.gate else reports / gatefile.GATE_FILE_NAME
