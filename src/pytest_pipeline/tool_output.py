@@ -1,4 +1,4 @@
-"""What tools leave in a project that is never source: one list, two uses.
+"""What tools leave in a project that is never source: one list, two uses (and our own folder).
 
 * ``runner.build`` leaves these out of the source fingerprint, so a test run, a cache
   or a report never forces a new build of an unchanged package;
@@ -12,11 +12,28 @@ must get the same answer. A name anywhere in a path counts (``dist`` at the top,
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 from pytest_pipeline.config import DEFAULT_REPORTS_DIR
 
 OWN_DIR = ".pytest-pipeline"
 """Our folder in the project (discovery cache, builds, re-run scratch), ignored by git
 through its own ``.gitignore``."""
+
+
+def own_dir(project: Path) -> Path:
+    """``<project>/.pytest-pipeline``, created with a ``.gitignore`` ignoring all of it
+    (like ``.pytest_cache``), so nothing we keep there is ever committed or makes the
+    next run's tree look dirty, whatever the project's own ``.gitignore`` says."""
+    folder = project / OWN_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        with contextlib.suppress(OSError):
+            ignore.write_text("# created by pytest-pipeline\n*\n", encoding="utf-8")
+    return folder
+
 
 OUTPUT_DIRS = frozenset(
     {

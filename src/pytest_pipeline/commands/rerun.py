@@ -122,12 +122,12 @@ def _wheel(root: Path, record: RunRecord) -> Path | None:
     return path
 
 
-def _events(root: Path, record: RunRecord) -> dict[str, CellEvents | None]:
+def _events(reports: Reports, record: RunRecord) -> dict[str, CellEvents | None]:
     from pytest_pipeline.rerun.plan import read_events
 
     found: dict[str, CellEvents | None] = {}
     for cell in record.cells:
-        path = root / "cells" / cell.name / "events.jsonl"
+        path = reports.events(cell.name)
         try:
             with path.open(encoding="utf-8", errors="replace") as handle:
                 found[cell.name] = read_events(handle)
@@ -149,13 +149,11 @@ def describe(chosen: RerunPlan) -> list[str]:
 
 def _scratch(project: Path) -> Path:
     """A fresh folder for the re-run beside our discovery cache (ignored by git, not source)."""
-    base = project / ".pytest-pipeline"
-    base.mkdir(parents=True, exist_ok=True)
-    ignore = base / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# created by pytest-pipeline\n*\n", encoding="utf-8")
-    (base / "rerun").mkdir(exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="run-", dir=base / "rerun"))
+    from pytest_pipeline.tool_output import own_dir
+
+    base = own_dir(project) / "rerun"
+    base.mkdir(exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="run-", dir=base))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -181,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         except gatefile.GateFileError:
             gate = None  # the cells' statuses still say what failed; counts cannot be checked
     dirty = _check_same_commit(project, main.root, record, gate)
-    chosen = make_plan(record, gate, _events(main.root, record), whole_cells=args.whole_cells)
+    chosen = make_plan(record, gate, _events(main, record), whole_cells=args.whole_cells)
     out = sys.stdout
     if not chosen.cells:
         headline = str(gate.get("headline")) if gate else "no gate.json"

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline import __version__
-from pytest_pipeline.fileio import write_json_atomic, write_text_atomic
+from pytest_pipeline.fileio import write_json_atomic
 from pytest_pipeline.matrix.listing import Listing
-from pytest_pipeline.tool_output import OWN_DIR
+from pytest_pipeline.tool_output import OWN_DIR, own_dir
 
 CACHE_DIR = Path(OWN_DIR) / "cache"
 CONFIG_FILES = ("tox.ini", "tox.toml", "setup.cfg", "pyproject.toml", "noxfile.py")
@@ -93,10 +93,7 @@ def load(project_dir: Path, tool: str, cache_key: str) -> Listing | None:
 def store(project_dir: Path, tool: str, cache_key: str, listing: Listing) -> None:
     path = cache_file(project_dir, tool)
     try:
-        ignore = path.parent.parent / ".gitignore"
-        if not ignore.exists():
-            # like .pytest_cache: never committed, whatever the project's .gitignore says
-            write_text_atomic(ignore, "# created by pytest-pipeline\n*\n")
+        own_dir(project_dir)
         write_json_atomic(path, {"key": cache_key, "listing": listing.to_json()})
     except OSError:
         pass  # a read-only checkout just doesn't get a cache

@@ -30,7 +30,7 @@ from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.results import Artifact
 from pytest_pipeline.runner.process import CommandNotFound, run_command
-from pytest_pipeline.tool_output import OWN_DIR
+from pytest_pipeline.tool_output import OWN_DIR, own_dir
 
 
 @dataclass(frozen=True)
@@ -195,18 +195,6 @@ def build_once(
     cached.mkdir(parents=True, exist_ok=True)
     shutil.copy2(wheel.path, cached / wheel.path.name)
     return wheel
-
-
-def own_dir(project: Path) -> Path:
-    """``<project>/.pytest-pipeline``, created with a ``.gitignore`` ignoring all of it,
-    so nothing we keep there makes the next run's tree look dirty."""
-    folder = project / OWN_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        with contextlib.suppress(OSError):
-            ignore.write_text("# created by pytest-pipeline\n*\n", encoding="utf-8")
-    return folder
 
 
 def cache_dir(project: Path) -> Path:
