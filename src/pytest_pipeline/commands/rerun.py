@@ -307,12 +307,11 @@ def _backend(recorded: str | None) -> Literal["auto", "tox"] | None:
 
 
 def _parallel(value: str | None) -> str | int | None:
-    if value is None or value == "auto":
-        return value
+    from pytest_pipeline.commands.run import parse_parallel
+
+    if value is None:
+        return None
     try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise PipelineError(f"-p {value}: expected 'auto' or a number of cells >= 1")
-    return count
+        return parse_parallel(value)
+    except ValueError as exc:
+        raise PipelineError(f"-p {value}: {exc}") from None

@@ -14,7 +14,8 @@ from pytest_pipeline.cli_hooks import hookimpl
 from pytest_pipeline.errors import PipelineError
 
 
-def _parallel(value: str) -> str | int:
+def parse_parallel(value: str) -> str | int:
+    """``-p`` of ``run`` and ``rerun``: ``auto`` or a number of cells >= 1 (else ValueError)."""
     if value == "auto":
         return value
     try:
@@ -22,8 +23,15 @@ def _parallel(value: str) -> str | int:
     except ValueError:
         count = 0
     if count < 1:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a number of cells >= 1, got {value!r}")
+        raise ValueError("expected 'auto' or a number of cells >= 1")
     return count
+
+
+def _parallel(value: str) -> str | int:
+    try:
+        return parse_parallel(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, got {value!r}") from None
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
