@@ -82,7 +82,7 @@ class EnvSpec:
 
     @property
     def python(self) -> Path:
-        return bin_dir(self.folder) / ("python.exe" if sys.platform == "win32" else "python")
+        return python_in(self.folder)
 
     def fingerprint(self, installer: Installer) -> dict[str, Any]:
         return {
@@ -114,6 +114,11 @@ class EnvError(Exception):
 
 def bin_dir(folder: Path) -> Path:
     return folder / ("Scripts" if sys.platform == "win32" else "bin")
+
+
+def python_in(folder: Path) -> Path:
+    """The interpreter of the environment in ``folder``."""
+    return bin_dir(folder) / ("python.exe" if sys.platform == "win32" else "python")
 
 
 def _referenced_file_hashes(lines: Sequence[str], root: Path) -> dict[str, str]:
@@ -175,8 +180,7 @@ def read_fingerprint(folder: Path) -> dict[str, Any] | None:
 
 def plan_action(old: Mapping[str, Any] | None, new: Mapping[str, Any], folder: Path) -> Action:
     """What to do to turn the environment described by ``old`` into ``new``."""
-    python = bin_dir(folder) / ("python.exe" if sys.platform == "win32" else "python")
-    if old is None or not python.exists():
+    if old is None or not python_in(folder).exists():
         return "created"
     if old == new:
         return "reused"
