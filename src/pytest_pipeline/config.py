@@ -302,9 +302,6 @@ class PipelineConfig:
                 return stage
         raise KeyError(name)
 
-    def index(self, name: str) -> int:
-        return self.names.index(name)
-
     def table(self, section: Literal["gate", "run", "matrix", "hook"]) -> Table:
         """A checked view of a section for its owner to validate."""
         data = {"gate": self.gate, "run": self.run, "matrix": self.matrix, "hook": self.hook}[section]

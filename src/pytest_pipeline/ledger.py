@@ -42,6 +42,10 @@ class TestEntry:
         return self.outcome is Outcome.PASSED and bool(self.failed_attempts)
 
 
+# A call phase that neither passed nor failed was skipped (pytest.skip, xfail).
+_CALL_OUTCOMES = {"passed": Outcome.PASSED, "failed": Outcome.FAILED}
+
+
 def short_message(report: Any) -> str:
     longrepr = getattr(report, "longrepr", None)
     crash = getattr(longrepr, "reprcrash", None)
@@ -96,7 +100,7 @@ class Ledger:
             budget = getattr(report, "pipeline_over_budget", None)
             if budget is not None:
                 entry.over_budget = (float(report.duration), float(budget))
-            entry.outcome = {"passed": Outcome.PASSED, "failed": Outcome.FAILED}.get(outcome, Outcome.SKIPPED)
+            entry.outcome = _CALL_OUTCOMES.get(outcome, Outcome.SKIPPED)
         elif when == "teardown":
             if outcome == "failed" and entry.outcome in (None, Outcome.PASSED, Outcome.SKIPPED):
                 entry.outcome = Outcome.ERROR

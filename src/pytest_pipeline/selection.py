@@ -148,13 +148,14 @@ class StageAssigner:
         marks = node.own_markers
         if not marks:
             return None
-        if isinstance(node, pytest.Class):
-            # A class's own_markers hold the marks of its whole MRO, base classes first:
-            # the most derived class that declares a stage is the closest one.
-            stages = {stage for stage in (self._mark_stage(m, node.nodeid) for m in marks) if stage}
-            if len(stages) > 1:
-                return self._stage_from_mro(node)
-        return self._stage_in(marks, node.nodeid)
+        if not isinstance(node, pytest.Class):
+            return self._stage_in(marks, node.nodeid)
+        # A class's own_markers hold the marks of its whole MRO, base classes first: when
+        # they disagree, the most derived class that declares a stage is the closest one.
+        stages = {stage for stage in (self._mark_stage(m, node.nodeid) for m in marks) if stage}
+        if len(stages) > 1:
+            return self._stage_from_mro(node)
+        return next(iter(stages), None)
 
     def _stage_from_mro(self, node: Any) -> str | None:
         for klass in getattr(node.obj, "__mro__", ()):
