@@ -1,10 +1,9 @@
-"""A tiny tox project for real runs: one package, one test, one ``py`` cell."""
+"""A tiny tox project for real runs: one package ``mini``, its tests, tox cells (``py``)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import json
+from collections.abc import Sequence
 from pathlib import Path
 
 PYPROJECT = """
@@ -20,16 +19,16 @@ version = "1.0"
 packages = ["src/mini"]
 
 [tool.pytest-pipeline]
-stages = ["unit"]
+stages = {stages}
 """
 
 TOX_INI = """
 [tox]
-env_list = py
+env_list = {env_list}
 
 [testenv]
 deps = pytest>=8.2
-commands = pytest {posargs}
+commands = pytest {{posargs}}
 """
 
 TEST = """
@@ -40,26 +39,13 @@ def test_answer():
 """
 
 
-def write_project(root: Path) -> Path:
+def write_project(
+    root: Path, *, stages: Sequence[str] = ("unit",), env_list: Sequence[str] = ("py",), test: str = TEST
+) -> Path:
     (root / "src" / "mini").mkdir(parents=True)
     (root / "tests").mkdir()
     (root / "src" / "mini" / "__init__.py").write_text("ANSWER = 42\n")
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / "tox.ini").write_text(TOX_INI)
-    (root / "tests" / "test_mini.py").write_text(TEST)
+    (root / "pyproject.toml").write_text(PYPROJECT.format(stages=json.dumps(list(stages))))
+    (root / "tox.ini").write_text(TOX_INI.format(env_list=", ".join(env_list)))
+    (root / "tests" / "test_mini.py").write_text(test)
     return root
-
-
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``pytest-pipeline ARGS`` in ``root``, without the caller's pytest/tox/CI variables."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI"))}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_pipeline", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-        check=False,
-    )

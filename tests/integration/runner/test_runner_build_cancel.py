@@ -3,7 +3,6 @@ processes, really stopped (the tests synchronise on files the builds write, neve
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_testkit import alive, clean_environ, pipeline_argv
 from pytest_pipeline.runner import build, envs
 
 
@@ -58,15 +58,6 @@ version = "1"
 """
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ", 1)[1].startswith("Z"))
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigterm_while_the_run_waits_for_its_build_stops_the_build(tmp_path: Path) -> None:
     if envs.find_uv() is None:
@@ -76,14 +67,12 @@ def test_sigterm_while_the_run_waits_for_its_build_stops_the_build(tmp_path: Pat
     (project / "pyproject.toml").write_text(SLOW_PYPROJECT)
     (project / "backend.py").write_text(SLOW_BACKEND)
     (project / "tox.ini").write_text("[tox]\nenv_list = py\n\n[testenv]\ncommands = pytest\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI"))}
-    env["PROBE_DIR"] = str(tmp_path)
     started = tmp_path / "build-started"
     output = (tmp_path / "out.txt").open("w")
     run = subprocess.Popen(
-        [sys.executable, "-m", "pytest_pipeline", "run"],
+        pipeline_argv("run"),
         cwd=project,
-        env=env,
+        env=clean_environ(PROBE_DIR=str(tmp_path)),
         stdout=output,
         stderr=subprocess.STDOUT,
         text=True,

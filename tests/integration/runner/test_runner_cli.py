@@ -4,39 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from mini_project import write_project
 
+from pipeline_testkit import pipeline_cli
 from pytest_pipeline.runner import envs
-
-PYPROJECT = """
-[build-system]
-requires = ["hatchling"]
-build-backend = "hatchling.build"
-
-[project]
-name = "mini"
-version = "1.0"
-
-[tool.hatch.build.targets.wheel]
-packages = ["src/mini"]
-
-[tool.pytest-pipeline]
-stages = ["unit", "smoke"]
-"""
-
-TOX_INI = """
-[tox]
-env_list = py, pypy3
-
-[testenv]
-deps = pytest>=8.2
-commands = pytest {posargs}
-"""
 
 TEST = """
 import pytest
@@ -55,27 +30,11 @@ def test_smoke():
 def project(tmp_path: Path) -> Path:
     if envs.find_uv() is None:
         pytest.skip("uv keeps this test fast")
-    root = tmp_path / "mini"
-    (root / "src" / "mini").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "src" / "mini" / "__init__.py").write_text("ANSWER = 42\n")
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / "tox.ini").write_text(TOX_INI)
-    (root / "tests" / "test_mini.py").write_text(TEST)
-    return root
+    return write_project(tmp_path / "mini", stages=("unit", "smoke"), env_list=("py", "pypy3"), test=TEST)
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI"))}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_pipeline", "run", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return pipeline_cli("run", *args, cwd=project)
 
 
 def test_run_writes_outputs_then_reuses_everything(project: Path) -> None:

@@ -11,37 +11,29 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from mini_project import cli, write_project
+from mini_project import write_project
 
+from pipeline_testkit import git, pipeline_cli
 from pytest_pipeline.runner import envs
 from pytest_pipeline.runner.run import git_provenance
 
 PUBLISHED = "published.txt"
 PUBLISH = f"import pathlib; pathlib.Path({PUBLISHED!r}).write_text('yes')"
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
-    return done.stdout
+PUBLISH_CMD = ("--", sys.executable, "-c", PUBLISH)
 
 
 @pytest.fixture
-def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+def needs_git() -> None:
     if shutil.which("git") is None:
         pytest.skip("needs git")
-    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
-        monkeypatch.setenv(key, "Release Bot")
-    for key in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
-        monkeypatch.setenv(key, "bot@example.invalid")
 
 
 @pytest.fixture
-def clone(tmp_path: Path, git_identity: None) -> Path:
+def clone(tmp_path: Path, needs_git: None) -> Path:
     """A fresh clone of a tiny project whose .gitignore knows nothing about our outputs."""
     if envs.find_uv() is None:
         pytest.skip("uv keeps this test fast")
@@ -56,8 +48,8 @@ def clone(tmp_path: Path, git_identity: None) -> Path:
 
 
 def test_run_gate_publish_in_a_clean_clone(clone: Path) -> None:
-    head = git(clone, "rev-parse", "HEAD").strip()
-    ran = cli(clone, "run")
+    head = git(clone, "rev-parse", "HEAD")
+    ran = pipeline_cli("run", cwd=clone)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     # the run prints the gate's own verdict block after its summary table
     out = ran.stdout
@@ -73,34 +65,34 @@ def test_run_gate_publish_in_a_clean_clone(clone: Path) -> None:
     assert gate_file["git"]["dirty"] is False, gate_file["git"]
     assert gate_file["notes"] == []
 
-    gated = cli(clone, "gate")
+    gated = pipeline_cli("gate", cwd=clone)
     assert gated.returncode == 0, gated.stdout + gated.stderr
     assert json.loads((clone / "pipeline-reports" / "gate.json").read_text())["git"]["dirty"] is False
 
     (wheel,) = (clone / "pipeline-reports" / "dist").glob("mini-1.0-*.whl")
     artifact = str(wheel.relative_to(clone))
-    published = cli(clone, "publish", "--artifact", artifact, "--", sys.executable, "-c", PUBLISH)
+    published = pipeline_cli("publish", "--artifact", artifact, *PUBLISH_CMD, cwd=clone)
     assert published.returncode == 0, published.stdout + published.stderr
     assert (clone / PUBLISHED).read_text() == "yes"
 
     # controls: the same flow refuses for a real stray file, and for another commit
     (clone / PUBLISHED).unlink()
     (clone / "src" / "mini" / "extra.py").write_text("X = 1\n")
-    assert cli(clone, "gate").returncode == 0  # a dirty tree is a note for the gate...
-    refused = cli(clone, "publish", "--artifact", artifact, "--", sys.executable, "-c", PUBLISH)
+    assert pipeline_cli("gate", cwd=clone).returncode == 0  # a dirty tree is a note for the gate...
+    refused = pipeline_cli("publish", "--artifact", artifact, *PUBLISH_CMD, cwd=clone)
     assert refused.returncode == 6, refused.stdout + refused.stderr  # ...and a refusal for publish
     assert "src/mini/extra.py" in refused.stderr
     assert not (clone / PUBLISHED).exists()
 
     git(clone, "add", "src/mini/extra.py")
     git(clone, "commit", "-q", "-m", "more")
-    stale = cli(clone, "gate")
+    stale = pipeline_cli("gate", cwd=clone)
     assert stale.returncode == 3, stale.stdout + stale.stderr
     reasons = json.loads((clone / "pipeline-reports" / "gate.json").read_text())["reasons"]
     assert [r["kind"] for r in reasons] == ["stale-results"]
 
 
-def test_git_provenance_of_a_run(tmp_path: Path, git_identity: None) -> None:
+def test_git_provenance_of_a_run(tmp_path: Path, needs_git: None) -> None:
     reports = tmp_path / "repo" / "pipeline-reports"
     assert git_provenance(tmp_path, reports) == (None, None)  # not a repository
 
@@ -110,7 +102,7 @@ def test_git_provenance_of_a_run(tmp_path: Path, git_identity: None) -> None:
     (root / "a.py").write_text("A = 1\n")
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "initial")
-    head = git(root, "rev-parse", "HEAD").strip()
+    head = git(root, "rev-parse", "HEAD")
     (reports / "cells").mkdir(parents=True)
     (reports / "run.json").write_text("{}")
     (root / ".pytest-pipeline" / "cache").mkdir(parents=True)  # even without its own .gitignore

@@ -8,7 +8,6 @@ While ``slow`` blocks, a second run on the same reports folder is refused.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_testkit import alive, clean_environ, pipeline_argv
 from pytest_pipeline.runner import envs
 
 WAIT = 120.0
@@ -71,15 +71,6 @@ def make_project(root: Path) -> Path:
     return root
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ", 1)[1].startswith("Z"))
-
-
 def wait_until(check: object, process: subprocess.Popen[str]) -> None:
     tick = threading.Event()
     for _ in range(int(WAIT / 0.05)):
@@ -91,16 +82,14 @@ def wait_until(check: object, process: subprocess.Popen[str]) -> None:
 
 
 def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pytest_pipeline", "run", *args]
+    return pipeline_argv("run", *args)
 
 
 @pytest.fixture
 def environ(tmp_path: Path) -> dict[str, str]:
     if envs.find_uv() is None:
         pytest.skip("uv keeps this test fast")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_"))}
-    env["PROBE_DIR"] = str(tmp_path)
-    return env
+    return clean_environ(PROBE_DIR=str(tmp_path))
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

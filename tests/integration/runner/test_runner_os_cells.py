@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-from mini_project import cli, write_project
+from mini_project import write_project
 
+from pipeline_testkit import pipeline_cli
 from pytest_pipeline.junit import summarize
 from pytest_pipeline.runner import envs
 
@@ -24,7 +25,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_os_qualified_cells_flow_from_plan_to_run_to_gate(project: Path) -> None:
-    planned = cli(project, "plan", "--format", "json", "--os", "ubuntu-latest,windows-latest")
+    planned = pipeline_cli("plan", "--format", "json", "--os", "ubuntu-latest,windows-latest", cwd=project)
     assert planned.returncode == 0, planned.stderr
     (project / "plan.json").write_text(planned.stdout)
     cells = json.loads(planned.stdout)["cells"]
@@ -32,12 +33,14 @@ def test_os_qualified_cells_flow_from_plan_to_run_to_gate(project: Path) -> None
         ("py@ubuntu-latest", "py", "ubuntu-latest"),
         ("py@windows-latest", "py", "windows-latest"),
     ]
-    matrix = cli(project, "plan", "--format", "github", "--os", "ubuntu-latest,windows-latest")
+    matrix = pipeline_cli("plan", "--format", "github", "--os", "ubuntu-latest,windows-latest", cwd=project)
     include = json.loads(matrix.stdout.removeprefix("matrix="))["include"]
     assert [job["cell"] for job in include] == [c["name"] for c in cells]
 
     # the ubuntu job: `run --cell "$CELL"` with the matrix's cell name
-    ran = cli(project, "run", "--cell", "py@ubuntu-latest", "--reports-dir", "fan-in/py-ubuntu-latest")
+    ran = pipeline_cli(
+        "run", "--cell", "py@ubuntu-latest", "--reports-dir", "fan-in/py-ubuntu-latest", cwd=project
+    )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     reports = project / "fan-in" / "py-ubuntu-latest"
     record = json.loads((reports / "run.json").read_text())
@@ -49,7 +52,7 @@ def test_os_qualified_cells_flow_from_plan_to_run_to_gate(project: Path) -> None
     assert cell_summary.cells == ["py@ubuntu-latest"]
 
     # fan-in: the windows job never reported
-    gated = cli(project, "gate", "--expect-cells-from", "plan.json", "fan-in")
+    gated = pipeline_cli("gate", "--expect-cells-from", "plan.json", "fan-in", cwd=project)
     assert gated.returncode == 3, gated.stdout + gated.stderr
     gate = json.loads((project / "pipeline-reports" / "gate.json").read_text())
     assert [(r["kind"], r["cell"]) for r in gate["reasons"]] == [("missing-cell", "py@windows-latest")]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_testkit import alive
 from pytest_pipeline.runner.process import CommandNotFound, run_command
 
 WAIT = 30.0
@@ -31,16 +32,6 @@ open(folder + "/ready", "w").write("x")
 while True:
     time.sleep(60)
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is not running; /proc tells them apart on Linux
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ", 1)[1].startswith("Z"))
 
 
 def wait_for(path: Path, thread: threading.Thread) -> None:
