@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from gate_files import PYPROJECT, green, junit, write
 
+from pipeline_testkit import clean_environ, git, pipeline_argv, pipeline_cli
 from pytest_pipeline.cli import main
 
 SDIST = "dist/greeter-1.0.tar.gz"
@@ -25,17 +26,8 @@ MARKER = "published.txt"
 PUBLISH = "import pathlib, sys; pathlib.Path('published.txt').write_text(' '.join(sys.argv[1:])); sys.exit(7)"
 
 
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
-        monkeypatch.setenv(key, "Release Bot")
-    for key in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
-        monkeypatch.setenv(key, "bot@example.invalid")
     root = tmp_path / "repo"
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
@@ -58,16 +50,7 @@ def gate(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> int:
 
 
 def publish(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pytest_pipeline", "publish", *args]
-    return subprocess.run(
-        command,
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return pipeline_cli("publish", *args, cwd=root, env=clean_environ(**(env or {})))
 
 
 def publish_cmd(*files: str) -> list[str]:
@@ -255,7 +238,7 @@ def test_signals_reach_the_command(repo: Path, capsys: pytest.CaptureFixture[str
         "print('ready', flush=True)\n"
         "sys.stdin.read()\n"  # block until signalled; stdin is our pipe
     )
-    command = [sys.executable, "-m", "pytest_pipeline", "publish", "--", sys.executable, "-c", script, SDIST]
+    command = pipeline_argv("publish", "--", sys.executable, "-c", script, SDIST)
     with subprocess.Popen(
         command, cwd=repo, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as child:
@@ -284,6 +267,6 @@ def test_attestation_in_a_repository(repo: Path, capsys: pytest.CaptureFixture[s
     gate_digest = predicate["configuration"][0]["digest"]["sha256"]
     assert gate_digest == sha256_file(repo / "pipeline-reports" / "gate.json")
     record = json.loads((repo / "pipeline-reports" / "gate.json").read_text())
-    assert record["git"]["commit"] == git(repo, "rev-parse", "HEAD").strip()
+    assert record["git"]["commit"] == git(repo, "rev-parse", "HEAD")
     assert record["git"]["branch"] == "main"
     assert record["git"]["dirty"] is False

@@ -3,55 +3,25 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from pipeline_testkit import git, git_run, pipeline_cli
 from pytest_pipeline import githook
 
 FAILING = "def test_broken():\n    assert 1 == 2\n"
 PASSING = "def test_fine():\n    assert 1 == 1\n"
 
 
-def git(
-    repo: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=check,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        timeout=300,
-    )
-
-
-def cli(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_pipeline", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-
-
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project with staged tests, committed, with a bare ``origin``; git config is hermetic."""
+    """A project with staged tests, committed, with a bare ``origin``; git config is hermetic
+    (the hook is found through git's own config: a global core.hooksPath must not interfere)."""
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Test")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.invalid")
     remote = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(tmp_path, "init", "-q", "--bare", str(remote))
     work = tmp_path / "work"
     (work / "tests" / "unit").mkdir(parents=True)
     (work / "tests" / "integration").mkdir()
@@ -69,7 +39,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def remote_head(repo: Path, branch: str = "main") -> str:
-    out = git(repo, "ls-remote", "origin", f"refs/heads/{branch}").stdout.split()
+    out = git(repo, "ls-remote", "origin", f"refs/heads/{branch}").split()
     return out[0] if out else ""
 
 
@@ -77,11 +47,11 @@ def commit(repo: Path, path: str, text: str) -> str:
     (repo / path).write_text(text, encoding="utf-8")
     git(repo, "add", path)
     git(repo, "commit", "-q", "-m", f"change {path}")
-    return git(repo, "rev-parse", "HEAD").stdout.strip()
+    return git(repo, "rev-parse", "HEAD")
 
 
 def test_a_failing_unit_test_blocks_the_push_and_a_fixed_one_goes_through(repo: Path) -> None:
-    installed = cli(repo, "install-hook")
+    installed = pipeline_cli("install-hook", cwd=repo)
     assert installed.returncode == 0, installed.stderr
     hook = repo / ".git" / "hooks" / "pre-push"
     assert hook.is_file()
@@ -90,35 +60,35 @@ def test_a_failing_unit_test_blocks_the_push_and_a_fixed_one_goes_through(repo: 
     assert "pytest --stage=unit -x -q" in installed.stdout
 
     broken = commit(repo, "tests/unit/test_unit.py", FAILING)
-    pushed = git(repo, "push", "-q", "origin", "main", check=False)
+    pushed = git_run(repo, "push", "-q", "origin", "main", check=False)
     assert pushed.returncode != 0
     assert "push blocked" in pushed.stderr
     assert "1 failed" in pushed.stdout + pushed.stderr
     assert remote_head(repo) == "", "nothing reached the remote"
 
     fixed = commit(repo, "tests/unit/test_unit.py", PASSING)
-    pushed = git(repo, "push", "-q", "origin", "main", check=False)
+    pushed = git_run(repo, "push", "-q", "origin", "main", check=False)
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     assert remote_head(repo) == fixed != broken
 
 
 def test_no_verify_is_the_escape(repo: Path) -> None:
-    assert cli(repo, "install-hook").returncode == 0
+    assert pipeline_cli("install-hook", cwd=repo).returncode == 0
     head = commit(repo, "tests/unit/test_unit.py", FAILING)
-    assert git(repo, "push", "-q", "origin", "main", check=False).returncode != 0
-    pushed = git(repo, "push", "-q", "--no-verify", "origin", "main", check=False)
+    assert git_run(repo, "push", "-q", "origin", "main", check=False).returncode != 0
+    pushed = git_run(repo, "push", "-q", "--no-verify", "origin", "main", check=False)
     assert pushed.returncode == 0, pushed.stderr
     assert remote_head(repo) == head
 
 
 def test_works_without_the_virtual_environment_on_path(repo: Path) -> None:
     """The hook uses the interpreter that installed it, not whatever PATH finds."""
-    assert cli(repo, "install-hook").returncode == 0
+    assert pipeline_cli("install-hook", cwd=repo).returncode == 0
     commit(repo, "tests/unit/test_unit.py", FAILING)
     bare_path = os.pathsep.join(p for p in ("/usr/bin", "/bin") if Path(p).is_dir())
     env = {**os.environ, "PATH": bare_path}
     env.pop("VIRTUAL_ENV", None)
-    pushed = git(repo, "push", "-q", "origin", "main", check=False, env=env)
+    pushed = git_run(repo, "push", "-q", "origin", "main", check=False, env=env)
     assert pushed.returncode != 0
     assert "1 failed" in pushed.stdout + pushed.stderr, (
         "pytest ran (with the recorded interpreter) and failed"
@@ -138,7 +108,7 @@ def test_falls_back_to_python3_on_path_when_the_interpreter_is_gone(repo: Path, 
     fake.chmod(0o755)
     env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
     head = commit(repo, "tests/unit/test_unit.py", FAILING)
-    pushed = git(repo, "push", "-q", "origin", "main", check=False, env=env)
+    pushed = git_run(repo, "push", "-q", "origin", "main", check=False, env=env)
     assert pushed.returncode == 0, pushed.stderr
     assert "is gone; using python3 on PATH" in pushed.stderr
     assert marker.read_text(encoding="utf-8").split() == ["-m", "pytest", "--stage=unit", "-x", "-q"]
@@ -152,19 +122,19 @@ def test_the_command_comes_from_the_config_or_the_option(repo: Path) -> None:
         encoding="utf-8",
     )
     git(repo, "commit", "-q", "-am", "hook config")
-    assert cli(repo, "install-hook").returncode == 0
-    pushed = git(repo, "push", "-q", "origin", "main", check=False)
+    assert pipeline_cli("install-hook", cwd=repo).returncode == 0
+    pushed = git_run(repo, "push", "-q", "origin", "main", check=False)
     assert pushed.returncode != 0, "the configured (failing) integration stage ran"
     assert "pytest --stage=integration -q" in pushed.stderr
 
-    assert cli(repo, "install-hook", "--command", "pytest --stage=unit -q").returncode == 0
-    pushed = git(repo, "push", "-q", "origin", "main", check=False)
+    assert pipeline_cli("install-hook", "--command", "pytest --stage=unit -q", cwd=repo).returncode == 0
+    pushed = git_run(repo, "push", "-q", "origin", "main", check=False)
     assert pushed.returncode == 0, pushed.stderr
 
 
 def test_a_bad_hook_table_is_a_one_line_error(repo: Path) -> None:
     (repo / "pyproject.toml").write_text('[tool.pytest-pipeline.hook]\ncomand = "pytest"\n', encoding="utf-8")
-    result = cli(repo, "install-hook")
+    result = pipeline_cli("install-hook", cwd=repo)
     assert result.returncode == 4
     assert "[tool.pytest-pipeline.hook] has unknown key 'comand'; known keys: command" in result.stderr
     assert not (repo / ".git" / "hooks" / "pre-push").exists()
@@ -173,32 +143,32 @@ def test_a_bad_hook_table_is_a_one_line_error(repo: Path) -> None:
 def test_refuses_someone_elses_hook_without_force(repo: Path) -> None:
     hook = repo / ".git" / "hooks" / "pre-push"
     hook.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
-    refused = cli(repo, "install-hook")
+    refused = pipeline_cli("install-hook", cwd=repo)
     assert refused.returncode == 4
     assert "was not written by pytest-pipeline; pass --force" in refused.stderr
     assert hook.read_text(encoding="utf-8") == "#!/bin/sh\nexit 0\n"
 
-    forced = cli(repo, "install-hook", "--force")
+    forced = pipeline_cli("install-hook", "--force", cwd=repo)
     assert forced.returncode == 0, forced.stderr
     assert githook.is_ours(hook)
     backup = hook.with_name("pre-push" + githook.BACKUP_SUFFIX)
     assert backup.read_text(encoding="utf-8") == "#!/bin/sh\nexit 0\n"
     assert str(backup) in forced.stdout
 
-    again = cli(repo, "install-hook", "--command", "pytest -q")
+    again = pipeline_cli("install-hook", "--command", "pytest -q", cwd=repo)
     assert again.returncode == 0, "our own hook is replaced without --force"
 
 
 def test_uninstall_removes_only_ours(repo: Path) -> None:
     hook = repo / ".git" / "hooks" / "pre-push"
-    assert cli(repo, "uninstall-hook").stdout.startswith("no pre-push hook installed")
-    assert cli(repo, "install-hook").returncode == 0
-    removed = cli(repo, "uninstall-hook")
+    assert pipeline_cli("uninstall-hook", cwd=repo).stdout.startswith("no pre-push hook installed")
+    assert pipeline_cli("install-hook", cwd=repo).returncode == 0
+    removed = pipeline_cli("uninstall-hook", cwd=repo)
     assert removed.returncode == 0
     assert not hook.exists()
 
     hook.write_text("#!/bin/sh\necho theirs\n", encoding="utf-8")
-    refused = cli(repo, "uninstall-hook")
+    refused = pipeline_cli("uninstall-hook", cwd=repo)
     assert refused.returncode == 4
     assert "was not written by pytest-pipeline; left as it is" in refused.stderr
     assert hook.read_text(encoding="utf-8") == "#!/bin/sh\necho theirs\n"
@@ -206,11 +176,11 @@ def test_uninstall_removes_only_ours(repo: Path) -> None:
 
 def test_core_hooks_path_is_respected(repo: Path) -> None:
     git(repo, "config", "core.hooksPath", ".githooks")
-    assert cli(repo, "install-hook").returncode == 0
+    assert pipeline_cli("install-hook", cwd=repo).returncode == 0
     assert (repo / ".githooks" / "pre-push").is_file()
     assert not (repo / ".git" / "hooks" / "pre-push").exists()
     commit(repo, "tests/unit/test_unit.py", FAILING)
-    pushed = git(repo, "push", "-q", "origin", "main", check=False)
+    pushed = git_run(repo, "push", "-q", "origin", "main", check=False)
     assert pushed.returncode != 0
     assert "push blocked" in pushed.stderr
 
@@ -218,15 +188,15 @@ def test_core_hooks_path_is_respected(repo: Path) -> None:
 def test_a_push_that_only_deletes_runs_nothing(repo: Path) -> None:
     git(repo, "push", "-q", "origin", "main")
     git(repo, "push", "-q", "origin", "main:doomed")
-    assert cli(repo, "install-hook").returncode == 0
+    assert pipeline_cli("install-hook", cwd=repo).returncode == 0
     (repo / "tests" / "unit" / "test_unit.py").write_text(FAILING, encoding="utf-8")  # would fail if run
-    deleted = git(repo, "push", "origin", "--delete", "doomed", check=False)
+    deleted = git_run(repo, "push", "origin", "--delete", "doomed", check=False)
     assert deleted.returncode == 0, deleted.stderr
     assert "pytest-pipeline pre-push:" not in deleted.stderr
     assert remote_head(repo, "doomed") == ""
 
 
 def test_outside_a_repository(tmp_path: Path) -> None:
-    result = cli(tmp_path, "install-hook")
+    result = pipeline_cli("install-hook", cwd=tmp_path)
     assert result.returncode == 4
     assert "is not inside a git repository" in result.stderr

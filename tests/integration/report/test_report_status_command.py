@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from report_builders import passing as passing_cases
 
+from pipeline_testkit import git
 from pytest_pipeline import cli
 from pytest_pipeline.report import history
 from pytest_pipeline.results import CellStatus
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 def test_status_text_and_exit_code_are_the_last_gate(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from xml.sax.saxutils import quoteattr
 
 import pytest
 
+from pipeline_testkit import git
 from pytest_pipeline import cli
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.junit import summarize
@@ -264,16 +264,6 @@ def test_nothing_to_re_run(
         == "nothing to re-run: every cell of the last run finished cleanly (GATE OPEN (0))\n"
     )
     assert runner_fake.options is None
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
 
 
 def test_head_moved_since_the_last_run_is_refused(
