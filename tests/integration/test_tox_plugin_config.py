@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from pipeline_testkit import clean_environ
 from pytest_pipeline.tox_plugin import NO_TOX_MATRIX_ENV
 
 TOX_INI = """
@@ -23,12 +23,10 @@ commands = pytest {posargs}
 
 
 def tox(project: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TOX", "PYTEST_PIPELINE"))}
-    env.update(extra)
     return subprocess.run(
         [sys.executable, "-m", "tox", *args],
         cwd=project,
-        env=env,
+        env=clean_environ(**extra),
         capture_output=True,
         text=True,
         timeout=300,

@@ -3,37 +3,24 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sample-project"
+from pipeline_testkit import copy_sample, pipeline_cli
 
 
 def plan(project: Path, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest_pipeline", "plan", "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-    )
+    result = pipeline_cli("plan", "--project", str(project), *args, timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    copy = tmp_path_factory.mktemp("ci-plan") / "sample"
-    shutil.copytree(
-        SAMPLE, copy, ignore=shutil.ignore_patterns(".tox", ".nox", ".pytest-pipeline", "*.egg-info")
-    )
-    return copy
+    return copy_sample(tmp_path_factory.mktemp("ci-plan") / "sample")
 
 
 def test_every_format_lists_the_cells_of_the_json_plan(

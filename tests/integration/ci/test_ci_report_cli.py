@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from pipeline_testkit import clean_environ, pipeline_cli
 
 TESTS = """
 def test_ok():
@@ -19,17 +20,8 @@ def test_bad():
 """
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+def ci_report(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return pipeline_cli("ci-report", *args, cwd=cwd, env=clean_environ(**env), timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -40,25 +32,28 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "pyproject.toml").write_text('[tool.pytest-pipeline]\nstages = ["unit"]\n', encoding="utf-8")
     (root / "tests" / "unit" / "test_mod.py").write_text(TESTS, encoding="utf-8")
     junit = root / "reports" / "cells" / "py312" / "junit.xml"
-    tested = run(
-        "-m", "pytest", "--stage=unit", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
-        cwd=root, env={"PYTEST_PIPELINE_CELL": "py312"},
-    )  # fmt: skip
+    pytest_argv = ["-m", "pytest", "--stage=unit", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+    tested = subprocess.run(
+        [sys.executable, *pytest_argv],
+        cwd=root,
+        env=clean_environ(PYTEST_PIPELINE_CELL="py312"),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
+    )
     assert tested.returncode == 1, tested.stdout + tested.stderr
-    gated = run(
-        "-m", "pytest_pipeline", "gate", "reports/", "--expect-cells", "py312,py313",
-        "-o", "pipeline-reports/gate.json", cwd=root,
-    )  # fmt: skip
+    gated = pipeline_cli(
+        "gate", "reports/", "--expect-cells", "py312,py313", "-o", "pipeline-reports/gate.json", cwd=root
+    )
     assert gated.returncode == 3, gated.stdout + gated.stderr
     return root
 
 
 def test_github_gets_a_step_summary_and_annotations(project: Path, tmp_path: Path) -> None:
     page = tmp_path / "step_summary.md"
-    result = run(
-        "-m", "pytest_pipeline", "ci-report", cwd=project,
-        env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(page)},
-    )  # fmt: skip
+    result = ci_report(cwd=project, GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(page))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "::error file=tests/unit/test_mod.py,title=py312 / unit%3A tests.unit.test_mod%3A%3Atest_bad::"
@@ -73,10 +68,7 @@ def test_github_gets_a_step_summary_and_annotations(project: Path, tmp_path: Pat
 
 def test_azure_gets_issues_a_summary_and_the_test_results(project: Path, tmp_path: Path) -> None:
     junit = project / "reports" / "cells" / "py312" / "junit.xml"
-    result = run(
-        "-m", "pytest_pipeline", "ci-report", "--junit", str(junit), cwd=project,
-        env={"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": str(tmp_path)},
-    )  # fmt: skip
+    result = ci_report("--junit", str(junit), cwd=project, TF_BUILD="True", AGENT_TEMPDIRECTORY=str(tmp_path))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(
@@ -92,14 +84,14 @@ def test_azure_gets_issues_a_summary_and_the_test_results(project: Path, tmp_pat
 
 def test_outside_ci_it_prints_and_writes_markdown(project: Path, tmp_path: Path) -> None:
     target = tmp_path / "summary.md"
-    result = run("-m", "pytest_pipeline", "ci-report", "--markdown", str(target), cwd=project)
+    result = ci_report("--markdown", str(target), cwd=project)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("## ❌ pytest-pipeline: gate closed (exit 3)")
     assert target.read_text(encoding="utf-8") == result.stdout
 
 
 def test_a_missing_gate_file_is_incomplete(tmp_path: Path) -> None:
-    result = run("-m", "pytest_pipeline", "ci-report", "--gate", "nowhere/gate.json", cwd=tmp_path)
+    result = ci_report("--gate", "nowhere/gate.json", cwd=tmp_path)
     assert result.returncode == 3
     assert result.stderr.strip() == (
         "pytest-pipeline: error: nowhere/gate.json: no gate file; "

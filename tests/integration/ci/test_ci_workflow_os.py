@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from pipeline_testkit import clean_environ
 from pytest_pipeline import cli
 
 KNOB = '${PIPELINE_OS:+--os "$PIPELINE_OS"}'
@@ -65,8 +66,7 @@ def test_the_github_plan_step_agrees_with_itself(
     project.mkdir()
     (project / "tox.ini").write_text(TOX_INI, encoding="utf-8")
     output = tmp_path / "github-output"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI"))}
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env = clean_environ(PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     env.update({**step["env"], "PIPELINE_OS": systems, "GITHUB_OUTPUT": str(output)})
     done = subprocess.run(
         [bash, "-e", "-c", step["run"]],

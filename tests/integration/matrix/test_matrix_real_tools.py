@@ -6,20 +6,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from pipeline_testkit import copy_sample, pipeline_cli, pyenv_bin_dir
 from pytest_pipeline.config import load
 from pytest_pipeline.matrix import from_tox
 from pytest_pipeline.matrix.discover import Request, discover
 from pytest_pipeline.matrix.toolrun import tool_environment
-
-ROOT = Path(__file__).resolve().parents[3]
-SAMPLE = ROOT / "examples" / "sample-project"
 
 # pluggy's tox.ini, as far as discovery is concerned: it knows nothing about us.
 PLUGGY_LIKE_TOX_INI = """\
@@ -43,11 +40,7 @@ commands = sphinx-build -W -b html docs docs/_build
 @pytest.fixture
 def sample(tmp_path: Path) -> Path:
     """A copy of the sample project, so the discovery cache lands in tmp_path."""
-    target = tmp_path / "sample"
-    shutil.copytree(
-        SAMPLE, target, ignore=shutil.ignore_patterns(".tox", ".nox", ".pytest-pipeline", "__pycache__")
-    )
-    return target
+    return copy_sample(tmp_path / "sample")
 
 
 def interpreters_dir(tmp_path: Path) -> tuple[Path, set[str]]:
@@ -55,17 +48,10 @@ def interpreters_dir(tmp_path: Path) -> tuple[Path, set[str]]:
     folder = tmp_path / "pythons"
     folder.mkdir()
     have: set[str] = set()
-    roots: list[Path] = []
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        done = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False)
-        if done.returncode == 0:
-            roots = sorted((Path(done.stdout.strip()) / "versions").glob("3.1[0-3].*"))
-    for root in roots:
-        minor = ".".join(root.name.split(".")[:2])
-        exe = root / "bin" / f"python{minor}"
-        if exe.is_file() and minor not in have:
-            (folder / exe.name).symlink_to(exe)
+    for minor in ("3.10", "3.11", "3.12", "3.13"):
+        bin_dir = pyenv_bin_dir(minor)
+        if bin_dir is not None:
+            (folder / f"python{minor}").symlink_to(bin_dir / f"python{minor}")
             have.add(minor)
     own = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if own not in have:
@@ -162,16 +148,7 @@ def test_cache_is_used_and_invalidated_by_a_tox_ini_change(sample: Path) -> None
 
 
 def plan_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "NOX_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_pipeline", "plan", "--project", str(project), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-        timeout=120,
-    )
+    return pipeline_cli("plan", "--project", str(project), *args, timeout=120)
 
 
 def test_plan_command_json_on_the_sample(sample: Path) -> None:
