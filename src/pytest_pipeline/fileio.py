@@ -1,5 +1,6 @@
 """Atomic file writes (a reader sees the old file or the new one, never half of one),
-and the one way a file's sha256 is computed (artifacts, gate inputs, requirement files).
+the one way a file's sha256 is computed (artifacts, gate inputs, requirement files), and
+how a path is shown to the user.
 
 PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; see plugin.py.
 """
@@ -69,3 +70,12 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def relative_to_cwd(path: Path) -> Path:
+    """``path`` relative to the current directory when it is below it (shorter to read,
+    and what the user would type), else ``path`` as it is."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return path

@@ -61,11 +61,9 @@ def write_html(root: Path, output: Path, *, default_stage: str = "unit") -> Path
 
 
 def shown(path: Path) -> str:
-    """``path`` relative to the current directory when it is below it (shorter to read)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    from pytest_pipeline.fileio import relative_to_cwd
+
+    return str(relative_to_cwd(path))
 
 
 def run(args: argparse.Namespace) -> int:

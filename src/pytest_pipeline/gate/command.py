@@ -12,20 +12,13 @@ from typing import Any
 from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.fileio import relative_to_cwd
 from pytest_pipeline.results import Artifact
 
 
 def reports_dir(config: config_mod.PipelineConfig) -> Path:
     base = config.source.parent if config.source else Path.cwd()
-    return _relative(base / config.reports_dir)
-
-
-def _relative(path: Path) -> Path:
-    """Shown relative to the current directory when below it (shorter messages)."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path
+    return relative_to_cwd(base / config.reports_dir)
 
 
 def tested_artifacts(files: list[str]) -> list[Artifact]:

@@ -26,6 +26,7 @@ from pytest_pipeline import __version__
 from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.fileio import relative_to_cwd
 from pytest_pipeline.matrix.model import Plan
 from pytest_pipeline.results import CellRecord, ResultSummary, RunRecord
 from pytest_pipeline.runner import build, envs, inject, outputs, progress, summary
@@ -426,16 +427,9 @@ def gate_results(
     evaluation = evaluate.evaluate(request)
     # The gate file is named as the user would type it: relative to where they are.
     stream.write("\n")
-    evaluate.show(dataclasses.replace(evaluation, output=Path(_display(reports.gate))), stream)
+    evaluate.show(dataclasses.replace(evaluation, output=relative_to_cwd(reports.gate)), stream)
     stream.write(
-        f"reports: {_display(reports.root)} (run.json, junit.xml, gate.json, cells/<cell>/log.txt)\n"
+        f"reports: {relative_to_cwd(reports.root)} (run.json, junit.xml, gate.json, cells/<cell>/log.txt)\n"
     )
     stream.flush()
     return evaluation.code
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
