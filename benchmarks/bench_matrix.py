@@ -29,7 +29,6 @@ busy machine as final.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -41,7 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "examples" / "sample-project"
+# The sample's copies, environment and interpreters are set up as the e2e tests do it.
+sys.path.insert(0, str(ROOT / "tests"))
+from pipeline_testkit import clean_environ, copy_sample, pipeline_argv, pyenv_path  # noqa: E402
+
 CELLS = ("py310-attrs23", "py310-attrs24", "py312-attrs23", "py312-attrs24")
 GOAL_WARM = 2.0
 
@@ -66,35 +68,13 @@ class Side:
         return statistics.median(self.warm)
 
 
-def pyenv_path() -> str:
-    """PATH with CPython 3.10 and 3.12 from ``pyenv root`` first (never a fixed path)."""
-    pyenv = shutil.which("pyenv")
-    root = os.environ.get("PYENV_ROOT") or (
-        subprocess.run([pyenv, "root"], capture_output=True, text=True, check=True).stdout.strip()
-        if pyenv
-        else ""
-    )
-    dirs = []
-    for minor in ("3.10", "3.12"):
-        found = sorted(Path(root, "versions").glob(f"{minor}.*")) if root else []
-        found = [f for f in found if (f / "bin" / f"python{minor}").exists()]
-        if not found:
-            sys.exit(f"CPython {minor} not found under pyenv root {root!r}: install it with pyenv")
-        dirs.append(str(found[-1] / "bin"))
-    return os.pathsep.join([*dirs, os.environ.get("PATH", "")])
-
-
 def environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI"))}
-    env["PATH"] = pyenv_path()
-    env["NO_COLOR"] = "1"
-    return env
-
-
-def copy(target: Path) -> Path:
-    ignore = shutil.ignore_patterns(".tox", ".nox", "pipeline-reports", ".pytest-pipeline", "__pycache__")
-    shutil.copytree(SAMPLE, target, ignore=ignore)
-    return target
+    """What the end-to-end tests give a run: CPython 3.10 and 3.12 from pyenv first on PATH."""
+    try:
+        path = pyenv_path("3.10", "3.12")
+    except LookupError as missing:
+        sys.exit(f"{missing}: install it with pyenv")
+    return clean_environ(PATH=path, NO_COLOR="1")
 
 
 def make_cold(project: Path) -> None:
@@ -117,7 +97,7 @@ def timed(argv: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> flo
 
 def sides() -> list[Side]:
     envs = ",".join(CELLS)
-    pipeline = [sys.executable, "-m", "pytest_pipeline", "run", "-p", "auto", "-e", envs]
+    pipeline = pipeline_argv("run", "-p", "auto", "-e", envs)
     tox = [sys.executable, "-m", "tox", "run-parallel", "-p", "auto", "-e", envs, "--parallel-no-spinner"]
     return [
         Side("pytest-pipeline run (uv)", [*pipeline, "--installer", "uv"]),
@@ -146,7 +126,7 @@ def main() -> int:
         all_sides = sides()
         if args.uv_only:
             all_sides = [side for side in all_sides if "uv" in side.name]
-        projects = [copy(tmp / f"side{index}") for index in range(len(all_sides))]
+        projects = [copy_sample(tmp / f"side{index}") for index in range(len(all_sides))]
         for round_ in range(args.cold_runs):
             for side, project in zip(all_sides, projects, strict=True):
                 make_cold(project)

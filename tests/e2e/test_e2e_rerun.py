@@ -9,14 +9,12 @@ the 3.12 cells still fail (``stamp()`` is broken there on purpose).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from test_e2e_sample_project import copy_sample, pyenv_bin_dirs
 
+from pipeline_testkit import copy_sample, pipeline_cli
 from pytest_pipeline.junit import summarize
 from pytest_pipeline.runner import envs
 
@@ -37,25 +35,14 @@ CELLS = ("py310-attrs23", "py310-attrs24", "py312-attrs23", "py312-attrs24")
 
 
 @pytest.fixture(scope="module")
-def environ() -> dict[str, str]:
+def environ(environ: dict[str, str]) -> dict[str, str]:
     if envs.find_uv() is None:
         pytest.skip("uv keeps the real runs short")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI", "NOX"))}
-    env["PATH"] = os.pathsep.join([*pyenv_bin_dirs(), env.get("PATH", "")])
-    env["NO_COLOR"] = "1"
-    return env
+    return environ
 
 
 def pipeline(project: Path, environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_pipeline", *args],
-        cwd=project,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    return pipeline_cli(*args, cwd=project, env=environ, timeout=TIMEOUT)
 
 
 def statuses(reports: Path) -> dict[str, str]:

@@ -17,45 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_testkit import copy_sample, pipeline_cli
 from pytest_pipeline.junit import summarize
 from pytest_pipeline.runner import envs
 
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-project"
 TOX_CELLS = ("py310-attrs23", "py310-attrs24", "py312-attrs23", "py312-attrs24")
 TIMEOUT = 900
-
-
-def pyenv_bin_dirs() -> list[str]:
-    """``bin`` folders of CPython 3.10 and 3.12 under ``pyenv root`` (never a fixed path)."""
-    pyenv = shutil.which("pyenv")
-    root = os.environ.get("PYENV_ROOT") or (
-        subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False).stdout.strip()
-        if pyenv
-        else ""
-    )
-    versions = Path(root) / "versions" if root else None
-    found = []
-    for minor in ("3.10", "3.12"):
-        candidates = sorted(versions.glob(f"{minor}.*")) if versions and versions.is_dir() else []
-        candidates = [c for c in candidates if (c / "bin" / f"python{minor}").exists()]
-        if not candidates:
-            pytest.skip(f"CPython {minor} is not installed under pyenv")
-        found.append(str(candidates[-1] / "bin"))
-    return found
-
-
-@pytest.fixture(scope="module")
-def environ() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOX_", "CI", "NOX"))}
-    env["PATH"] = os.pathsep.join([*pyenv_bin_dirs(), env.get("PATH", "")])
-    env["NO_COLOR"] = "1"
-    return env
-
-
-def copy_sample(target: Path) -> Path:
-    ignore = shutil.ignore_patterns(".tox", ".nox", "pipeline-reports", "__pycache__", ".pytest_cache")
-    shutil.copytree(SAMPLE, target, ignore=ignore)
-    return target
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +31,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pipeline(project: Path, environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_pipeline", "run", *args],
-        cwd=project,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    return pipeline_cli("run", *args, cwd=project, env=environ, timeout=TIMEOUT)
 
 
 def load(reports: Path) -> tuple[dict[str, dict[str, object]], dict[str, object]]:
@@ -81,7 +40,7 @@ def load(reports: Path) -> tuple[dict[str, dict[str, object]], dict[str, object]
 
 
 def env_python(project: Path, cell: str) -> Path:
-    return envs.bin_dir(project / ".tox" / ".pipeline" / cell) / "python"
+    return envs.python_in(project / ".tox" / ".pipeline" / cell)
 
 
 def ask(python: Path, code: str) -> subprocess.CompletedProcess[str]:
