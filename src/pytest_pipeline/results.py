@@ -92,6 +92,12 @@ class Counts:
         return cls(**{key: value for key, value in data.items() if key in known})
 
 
+def id_of_test(classname: str, name: str) -> str:
+    """A test's cell-independent identity, ``classname::name`` (quarantine entries,
+    baselines and reports name tests by it)."""
+    return f"{classname}::{name}" if classname else name
+
+
 @dataclass(frozen=True)
 class TestRef:
     """One test in one cell that the gate or a report names: a failure, a flaky pass."""
@@ -111,8 +117,7 @@ class TestRef:
 
     @property
     def test_id(self) -> str:
-        """Cell-independent identity, ``classname::name`` (quarantine and baselines use it)."""
-        return f"{self.classname}::{self.name}" if self.classname else self.name
+        return id_of_test(self.classname, self.name)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

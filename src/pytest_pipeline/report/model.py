@@ -38,6 +38,7 @@ from pytest_pipeline.results import (
     RunRecord,
     TestRef,
     duplicate_results_message,
+    id_of_test,
 )
 
 MAX_FAILURES = 100
@@ -75,7 +76,7 @@ class FailureDetail:
 
     @property
     def test_id(self) -> str:
-        return f"{self.classname}::{self.name}" if self.classname else self.name
+        return id_of_test(self.classname, self.name)
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,8 @@ class _FileResults:
         outcome = record.outcome
         self.counts(record.cell, record.stage).add(outcome, test.time, flaky=test.flaky)
         self.seen += 1
-        timed = (test.time, -self.seen, TimedTest(record.cell, record.stage, _test_id(record), test.time))
+        name = id_of_test(record.classname, record.name)
+        timed = (test.time, -self.seen, TimedTest(record.cell, record.stage, name, test.time))
         if len(self.slowest) < SLOWEST:
             heapq.heappush(self.slowest, timed)
         elif timed[:2] > self.slowest[0][:2]:
@@ -290,10 +292,6 @@ class _FileResults:
                 self.flaky.append(_ref(test, outcome))
             else:
                 self.omitted[2] += 1
-
-
-def _test_id(record: TestCaseRecord) -> str:
-    return f"{record.classname}::{record.name}" if record.classname else record.name
 
 
 def _tail(text: str, limit: int) -> str:
