@@ -81,16 +81,7 @@ def run_init_ci(args: argparse.Namespace) -> int:
 
 def repository_root() -> Path:
     """The git work tree's top folder (CI files live there), else the current folder."""
-    import subprocess
+    from pytest_pipeline.gate.provenance import git_output
 
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            check=True,
-            stdin=subprocess.DEVNULL,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return Path.cwd()
+    out = (git_output(["rev-parse", "--show-toplevel"], Path.cwd()) or "").strip()
     return Path(out) if out else Path.cwd()

@@ -236,7 +236,7 @@ def _gitlab(env: Mapping[str, str]) -> CIFacts:
 # --------------------------------------------------------------------------- git
 
 
-def _git(args: Sequence[str], cwd: Path) -> str | None:
+def git_output(args: Sequence[str], cwd: Path) -> str | None:
     """stdout of a git command, or None when git is missing or the command fails."""
     try:
         done = subprocess.run(
@@ -300,20 +300,20 @@ def dirty_paths(porcelain: str, extra_output: Sequence[str] = ()) -> list[str]:
 
 def git_facts(cwd: Path, extra_output: Sequence[str] = ()) -> GitFacts:
     """Facts about the repository holding ``cwd``; empty facts outside a repository."""
-    toplevel = _git(["rev-parse", "--show-toplevel"], cwd)
+    toplevel = git_output(["rev-parse", "--show-toplevel"], cwd)
     if toplevel is None:
         return GitFacts()
     root = Path(toplevel.strip())
-    commit = _git(["rev-parse", "--verify", "-q", "HEAD"], root)
-    status = _git(["status", "--porcelain=v1", "-z", "--untracked-files=normal"], root)
+    commit = git_output(["rev-parse", "--verify", "-q", "HEAD"], root)
+    status = git_output(["status", "--porcelain=v1", "-z", "--untracked-files=normal"], root)
     relative_extra = [_relative_to(root, Path(item)) for item in extra_output]
     paths = (
         dirty_paths(status, [item for item in relative_extra if item])
         if status is not None
         else ["(git status failed)"]
     )
-    ref = _git(["symbolic-ref", "-q", "HEAD"], root)
-    origin_head = _git(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], root)
+    ref = git_output(["symbolic-ref", "-q", "HEAD"], root)
+    origin_head = git_output(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], root)
     default_branch = None
     if origin_head and origin_head.strip().startswith("refs/remotes/origin/"):
         default_branch = origin_head.strip()[len("refs/remotes/origin/") :]
@@ -328,7 +328,7 @@ def git_facts(cwd: Path, extra_output: Sequence[str] = ()) -> GitFacts:
 
 
 def local_branch_exists(cwd: Path, name: str) -> bool:
-    return _git(["rev-parse", "--verify", "-q", f"refs/heads/{name}"], cwd) is not None
+    return git_output(["rev-parse", "--verify", "-q", f"refs/heads/{name}"], cwd) is not None
 
 
 def _relative_to(root: Path, path: Path) -> str | None:
