@@ -13,6 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+NO_TOX_MATRIX_ENV = "PYTEST_PIPELINE_NO_TOX_MATRIX"
+"""Set for every tool we start: our tox plugin then declares no ``matrix`` environment, so
+``tox config -e ALL`` lists only the project's own and a run can never start itself again.
+(``tox_plugin`` spells it out too: it imports nothing of ours; a test keeps them equal.)"""
+
 TIMEOUT = 300.0
 """Seconds; generous because tox may provision itself (``[tox] requires``) first."""
 
@@ -58,9 +63,8 @@ def tool_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]
         env.pop(name, None)
     env["NO_COLOR"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
-    # Our tox plugin then declares no `matrix` environment (tox_plugin.NO_TOX_MATRIX_ENV;
-    # not imported: that module imports tox), so discovery never lists the orchestrator.
-    env["PYTEST_PIPELINE_NO_TOX_MATRIX"] = "1"
+    # Our tox plugin then declares no `matrix` environment, so discovery never lists the orchestrator.
+    env[NO_TOX_MATRIX_ENV] = "1"
     return env
 
 

@@ -28,6 +28,7 @@ from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import relative_to_cwd
 from pytest_pipeline.matrix.model import Plan
+from pytest_pipeline.matrix.toolrun import NO_TOX_MATRIX_ENV
 from pytest_pipeline.results import CellRecord, ResultSummary, RunRecord
 from pytest_pipeline.runner import build, envs, inject, outputs, progress, summary
 from pytest_pipeline.runner.execute import Backend, RunContext, env_folder, now_iso, run_cell
@@ -36,10 +37,6 @@ from pytest_pipeline.runner.slots import Slots, lanes
 
 if TYPE_CHECKING:
     from pytest_pipeline.gate.policy import Policy
-
-NO_TOX_MATRIX_ENV = "PYTEST_PIPELINE_NO_TOX_MATRIX"
-"""Set for every tool we start: our tox plugin then declares no ``matrix`` environment,
-so ``tox config -e ALL`` lists only the project's own and nothing can recurse."""
 
 # Variables an outer tox run (``tox -e matrix``) or an outer cell sets; a cell must get
 # its own, never inherit these.
