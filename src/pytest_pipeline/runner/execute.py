@@ -17,7 +17,6 @@ In every case the cell's pytest gets our plugin through :mod:`.inject` and write
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
 import shlex
@@ -26,7 +25,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -333,47 +332,47 @@ def _dispatch(
 
     if cell.tool == "nox":
         # nox makes the environment and runs the tests in one command: it needs a slot throughout.
-        with _test_slot(ctx, cancel, notify) as waited:
-            if waited is None:
-                return _Attempt(cancelled=True)
+        def run_nox() -> _Attempt:
             notify(phase="nox")
-            attempt = _run_tool(ctx, _nox_argv(ctx, cell), inject(ctx.environ), log, cancel, notes=[])
-            attempt.waited = waited
-            return attempt
+            return _run_tool(ctx, _nox_argv(ctx, cell), inject(ctx.environ), log, cancel, notes=[])
+
+        return _in_test_slot(ctx, cancel, notify, [], run_nox)
     blockers = native_blockers(cell.config, ctx.backend)
     if blockers:
         note = f"run through tox ({', '.join(blockers)})"
         write_log_line(log, f"pytest-pipeline: {note}")
         # tox manages this folder now: our fingerprint must not vouch for its contents later.
         (folder / envs.FINGERPRINT_FILE).unlink(missing_ok=True)
-        with _test_slot(ctx, cancel, notify) as waited:
-            if waited is None:
-                return _Attempt(cancelled=True, notes=[note])
+
+        def run_tox() -> _Attempt:
             notify(phase="tox")
-            attempt = _run_tool(
-                ctx, _tox_argv(ctx, cell, folder), inject(ctx.environ), log, cancel, notes=[note]
-            )
-            attempt.waited = waited
-            return attempt
+            argv = _tox_argv(ctx, cell, folder)
+            return _run_tool(ctx, argv, inject(ctx.environ), log, cancel, notes=[note])
+
+        return _in_test_slot(ctx, cancel, notify, [note], run_tox)
     return _run_native(ctx, cell, folder=folder, inject=inject, log=log, cancel=cancel, notify=notify)
 
 
-@contextlib.contextmanager
-def _test_slot(ctx: RunContext, cancel: Cancel, notify: Notify) -> Iterator[float | None]:
-    """Hold one of the run's test slots: the seconds waited for it, or None when the cell
-    was cancelled while waiting (nothing is held then)."""
-    if ctx.slots is None:
-        yield 0.0
-        return
-    notify(phase="ready")
-    waited = ctx.slots.acquire(cancel.event)
-    if waited is None:
-        yield None
-        return
+def _in_test_slot(
+    ctx: RunContext, cancel: Cancel, notify: Notify, notes: list[str], run: Callable[[], _Attempt]
+) -> _Attempt:
+    """``run()`` while holding one of the run's test slots; the seconds waited for the slot
+    go to the attempt (they are not the cell's time). A cell cancelled while it waits
+    never runs."""
+    waited = 0.0
+    if ctx.slots is not None:
+        notify(phase="ready")
+        acquired = ctx.slots.acquire(cancel.event)
+        if acquired is None:
+            return _Attempt(cancelled=True, notes=notes)
+        waited = acquired
     try:
-        yield waited
+        attempt = run()
     finally:
-        ctx.slots.release()
+        if ctx.slots is not None:
+            ctx.slots.release()
+    attempt.waited = waited
+    return attempt
 
 
 def _run_tool(
@@ -503,14 +502,15 @@ def _run_native(
     except CommandNotFound as missing:
         return _Attempt(env_error=f"{missing.program}: command not found")
     notes = [f"environment {outcome.action}", *notes]
-    with _test_slot(ctx, cancel, notify) as waited:
-        if waited is None:
-            return _Attempt(cancelled=True, notes=notes)
-        attempt = _run_native_commands(
+    return _in_test_slot(
+        ctx,
+        cancel,
+        notify,
+        notes,
+        lambda: _run_native_commands(
             ctx, config, folder=folder, inject=inject, log=log, cancel=cancel, notify=notify, notes=notes
-        )
-        attempt.waited = waited
-        return attempt
+        ),
+    )
 
 
 def _run_native_commands(
