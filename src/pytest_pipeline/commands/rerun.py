@@ -293,7 +293,7 @@ def _rerun(
     # The next re-run gives the cells the arguments this one gave (not the filter's).
     combined = dataclasses.replace(combined, pytest_args=pytest_args)
     main.write_run_record(combined)
-    merged = combine.merge_all(main, combined, config.default_stage)
+    merged = runner.merge_results(main, combined.cells, config.default_stage)
     summary.render(list(combined.cells), merged, combined.stages, out, colour=use_colour(out))
     code = runner.gate_results(main, config, policy.from_config(config, {}), project, out)
     return ExitCode.INTERRUPTED if result.code is ExitCode.INTERRUPTED else code

@@ -18,11 +18,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from pytest_pipeline import junit
+from pytest_pipeline.fileio import atomic_writer
 from pytest_pipeline.junit.reader import TestCaseRecord, UnreadableInput, read
 from pytest_pipeline.results import CellRecord, CellStatus, ResultSummary, RunRecord
 from pytest_pipeline.runner.outputs import Reports
@@ -77,15 +77,8 @@ def status_from(summary: ResultSummary, rerun: CellRecord) -> CellStatus:
 
 
 def _copy_atomic(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, name)
-        os.replace(name, target)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+    with source.open("rb") as data, atomic_writer(target, "wb") as out:
+        shutil.copyfileobj(data, out)
 
 
 def install_cell(main: Reports, staged: Path, cell: str) -> None:
@@ -147,12 +140,3 @@ def combined_record(old: RunRecord, new: RunRecord, replaced: Mapping[str, CellR
         backend=old.backend,
         installer=old.installer,
     )
-
-
-def merge_all(main: Reports, record: RunRecord, default_stage: str) -> ResultSummary:
-    files: Sequence[Path] = [main.root / cell.junit for cell in record.cells if cell.junit]
-    files = [path for path in files if path.is_file()]
-    if not files:
-        main.merged.unlink(missing_ok=True)
-        return ResultSummary()
-    return junit.merge(files, main.merged, default_stage=default_stage)

@@ -281,10 +281,14 @@ def run_cells(
 def merge_results(
     reports: outputs.Reports, records: Sequence[CellRecord], default_stage: str
 ) -> ResultSummary:
+    """The cells' JUnit files merged into ``junit.xml`` (``run``, and ``rerun`` once it has
+    folded its cells in); no report at all leaves no merged file behind."""
     from pytest_pipeline import junit
 
     files = [reports.root / record.junit for record in records if record.junit]
+    files = [path for path in files if path.is_file()]
     if not files:
+        reports.merged.unlink(missing_ok=True)
         return ResultSummary()
     return junit.merge(files, reports.merged, default_stage=default_stage)
 

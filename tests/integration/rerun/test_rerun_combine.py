@@ -3,12 +3,15 @@ file is itself a combined (merged-format) file."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from pytest_pipeline import junit
 from pytest_pipeline.junit.reader import TestCaseRecord
-from pytest_pipeline.rerun.combine import combine_junit, identities, status_from
+from pytest_pipeline.rerun.combine import combine_junit, identities, install_cell, status_from
 from pytest_pipeline.results import CellRecord, CellStatus, Counts, ResultSummary
+from pytest_pipeline.runner.outputs import Reports
 
 
 def pytest_file(path: Path, cases: dict[str, str]) -> Path:
@@ -80,3 +83,25 @@ def test_status_from_the_combined_results() -> None:
     assert status_from(empty, ran) is CellStatus.NO_TESTS
     assert status_from(good, CellRecord(name="c", status=CellStatus.FAILED)) is CellStatus.PASSED
     assert status_from(good, CellRecord(name="c", status=CellStatus.INTERRUPTED)) is CellStatus.INTERRUPTED
+
+
+def test_install_cell_keeps_the_old_files_and_writes_the_new_ones_like_any_report(tmp_path: Path) -> None:
+    main = Reports(tmp_path / "reports")
+    folder = main.cell_dir("py312")
+    folder.mkdir(parents=True)
+    (folder / "junit.xml").write_text("old junit")
+    (folder / "log.txt").write_text("old log")
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    (staged / "junit.xml").write_text("new junit")
+    (staged / "log.txt").write_text("new log")
+    install_cell(main, staged, "py312")
+    assert {p.name: p.read_text() for p in folder.iterdir()} == {
+        "junit.xml": "new junit",
+        "log.txt": "new log",
+        "junit.xml.previous": "old junit",
+        "log.txt.previous": "old log",
+    }
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE((folder / "junit.xml").stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
