@@ -8,9 +8,11 @@ PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; se
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 RECORD_VERSION = 1
@@ -331,6 +333,19 @@ class RunRecord:
             backend=data.get("backend"),
             installer=data.get("installer"),
         )
+
+    @classmethod
+    def read(cls, path: Path) -> RunRecord:
+        """A ``run.json``: OSError when it cannot be read, ValueError saying what is wrong
+        with what it holds (not JSON, not a run record, another version)."""
+        raw = path.read_bytes()
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            return cls.from_dict(data)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{type(exc).__name__}: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,8 @@ def _load_record(path: Path) -> RunRecord:
             f"no {path}: nothing to re-run; run `pytest-pipeline run` first (or pass --reports-dir)"
         )
     try:
-        return RunRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return RunRecord.read(path)
+    except (OSError, ValueError) as exc:
         raise PipelineError(
             f"{path} is not a readable run record ({str(exc)[:200]}); run `pytest-pipeline run` again"
         ) from None

@@ -175,14 +175,11 @@ def _load_run(
     path: Path, reader: Reader, summary: ResultSummary, owners: dict[Group, str], read: set[Path]
 ) -> LoadedRun | None:
     try:
-        data = json.loads(path.read_bytes())
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        record = RunRecord.from_dict(data)
+        record = RunRecord.read(path)
     except OSError as exc:
         summary.problems.append(InputProblem(str(path), f"cannot be read ({exc.strerror})"))
         return None
-    except (ValueError, KeyError, TypeError) as exc:
+    except ValueError as exc:
         summary.problems.append(InputProblem(str(path), f"is not a run record ({_short(exc)})"))
         return None
     folder = path.parent

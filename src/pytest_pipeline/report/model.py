@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import heapq
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -395,10 +394,6 @@ def _inside(root: Path, relative: str) -> Path | None:
     return candidate
 
 
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 MAX_RUN_RECORDS = 1_000
 """run.json files read below a fan-in folder (GitHub allows 256 jobs per matrix)."""
 
@@ -419,8 +414,8 @@ def _run_records(root: Path, problems: list[InputProblem]) -> RunRecord | None:
     records: list[RunRecord] = []
     for path in paths:
         try:
-            record = RunRecord.from_dict(_read_json(path))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            record = RunRecord.read(path)
+        except (OSError, ValueError) as exc:
             problems.append(InputProblem(_shown(path, root), f"not a readable run record ({str(exc)[:200]})"))
             continue
         if path.parent != root:

@@ -7,7 +7,6 @@ result, and the last commit whose gate opened (from ``history.jsonl``).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,8 +113,8 @@ def gather(reports: Path, *, head: str | None = None) -> Status:
     run_path = reports / "run.json"
     if run_path.is_file():
         try:
-            status.run = RunRecord.from_dict(json.loads(run_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            status.run = RunRecord.read(run_path)
+        except (OSError, ValueError) as exc:
             status.problems.append(f"{run_path}: not a readable run record ({str(exc)[:200]})")
     status.entries = history.read(reports / history.HISTORY_NAME)
     return status
