@@ -17,10 +17,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_pipeline.ci import matrix, templates
+from pytest_pipeline.ci import templates
 from pytest_pipeline.ci.provider import Level, Provider, WorkflowOptions, location
 from pytest_pipeline.cli_hooks import hookimpl
-from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.results import TestRef
 
 _counter = itertools.count(1)
@@ -69,12 +68,7 @@ class AzurePipelines(Provider):
         The consuming job reads it with ``$[ dependencies.plan.outputs['emit.matrix'] ]``;
         each job gets the variables ``cell``, ``python``, ``vmImage`` and ``key``.
         """
-        jobs = matrix.jobs(cells)
-        if not jobs:
-            raise PipelineError(
-                "the plan has no cells, so there is no matrix to run; check the cell selection"
-            )
-        self.check_matrix_size(len(jobs))
+        jobs = self.matrix_jobs(cells)
         entries: dict[str, dict[str, str]] = {}
         for job in jobs:
             name, n = job_name(job.key), 1

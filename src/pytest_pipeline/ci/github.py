@@ -12,10 +12,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_pipeline.ci import matrix, templates
+from pytest_pipeline.ci import templates
 from pytest_pipeline.ci.provider import Level, Provider, WorkflowOptions, location
 from pytest_pipeline.cli_hooks import hookimpl
-from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.results import TestRef
 
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -51,12 +50,7 @@ class GitHubActions(Provider):
 
     def matrix_output(self, cells: Sequence[Mapping[str, Any]]) -> str:
         """``matrix={"include": [...]}`` on one line, for ``>> "$GITHUB_OUTPUT"``."""
-        jobs = matrix.jobs(cells)
-        if not jobs:
-            raise PipelineError(
-                "the plan has no cells: GitHub refuses an empty matrix; check the cell selection"
-            )
-        self.check_matrix_size(len(jobs))
+        jobs = self.matrix_jobs(cells)
         include = [{"cell": j.cell, "python": j.python, "os": j.os, "key": j.key} for j in jobs]
         return "matrix=" + json.dumps({"include": include}, separators=(",", ":"))
 

@@ -15,10 +15,9 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pytest_pipeline.ci import matrix, templates
+from pytest_pipeline.ci import templates
 from pytest_pipeline.ci.provider import Provider, WorkflowOptions
 from pytest_pipeline.cli_hooks import hookimpl
-from pytest_pipeline.errors import PipelineError
 
 _ERASE = "\x1b[0K"
 _counter = itertools.count(1)
@@ -51,12 +50,7 @@ class GitLabCI(Provider):
 
     def matrix_output(self, cells: Sequence[Mapping[str, Any]]) -> str:
         """A child pipeline: one ``test`` job per cell, the gate job and the publish job."""
-        jobs = matrix.jobs(cells)
-        if not jobs:
-            raise PipelineError(
-                "the plan has no cells, so there is no matrix to run; check the cell selection"
-            )
-        self.check_matrix_size(len(jobs))
+        jobs = self.matrix_jobs(cells)
         with_os = all(isinstance(c, Mapping) and c.get("os") for c in cells)
         lines: list[str] = []
         for job in jobs:

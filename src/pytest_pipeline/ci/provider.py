@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TextIO
 
+from pytest_pipeline.ci import matrix
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.results import TestRef
 
@@ -76,6 +77,18 @@ class Provider:
             f"{self.title or self.name} has no dynamic-matrix format; "
             "use --format json and build the jobs yourself"
         )
+
+    def matrix_jobs(self, cells: Sequence[Mapping[str, Any]]) -> list[matrix.Job]:
+        """The jobs of ``cells`` for :meth:`matrix_output`: at least one (an empty matrix
+        runs nothing, or the CI refuses it) and at most :attr:`matrix_limit`."""
+        jobs = matrix.jobs(cells)
+        if not jobs:
+            raise PipelineError(
+                f"the plan has no cells, so there is no {self.title or self.name} matrix to run; "
+                "check the cell selection"
+            )
+        self.check_matrix_size(len(jobs))
+        return jobs
 
     def check_matrix_size(self, count: int) -> None:
         if self.matrix_limit is not None and count > self.matrix_limit:
