@@ -88,9 +88,10 @@ def publish_command(args: argparse.Namespace, command: list[str]) -> int:
     except gatefile.GateFileError as exc:
         return _refuse([f"{exc}; run `pytest-pipeline gate` first (or pass --gate FILE)"])
     files = publish.publishable_files(command, args.artifact, (a.name for a in record.artifacts))
-    facts = publish.gather(
-        Path.cwd(), os.environ, files, [str(reports), str(gate_path.parent), *record.input_paths]
-    )
+    # Not source: what the gate read and wrote, by name. Not the gate file's whole folder:
+    # at the repository root that would be every untracked file.
+    not_source = [str(reports), str(gate_path), *record.output_paths, *record.input_paths]
+    facts = publish.gather(Path.cwd(), os.environ, files, not_source)
     rules = publish.PublishRules(
         branches=(*(gate_policy.publish_branches or facts.default_branches), *args.allow_branch),
         allow_pull_request=gate_policy.allow_pull_request_publish or args.allow_pull_request,

@@ -90,10 +90,11 @@ def evaluate(
     )
     results.given_artifacts = request.given_artifacts
     artifacts = list(request.given_artifacts) or list(results.artifacts)
-    not_source = [*request.not_source, str(request.output)]
+    # Our own outputs are not source: recorded in gate.json, so that publish agrees.
+    outputs = [str(request.output)]
     if request.attestation is not None:
-        not_source.append(str(request.attestation))
-    context = provenance.gather(request.cwd, request.environ, not_source)
+        outputs.append(str(request.attestation))
+    context = provenance.gather(request.cwd, request.environ, [*request.not_source, *outputs])
     if request.attestation is not None:
         attestation.subjects(artifacts, context)  # fail before writing anything
     decided = verdict.decide(results, request.policy, context, started)
@@ -108,6 +109,7 @@ def evaluate(
         finished=iso(now()),
         headline=headline,
         input_paths=request.input_paths,
+        output_paths=outputs,
     )
     gatefile.write(request.output, record)
     if request.attestation is not None:

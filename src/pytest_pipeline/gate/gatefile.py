@@ -43,9 +43,11 @@ def build(
     finished: str,
     headline: str,
     input_paths: Iterable[str] = (),
+    output_paths: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The gate file's content. ``input_paths`` are the paths the gate was given (results,
-    plan, baseline): publish does not count them as a dirty tree either."""
+    plan, baseline) and ``output_paths`` the files it writes (this file, the attestation):
+    publish does not count either as a dirty tree."""
     summary = results.summary
     stages: dict[str, Counts] = {}
     cells: dict[str, Counts] = {}
@@ -103,6 +105,7 @@ def build(
             "run_records": [run.source for run in results.runs],
             "problems": [problem.to_dict() for problem in summary.problems],
         },
+        "outputs": {"paths": list(output_paths)},
         "git": _git(provenance, results),
         "ci": provenance.ci.to_dict() if provenance.ci else None,
         "artifacts": [artifact.to_dict() for artifact in artifacts],
@@ -161,6 +164,8 @@ class GateRecord:
     """``cell: message`` of each reason, for a refusal message."""
     input_paths: tuple[str, ...]
     """What the gate read (results, plan, baseline): not source, even when untracked."""
+    output_paths: tuple[str, ...]
+    """What the gate wrote (the gate file, the attestation): not source either."""
     data: Mapping[str, Any]
 
     @property
@@ -221,7 +226,11 @@ def _parse(path: Path, data: Mapping[str, Any]) -> GateRecord:
         for reason in data.get("reasons") or ()
     )
     inputs = data.get("inputs") or {}
-    input_paths = tuple(str(p) for p in (inputs.get("paths") or ()) if isinstance(inputs, dict))
+    outputs = data.get("outputs") or {}  # absent in files of earlier writers
+    if not isinstance(inputs, dict) or not isinstance(outputs, dict):
+        raise TypeError("inputs and outputs must be objects")
+    input_paths = tuple(str(p) for p in inputs.get("paths") or ())
+    output_paths = tuple(str(p) for p in outputs.get("paths") or ())
     return GateRecord(
         path=str(path),
         verdict=verdict,
@@ -234,5 +243,6 @@ def _parse(path: Path, data: Mapping[str, Any]) -> GateRecord:
         cells=cells,
         reasons=reasons,
         input_paths=input_paths,
+        output_paths=output_paths,
         data=data,
     )

@@ -270,3 +270,31 @@ def test_attestation_in_a_repository(repo: Path, capsys: pytest.CaptureFixture[s
     assert record["git"]["commit"] == git(repo, "rev-parse", "HEAD")
     assert record["git"]["branch"] == "main"
     assert record["git"]["dirty"] is False
+
+
+def test_the_gates_own_files_at_the_repository_root_are_not_a_dirty_tree(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's `gate ... --attestation gate.intoto.json`, then publish: what the gate
+    wrote (recorded in gate.json as outputs) is not source, wherever it was written."""
+    assert gate(repo, capsys, "-o", "gate.json", "--attestation", "att.intoto.json") == 0
+    record = json.loads((repo / "gate.json").read_text())
+    assert record["outputs"] == {"paths": ["gate.json", "att.intoto.json"]}
+    assert record["git"]["dirty"] is False, record["git"]
+    done = publish(repo, "--gate", "gate.json", *publish_cmd(SDIST))
+    assert done.returncode == 7, done.stderr
+    assert (repo / MARKER).exists()
+    # only those files: the root is not exempt as a whole
+    (repo / MARKER).unlink()
+    write(repo / "stray.py", "")
+    done = publish(repo, "--gate", "gate.json", *publish_cmd(SDIST))
+    assert done.returncode == 6
+    assert "the working tree is dirty (stray.py)" in done.stderr
+
+
+def test_an_attestation_at_the_root_beside_the_default_gate_file(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert gate(repo, capsys, "--attestation", "att.intoto.json") == 0
+    done = publish(repo, *publish_cmd(SDIST))
+    assert done.returncode == 7, done.stderr

@@ -59,6 +59,8 @@ def test_read_minimal(tmp_path: Path) -> None:
         ({**MINIMAL, "code": "0"}, "verdict must be 'open' or 'closed' and code an integer"),
         ({**MINIMAL, "artifacts": [{"name": "x.whl", "sha256": "XYZ"}]}, "lowercase hex sha256"),
         ({**MINIMAL, "git": "abc"}, "git must be an object"),
+        ({**MINIMAL, "outputs": ["gate.json"]}, "inputs and outputs must be objects"),
+        ({**MINIMAL, "inputs": ["x.xml"]}, "inputs and outputs must be objects"),
         ({**MINIMAL, "failures": [{"cell": "c"}]}, "is not a valid gate file (KeyError"),
     ],
 )
@@ -68,6 +70,16 @@ def test_unusable_gate_file(tmp_path: Path, data: object, message: str) -> None:
         gatefile.read(path)
     assert str(info.value).startswith(str(path))
     assert message in str(info.value)
+
+
+def test_paths_the_gate_read_and_wrote(tmp_path: Path) -> None:
+    """publish does not count them as a dirty tree; a file without ``outputs`` (an earlier
+    writer's) has none."""
+    data = {**MINIMAL, "inputs": {"paths": ["junit/"]}, "outputs": {"paths": ["gate.json", "att.json"]}}
+    record = gatefile.read(write(tmp_path, data))
+    assert record.input_paths == ("junit/",)
+    assert record.output_paths == ("gate.json", "att.json")
+    assert gatefile.read(write(tmp_path, MINIMAL)).output_paths == ()
 
 
 def test_missing_gate_file(tmp_path: Path) -> None:

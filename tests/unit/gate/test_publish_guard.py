@@ -27,6 +27,7 @@ GATE = GateRecord(
     cells=("py310",),
     reasons=(),
     input_paths=(),
+    output_paths=(),
     data={},
 )
 FACTS = PublishFacts(
