@@ -155,29 +155,32 @@ def shard(
 def durations_from_record(data: Any) -> dict[str, float]:
     """Per-cell durations in seconds from an earlier ``gate.json`` or ``run.json``.
 
-    Accepted shapes (loose on purpose, the records are versioned by their owners):
-    ``{"cells": [{"name": ..., "duration": ...}]}`` (run.json), ``{"cells": {name:
-    {"duration": ...}}}``, and either of those under a ``"run"`` key.
+    ``run.json`` records each cell's wall time (``cells[].duration``: environment,
+    install and tests). ``gate.json`` has no such key (its schema forbids it) but counts
+    each cell's test time (``counts.cells[NAME].time``), which is used when the record
+    has no wall time for that cell.
     """
     if not isinstance(data, Mapping):
         return {}
     found: dict[str, float] = {}
-    for holder in (data, data.get("run")):
-        if not isinstance(holder, Mapping):
-            continue
-        cells = holder.get("cells")
-        items: Iterable[tuple[Any, Any]]
-        if isinstance(cells, Mapping):
-            items = cells.items()
-        elif isinstance(cells, list):
-            items = ((c.get("name"), c) for c in cells if isinstance(c, Mapping))
-        else:
-            continue
-        for name, cell in items:
-            value = cell.get("duration") if isinstance(cell, Mapping) else None
-            if isinstance(name, str) and isinstance(value, (int, float)) and not isinstance(value, bool):
-                found[name] = float(value)
+    counts = data.get("counts")
+    per_cell = counts.get("cells") if isinstance(counts, Mapping) else None
+    if isinstance(per_cell, Mapping):
+        for name, cell in per_cell.items():
+            _keep(found, name, cell.get("time") if isinstance(cell, Mapping) else None)
+    cells = data.get("cells")
+    if isinstance(cells, list):
+        for cell in cells:
+            if isinstance(cell, Mapping):
+                _keep(found, cell.get("name"), cell.get("duration"))
     return found
+
+
+def _keep(found: dict[str, float], name: Any, seconds: Any) -> None:
+    """``found[name] = seconds`` when both are what a record should hold (a later
+    source overrides an earlier one)."""
+    if isinstance(name, str) and isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
+        found[name] = float(seconds)
 
 
 def read_durations(path: Path) -> dict[str, float]:

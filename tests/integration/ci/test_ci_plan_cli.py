@@ -53,3 +53,31 @@ def test_shards_split_the_json_plan(project: Path) -> None:
     ]
     assert sorted(n for shard in shards for n in shard) == sorted(names)
     assert all(shards)
+
+
+def test_shards_balance_by_the_durations_of_a_real_gate_file(project: Path, tmp_path: Path) -> None:
+    """``--durations gate.json`` with the file ``pytest-pipeline gate`` writes (its cells
+    carry no duration; each cell's test time is in its counts)."""
+    names = [cell["name"] for cell in json.loads(plan(project, "--format", "json"))["cells"]]
+    slow, *others = names
+    results = tmp_path / "downloads"
+    for name in names:
+        seconds = 100.0 if name == slow else 1.0
+        junit = results / "cells" / name / "junit.xml"
+        junit.parent.mkdir(parents=True)
+        junit.write_text(
+            '<testsuites><testsuite name="pytest" tests="1">'
+            f'<testcase classname="tests.unit.test_greet" name="test_hello" time="{seconds}"/>'
+            "</testsuite></testsuites>",
+            encoding="utf-8",
+        )
+    gate_file = tmp_path / "gate.json"
+    gated = pipeline_cli("gate", str(results), "-o", str(gate_file), cwd=project, timeout=300)
+    assert gate_file.is_file(), gated.stdout + gated.stderr
+
+    def shard(index: int) -> list[str]:
+        text = plan(project, "--format", "json", "--shard", f"{index}/2", "--durations", str(gate_file))
+        return [cell["name"] for cell in json.loads(text)["cells"]]
+
+    assert shard(1) == [slow], "the 100 s cell is alone on its shard"
+    assert shard(2) == others

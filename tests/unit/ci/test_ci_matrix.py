@@ -117,18 +117,28 @@ def test_shards_partition_the_plan_in_plan_order(
 @pytest.mark.parametrize(
     "record",
     [
+        # run.json: each cell's wall time
         {"version": 1, "cells": [{"name": "a", "duration": 3.5}, {"name": "b", "duration": 1}]},
-        {"cells": {"a": {"duration": 3.5}, "b": {"duration": 1}}},
-        {"run": {"cells": [{"name": "a", "duration": 3.5}, {"name": "b", "duration": 1.0}]}},
+        # gate.json: its cells list has no durations; its counts hold each cell's test time
+        {
+            "cells": [{"name": "a", "status": "passed", "reported": True, "required": True}],
+            "counts": {"cells": {"a": {"tests": 2, "time": 3.5}, "b": {"tests": 1, "time": 1}}},
+        },
     ],
 )
 def test_durations_from_records(record: dict[str, object]) -> None:
     assert matrix.durations_from_record(record) == {"a": 3.5, "b": 1.0}
 
 
+def test_a_cells_wall_time_wins_over_its_test_time() -> None:
+    record = {"cells": [{"name": "a", "duration": 9.0}], "counts": {"cells": {"a": {"time": 2.0}}}}
+    assert matrix.durations_from_record(record) == {"a": 9.0}
+
+
 def test_durations_ignore_what_they_do_not_understand() -> None:
     record = {"cells": [{"name": "a", "duration": True}, {"name": "b"}, "junk", {"duration": 3}]}
     assert matrix.durations_from_record(record) == {}
+    assert matrix.durations_from_record({"counts": {"cells": {"a": {"time": "1"}, "b": 2}}}) == {}
     assert matrix.durations_from_record([1, 2]) == {}
 
 

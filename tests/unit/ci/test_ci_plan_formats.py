@@ -100,7 +100,7 @@ def test_shard_plan_keeps_this_shards_cells() -> None:
 
 
 def test_shard_plan_by_recorded_durations(tmp_path: Path) -> None:
-    record = tmp_path / "gate.json"
+    record = tmp_path / "run.json"
     record.write_text(
         json.dumps({"cells": [{"name": "a", "duration": 100}, {"name": "b", "duration": 1}]}), "utf-8"
     )
