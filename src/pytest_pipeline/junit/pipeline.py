@@ -32,6 +32,7 @@ from pytest_pipeline.results import (
     TestRef,
     duplicate_results_message,
 )
+from pytest_pipeline.tracebacks import failure_line
 
 DEFAULT_MAX_TEXT = 64_000
 MAX_GROUPS = 10_000
@@ -211,6 +212,9 @@ class _Accumulator:
             message = primary.short_message()
         else:  # a flaky pass: say how the last failed attempt failed
             message = test.earlier[-1].short_message() if test.earlier else ""
+        # Where it failed (for CI annotations), not where the test starts (xunit1's line).
+        shown = primary if primary is not None else (test.earlier[-1] if test.earlier else None)
+        line = failure_line(shown.text, record.classname, record.file) if shown is not None else None
         refs.append(
             TestRef(
                 cell=record.cell,
@@ -220,7 +224,7 @@ class _Accumulator:
                 outcome=outcome,
                 message=message,
                 file=record.file,
-                line=record.line,
+                line=record.line if line is None else line,
                 attempts=test.attempts,
             )
         )

@@ -55,8 +55,9 @@ def test_github_gets_a_step_summary_and_annotations(project: Path, tmp_path: Pat
     page = tmp_path / "step_summary.md"
     result = ci_report(cwd=project, GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(page))
     assert result.returncode == 0, result.stderr
+    # The line is where the test failed (its assert, line 6 of TESTS), read from the traceback.
     assert result.stdout.splitlines() == [
-        "::error file=tests/unit/test_mod.py,title=py312 / unit%3A tests.unit.test_mod%3A%3Atest_bad::"
+        "::error file=tests/unit/test_mod.py,line=6,title=py312 / unit%3A tests.unit.test_mod%3A%3Atest_bad::"
         + result.stdout.split("::")[-1].rstrip("\n")
     ]
     assert "expected" in result.stdout
@@ -72,7 +73,7 @@ def test_azure_gets_issues_a_summary_and_the_test_results(project: Path, tmp_pat
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(
-        "##vso[task.logissue type=error;sourcepath=tests/unit/test_mod.py]py312 / unit"
+        "##vso[task.logissue type=error;sourcepath=tests/unit/test_mod.py;linenumber=6]py312 / unit"
     )
     assert lines[1].startswith("##vso[task.uploadsummary]")
     assert Path(lines[1].split("]", 1)[1]).read_text(encoding="utf-8").startswith("## ❌")
