@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from pytest_pipeline.ci.provider import Provider
+from pytest_pipeline.ci.provider import Level, Provider
 from pytest_pipeline.ci.summary import SUMMARY_LIMIT, build_markdown
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.results import ResultSummary, TestRef
+from pytest_pipeline.results import Outcome, ResultSummary, TestRef
 
 LOG_BYTES = 2_000_000
 """At most this much of one cell's log is printed into a folded group (its end, where
@@ -62,22 +62,28 @@ def annotate(
     *,
     root: Path | None = None,
 ) -> tuple[int, int]:
-    """Failures as errors, then flaky passes as warnings, up to the provider's limit."""
+    """Failed and errored tests as errors, then blocked ones, then flaky passes as
+    warnings, up to the provider's limit.
+
+    A blocked test only repeats an earlier stage's failure, and one failure can block a
+    whole stage: listed in file order, a dozen blocked tests of one cell would use up
+    GitHub's 10 annotations before another cell's real failure got one.
+    """
     base = Path.cwd() if root is None else root
-    limit = provider.max_annotations
-    shown = 0
-    for ref in failures[:limit]:
-        provider.annotate(locate(ref, base), "error")
-        shown += 1
-    for ref in flaky[: max(limit - shown, 0)]:
-        provider.annotate(locate(ref, base), "warning")
-        shown += 1
-    left_out = len(failures) + len(flaky) - shown
+    real = [ref for ref in failures if ref.outcome is not Outcome.BLOCKED]
+    blocked = [ref for ref in failures if ref.outcome is Outcome.BLOCKED]
+    queue: list[tuple[TestRef, Level]] = [(ref, "error") for ref in (*real, *blocked)]
+    queue += [(ref, "warning") for ref in flaky]
+    shown = queue[: provider.max_annotations]
+    for ref, level in shown:
+        provider.annotate(locate(ref, base), level)
+    left_out = len(queue) - len(shown)
     if left_out:
         provider.notice(
-            f"pytest-pipeline: {left_out} more failed or flaky tests are not annotated; see the summary"
+            f"pytest-pipeline: {left_out} more failed, blocked or flaky tests are not annotated; "
+            "see the summary"
         )
-    return shown, left_out
+    return len(shown), left_out
 
 
 def report_to_ci(

@@ -37,7 +37,9 @@ def test_github_gets_annotations_up_to_its_limit_and_a_summary_page(tmp_path: Pa
     done = report.report_to_ci(provider, summary_with(12, 3), {"verdict": "closed", "code": 1})
     lines = out.getvalue().splitlines()
     assert [line.split(" ", 1)[0] for line in lines[:10]] == ["::error"] * 10
-    assert lines[10].startswith("::notice::pytest-pipeline: 5 more failed or flaky tests are not annotated")
+    assert lines[10].startswith(
+        "::notice::pytest-pipeline: 5 more failed, blocked or flaky tests are not annotated"
+    )
     assert len(lines) == 11, "nothing else goes to the log when the summary page exists"
     assert (done.annotations, done.left_out, done.summary, done.junit) == (10, 5, True, False)
     assert page.read_text(encoding="utf-8").startswith("## ❌ pytest-pipeline: gate closed (exit 1)")
@@ -48,6 +50,25 @@ def test_flaky_passes_are_warnings_after_the_failures(tmp_path: Path) -> None:
     report.report_to_ci(AzurePipelines({"AGENT_TEMPDIRECTORY": str(tmp_path)}, out), summary_with(1, 2), None)
     kinds = re.findall(r"##vso\[task\.logissue type=(\w+)", out.getvalue())
     assert kinds == ["error", "warning", "warning"]
+
+
+def test_blocked_tests_do_not_crowd_out_another_cells_failure() -> None:
+    """Cell A: one failure blocks 12 tests of its later stage; cell B: one failure. B's
+    failure is annotated, and the blocked tests fill what is left of GitHub's 10."""
+    s = ResultSummary()
+    s.failures.append(TestRef("a", "unit", "t", "test_a", Outcome.FAILED, "boom a"))
+    for i in range(12):
+        blocked = f"blocked by a failure in stage unit ({i})"
+        s.failures.append(TestRef("a", "integration", "t", f"test_blocked_{i}", Outcome.BLOCKED, blocked))
+    s.failures.append(TestRef("b", "unit", "t", "test_b", Outcome.ERROR, "boom b"))
+    s.flaky.append(TestRef("b", "unit", "t", "test_flaky", Outcome.PASSED, "", attempts=2))
+    out = io.StringIO()
+    shown, left_out = report.annotate(GitHubActions({}, out), s.failures, s.flaky)
+    titles = re.findall(r"^::error .*title=(\w+) / \w+%3A t%3A%3A(\w+)::", out.getvalue(), re.MULTILINE)
+    assert titles[:2] == [("a", "test_a"), ("b", "test_b")]
+    assert [name for _, name in titles[2:]] == [f"test_blocked_{i}" for i in range(8)]
+    assert (shown, left_out) == (10, 5)
+    assert "::warning" not in out.getvalue(), "the flaky pass comes after every blocked test"
 
 
 def test_azure_publishes_the_junit_file(tmp_path: Path) -> None:
