@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
             f"cannot write -o {output}: {exc.strerror or exc}; choose a writable path"
         ) from None
     total = summary.total()
-    read = len(summary.files) - len(summary.problems)
+    # Not every problem is an input of ours: a merged input names the files its merge left out.
+    left_out = {problem.path for problem in summary.problems}
+    read = sum(file not in left_out for file in summary.files)
     parts = [f"{total.passed} passed", f"{total.failed} failed", f"{total.errors} errors"]
     parts += [f"{total.skipped} skipped"]
     if total.blocked:

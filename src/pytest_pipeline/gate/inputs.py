@@ -209,7 +209,9 @@ def _load_run(
             continue
         summary.extend(cell_summary)
         if problems:
-            reports[cell.name] = CellReport(shown, False, "; ".join(p.message for p in problems))
+            # A problem about another file (an input a merged file says it left out) names it.
+            why = "; ".join(p.message if p.path == shown else str(p) for p in problems)
+            reports[cell.name] = CellReport(shown, False, why)
         else:
             reports[cell.name] = CellReport(shown, True)
     return LoadedRun(source=str(path), record=record, reports=reports)

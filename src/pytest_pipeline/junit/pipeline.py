@@ -4,7 +4,9 @@
 :class:`~pytest_pipeline.results.ResultSummary`; ``merge`` also writes the merged file.
 Each input file is all-or-nothing: if it turns out unreadable half-way (truncated, a
 bomb, not XML), what was read of it is dropped and it becomes an ``InputProblem``, while
-the other files are merged as usual.
+the other files are merged as usual. The merged file lists those problems (a suite of
+errors, see the writer), and reading it back turns them into problems again: a merged
+file never looks more complete than its inputs were.
 
 A (cell, stage) group's results come from one input file (one pytest session writes one
 file): a later file with results for a group that an earlier file gave is a duplicate (a
@@ -22,7 +24,7 @@ from typing import Any
 
 from pytest_pipeline.junit import reader
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
-from pytest_pipeline.junit.reader import EmptySuite, TestCaseRecord, UnreadableInput
+from pytest_pipeline.junit.reader import EmptySuite, NotMerged, TestCaseRecord, UnreadableInput
 from pytest_pipeline.junit.writer import Group, SpoolWriter, render, render_single, single_outcome
 from pytest_pipeline.results import (
     Counts,
@@ -69,6 +71,8 @@ class _Accumulator:
         self.path = ""
         self.saved: dict[Group, Counts | None] = {}
         """Counts of the groups the current file changed, as they were before it."""
+        self.not_merged: list[InputProblem] = []
+        """Inputs the current file (a merged file) says its merge left out."""
         self.marks = (0, 0, 0, 0)
         self.last_key: Group | None = None
         # The last group counted, unpacked (None: none yet in this input file).
@@ -80,6 +84,7 @@ class _Accumulator:
         summary = self.summary
         self.path = path
         self.saved = {}
+        self.not_merged = []
         self.last_key = self.last_cell = self.last_stage = None
         self.marks = (
             len(summary.failures),
@@ -95,6 +100,8 @@ class _Accumulator:
             if before is None:
                 self.owners[key] = self.path
         self.saved = {}
+        self.summary.problems.extend(self.not_merged)
+        self.not_merged = []
         if self.writer is not None:
             self.writer.commit()
 
@@ -106,6 +113,7 @@ class _Accumulator:
             else:
                 groups[key] = counts
         self.saved = {}
+        self.not_merged = []
         self.last_key = self.last_cell = self.last_stage = None
         summary = self.summary
         del summary.failures[self.marks[0] :]
@@ -134,6 +142,14 @@ class _Accumulator:
         self.last_cell, self.last_stage = key
         self.last_counts = counts
         return counts
+
+    def other(self, item: EmptySuite | NotMerged) -> None:
+        """An item of the input that is no testcase."""
+        if type(item) is EmptySuite:
+            self.empty_suite(item)
+        else:
+            assert isinstance(item, NotMerged)
+            self.not_merged.append(item.problem(self.path))
 
     def empty_suite(self, suite: EmptySuite) -> None:
         key = (suite.cell, suite.stage)
@@ -264,7 +280,7 @@ def _pipeline(
     collapser = Collapser(accumulator.accept, emit_passed=accumulator.accept_passed)
     push = collapser.push
     push_all = collapser.push_all
-    empty_suite = accumulator.empty_suite
+    other = accumulator.other
     skip_resolved = skip.resolve() if skip is not None else None
     for path in _files(inputs):
         if skip_resolved is not None and path.resolve() == skip_resolved:
@@ -279,15 +295,13 @@ def _pipeline(
                 path, default_cell=default_cell, default_stage=default_stage, max_text=max_text
             ):
                 if exclude is None:
-                    push_all(batch, empty_suite)
+                    push_all(batch, other)
                     continue
                 for item in batch:
-                    if type(item) is TestCaseRecord:
-                        if not exclude(path, item):
-                            push(item)
-                    else:
-                        assert isinstance(item, EmptySuite)
-                        empty_suite(item)
+                    if not isinstance(item, TestCaseRecord):
+                        other(item)
+                    elif not exclude(path, item):
+                        push(item)
             collapser.flush()
         except UnreadableInput as exc:
             problem = str(exc)  # an OSError here is the output's (disk full): not this input's fault
@@ -342,7 +356,8 @@ def merge(
     one_file_per_group: bool | None = None,
 ) -> ResultSummary:
     """Merge ``inputs`` into one JUnit file at ``output`` (written atomically, also when
-    some inputs were unreadable: those are listed in ``problems``).
+    some inputs were unreadable: those are listed in ``problems``, and in the merged file as
+    one error each, so that whoever reads it sees that it is incomplete).
 
     ``max_text`` caps every kept text (message, traceback, captured output) per test,
     in characters (at least 1024). ``exclude(path, testcase)`` returning true leaves that
@@ -370,7 +385,7 @@ def merge(
             exclude=exclude,
             one_file_per_group=exclude is None if one_file_per_group is None else one_file_per_group,
         )
-        writer.write(summary.groups.items(), suite_name, summary.total())
+        writer.write(summary.groups.items(), suite_name, summary.total(), not_merged=summary.problems)
     finally:
         writer.close()
     return summary

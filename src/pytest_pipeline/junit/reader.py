@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline.junit import identity
-from pytest_pipeline.results import BLOCKED_MESSAGE_PREFIX, BLOCKED_TYPE, Outcome
+from pytest_pipeline.results import BLOCKED_MESSAGE_PREFIX, BLOCKED_TYPE, InputProblem, Outcome
 
 MAX_DEPTH = 256
 """Deepest element nesting accepted. Real JUnit files nest a handful of levels."""
@@ -210,7 +210,35 @@ class EmptySuite:
         self.stage = stage
 
 
-Item = TestCaseRecord | EmptySuite
+class NotMerged:
+    """An input that the merge which wrote this file left out, as that file lists it (the
+    suite marked :data:`~pytest_pipeline.junit.identity.NOT_MERGED_PROPERTY`).
+
+    Not a test: the reason a merged file is incomplete, so that reading the merged file
+    reports the same problem that reading its inputs did."""
+
+    __slots__ = ("message", "path")
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+
+    def problem(self, merged_file: str) -> InputProblem:
+        return InputProblem(self.path, f"{self.message} (not merged into {merged_file})")
+
+
+def _not_merged(case: TestCaseRecord) -> NotMerged:
+    """A testcase of the not-merged suite: ``name`` is the input, its outcome's message
+    ``"INPUT: why"``. Any testcase there counts, even one without an outcome: the file
+    says an input is missing, and reading it must not say less."""
+    path = case.name
+    entry = case.primary()
+    message = entry.message if entry is not None else ""
+    message = message.removeprefix(f"{path}: ") or "listed as not merged"
+    return NotMerged(path, message)
+
+
+Item = TestCaseRecord | EmptySuite | NotMerged
 
 
 class TextBuffer:
@@ -319,7 +347,12 @@ def _entry(kind: str, attrs: dict[str, str]) -> ResultEntry:
 
 
 class _Suite:
-    """Effective cell/stage/naming of a suite, inherited from its parents."""
+    """Effective cell/stage/naming of a suite, inherited from its parents.
+
+    ``naming`` says how its testcases are read: ``""`` as written,
+    :data:`~identity.NAMING_VALUE` with the cell taken out of their names again, and
+    :data:`~identity.NOT_MERGED_PROPERTY` as inputs a merge left out (:class:`NotMerged`).
+    """
 
     __slots__ = ("cell", "had_child", "naming", "stage")
 
@@ -469,6 +502,9 @@ class _Reader:
             self.case = None
             self.at_suite = True
             if self.case_props or self.suites[-1].naming:
+                if self.suites[-1].naming == identity.NOT_MERGED_PROPERTY:
+                    self.items.append(_not_merged(case))
+                    return
                 self._identify(case)
             if case.results or case.reruns:
                 # Counted in entries, not characters, so that summaries (which keep
@@ -494,7 +530,7 @@ class _Reader:
             return
         if name in _SUITES and (not stack or stack[-1] in _SUITES):
             suite = self.suites.pop()
-            if not suite.had_child:
+            if not suite.had_child and suite.naming != identity.NOT_MERGED_PROPERTY:
                 self.items.append(EmptySuite(suite.cell, suite.stage))
         self.at_suite = bool(stack) and stack[-1] in _SUITES
 
@@ -520,6 +556,8 @@ class _Reader:
             suite.cell = value
         elif key == identity.NAMING_PROPERTY:
             suite.naming = value
+        elif key == identity.NOT_MERGED_PROPERTY:
+            suite.naming = key
 
 
 def _refuse_entities(*_: object) -> None:

@@ -11,6 +11,10 @@ Per input file the writer is transactional (:meth:`SpoolWriter.begin_file`,
 :meth:`~SpoolWriter.commit`, :meth:`~SpoolWriter.rollback`): an input found
 unreadable half-way contributes nothing, not half of its tests.
 
+Inputs left out (unreadable, or repeating another input's results) are listed at the end
+as one suite of errors (:func:`not_merged_suite`), so the merged file never looks complete
+when it is not.
+
 The output follows ``junit-10.xsd`` (the Surefire schema): no attributes it does not
 allow (``file``/``line`` of xunit1 testcases and testcase properties are dropped), suite
 times with at most three decimals, and characters XML 1.0 forbids replaced by ``#xNN``
@@ -21,15 +25,22 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
 from pytest_pipeline.fileio import atomic_writer
 from pytest_pipeline.junit.collapse import CollapsedTest
-from pytest_pipeline.junit.identity import NAMING_PROPERTY, NAMING_VALUE, display_names
+from pytest_pipeline.junit.identity import (
+    NAMING_PROPERTY,
+    NAMING_VALUE,
+    NOT_MERGED_PROPERTY,
+    NOT_MERGED_SUITE,
+    NOT_MERGED_TYPE,
+    display_names,
+)
 from pytest_pipeline.junit.reader import TestCaseRecord, capped
-from pytest_pipeline.results import BLOCKED_TYPE, Counts, Outcome
+from pytest_pipeline.results import BLOCKED_TYPE, Counts, InputProblem, Outcome
 
 BUFFER_BUDGET = 4 * 1024 * 1024
 """Characters of rendered testcases held in memory before they go to the spool."""
@@ -242,6 +253,28 @@ def suite_header(cell: str, stage: str, counts: Counts) -> str:
     )
 
 
+def not_merged_suite(problems: Sequence[InputProblem]) -> str:
+    """The suite listing the inputs a merge left out, one errored testcase each.
+
+    A reporter shows it in red like any error, so nobody takes an incomplete merged file
+    for a complete one; our reader knows it by its property and turns each testcase back
+    into the input problem (``name`` the input, ``message`` ``"INPUT: why"``)."""
+    cases = "".join(
+        f'<testcase classname="{NOT_MERGED_TYPE}" name="{escape_attr(problem.path)}" time="0.000">'
+        f'<error type="{NOT_MERGED_TYPE}" message="{escape_attr(str(problem))}">'
+        f"pytest-pipeline merge left this input out: its tests are not in this file.</error>"
+        "</testcase>\n"
+        for problem in problems
+    )
+    count = len(problems)
+    return (
+        f'<testsuite name="{NOT_MERGED_SUITE}" tests="{count}" failures="0" errors="{count}" '
+        f'skipped="0" time="0.000">\n'
+        f'<properties><property name="{NOT_MERGED_PROPERTY}" value="{count}"/></properties>\n'
+        f"{cases}</testsuite>\n"
+    )
+
+
 class _Spool:
     __slots__ = ("cell", "chunks", "classnames", "parts", "tail")
 
@@ -403,15 +436,25 @@ class SpoolWriter:
         spool.parts.clear()  # in place: add_passed_all holds its append
 
     # -- the merged file ------------------------------------------------------------
-    def write(self, groups: Iterable[tuple[Group, Counts]], suite_name: str, total: Counts) -> None:
-        """Write the merged file atomically: suites in the order of ``groups``."""
+    def write(
+        self,
+        groups: Iterable[tuple[Group, Counts]],
+        suite_name: str,
+        total: Counts,
+        *,
+        not_merged: Sequence[InputProblem] = (),
+    ) -> None:
+        """Write the merged file atomically: suites in the order of ``groups``, then the
+        :func:`not_merged_suite` when an input was left out."""
+        # The totals include the not-merged suite's errors: they are the sum of the suites.
+        tests, errors = total.tests + len(not_merged), total.errors + total.blocked + len(not_merged)
         with atomic_writer(self.output, "wb") as out:
             out.write(
                 (
                     '<?xml version="1.0" encoding="utf-8"?>\n'
-                    f'<testsuites name="{escape_attr(suite_name)}" tests="{total.tests}" '
+                    f'<testsuites name="{escape_attr(suite_name)}" tests="{tests}" '
                     f'failures="{total.failed}" '
-                    f'errors="{total.errors + total.blocked}" time="{format_time(total.time)}">\n'
+                    f'errors="{errors}" time="{format_time(total.time)}">\n'
                 ).encode()
             )
             for key, counts in groups:
@@ -423,6 +466,8 @@ class SpoolWriter:
                     if spool.parts:
                         out.write("".join(spool.parts).encode("utf-8"))
                 out.write(b"</testsuite>\n")
+            if not_merged:
+                out.write(not_merged_suite(not_merged).encode("utf-8"))
             out.write(b"</testsuites>\n")
 
     def _copy(self, out: IO[bytes], offset: int, length: int) -> None:

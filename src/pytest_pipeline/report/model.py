@@ -27,7 +27,7 @@ from typing import Any
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
-from pytest_pipeline.junit.reader import EmptySuite, TestCaseRecord, UnreadableInput, read
+from pytest_pipeline.junit.reader import EmptySuite, NotMerged, TestCaseRecord, UnreadableInput, read
 from pytest_pipeline.results import (
     CellRecord,
     CellStatus,
@@ -345,11 +345,14 @@ def _read_junit(data: ReportData, files: Sequence[Path], default_stage: str) -> 
         data.junit_files.append(str(path))
         results = _FileResults(data)
         collapser = Collapser(results.accept)
+        not_merged: list[NotMerged] = []
         try:
             for batch in read(path, default_stage=default_stage, max_text=MAX_TEXT):
                 for item in batch:
                     if isinstance(item, EmptySuite):
                         results.counts(item.cell, item.stage)
+                    elif isinstance(item, NotMerged):
+                        not_merged.append(item)
                     else:
                         collapser.push(item)
             collapser.flush()
@@ -363,6 +366,7 @@ def _read_junit(data: ReportData, files: Sequence[Path], default_stage: str) -> 
             data.problems.append(InputProblem(_shown(path, data.root), message))
             continue
         owners.update(dict.fromkeys(results.groups, _shown(path, data.root)))
+        data.problems.extend(item.problem(_shown(path, data.root)) for item in not_merged)
         for key, counts in results.groups.items():
             data.groups.setdefault(key, Counts()).update(counts)
         data.failures.extend(results.failures)

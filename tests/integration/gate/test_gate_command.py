@@ -80,6 +80,15 @@ def runs(
     return setup
 
 
+def with_not_merged(xml: str, left_out: str) -> str:
+    """``xml`` (a JUnit file) with the suite a merge writes for an input it left out."""
+    from pytest_pipeline.junit.writer import not_merged_suite
+    from pytest_pipeline.results import InputProblem
+
+    listing = not_merged_suite([InputProblem(left_out, "truncated")])
+    return xml.replace("</testsuites>", listing + "</testsuites>")
+
+
 @dataclass
 class Row:
     id: str
@@ -277,6 +286,14 @@ ROWS = [
         [],
     ),
     Row(
+        "cell whose report says an input was not merged into it",
+        runs(cell("py310"), junit_files={"py310": with_not_merged(green(), "results/py312.xml")}),
+        3,
+        "no-report",
+        "results/py312.xml: truncated",
+        [],
+    ),
+    Row(
         "run record pointing outside its folder",
         both(per_cell("py310"), runs(cell("py310", junit="../results/py310.xml"))),
         3,
@@ -350,6 +367,26 @@ def test_gate_command(project: Path, row: Row, capsys: pytest.CaptureFixture[str
         first = record["reasons"][0]
         assert first["kind"] == row.kind, record["reasons"]
         assert row.text in first["message"]
+
+
+def test_a_merged_file_missing_an_input_closes_the_gate(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`merge` left a truncated file out (exit 3); the merged file says so, and a gate over
+    it alone closes with 3 naming that file, as a gate over the inputs would."""
+    per_cell("py310")(project)
+    file("py312.xml", green()[:150])(project)
+    assert main(["merge", "results", "-o", "merged.xml"]) == 3
+    capsys.readouterr()
+    assert main(["gate", "merged.xml"]) == 3
+    out = capsys.readouterr().out
+    assert out.startswith("GATE CLOSED (3): ")
+    record = json.loads((project / "pipeline-reports" / "gate.json").read_text())
+    validate(record)
+    (reason,) = record["reasons"]
+    assert reason["kind"] == "unreadable"
+    assert reason["message"].startswith(f"{Path('results', 'py312.xml')}: truncated")
+    assert reason["message"].endswith("(not merged into merged.xml)")
 
 
 def test_rows_cover_twenty_ways_of_failing_closed() -> None:

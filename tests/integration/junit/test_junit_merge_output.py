@@ -22,7 +22,7 @@ from junit_checks import (
 from pytest_pipeline.junit import merge, pipeline, summarize
 from pytest_pipeline.junit import writer as writer_module
 from pytest_pipeline.junit.writer import SpoolWriter
-from pytest_pipeline.results import Counts, ResultSummary
+from pytest_pipeline.results import Counts, InputProblem, ResultSummary
 
 BLOCKED = '<error type="pytest_pipeline.blocked" message="blocked by a failure in stage unit"/>'
 
@@ -103,6 +103,47 @@ def test_merging_a_merged_file_keeps_cells_stages_and_names(tmp_path: Path, inpu
     third = tmp_path / "third.xml"
     merge([second], third)
     assert third.read_bytes() == second.read_bytes()
+
+
+def test_a_merged_file_lists_the_inputs_it_left_out_and_reads_them_back(
+    tmp_path: Path, inputs: list[Path]
+) -> None:
+    """Reading a merged file says what reading its inputs said: an input left out is a
+    problem again, named by its own path. Other consumers see one error per such input."""
+    truncated = tmp_path / "py314.xml"
+    truncated.write_text(inputs[0].read_text()[:200], encoding="utf-8")
+    output = tmp_path / "merged.xml"
+    summary = merge([*inputs, truncated], output)
+    assert [problem.path for problem in summary.problems] == [str(truncated)]
+    assert_valid(output)
+    suites, total = junitparser_counts(output)
+    assert suites["pytest-pipeline: inputs not merged"] == Read(tests=1, failures=0, errors=1, skipped=0)
+    assert total.errors == as_read(summary.total()).errors + 1
+    listed = ET.parse(output).getroot().find("testsuite[@name='pytest-pipeline: inputs not merged']")
+    assert listed is not None
+    error = listed.find("testcase/error")
+    assert error is not None
+    assert error.get("message") == str(summary.problems[0])
+
+    read_back = summarize([output])
+    assert read_back.problems == [
+        InputProblem(str(truncated), f"{summary.problems[0].message} (not merged into {output})")
+    ]
+    assert without_times(read_back)["groups"] == without_times(summary)["groups"]
+    # merging it again keeps the listing (and says so: an input is still missing)
+    again = merge([output], tmp_path / "again.xml")
+    assert [problem.path for problem in again.problems] == [str(truncated)]
+    assert_valid(tmp_path / "again.xml")
+
+
+def test_the_not_merged_suite_is_known_by_its_property_not_its_name(tmp_path: Path) -> None:
+    """A suite of another tool with the same name holds tests; only our property marks a listing."""
+    named_alike = xml_suite(xml_case("test_a"), name="pytest-pipeline: inputs not merged")
+    path = tmp_path / "py311.xml"
+    path.write_text(xml_suites(named_alike), encoding="utf-8")
+    summary = summarize([path])
+    assert summary.problems == []
+    assert summary.total().passed == 1
 
 
 def test_ref_lists_are_capped_but_counted(

@@ -56,6 +56,23 @@ def test_unreadable_input_exits_3_names_the_file_and_still_writes(
     assert "py311" in output.read_text()
 
 
+def test_a_merged_input_that_left_a_file_out_is_merged_and_exits_3(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = results / "py313.xml"
+    broken.write_text("<testsuites><testsuite name='x' tests='1'", encoding="utf-8")
+    first = tmp_path / "first.xml"
+    assert main(["merge", str(results), "-o", str(first)]) == ExitCode.INCOMPLETE
+    capsys.readouterr()
+    second = tmp_path / "second.xml"
+    assert main(["merge", str(first), "-o", str(second)]) == ExitCode.INCOMPLETE
+    out, err = capsys.readouterr()
+    assert out.startswith(f"merged 1 of 1 files into {second}: 4 tests in 2 cells")
+    assert err.startswith(f"pytest-pipeline: not merged: {broken}: truncated")
+    assert err.rstrip().endswith(f"(not merged into {first})")
+    assert_valid(second)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -81,6 +81,22 @@ def test_unreadable_cell_file_is_a_problem_and_the_others_still_count(
     assert data.gate is None
 
 
+def test_a_cell_file_the_merged_file_left_out_is_a_problem(make_reports: Callable[..., Path]) -> None:
+    """The merged junit.xml lists a cell file its merge could not read; the report says so."""
+    from pytest_pipeline.junit import merge
+
+    root = make_reports(gate=False)
+    broken = root / "cells" / "py310-attrs23" / "junit.xml"
+    broken.write_text(broken.read_text()[:200], encoding="utf-8")  # truncated
+    cells = sorted((root / "cells").glob("*/junit.xml"))
+    merge(cells, root / "junit.xml")
+    data = model.collect(root)
+    assert [p.path for p in data.problems] == [str(broken)]
+    assert data.problems[0].message.startswith("truncated")
+    assert data.problems[0].message.endswith("(not merged into junit.xml)")
+    assert ("py310-attrs24", "unit") in data.groups
+
+
 def test_run_record_paths_may_not_leave_the_reports_folder(
     make_reports: Callable[..., Path], tmp_path: Path
 ) -> None:
