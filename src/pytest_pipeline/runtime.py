@@ -204,8 +204,12 @@ class PipelineRuntime:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
-        if not self.list_stages or session.testsfailed:
-            return None  # collection errors: let pytest report them as usual
+        if not self.list_stages:
+            return None
+        if session.testsfailed and not self.config.getoption("continue_on_collection_errors"):
+            return None  # pytest's own loop stops here ("Interrupted: N errors during collection")
+        # From here on nothing may run, not even with --continue-on-collection-errors: the
+        # list is printed and the loop ends; the collection errors still fail the session.
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             by_stage: dict[str, list[str]] = {stage: [] for stage in self.stages}

@@ -103,3 +103,26 @@ def test_list_stages_verbose_lists_tests_of_the_selected_stages(mixed: pytest.Py
     assert result.ret == 0
     result.stdout.fnmatch_lines(["smoke: 2 tests", "  test_mixed.py::test_s1", "  test_mixed.py::test_s2"])
     result.stdout.no_fnmatch_line("unit: *")
+
+
+BROKEN_PROJECT = {
+    "test_ok": "import pathlib\n\ndef test_ok():\n    pathlib.Path('ran.txt').write_text('ran')\n",
+    "test_broken": "import nope\n",
+}
+
+
+def test_list_stages_with_continue_on_collection_errors_runs_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(**BROKEN_PROJECT)
+    result = pytester.runpytest("--list-stages", "--continue-on-collection-errors")
+    assert not (pytester.path / "ran.txt").exists()
+    result.stdout.fnmatch_lines(["unit: 1 test", "*ModuleNotFoundError: No module named 'nope'*"])
+    result.stdout.no_fnmatch_line("*passed*")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the collection error still fails the run
+
+
+def test_list_stages_with_a_collection_error_stops_like_pytest(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(**BROKEN_PROJECT)
+    result = pytester.runpytest("--list-stages")
+    assert not (pytester.path / "ran.txt").exists()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*Interrupted: 1 error during collection*"])
