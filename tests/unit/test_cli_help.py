@@ -20,3 +20,20 @@ def test_subcommands_are_listed_in_help_order() -> None:
 
 def test_no_command_prints_help_and_exits_4(capsys: object) -> None:
     assert cli.main([]) == 4
+
+
+def _help(command: str) -> str:
+    parser = cli.build_parser(cli.plugin_manager(load_entry_points=False))
+    (action,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return str(action.choices[command].format_help())
+
+
+def test_publish_time_policy_is_overridden_on_publish_and_not_on_the_gate() -> None:
+    """publish reads publish-branches and allow-pull-request-publish when it runs: the gate
+    has no option for them (it could only record it), publish shows both of its own."""
+    gate_help = _help("gate")
+    assert "--publish-branches" not in gate_help
+    assert "--allow-pull-request" not in gate_help
+    publish_help = _help("publish")
+    assert "--allow-branch" in publish_help
+    assert "--allow-pull-request" in publish_help

@@ -28,6 +28,8 @@ def _bool_or_list(values: list[str] | None) -> bool | list[str] | None:
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
+    # publish-branches and allow-pull-request-publish have no option here: publish decides
+    # them when it runs, and its own --allow-branch / --allow-pull-request override them.
     group = parser.add_argument_group("policy (overrides [tool.pytest-pipeline.gate])")
     group.add_argument(
         "--required-stages", action="append", metavar="STAGES", help=f"stages that must pass ({_LIST_HELP})"
@@ -49,13 +51,6 @@ def add_policy_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-quarantine", action="store_true", help="ignore the configured quarantine file")
     group.add_argument("--baseline", metavar="FILE", help="an earlier gate.json to compare with")
     group.add_argument("--mode", choices=("all", "regressions-only"))
-    group.add_argument("--publish-branches", action="append", metavar="BRANCHES", help=_LIST_HELP)
-    group.add_argument(
-        "--allow-pull-request-publish",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help=argparse.SUPPRESS,
-    )
 
 
 def policy_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -68,8 +63,6 @@ def policy_overrides(args: argparse.Namespace) -> dict[str, Any]:
         ("missing-interpreters", args.missing_interpreters),
         ("baseline", args.baseline),
         ("mode", args.mode),
-        ("publish-branches", _split(args.publish_branches)),
-        ("allow-pull-request-publish", args.allow_pull_request_publish),
     ):
         if value is not None:
             overrides[key] = value

@@ -16,7 +16,8 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
         "the tree is clean, every package CMD publishes has the tested sha256, and the branch and event "
         "may publish. Otherwise print why and exit 6 without starting CMD. When CMD runs, its exit code "
         "is the result.",
-        usage="pytest-pipeline publish [--gate FILE] [--artifact FILE] [--allow-branch B] -- CMD ...",
+        usage="pytest-pipeline publish [--gate FILE] [--artifact FILE] [--allow-branch B] "
+        "[--allow-pull-request] -- CMD ...",
     )
     parser.add_argument("--gate", metavar="FILE", help="the gate file (default: <reports-dir>/gate.json)")
     parser.add_argument("--config", metavar="PYPROJECT", help="the pyproject.toml to read (default: nearest)")
@@ -32,13 +33,13 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
         action="append",
         default=[],
         metavar="BRANCH",
-        help="also allow this branch glob (refs/tags/v* for tags) besides publish-branches "
-        "or the default branch",
+        help="also allow this branch glob (refs/tags/v* for tags; repeatable), added to "
+        "publish-branches of [tool.pytest-pipeline.gate], else to the default branch",
     )
     parser.add_argument(
         "--allow-pull-request",
         action="store_true",
-        help="allow publishing from a pull-request build (like allow-pull-request-publish = true)",
+        help="allow publishing from a pull-request build (overrides allow-pull-request-publish = false)",
     )
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD", help="the publish command")
     parser.set_defaults(handler=run_publish)

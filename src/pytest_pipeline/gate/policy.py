@@ -1,8 +1,11 @@
 """``[tool.pytest-pipeline.gate]`` plus command-line overrides -> one frozen :class:`Policy`.
 
-Every key can be overridden on the command line; an override replaces the configured
-value (it does not add to it). Unknown keys and wrong types are one-line errors
-(exit 4) naming the key and the fix.
+Every key the gate decides by can be overridden on ``gate``'s command line (an option of
+the same name); an override replaces the configured value (it does not add to it).
+``publish-branches`` and ``allow-pull-request-publish`` are read by ``publish`` when it
+runs, so their overrides are ``publish``'s own ``--allow-branch`` and
+``--allow-pull-request`` (a gate option for them would be recorded and then ignored).
+Unknown keys and wrong types are one-line errors (exit 4) naming the key and the fix.
 """
 
 from __future__ import annotations

@@ -127,7 +127,8 @@ def _branch(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[
         if not rules.allow_pull_request:
             refusals.append(
                 f"this is a pull-request build ({facts.pull_request_detail}); "
-                "publishing from one is refused (set allow-pull-request-publish = true to allow it)"
+                "publishing from one is refused (set allow-pull-request-publish = true "
+                "or pass --allow-pull-request to allow it)"
             )
         return refusals
     if gate.is_pull_request and not rules.allow_pull_request:

@@ -124,23 +124,35 @@ def tool_root(plan: Plan) -> Path:
     return project / ".tox" / ".pipeline"
 
 
+def read_installpkg(source: Path | None) -> build.Wheel | None:
+    """``--installpkg``, read before the run touches anything: a wrong file must cost
+    nothing, least of all the previous run's reports."""
+    if source is None:
+        return None
+    if not source.is_file() or source.suffix != ".whl":
+        raise PipelineError(f"--installpkg {source}: not a wheel file; pass a built .whl")
+    try:
+        return build.read_wheel(source)
+    except PipelineError as exc:
+        raise PipelineError(f"--installpkg {exc.message}") from None
+
+
 def prepare_wheel(
     plan: Plan,
     reports: outputs.Reports,
     options: RunOptions,
     early: build.EarlyBuild | None,
     uv: str | None,
+    given: build.Wheel | None = None,
 ) -> build.Wheel | None:
-    """The wheel every cell installs: ``--installpkg``, or the run's build (started early
-    or now), or None when no cell installs the package (an early build is then stopped)."""
-    if options.installpkg is not None:
-        source = options.installpkg
-        if not source.is_file() or source.suffix != ".whl":
-            raise PipelineError(f"--installpkg {source}: not a wheel file; pass a built .whl")
+    """The wheel every cell installs: ``given`` (``--installpkg``, see :func:`read_installpkg`),
+    or the run's build (started early or now), or None when no cell installs the package
+    (an early build is then stopped)."""
+    if given is not None:
         reports.dist.mkdir(parents=True, exist_ok=True)
-        target = reports.dist / source.name
-        shutil.copyfile(source, target)
-        return build.read_wheel(target)
+        target = reports.dist / given.path.name
+        shutil.copyfile(given.path, target)
+        return dataclasses.replace(given, path=target)  # same bytes: no second hash
     if not needs_package(plan):
         if early is not None:
             early.cancel()
@@ -319,6 +331,7 @@ def run(
     config = config or config_mod.load(pyproject if pyproject.is_file() else None)
     settings = run_settings(config)
     gate_policy = _gate_policy(config, options)  # validate [gate] before any work
+    given_wheel = read_installpkg(options.installpkg)
     workers = worker_count(options.parallel if options.parallel is not None else settings.parallel)
     fail_fast = settings.fail_fast if options.fail_fast is None else options.fail_fast
     backend: Backend = options.backend or settings.backend
@@ -339,7 +352,7 @@ def run(
         check_plan(plan)
         reports = stack.enter_context(outputs.open_reports(reports_root))
         root = tool_root(plan)
-        wheel = prepare_wheel(plan, reports, options, early, installer.uv)
+        wheel = prepare_wheel(plan, reports, options, early, installer.uv, given=given_wheel)
         if options.recreate:
             for cell in plan.cells:
                 (env_folder(cell, project) / envs.FINGERPRINT_FILE).unlink(missing_ok=True)

@@ -107,6 +107,15 @@ def feature_branch(root: Path) -> None:
     git(root, "checkout", "-q", "-b", "feature/x")
 
 
+def release_branch_allowed_in_pyproject(root: Path) -> None:
+    write(
+        root / "pyproject.toml",
+        PYPROJECT.format(extra='[tool.pytest-pipeline.gate]\npublish-branches = ["release/*"]\n'),
+    )
+    git(root, "commit", "-q", "-am", "publish from release branches")
+    git(root, "checkout", "-q", "-b", "release/1")
+
+
 def drop_gate(root: Path) -> None:
     (root / "pipeline-reports" / "gate.json").unlink()
 
@@ -159,6 +168,19 @@ ROWS = [
         "allowed: --allow-branch",
         before_gate=feature_branch,
         args=["--allow-branch", "feature/*", *publish_cmd(SDIST)],
+        code=7,
+    ),
+    Row(
+        "allowed: publish-branches in pyproject.toml", before_gate=release_branch_allowed_in_pyproject, code=7
+    ),
+    Row(
+        "allowed: --allow-pull-request",
+        env={
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_REF": "refs/pull/3/merge",
+        },
+        args=["--allow-pull-request", *publish_cmd(SDIST)],
         code=7,
     ),
     Row("allowed: artifact given with --artifact", args=["--artifact", SDIST, *publish_cmd()], code=7),
@@ -298,3 +320,20 @@ def test_an_attestation_at_the_root_beside_the_default_gate_file(
     assert gate(repo, capsys, "--attestation", "att.intoto.json") == 0
     done = publish(repo, *publish_cmd(SDIST))
     assert done.returncode == 7, done.stderr
+
+
+def test_publish_time_policy_is_given_to_publish_not_to_the_gate(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gate cannot take publish's policy (it would be recorded, then ignored); publish's
+    own override lets a release branch publish."""
+    git(repo, "checkout", "-q", "-b", "release/1")
+    assert gate(repo, capsys, "--publish-branches", "release/*") == 4
+    assert gate(repo, capsys, "--allow-pull-request-publish") == 4
+    assert gate(repo, capsys) == 0
+    refused = publish(repo, *publish_cmd(SDIST))
+    assert refused.returncode == 6
+    assert "release/1 may not publish (allowed: main)" in refused.stderr
+    done = publish(repo, "--allow-branch", "release/*", *publish_cmd(SDIST))
+    assert done.returncode == 7, done.stderr
+    assert (repo / MARKER).exists()

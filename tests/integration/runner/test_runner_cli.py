@@ -11,7 +11,7 @@ import pytest
 from mini_project import write_project
 
 from pipeline_testkit import pipeline_cli
-from pytest_pipeline.runner import envs
+from pytest_pipeline.runner import envs, outputs
 
 TEST = """
 import pytest
@@ -90,18 +90,35 @@ def test_backend_tox_runs_the_cell_through_tox(project: Path) -> None:
     assert (record["backend"], record["installer"]) == ("tox", "uv")
 
 
+OLD_REPORTS = ("run.json", "gate.json", "junit.xml", "build.log", "cells/py/log.txt", "dist/mini-0.9-py3-none-any.whl")
+
+
+def seed_old_reports(reports: Path) -> None:
+    """What a previous run left in the reports folder (its lock file included)."""
+    for name in (*OLD_REPORTS, outputs.LOCK_NAME):
+        (reports / name).parent.mkdir(parents=True, exist_ok=True)
+        (reports / name).write_text(f"old {name}\n")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("-e", "nosuchcell"), "nosuchcell"),
         (("--installpkg", "README.md"), "--installpkg README.md: not a wheel file"),
+        (("--installpkg", "broken.whl"), "--installpkg broken.whl: cannot be read as a wheel"),
         (("-p", "0"), "expected 'auto' or a number of cells"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_4(project: Path, args: tuple[str, ...], message: str) -> None:
     (project / "README.md").write_text("hi\n")
+    (project / "broken.whl").write_text("not a zip\n")
+    reports = project / "pipeline-reports"
+    seed_old_reports(reports)
     done = run(project, *args)
     assert done.returncode == 4, done.stdout + done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
-    assert not (project / "pipeline-reports" / "run.json").exists()
+    # a usage error costs nothing: the previous run's results are all still there
+    for name in OLD_REPORTS:
+        assert (reports / name).read_text() == f"old {name}\n", name
+
