@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample-project"
 
 # What the test run itself (pytest, xdist, tox, nox) or a CI sets and a child run of ours
-# must not inherit: it would change what the child's pytest or tox does.
-_CALLER_PREFIXES = ("PYTEST_", "TOX", "NOX", "CI")
+# must not inherit: it would change what the child's pytest or tox does, or make it
+# think it runs in GitHub Actions, Azure Pipelines or GitLab CI (annotations, folded logs).
+_CALLER_PREFIXES = ("PYTEST_", "TOX", "NOX", "CI", "GITHUB_", "TF_BUILD", "GITLAB_")
 
 
 def clean_environ(**extra: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from pytest_pipeline.ci.provider import Level, Provider
 from pytest_pipeline.ci.summary import SUMMARY_LIMIT, build_markdown
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.results import Outcome, ResultSummary, TestRef
+from pytest_pipeline.results import CellRecord, Outcome, ResultSummary, TestRef
 
 LOG_BYTES = 2_000_000
 """At most this much of one cell's log is printed into a folded group (its end, where
@@ -130,6 +130,23 @@ def fold_log(provider: Provider | None, title: str, path: Path, *, max_bytes: in
     with provider.group(title):
         stream.write(text if text.endswith("\n") else text + "\n")
         stream.flush()
+
+
+def fold_cell_logs(provider: Provider, cells: Sequence[CellRecord], root: Path) -> int:
+    """Each cell's log (``cells[].log`` of a run record, relative to ``root``) in a folded
+    group of its own, in plan order; returns how many were printed.
+
+    ``run`` calls this once every cell has finished, so the one-line progress of cells
+    running side by side stays together and each log reads in one piece. A cell that
+    never started (cancelled, a missing interpreter) may have no log: it is passed over.
+    """
+    printed = 0
+    for cell in cells:
+        if cell.log is None or not (root / cell.log).is_file():
+            continue
+        fold_log(provider, f"log of {cell.name} ({cell.status.value})", root / cell.log)
+        printed += 1
+    return printed
 
 
 def read_gate(path: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Exit code = the gate's code (0 open, 1 tests failed, 2 interrupted, 3 incomplete
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -125,6 +126,7 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 
 
 def options_from(args: argparse.Namespace) -> object:
+    from pytest_pipeline import ci
     from pytest_pipeline.runner.run import RunOptions
 
     project: Path = args.project
@@ -146,6 +148,7 @@ def options_from(args: argparse.Namespace) -> object:
         pytest_args=tuple(args.pytest_args),
         recreate=args.recreate,
         stream=sys.stdout,
+        ci=ci.detect(args.plugin_manager, os.environ, sys.stdout),
     )
 
 

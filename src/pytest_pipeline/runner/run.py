@@ -36,6 +36,7 @@ from pytest_pipeline.runner.scheduler import Job, Scheduler, worker_count
 from pytest_pipeline.runner.slots import Slots, lanes
 
 if TYPE_CHECKING:
+    from pytest_pipeline.ci.provider import Provider
     from pytest_pipeline.gate.policy import Policy
 
 # Variables an outer tox run (``tox -e matrix``) or an outer cell sets; a cell must get
@@ -73,6 +74,10 @@ class RunOptions:
     the gate (the code is then OK or INTERRUPTED): ``rerun`` shows and judges the results
     combined with the cells it did not re-run."""
     stream: IO[str] = field(default=sys.stdout, compare=False)
+    ci: Provider | None = field(default=None, compare=False)
+    """The CI this runs in (None: a developer's machine, whose terminal keeps the logs
+    out of sight in ``cells/<cell>/log.txt``). In CI the files are an artifact away, so
+    each cell's log is printed into the job log, folded, once the cells are done."""
 
 
 @dataclass
@@ -387,6 +392,10 @@ def run(
             installer=installer.name,
         )
         reports.write_run_record(record)
+        if options.ci is not None:
+            from pytest_pipeline.ci.report import fold_cell_logs
+
+            fold_cell_logs(options.ci, records, reports.root)
         merged = merge_results(reports, records, config.default_stage)
         code = ExitCode.OK
         if options.verdict:

@@ -14,7 +14,7 @@ from pytest_pipeline.ci.github import GitHubActions
 from pytest_pipeline.ci.gitlab import GitLabCI
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.results import Outcome, ResultSummary, TestRef
+from pytest_pipeline.results import CellRecord, CellStatus, Outcome, ResultSummary, TestRef
 
 
 def summary_with(failures: int, flaky: int = 0) -> ResultSummary:
@@ -140,3 +140,16 @@ def test_a_file_is_guessed_from_the_classname(tmp_path: Path) -> None:
     out = io.StringIO()
     report.annotate(GitHubActions({}, out), [in_class], root=tmp_path)
     assert out.getvalue().startswith("::error file=tests/unit/test_greet.py,title=")
+
+
+def test_fold_cell_logs_folds_each_log_and_passes_over_cells_without_one(tmp_path: Path) -> None:
+    (tmp_path / "cells" / "a").mkdir(parents=True)
+    (tmp_path / "cells" / "a" / "log.txt").write_text("a's log\n", encoding="utf-8")
+    cells = [
+        CellRecord("a", CellStatus.FAILED, log="cells/a/log.txt"),
+        CellRecord("b", CellStatus.CANCELLED, log="cells/b/log.txt"),  # never started: no file
+        CellRecord("c", CellStatus.MISSING_INTERPRETER),
+    ]
+    out = io.StringIO()
+    assert report.fold_cell_logs(AzurePipelines({}, out), cells, tmp_path) == 1
+    assert out.getvalue() == "##[group]log of a (failed)\na's log\n##[endgroup]\n"
