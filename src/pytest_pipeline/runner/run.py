@@ -14,10 +14,9 @@ import importlib
 import importlib.metadata
 import os
 import shutil
-import signal
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ from pytest_pipeline.matrix.toolrun import NO_TOX_MATRIX_ENV
 from pytest_pipeline.results import CellRecord, ResultSummary, RunRecord
 from pytest_pipeline.runner import build, envs, inject, outputs, progress, summary
 from pytest_pipeline.runner.execute import Backend, RunContext, env_folder, now_iso, run_cell
+from pytest_pipeline.runner.interrupts import signals_as_interrupt
 from pytest_pipeline.runner.scheduler import Job, Scheduler, worker_count
 from pytest_pipeline.runner.slots import Slots, lanes
 
@@ -193,30 +193,6 @@ def build_early(
         return start_build(options, uv, reports_root)
     except OSError:
         return None  # no staging folder (a read-only checkout): build after discovery, as before
-
-
-@contextlib.contextmanager
-def signals_as_interrupt() -> Iterator[None]:
-    """SIGTERM (and SIGHUP) behave like Ctrl-C while cells run: stop them, report, exit 2."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous: dict[int, Any] = {}
-    if threading_main():
-        for name in ("SIGTERM", "SIGHUP"):
-            signum = getattr(signal, name, None)
-            if signum is not None:
-                previous[signum] = signal.signal(signum, interrupt)
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def threading_main() -> bool:
-    return threading.current_thread() is threading.main_thread()
 
 
 def choose_installer(choice: str) -> envs.Installer:
