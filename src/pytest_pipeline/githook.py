@@ -9,7 +9,9 @@ when that interpreter is gone. The command is fixed when the hook is written
 time; reinstall it after changing the command.
 
 A marker line recognises our hook: ``install-hook`` replaces only its own hook unless
-forced, and ``uninstall-hook`` removes only its own.
+forced, and ``uninstall-hook`` removes only its own. A hook ``--force`` replaced is kept
+beside it (:data:`BACKUP_SUFFIX`) and put back by ``uninstall-hook``; while it waits
+there, no second ``--force`` may overwrite it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,14 @@ class Installed:
     """Where a hook we did not write was moved to (``--force``), if there was one."""
 
 
+@dataclass(frozen=True)
+class Uninstalled:
+    removed: Path | None
+    """Our hook that was removed; None when there was none."""
+    restored: Path | None
+    """The backup put back in its place (the hook ``--force`` replaced), if there was one."""
+
+
 # --------------------------------------------------------------------------- where
 
 
@@ -63,6 +73,15 @@ def hooks_dir(cwd: Path | None = None) -> Path:
             f"{here} is not inside a git repository; run this from your project's working tree"
         )
     return (here / result.stdout.strip()).resolve()
+
+
+def backup_of(hook: Path) -> Path:
+    """Where ``install-hook --force`` keeps the hook it replaces."""
+    return hook.with_name(hook.name + BACKUP_SUFFIX)
+
+
+def _present(path: Path) -> bool:
+    return path.exists() or path.is_symlink()  # a dangling symlink is still someone's hook
 
 
 def is_ours(path: Path) -> bool:
@@ -172,18 +191,26 @@ def install(
     cwd: Path | None = None,
 ) -> Installed:
     """Write the hook. Replaces our own hook; someone else's only with ``force``
-    (it is kept beside it with :data:`BACKUP_SUFFIX`)."""
+    (it is kept beside it, see :func:`backup_of`, for :func:`uninstall` to put back)."""
     interpreter = python or sys.executable or "python3"
     target = hooks_dir(cwd) / HOOK_NAME
     replaced: Path | None = None
-    if (target.exists() or target.is_symlink()) and not is_ours(target):
+    if _present(target) and not is_ours(target):
+        backup = backup_of(target)
         if not force:
             raise PipelineError(
                 f"{target} exists and was not written by pytest-pipeline; pass --force to replace it "
-                f"(it is kept as {target.name}{BACKUP_SUFFIX}), or call the tests from it yourself"
+                f"(it is kept as {backup.name}), or call the tests from it yourself"
             )
-        replaced = target.with_name(target.name + BACKUP_SUFFIX)
-        os.replace(target, replaced)
+        if _present(backup):
+            # Most likely the user's original hook, from an earlier --force: the only copy.
+            raise PipelineError(
+                f"{target} was not written by pytest-pipeline, and {backup} already keeps the hook "
+                "an earlier --force replaced; move one of the two away (or merge them), then run "
+                "install-hook --force again"
+            )
+        os.replace(target, backup)
+        replaced = backup
     text = script(command, Path(interpreter).as_posix() if os.path.isabs(interpreter) else interpreter)
     fileio.write_text_atomic(target, text)
     mode = target.stat().st_mode
@@ -191,14 +218,23 @@ def install(
     return Installed(target, command, interpreter, replaced)
 
 
-def uninstall(*, cwd: Path | None = None) -> Path | None:
-    """Remove our hook; None when there is no hook. Someone else's hook is an error."""
+def uninstall(*, cwd: Path | None = None) -> Uninstalled:
+    """Remove our hook and put back the hook ``install --force`` replaced, if it kept
+    one: undo :func:`install`. Someone else's hook in our place is an error."""
     target = hooks_dir(cwd) / HOOK_NAME
-    if not (target.exists() or target.is_symlink()):
-        return None
-    if not is_ours(target):
-        raise PipelineError(
-            f"{target} was not written by pytest-pipeline; left as it is (remove it yourself if you mean to)"
-        )
-    target.unlink()
-    return target
+    backup = backup_of(target)
+    removed: Path | None = None
+    if _present(target):
+        if not is_ours(target):
+            kept = f"; {backup} (kept by install-hook --force) is left too" if _present(backup) else ""
+            raise PipelineError(
+                f"{target} was not written by pytest-pipeline; left as it is "
+                f"(remove it yourself if you mean to){kept}"
+            )
+        target.unlink()
+        removed = target
+    restored: Path | None = None
+    if _present(backup):
+        os.replace(backup, target)
+        restored = backup
+    return Uninstalled(removed, restored)

@@ -28,9 +28,10 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 
     uninstall = subparsers.add_parser(
         "uninstall-hook",
-        help="remove the pre-push hook written by install-hook (and nothing else)",
-        description="Remove the pre-push hook that install-hook wrote; a hook written by anything else is "
-        "left alone.",
+        help="remove the pre-push hook written by install-hook, put back the one it replaced",
+        description="Remove the pre-push hook that install-hook wrote and put back the hook that "
+        "install-hook --force replaced (kept as pre-push.pytest-pipeline-backup); a hook written by "
+        "anything else is left alone.",
     )
     uninstall.set_defaults(handler=run_uninstall)
 
@@ -43,7 +44,7 @@ def run_install(args: argparse.Namespace) -> int:
         command = githook.configured_command(config.load_option(args.config)) or githook.DEFAULT_COMMAND
     installed = githook.install(command, force=args.force)
     if installed.replaced is not None:
-        print(f"moved the existing hook to {installed.replaced}")
+        print(f"moved the existing hook to {installed.replaced} (uninstall-hook puts it back)")
     print(f"installed {installed.path}: runs `{installed.command}` with {installed.python} before every push")
     print("skip it once with `git push --no-verify`; remove it with `pytest-pipeline uninstall-hook`")
     return int(ExitCode.OK)
@@ -52,9 +53,11 @@ def run_install(args: argparse.Namespace) -> int:
 def run_uninstall(args: argparse.Namespace) -> int:
     from pytest_pipeline import githook
 
-    removed = githook.uninstall()
-    if removed is None:
+    done = githook.uninstall()
+    if done.removed is None and done.restored is None:
         print("no pre-push hook installed; nothing to remove")
-    else:
-        print(f"removed {removed}")
+    if done.removed is not None:
+        print(f"removed {done.removed}")
+    if done.restored is not None:
+        print(f"restored the hook install-hook --force had replaced, from {done.restored}")
     return int(ExitCode.OK)

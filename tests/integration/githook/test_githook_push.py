@@ -174,6 +174,65 @@ def test_uninstall_removes_only_ours(repo: Path) -> None:
     assert hook.read_text(encoding="utf-8") == "#!/bin/sh\necho theirs\n"
 
 
+THEIRS = "#!/bin/sh\necho 'their own pre-push check' >&2\nexit 0\n"
+
+
+def their_hook(repo: Path, text: str = THEIRS) -> Path:
+    hook = repo / ".git" / "hooks" / "pre-push"
+    hook.write_text(text, encoding="utf-8")
+    hook.chmod(0o755)
+    return hook
+
+
+def test_uninstall_after_force_puts_their_hook_back(repo: Path) -> None:
+    hook = their_hook(repo)
+    assert pipeline_cli("install-hook", "--force", cwd=repo).returncode == 0
+    backup = hook.with_name("pre-push" + githook.BACKUP_SUFFIX)
+    assert backup.is_file()
+
+    removed = pipeline_cli("uninstall-hook", cwd=repo)
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.splitlines() == [
+        f"removed {hook}",
+        f"restored the hook install-hook --force had replaced, from {backup}",
+    ]
+    assert hook.read_text(encoding="utf-8") == THEIRS
+    assert os.access(hook, os.X_OK)
+    assert not backup.exists()
+    commit(repo, "tests/unit/test_unit.py", FAILING)  # our hook would block this push
+    pushed = git_run(repo, "push", "-q", "origin", "main", check=False)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "their own pre-push check" in pushed.stderr, "git runs their hook again"
+    assert pipeline_cli("uninstall-hook", cwd=repo).returncode == 4, "theirs is still not ours to remove"
+
+
+def test_a_second_force_does_not_overwrite_the_kept_hook(repo: Path) -> None:
+    hook = their_hook(repo)
+    assert pipeline_cli("install-hook", "--force", cwd=repo).returncode == 0
+    backup = hook.with_name("pre-push" + githook.BACKUP_SUFFIX)
+    other = "#!/bin/sh\necho another tool wrote this\n"
+    their_hook(repo, other)  # say another tool replaced ours since
+
+    again = pipeline_cli("install-hook", "--force", cwd=repo)
+    assert again.returncode == 4
+    assert f"{backup} already keeps the hook an earlier --force replaced" in again.stderr
+    assert backup.read_text(encoding="utf-8") == THEIRS, "the original is still there"
+    assert hook.read_text(encoding="utf-8") == other
+
+    refused = pipeline_cli("uninstall-hook", cwd=repo)
+    assert refused.returncode == 4
+    assert f"{backup} (kept by install-hook --force) is left too" in refused.stderr
+    assert backup.read_text(encoding="utf-8") == THEIRS
+
+
+def test_our_own_hook_reinstalled_with_force_keeps_the_backup(repo: Path) -> None:
+    hook = their_hook(repo)
+    assert pipeline_cli("install-hook", "--force", cwd=repo).returncode == 0
+    assert pipeline_cli("install-hook", "--force", "--command", "pytest -q", cwd=repo).returncode == 0
+    assert pipeline_cli("uninstall-hook", cwd=repo).returncode == 0
+    assert hook.read_text(encoding="utf-8") == THEIRS
+
+
 def test_core_hooks_path_is_respected(repo: Path) -> None:
     git(repo, "config", "core.hooksPath", ".githooks")
     assert pipeline_cli("install-hook", cwd=repo).returncode == 0
