@@ -13,7 +13,11 @@
       cells/<cell>/events.jsonl live events from the cell's pytest (stage, outcomes)
       report.html               the HTML report (run --html, pytest-pipeline report --html)
 
-A lock file in the folder refuses a second concurrent run instead of mixing results.
+A lock file in the folder refuses a second concurrent run instead of mixing results. It
+stays after the run and so marks the folder as a run's: only a folder that has it gets
+the previous run's outputs removed. One without it that already holds a ``dist/`` or
+``cells/`` (only ``run`` makes those, so they are someone else's) is refused rather than
+written into, since the next run would clear them.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_pipeline.config import DEFAULT_REPORTS_DIR
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import write_json_atomic
@@ -92,6 +97,24 @@ class Reports:
         write_json_atomic(self.run_record, record.to_dict())
 
 
+def check_root(root: Path, project: Path, option: str) -> None:
+    """Refuse a reports folder that is the project or holds it: our outputs (``dist/``,
+    ``cells/``, ``junit.xml``) would land among the project's own files of those names.
+    ``option`` names where the folder came from, for the message."""
+    root, project = root.resolve(), project.resolve()
+    if root == project or root in project.parents:
+        where = "is the project folder" if root == project else f"holds the project {project}"
+        raise PipelineError(
+            f"{option} {root} {where}: the run's dist/, cells/ and junit.xml would land among the "
+            f"project's own files; give the reports a folder of their own, such as "
+            f"{DEFAULT_REPORTS_DIR} (the default)"
+        )
+
+
+def _own_dirs_present(root: Path) -> list[str]:
+    return [f"{name}/" for name in _OWN_DIRS if (root / name).exists()]
+
+
 def _check_writable(root: Path) -> None:
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -109,9 +132,17 @@ def _check_writable(root: Path) -> None:
 def open_reports(root: Path) -> Iterator[Reports]:
     """Lock ``root`` for this run and clear the previous run's outputs (ours only).
 
-    Only files and folders this tool writes are removed: a reports folder configured as
-    a folder that holds other things keeps them.
+    Only files and folders this tool writes are removed, and only where a run wrote
+    them (its lock file says so): a reports folder configured as a folder that holds
+    other things keeps them.
     """
+    used_before = (root / LOCK_NAME).exists()  # ask before locking: the lock creates the file
+    foreign = [] if used_before else _own_dirs_present(root)
+    if foreign:
+        raise PipelineError(
+            f"reports folder {root} already holds {', '.join(foreign)}, not written by pytest-pipeline; "
+            "pass a folder of its own with --reports-dir (or [tool.pytest-pipeline] reports-dir)"
+        )
     _check_writable(root)
     held = contextlib.ExitStack()
     try:
@@ -123,8 +154,12 @@ def open_reports(root: Path) -> Iterator[Reports]:
             ExitCode.USAGE_ERROR,
         ) from None
     with held:
-        for name in _OWN_FILES:
-            (root / name).unlink(missing_ok=True)
-        for name in _OWN_DIRS:
-            shutil.rmtree(root / name, ignore_errors=True)
+        # Without a previous run here, files of our names were written by `gate` or
+        # `report --html` on their own (or by someone else): this run replaces the ones it
+        # writes and leaves the rest.
+        if used_before:
+            for name in _OWN_FILES:
+                (root / name).unlink(missing_ok=True)
+            for name in _OWN_DIRS:
+                shutil.rmtree(root / name, ignore_errors=True)
         yield Reports(root)

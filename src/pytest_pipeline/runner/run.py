@@ -148,6 +148,7 @@ def prepare_wheel(
     options: RunOptions,
     early: build.EarlyBuild | None,
     uv: str | None,
+    *,
     given: build.Wheel | None = None,
 ) -> build.Wheel | None:
     """The wheel every cell installs: ``given`` (``--installpkg``, see :func:`read_installpkg`),
@@ -318,6 +319,11 @@ def run(
     backend: Backend = options.backend or settings.backend
     installer = choose_installer(options.installer or settings.installer)
     reports_root = (options.reports_dir or (project / config.reports_dir)).resolve()
+    outputs.check_root(
+        reports_root,
+        project,
+        "--reports-dir" if options.reports_dir is not None else "[tool.pytest-pipeline] reports-dir",
+    )
     started = now_iso()
     # Before the build starts: a build may leave files in the tree (build/, *.egg-info).
     commit, dirty = git_provenance(project, reports_root)

@@ -90,7 +90,14 @@ def test_backend_tox_runs_the_cell_through_tox(project: Path) -> None:
     assert (record["backend"], record["installer"]) == ("tox", "uv")
 
 
-OLD_REPORTS = ("run.json", "gate.json", "junit.xml", "build.log", "cells/py/log.txt", "dist/mini-0.9-py3-none-any.whl")
+OLD_REPORTS = (
+    "run.json",
+    "gate.json",
+    "junit.xml",
+    "build.log",
+    "cells/py/log.txt",
+    "dist/mini-0.9-py3-none-any.whl",
+)
 
 
 def seed_old_reports(reports: Path) -> None:
@@ -122,3 +129,36 @@ def test_bad_input_is_one_line_and_exit_4(project: Path, args: tuple[str, ...], 
     for name in OLD_REPORTS:
         assert (reports / name).read_text() == f"old {name}\n", name
 
+
+@pytest.mark.parametrize(
+    ("args", "setting", "option"),
+    [
+        (("--reports-dir", "."), None, "--reports-dir"),
+        (("--reports-dir", ".."), None, "--reports-dir"),
+        ((), 'reports-dir = ""', "[tool.pytest-pipeline] reports-dir"),
+    ],
+)
+def test_a_reports_folder_that_holds_the_project_is_refused(
+    project: Path, args: tuple[str, ...], setting: str | None, option: str
+) -> None:
+    if setting:
+        pyproject = project / "pyproject.toml"
+        table = "[tool.pytest-pipeline]\n"
+        pyproject.write_text(pyproject.read_text().replace(table, f"{table}{setting}\n"))
+    # the project's own files of the names a run writes
+    theirs = {
+        "dist/mypkg-0.1-py3-none-any.whl": "wheel",
+        "cells/notes.txt": "notes",
+        "junit.xml": "<testsuites/>",
+    }
+    for name, text in theirs.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    done = run(project, *args)
+    assert done.returncode == 4, done.stdout + done.stderr
+    (line,) = done.stderr.splitlines()
+    assert f"{option} " in line
+    assert "give the reports a folder of their own" in line
+    for name, text in theirs.items():
+        assert (project / name).read_text() == text, name
+    assert not (project / outputs.LOCK_NAME).exists()
