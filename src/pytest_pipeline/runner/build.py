@@ -4,7 +4,9 @@ tox rebuilds (or at least reinstalls) the package in every environment; building
 once is both faster and what the gate needs: the sha256 of the one file that was tested.
 
 A cold run starts the build (:class:`EarlyBuild`) while discovery asks tox for the
-matrix: the build needs only the project folder, and the two take about as long.
+matrix: the build needs only the project folder, and the two take about as long. Until
+the run takes the wheel, the build writes nothing in the project, so a run that stops at
+discovery (a tox.ini that does not load) leaves the project as it was.
 """
 
 from __future__ import annotations
@@ -164,7 +166,17 @@ def source_fingerprint(project: Path, *, skip: tuple[Path, ...] = ()) -> str:
     return digest.hexdigest()
 
 
-def build_once(
+@dataclass(frozen=True)
+class Built:
+    """A wheel of the project's current sources, and the key it is cached under."""
+
+    wheel: Wheel
+    key: str
+    reused: bool
+    """Copied from the cache: the sources had not changed since that build."""
+
+
+def build_or_reuse(
     project: Path,
     out_dir: Path,
     *,
@@ -174,9 +186,10 @@ def build_once(
     skip: tuple[Path, ...] = (),
     rebuild: bool = False,
     cancel: threading.Event | None = None,
-) -> Wheel:
-    """The wheel of ``project`` in ``out_dir``: built now, or copied from ``cache`` when
-    the sources have not changed since the last build (``rebuild`` forces a build)."""
+) -> Built:
+    """The wheel of ``project`` in ``out_dir``: copied from ``cache`` when the sources have
+    not changed since the build kept there, else built now (``rebuild`` forces a build).
+    The cache is only read here; :func:`keep` stores a build once the run uses it."""
     key = source_fingerprint(project, skip=skip)[:24]
     cached = cache / key
     wheels = sorted(cached.glob("*.whl")) if cached.is_dir() and not rebuild else []
@@ -187,14 +200,20 @@ def build_once(
         log.write_text(
             f"sources unchanged since the build in {cached}; reused {wheels[0].name}\n", encoding="utf-8"
         )
-        return read_wheel(out_dir / wheels[0].name)
-    wheel = build_wheel(project, out_dir, uv=uv, log=log, cancel=cancel)
-    # Keep only the latest build: the cache exists to skip rebuilding unchanged sources.
+        return Built(read_wheel(out_dir / wheels[0].name), key, reused=True)
+    return Built(build_wheel(project, out_dir, uv=uv, log=log, cancel=cancel), key, reused=False)
+
+
+def keep(cache: Path, built: Built) -> None:
+    """Make ``built`` the one build in ``cache``: the cache exists to skip rebuilding
+    unchanged sources, so only the latest build is worth keeping."""
+    if built.reused:
+        return
     if cache.is_dir():
         shutil.rmtree(cache, ignore_errors=True)
+    cached = cache / built.key
     cached.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(wheel.path, cached / wheel.path.name)
-    return wheel
+    shutil.copy2(built.wheel.path, cached / built.wheel.path.name)
 
 
 def cache_dir(project: Path) -> Path:
@@ -203,17 +222,21 @@ def cache_dir(project: Path) -> Path:
     return project / OWN_DIR / "build"
 
 
+STAGING_PREFIX = "pytest-pipeline-build-"
 STALE_STAGING = 24 * 3600.0
 """Seconds after which a staging folder left by a killed run is removed."""
 
 
 class EarlyBuild:
-    """The run's package build, in a thread, into a staging folder of its own.
+    """The run's package build, in a thread, into a temporary staging folder of its own.
 
     It may start before the reports folder is locked (another run may own it), so it
     never writes there: :meth:`wheel` copies the result in once the run holds the
-    folder. :meth:`cancel` stops it when the plan turns out to need no package, or on
-    Ctrl-C; a build nobody waits for is never reported.
+    folder. It starts before discovery, which may still refuse the run, so it writes
+    nothing in the project either (staging in the system's temporary folder, the cache
+    only read) until :meth:`wheel` keeps the build in the cache. :meth:`cancel` stops it
+    when the plan turns out to need no package, or on Ctrl-C or an error; a build nobody
+    waits for is never reported.
     """
 
     def __init__(
@@ -230,15 +253,13 @@ class EarlyBuild:
         self.rebuild = rebuild
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
-        self._result: Wheel | None = None
+        self._result: Built | None = None
         self._error: BaseException | None = None
         self._staging: Path | None = None
 
     def start(self) -> EarlyBuild:
-        base = own_dir(self.project) / "build-staging"
-        base.mkdir(exist_ok=True)
-        _prune_staging(base)
-        self._staging = Path(tempfile.mkdtemp(prefix="run-", dir=base))
+        _prune_staging(Path(tempfile.gettempdir()))
+        self._staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX))
         self._thread = threading.Thread(target=self._work, name="package-build", daemon=True)
         self._thread.start()
         return self
@@ -251,7 +272,7 @@ class EarlyBuild:
     def _work(self) -> None:
         assert self._staging is not None
         try:
-            self._result = build_once(
+            self._result = build_or_reuse(
                 self.project,
                 self._staging / "dist",
                 cache=cache_dir(self.project),
@@ -284,9 +305,13 @@ class EarlyBuild:
                 raise self._error
             assert self._result is not None
             dist.mkdir(parents=True, exist_ok=True)
-            target = dist / self._result.path.name
-            shutil.copy2(self._result.path, target)
-            return dataclasses.replace(self._result, path=target)  # same bytes: no second hash
+            built = self._result.wheel
+            target = dist / built.path.name
+            shutil.copy2(built.path, target)
+            with contextlib.suppress(OSError):  # a read-only checkout just doesn't get a cache
+                own_dir(self.project)  # its .gitignore first: the cache is never committed
+                keep(cache_dir(self.project), self._result)
+            return dataclasses.replace(built, path=target)  # same bytes: no second hash
         finally:
             self._remove_staging()
 
@@ -304,7 +329,7 @@ class EarlyBuild:
 
 def _prune_staging(base: Path) -> None:
     now = time.time()
-    for folder in base.glob("run-*"):
+    for folder in base.glob(f"{STAGING_PREFIX}*"):
         with contextlib.suppress(OSError):
             if now - folder.stat().st_mtime > STALE_STAGING:
                 shutil.rmtree(folder)

@@ -193,7 +193,7 @@ def build_early(
     try:
         return start_build(options, uv, reports_root)
     except OSError:
-        return None  # no staging folder (a read-only checkout): build after discovery, as before
+        return None  # no temporary folder to stage in: build after discovery, as before
 
 
 def choose_installer(choice: str) -> envs.Installer:

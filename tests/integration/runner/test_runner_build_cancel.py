@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from pytest_pipeline.runner import build, envs
 
 
 def test_cancel_stops_a_running_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    temp = tmp_path / "tmp"  # where the build stages
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     root = tmp_path / "proj"
     root.mkdir()
     (root / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
@@ -32,8 +36,8 @@ def test_cancel_stops_a_running_build(tmp_path: Path, monkeypatch: pytest.Monkey
     early.cancel()
     with pytest.raises(build.BuildCancelled):
         early.wheel(tmp_path / "dist", tmp_path / "build.log")
-    assert list((root / build.OWN_DIR / "build-staging").iterdir()) == []
-    assert not list(build.cache_dir(root).glob("*/*.whl"))
+    assert list(temp.iterdir()) == []
+    assert not (root / build.OWN_DIR).exists()
 
 
 SLOW_BACKEND = """
@@ -68,11 +72,13 @@ def test_sigterm_while_the_run_waits_for_its_build_stops_the_build(tmp_path: Pat
     (project / "backend.py").write_text(SLOW_BACKEND)
     (project / "tox.ini").write_text("[tox]\nenv_list = py\n\n[testenv]\ncommands = pytest\n")
     started = tmp_path / "build-started"
+    temp = tmp_path / "tmp"  # where the build stages
+    temp.mkdir()
     output = (tmp_path / "out.txt").open("w")
     run = subprocess.Popen(
         pipeline_argv("run"),
         cwd=project,
-        env=clean_environ(PROBE_DIR=str(tmp_path)),
+        env=clean_environ(PROBE_DIR=str(tmp_path), TMPDIR=str(temp)),
         stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
@@ -93,4 +99,4 @@ def test_sigterm_while_the_run_waits_for_its_build_stops_the_build(tmp_path: Pat
     text = (tmp_path / "out.txt").read_text()
     assert "interrupted" in text
     assert not alive(backend_pid), text
-    assert list((project / build.OWN_DIR / "build-staging").iterdir()) == []
+    assert not [path for path in temp.iterdir() if path.name.startswith(build.STAGING_PREFIX)]

@@ -162,3 +162,13 @@ def test_a_reports_folder_that_holds_the_project_is_refused(
     for name, text in theirs.items():
         assert (project / name).read_text() == text, name
     assert not (project / outputs.LOCK_NAME).exists()
+
+
+def test_a_tox_ini_that_does_not_load_leaves_the_project_as_it_was(project: Path) -> None:
+    # the build starts while tox is asked for the matrix; tox's refusal must undo nothing
+    (project / "tox.ini").write_text("[tox\nenv_list = py\n")
+    before = sorted(project.rglob("*"))
+    done = run(project)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "tox.ini: tox cannot load it" in done.stderr
+    assert sorted(project.rglob("*")) == before

@@ -4,8 +4,10 @@ early build that runs while discovery asks tox for the matrix."""
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,7 +75,9 @@ def make_wheel(folder: Path, name: str = "pkg") -> Path:
     return path
 
 
-def test_build_once_reuses_an_unchanged_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_kept_build_is_reused_while_the_sources_are_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = project(tmp_path)
     builds: list[Path] = []
 
@@ -83,13 +87,21 @@ def test_build_once_reuses_an_unchanged_build(tmp_path: Path, monkeypatch: pytes
 
     monkeypatch.setattr(build, "build_wheel", fake_build)
     cache = tmp_path / "cache"
-    first = build.build_once(root, tmp_path / "out1", cache=cache, uv=None, log=tmp_path / "b.log")
-    second = build.build_once(root, tmp_path / "out2", cache=cache, uv=None, log=tmp_path / "b.log")
+
+    def build_in(out: str, **options: Any) -> build.Built:
+        log = tmp_path / "b.log"
+        return build.build_or_reuse(root, tmp_path / out, cache=cache, uv=None, log=log, **options)
+
+    first = build_in("out1")
+    assert not cache.exists()  # only read: a build nobody used is not kept
+    build.keep(cache, first)
+    second = build_in("out2")
     assert len(builds) == 1
-    assert second.artifact == first.artifact
-    assert second.path == tmp_path / "out2" / first.path.name
+    assert second.reused
+    assert second.wheel.artifact == first.wheel.artifact
+    assert second.wheel.path == tmp_path / "out2" / first.wheel.path.name
     assert "reused" in (tmp_path / "b.log").read_text()
-    build.build_once(root, tmp_path / "out3", cache=cache, uv=None, log=tmp_path / "b.log", rebuild=True)
+    build_in("out3", rebuild=True)
     assert len(builds) == 2
 
 
@@ -123,7 +135,18 @@ def fake_builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return built
 
 
-def test_early_build_hands_its_wheel_and_log_to_the_reports(tmp_path: Path, fake_builds: list[Path]) -> None:
+@pytest.fixture
+def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The system's temporary folder, for this test alone: where early builds stage."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_early_build_hands_its_wheel_and_log_to_the_reports(
+    tmp_path: Path, fake_builds: list[Path], temp_dir: Path
+) -> None:
     root = project(tmp_path)
     reports = tmp_path / "reports"
     early = build.EarlyBuild(root, uv=None).start()
@@ -135,12 +158,25 @@ def test_early_build_hands_its_wheel_and_log_to_the_reports(tmp_path: Path, fake
     own = root / build.OWN_DIR
     assert (own / ".gitignore").read_text().splitlines()[-1] == "*"
     assert [p.name for p in build.cache_dir(root).glob("*/*.whl")] == [wheel.path.name]
-    assert list((own / "build-staging").iterdir()) == []
+    assert list(temp_dir.iterdir()) == []
     again = (
         build.EarlyBuild(root, uv=None).start().wheel(tmp_path / "r2" / "dist", tmp_path / "r2" / "build.log")
     )
     assert fake_builds == [root]  # unchanged sources: the cached build
     assert again.artifact == wheel.artifact
+
+
+def test_an_early_build_the_run_never_takes_leaves_the_project_as_it_was(
+    tmp_path: Path, fake_builds: list[Path], temp_dir: Path
+) -> None:
+    # discovery refused the run (a tox.ini that does not load) after the build finished
+    root = project(tmp_path)
+    before = sorted(root.rglob("*"))
+    early = build.EarlyBuild(root, uv=None).start()
+    early.cancel()  # waits for the build
+    assert fake_builds == [root]
+    assert sorted(root.rglob("*")) == before
+    assert list(temp_dir.iterdir()) == []
 
 
 def test_a_failed_early_build_names_the_reports_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
