@@ -14,7 +14,7 @@ module level; tox's configuration classes are imported inside the hook that need
 The environment runs ``python -m pytest_pipeline run {posargs}`` with the interpreter tox
 itself runs on (where this plugin, hence pytest-pipeline, is installed), installs
 nothing, passes the whole environment through (CI variables decide how progress is
-shown), and its exit code is the gate's.
+shown), and its exit code is the gate's, on Ctrl-C too (see :data:`INTERRUPT_TIMEOUT`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,15 @@ ENV_NAME = "matrix"
 NO_TOX_MATRIX_ENV = "PYTEST_PIPELINE_NO_TOX_MATRIX"
 """Set by pytest-pipeline for the tox processes it starts: no ``matrix`` environment
 there, so discovery never lists it and a run can never start itself again."""
+
+INTERRUPT_TIMEOUT = 20.0
+"""Seconds tox waits, after the SIGINT it sends on Ctrl-C, before SIGTERM; then
+:data:`TERMINATE_TIMEOUT` before SIGKILL. tox's defaults (0.3 s, 0.2 s) killed the run
+while its cells were still stopping (each gets 5 s to go after SIGTERM, as long again for
+what it left in its process group), so nothing was reported, the exit code was -9 and a
+stubborn cell outlived tox. The run takes tox's SIGTERM as the same interrupt, not as a
+reason to hurry."""
+TERMINATE_TIMEOUT = 10.0
 
 
 def _asks_for_all(argv: list[str], environ: Any) -> bool:
@@ -94,5 +103,9 @@ def tox_add_env_config(env_conf: EnvConfigSet, state: State) -> None:
         change_dir=root,
         ignore_errors=False,
         ignore_outcome=False,
+        # SIGINT at once: when tox alone was interrupted, tox is how the run hears of it.
+        suicide_timeout=0.0,
+        interrupt_timeout=INTERRUPT_TIMEOUT,
+        terminate_timeout=TERMINATE_TIMEOUT,
     )
     env_conf.loaders.insert(0, loader)

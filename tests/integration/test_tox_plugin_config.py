@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline_testkit import clean_environ
-from pytest_pipeline.tox_plugin import NO_TOX_MATRIX_ENV
+from pytest_pipeline.tox_plugin import INTERRUPT_TIMEOUT, NO_TOX_MATRIX_ENV, TERMINATE_TIMEOUT
 
 TOX_INI = """
 [tox]
@@ -35,7 +35,15 @@ def tox(project: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[
 
 
 def matrix_config(project: Path, *posargs: str) -> dict[str, object]:
-    keys = ["commands", "skip_install", "pass_env", "deps", "description"]
+    keys = [
+        "commands",
+        "skip_install",
+        "pass_env",
+        "deps",
+        "description",
+        "interrupt_timeout",
+        "terminate_timeout",
+    ]
     done = tox(project, "config", "-e", "matrix", "--format", "json", "-k", *keys, "--", *posargs)
     assert done.returncode == 0, done.stderr
     config: dict[str, object] = json.loads(done.stdout)["env"]["matrix"]
@@ -56,6 +64,9 @@ def test_matrix_env_exists_without_a_section(project: Path) -> None:
     assert config["skip_install"] is True
     assert "*" in config["pass_env"]  # type: ignore[operator]
     assert config["deps"] == []
+    # long enough for the run to stop its cells and write its reports (tox's: 0.3 s, 0.2 s)
+    assert config["interrupt_timeout"] == INTERRUPT_TIMEOUT
+    assert config["terminate_timeout"] == TERMINATE_TIMEOUT
 
 
 def test_not_declared_for_our_own_tox_processes(project: Path) -> None:

@@ -2,12 +2,14 @@
 
 A tiny tox project with two cells: ``fast`` passes at once, ``slow`` blocks in its test
 (it writes a file with its pid first: the test synchronises on files, never on time).
-While ``slow`` blocks, a second run on the same reports folder is refused.
+While ``slow`` blocks, a second run on the same reports folder is refused. ``stubborn``
+blocks too and ignores SIGTERM, so it takes the run's whole grace period to stop.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -38,6 +40,9 @@ commands = pytest tests/test_slow.py
 
 [testenv:failing]
 commands = pytest tests/test_failing.py
+
+[testenv:stubborn]
+commands = pytest tests/test_stubborn.py
 """
 
 SLOW_TEST = """
@@ -45,6 +50,18 @@ import os, time
 
 def test_blocks():
     with open(os.path.join(os.environ["PROBE_DIR"], "slow-started"), "w") as handle:
+        handle.write(str(os.getpid()))
+    while True:
+        time.sleep(60)
+"""
+
+
+STUBBORN_TEST = """
+import os, signal, time
+
+def test_blocks_and_ignores_sigterm():
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with open(os.path.join(os.environ["PROBE_DIR"], "stubborn-started"), "w") as handle:
         handle.write(str(os.getpid()))
     while True:
         time.sleep(60)
@@ -68,6 +85,7 @@ def make_project(root: Path) -> Path:
     (root / "tests" / "test_fast.py").write_text("def test_ok():\n    pass\n")
     (root / "tests" / "test_slow.py").write_text(SLOW_TEST)
     (root / "tests" / "test_failing.py").write_text(FAILING_TEST)
+    (root / "tests" / "test_stubborn.py").write_text(STUBBORN_TEST)
     return root
 
 
@@ -164,3 +182,56 @@ def test_fail_fast_cancels_the_running_cells(tmp_path: Path, environ: dict[str, 
     assert cells["slow"]["status"] == "cancelled"
     assert cells["slow"]["message"] == "stopped by --fail-fast"
     assert record["interrupted"] is False
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_under_tox_matrix_still_reports_and_exits_2(tmp_path: Path, environ: dict[str, str]) -> None:
+    project = make_project(tmp_path / "proj")
+    reports = project / "pipeline-reports"
+    output = (tmp_path / "out.txt").open("w")
+    tox = subprocess.Popen(
+        [sys.executable, "-m", "tox", "-e", "matrix", "--", "-p", "2", "-e", "fast,stubborn"],
+        cwd=project,
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a terminal gives it
+    )
+    try:
+        started = tmp_path / "stubborn-started"
+        fast_log = reports / "cells" / "fast" / "log.txt"
+        wait_until(lambda: started.exists() and "cell fast: passed" in _read(fast_log), tox)
+        stubborn_pid = int(started.read_text())
+
+        # Ctrl-C: the terminal signals tox's whole group, `pytest-pipeline run` included;
+        # tox then sends the run its own SIGINT and SIGTERM while the cell takes its grace.
+        os.killpg(tox.pid, signal.SIGINT)
+        code = tox.wait(WAIT)
+    finally:
+        if tox.poll() is None:
+            os.killpg(tox.pid, signal.SIGKILL)
+            tox.wait()
+        output.close()
+    text = (tmp_path / "out.txt").read_text()
+    assert "SIGKILL" not in text  # tox waited for the run to stop its cells and report
+    assert "matrix: exit 2 " in text, text  # the run's code is the gate's
+    # tox passes it on when it keeps the result; tox 4.67 drops the result of an
+    # environment still running a second after Ctrl-C: "matrix: SKIP", exit 1.
+    assert code == 2 or (code == 1 and "matrix: SKIP" in text), text
+    assert not alive(stubborn_pid), text
+    assert not _group_alive(tox.pid), text  # `pytest-pipeline run` is gone with tox
+    record = json.loads((reports / "run.json").read_text())
+    statuses = {cell["name"]: cell["status"] for cell in record["cells"]}
+    assert statuses == {"fast": "passed", "stubborn": "interrupted"}
+    assert "test_ok" in (reports / "junit.xml").read_text()
+    assert json.loads((reports / "gate.json").read_text())["code"] == 2
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
