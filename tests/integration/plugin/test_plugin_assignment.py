@@ -111,7 +111,9 @@ def test_stage_directories_off(pytester: pytest.Pytester) -> None:
     assert stages_of(pytester) == {"test_s": "unit"}
 
 
-def test_hook_decides_first_and_only_below_its_conftest(pytester: pytest.Pytester) -> None:
+def test_hook_decides_first_and_only_below_its_conftest(
+    pytester: pytest.Pytester, dist: tuple[str, ...]
+) -> None:
     pytester.makepyprojecttoml(STAGES_TOML)
     write(
         pytester,
@@ -126,18 +128,26 @@ def test_hook_decides_first_and_only_below_its_conftest(pytester: pytest.Pyteste
         "@pytest.mark.integration\ndef test_undecided(): pass\n",
     )
     write(pytester, "fast/test_fast.py", "def test_fast(): pass\n")
-    assert stages_of(pytester) == {
+    assert stages_of(pytester, *dist) == {
         "test_hook_beats_marker": "smoke",
         "test_undecided": "integration",
         "test_fast": "unit",
     }
 
 
-def test_hook_returning_an_unknown_stage_is_a_collection_error(pytester: pytest.Pytester) -> None:
+def collection_error_exit(dist: tuple[str, ...]) -> pytest.ExitCode:
+    # pytest stops before running anything; pytest-xdist does not stop for collection
+    # errors (its workers run what they collected), and the run fails.
+    return pytest.ExitCode.TESTS_FAILED if dist else pytest.ExitCode.INTERRUPTED
+
+
+def test_hook_returning_an_unknown_stage_is_a_collection_error(
+    pytester: pytest.Pytester, dist: tuple[str, ...]
+) -> None:
     pytester.makeconftest("def pytest_pipeline_item_stage(item, config):\n    return 'nightly'\n")
     pytester.makepyfile("def test_a(): pass")
-    result = pytester.runpytest()
-    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result = pytester.runpytest(*dist)
+    assert result.ret == collection_error_exit(dist)
     result.stdout.fnmatch_lines(
         ["test_*.py::test_a: pytest_pipeline_item_stage returned 'nightly', which is not a declared stage*"]
     )
@@ -179,22 +189,26 @@ def test_bad_markers_are_one_line_collection_errors(
 
 
 @pytest.mark.parametrize("how", ["flag", "config"])
-def test_strict_stages_lists_tests_that_only_got_the_default(pytester: pytest.Pytester, how: str) -> None:
+def test_strict_stages_lists_tests_that_only_got_the_default(
+    pytester: pytest.Pytester, how: str, dist: tuple[str, ...]
+) -> None:
     pytester.makepyprojecttoml(STAGES_TOML + ("strict-stages = true\n" if how == "config" else ""))
     pytester.makepyfile(
         test_s="import pytest\n\ndef test_loose(): pass\n\n@pytest.mark.unit\ndef test_tagged(): pass\n"
     )
-    result = pytester.runpytest(*(["--strict-stages"] if how == "flag" else []))
-    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result = pytester.runpytest(*(["--strict-stages"] if how == "flag" else []), *dist)
+    assert result.ret == collection_error_exit(dist)
     result.stdout.fnmatch_lines(
         ["strict stages: 1 test got stage 'unit' only from the default: test_s.py::test_loose; give them*"]
     )
 
 
-def test_strict_stages_passes_when_every_test_is_staged(pytester: pytest.Pytester) -> None:
+def test_strict_stages_passes_when_every_test_is_staged(
+    pytester: pytest.Pytester, dist: tuple[str, ...]
+) -> None:
     pytester.makepyprojecttoml(STAGES_TOML + "strict-stages = true\n")
     pytester.makepyfile(test_s="import pytest\n\n@pytest.mark.unit\ndef test_tagged(): pass\n")
-    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest(*dist).assert_outcomes(passed=1)
 
 
 def test_header_names_stages_selection_and_config(pytester: pytest.Pytester) -> None:

@@ -14,8 +14,8 @@ def tiny_budget(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def test_over_budget_is_listed_not_failed(tiny_budget: pytest.Pytester) -> None:
-    result = tiny_budget.runpytest()
+def test_over_budget_is_listed_not_failed(tiny_budget: pytest.Pytester, dist: tuple[str, ...]) -> None:
+    result = tiny_budget.runpytest(*dist)
     assert result.ret == 0
     assert result.parseoutcomes() == {"passed": 2}
     result.stdout.fnmatch_lines(
@@ -28,8 +28,8 @@ def test_over_budget_is_listed_not_failed(tiny_budget: pytest.Pytester) -> None:
     result.stdout.no_fnmatch_line("over budget in integration*")
 
 
-def test_enforce_budgets_fails_them(tiny_budget: pytest.Pytester) -> None:
-    result = tiny_budget.runpytest("--enforce-budgets", "--no-stage-block")
+def test_enforce_budgets_fails_them(tiny_budget: pytest.Pytester, dist: tuple[str, ...]) -> None:
+    result = tiny_budget.runpytest("--enforce-budgets", "--no-stage-block", *dist)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert result.parseoutcomes() == {"passed": 1, "failed": 1}
     result.stdout.fnmatch_lines(
@@ -41,10 +41,10 @@ def test_enforce_budgets_fails_them(tiny_budget: pytest.Pytester) -> None:
     )
 
 
-def test_budget_leaves_failures_and_skips_alone(pytester: pytest.Pytester) -> None:
+def test_budget_leaves_failures_and_skips_alone(pytester: pytest.Pytester, dist: tuple[str, ...]) -> None:
     pytester.makepyprojecttoml("[tool.pytest-pipeline.stage.unit]\nbudget = 0.0\n")
     pytester.makepyfile(
         test_b="import pytest\n\ndef test_skip(): pytest.skip('no')\n\ndef test_fail(): assert 0\n"
     )
-    result = pytester.runpytest("--enforce-budgets")
+    result = pytester.runpytest("--enforce-budgets", *dist)
     assert result.parseoutcomes() == {"failed": 1, "skipped": 1}

@@ -111,9 +111,11 @@ def test_5xx_fails_the_stage_with_one_message(pytester: pytest.Pytester, failing
     )
 
 
-def test_closed_tcp_port_times_out(pytester: pytest.Pytester, closed_port: int) -> None:
+def test_closed_tcp_port_times_out(
+    pytester: pytest.Pytester, closed_port: int, dist: tuple[str, ...]
+) -> None:
     project(pytester, f"tcp://127.0.0.1:{closed_port}", "0.2")
-    result = pytester.runpytest()
+    result = pytester.runpytest(*dist)
     assert result.parseoutcomes() == {"passed": 1, "errors": 2}
     result.stdout.fnmatch_lines(
         [
@@ -139,7 +141,9 @@ def test_unselected_stage_is_not_waited_for(pytester: pytest.Pytester, up_server
     assert up_server.hits == 0
 
 
-def test_not_ready_stage_blocks_later_stages(pytester: pytest.Pytester, closed_port: int) -> None:
+def test_not_ready_stage_blocks_later_stages(
+    pytester: pytest.Pytester, closed_port: int, dist: tuple[str, ...]
+) -> None:
     pytester.makepyprojecttoml(
         '[tool.pytest-pipeline]\nstages = ["smoke", "e2e"]\n'
         f'[tool.pytest-pipeline.stage.smoke]\nready = "127.0.0.1:{closed_port}"\nready-timeout = 0.1\n'
@@ -147,4 +151,4 @@ def test_not_ready_stage_blocks_later_stages(pytester: pytest.Pytester, closed_p
     pytester.makepyfile(
         test_s="import pytest\n\ndef test_s(): pass\n\n@pytest.mark.e2e\ndef test_e(): pass\n"
     )
-    assert pytester.runpytest().parseoutcomes() == {"errors": 1, "blocked": 1}
+    assert pytester.runpytest(*dist).parseoutcomes() == {"errors": 1, "blocked": 1}
