@@ -356,13 +356,13 @@ class PipelineRuntime:
     # ------------------------------------------------------------------ reporting
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.controller is not None:
+            self.controller.show_summary()  # not shown yet when no test started
         if self.ledger is None or not self.ledger.entries or self.config.get_verbosity() < -1:
             return
         from pytest_pipeline.summary import detail_lines, table_lines
 
         terminalreporter.write_sep("=", "pipeline stages")
-        if self.controller is not None and self.controller.summary:
-            terminalreporter.write_line(self.controller.summary)
         for line in table_lines(self.ledger, self.stages):
             terminalreporter.write_line(line)
         for line in detail_lines(self.ledger, self.stages):

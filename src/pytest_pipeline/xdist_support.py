@@ -78,6 +78,7 @@ class Controller:
         self.totals: dict[str, int] | None = None
         self.summary = ""
         """The worker's "N tests staged ..." line (the controller collects nothing itself)."""
+        self.summary_shown = False
         self.stage_by_nodeid: dict[str, str] = {}
         self._done: Counter[str] = Counter()
         self._finished: set[str] = set()
@@ -104,6 +105,22 @@ class Controller:
         self.stage_by_nodeid = dict(data.get("stages", {}))
         self.complete = [stage for stage in self.stages if self.totals[stage] == 0]
         self._write()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logstart(self) -> None:
+        # In-process, pytest prints how tests were staged when collection finishes; the
+        # controller collects nothing, and the first test to start is the first moment
+        # after every worker has collected (and after xdist's "N workers [M items]").
+        self.show_summary()
+
+    def show_summary(self) -> None:
+        """Print the workers' "N tests staged ..." line, once."""
+        if not self.summary or self.summary_shown:
+            return
+        self.summary_shown = True
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(self.summary)
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         if error:

@@ -153,3 +153,31 @@ def test_a_crashed_worker_does_not_leave_the_barrier_waiting(pytester: pytest.Py
     result = pytester.runpytest_subprocess("-n", "2", "--no-stage-block", timeout=120)
     assert result.parseoutcomes() == {"passed": 7, "failed": 1}
     result.stdout.fnmatch_lines(["*stage barrier released (worker gw* went down)*"])
+
+
+ASSIGNMENT = (
+    "pipeline: 2 tests staged: unit 1, integration 0, smoke 1 (stage from marker 1, default 1); "
+    "1 deselected by --stage"
+)
+
+
+def test_how_tests_were_staged_is_said_once_before_the_tests_run(pytester: pytest.Pytester) -> None:
+    # The controller collects nothing: the line comes from the workers' collection.
+    pytester.makepyfile(
+        test_u="import pytest\n\ndef test_u(): pass\n\n@pytest.mark.smoke\ndef test_s(): pass\n"
+    )
+    result = pytester.runpytest("-n", "2", "--stage=unit")
+    assert result.parseoutcomes() == {"passed": 1}
+    result.stdout.fnmatch_lines(
+        ["2 workers [[]1 item[]]", "", ASSIGNMENT, "*[[]100%[]]", "*pipeline stages*"]
+    )
+    assert result.stdout.lines.count(ASSIGNMENT) == 1
+
+
+def test_how_tests_were_staged_is_said_when_no_test_runs(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_u="import pytest\n\ndef test_u(): pass\n\n@pytest.mark.smoke\ndef test_s(): pass\n"
+    )
+    result = pytester.runpytest("-n", "2", "--stage=integration")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    result.stdout.fnmatch_lines(["pipeline: 2 tests staged: * 2 deselected by --stage"])
