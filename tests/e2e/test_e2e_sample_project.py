@@ -151,3 +151,50 @@ def test_nox_sessions(tmp_path: Path, environ: dict[str, str]) -> None:
         chosen[1]: "failed",
     }
     check_sample_results(project / "pipeline-reports", chosen)
+
+
+PLAIN_SESSION = """
+
+@nox.session(python="3.12", venv_backend="uv|virtualenv")
+def plain(session: nox.Session) -> None:
+    session.install("pytest>=8", ".")
+    session.run("pytest", *session.posargs)
+"""
+
+ATTRS_PROBE = """
+import attrs
+import pytest
+
+
+def test_attrs_version():
+    pytest.skip(f"attrs {attrs.__version__}")  # the skip message shows in the cell's JUnit file
+"""
+
+
+def test_an_axis_value_is_in_effect_in_tox_and_nox_cells(tmp_path: Path, environ: dict[str, str]) -> None:
+    """``attrs = ["23.2", "24.2"]`` in [tool.pytest-pipeline.matrix] on an environment
+    without an attrs factor: each axis cell's tests import the attrs version it pins."""
+    if shutil.which("nox", path=os.path.dirname(sys.executable)) is None:
+        pytest.skip("nox is not installed beside pytest-pipeline")
+    project = copy_sample(tmp_path / "sample")
+    pyproject = project / "pyproject.toml"
+    axis = '\n[tool.pytest-pipeline.matrix]\nattrs = ["23.2", "24.2"]\n'
+    pyproject.write_text(pyproject.read_text() + axis)
+    tox_ini = project / "tox.ini"
+    tox_ini.write_text(tox_ini.read_text().replace("attrs{23,24}, lint", "attrs{23,24}, py312, lint"))
+    (project / "noxfile.py").write_text((project / "noxfile.py").read_text() + PLAIN_SESSION)
+    (project / "tests" / "unit" / "test_attrs_probe.py").write_text(ATTRS_PROBE)
+    for tool, base in (("tox", "py312"), ("nox", "plain")):
+        reports = project / f"reports-{tool}"
+        done = pipeline(project, environ, "--tool", tool, "-e", base, "--reports-dir", str(reports))
+        assert done.returncode == 1, done.stdout + done.stderr  # stamp() fails on 3.12
+        cells, record = load(reports)
+        assert set(cells) == {f"{base}+attrs23.2", f"{base}+attrs24.2"}
+        for version in ("23.2", "24.2"):
+            junit = (reports / "cells" / f"{base}+attrs{version}" / "junit.xml").read_text()
+            assert f'message="attrs {version}.' in junit, (tool, version)
+        # nox cells too test the one built wheel, whose sha256 goes to the gate
+        assert record["artifact"]["name"].startswith("greeter-"), tool
+        if tool == "nox":
+            log = (reports / "cells" / f"{base}+attrs23.2" / "log.txt").read_text()
+            assert f"greeter @ {(reports / 'dist').resolve().as_uri()}/greeter-" in log

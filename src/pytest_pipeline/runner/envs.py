@@ -4,6 +4,9 @@ tox spends most of a warm run reinstalling the package into every environment; h
 fingerprint of everything that decides an environment's contents is stored in it, and
 a warm, unchanged environment is used as it is. When only the built wheel changed (same
 requirements), only the package is reinstalled.
+
+An environment another tool made (a nox session's) gets an :class:`Overlay` instead: the
+run's wheel and the cell's axis pins, installed the same way on top of what it holds.
 """
 
 from __future__ import annotations
@@ -230,12 +233,7 @@ def prepare(
     env = _installer_environment(environ)
 
     def step(argv: Sequence[str]) -> None:
-        result = run_command(argv, cwd=spec.root, env=env, log=log, cancel=cancel)
-        outcome.results.append(result)
-        if result.cancelled:
-            raise EnvError("cancelled")
-        if result.returncode != 0:
-            raise EnvError(f"{argv[0]} exited with {result.returncode}")
+        outcome.results.append(_step(argv, cwd=spec.root, env=env, log=log, cancel=cancel))
 
     if action == "created":
         if spec.resolution and not installer.uv:
@@ -252,6 +250,18 @@ def prepare(
         step(_reinstall_package_command(spec, installer))
     (spec.folder / FINGERPRINT_FILE).write_text(json.dumps(new, indent=1) + "\n", encoding="utf-8")
     return outcome
+
+
+def _step(
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log: IO[bytes], cancel: threading.Event
+) -> CommandResult:
+    """One install command; :class:`EnvError` unless it succeeded."""
+    result = run_command(argv, cwd=cwd, env=env, log=log, cancel=cancel)
+    if result.cancelled:
+        raise EnvError("cancelled")
+    if result.returncode != 0:
+        raise EnvError(f"{argv[0]} exited with {result.returncode}")
+    return result
 
 
 def _installer_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -286,12 +296,7 @@ def _install_command(spec: EnvSpec, installer: Installer, tmp: Path) -> list[str
         constraint_args.extend(["-c", constraint])
     if installer.uv:
         argv = [installer.uv, "pip", "install", "--python", str(spec.python), *requirements, *constraint_args]
-        if spec.pins:
-            # Overrides win over deps and over the package's own requirements, which is
-            # what a matrix axis means ("this cell runs with attrs 23.2").
-            overrides = tmp / "overrides.txt"
-            overrides.write_text("\n".join(spec.pins) + "\n", encoding="utf-8")
-            argv.extend(["--override", str(overrides), *spec.pins])
+        argv.extend(_uv_pin_args(spec.pins, tmp))
         if spec.resolution:
             argv.extend(["--resolution", spec.resolution])
         return argv
@@ -299,12 +304,36 @@ def _install_command(spec: EnvSpec, installer: Installer, tmp: Path) -> list[str
     # constrain them so the package's own requirements cannot pick another version.
     pinned = {requirement_name(pin) for pin in spec.pins} - {None}
     kept = [arg for arg in requirements if requirement_name(arg) not in pinned or arg.startswith("-")]
-    argv = [str(spec.python), "-m", "pip", "install", *kept, *spec.pins, *constraint_args]
-    if spec.pins:
-        pins_file = tmp / "pins.txt"
-        pins_file.write_text("\n".join(spec.pins) + "\n", encoding="utf-8")
-        argv.extend(["-c", str(pins_file)])
-    return argv
+    return [
+        str(spec.python),
+        "-m",
+        "pip",
+        "install",
+        *kept,
+        *spec.pins,
+        *constraint_args,
+        *_pip_pin_args(spec.pins, tmp),
+    ]
+
+
+def _uv_pin_args(pins: Sequence[str], tmp: Path) -> list[str]:
+    """Axis pins for ``uv pip install``: overrides win over deps and over the package's
+    own requirements, which is what a matrix axis means ("this cell runs with attrs 23.2")."""
+    if not pins:
+        return []
+    overrides = tmp / "overrides.txt"
+    overrides.write_text("\n".join(pins) + "\n", encoding="utf-8")
+    return ["--override", str(overrides), *pins]
+
+
+def _pip_pin_args(pins: Sequence[str], tmp: Path) -> list[str]:
+    """Axis pins for pip, which has no overrides: a constraints file, so nothing else in
+    the install can pick another version (the pins themselves are required by the caller)."""
+    if not pins:
+        return []
+    pins_file = tmp / "pins.txt"
+    pins_file.write_text("\n".join(pins) + "\n", encoding="utf-8")
+    return ["-c", str(pins_file)]
 
 
 def _reinstall_package_command(spec: EnvSpec, installer: Installer) -> list[str]:
@@ -323,6 +352,79 @@ def _reinstall_package_command(spec: EnvSpec, installer: Installer) -> list[str]
             requirement,
         ]
     return [str(spec.python), "-m", "pip", "install", "--no-deps", "--force-reinstall", requirement]
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """What goes on top of an environment another tool made (a nox session's)."""
+
+    python: Path
+    """The environment's interpreter."""
+    wheel: Wheel | None
+    """The run's wheel, replacing the package the session installed from source; None
+    when the session did not install the package (then it is not added)."""
+    pins: tuple[str, ...] = ()
+    resolution: str | None = None
+    root: Path = field(default_factory=Path.cwd)
+
+    @property
+    def empty(self) -> bool:
+        return self.wheel is None and not self.pins
+
+
+def overlay_commands(overlay: Overlay, installer: Installer, tmp: Path) -> list[list[str]]:
+    """The commands that install ``overlay``, as :func:`prepare` installs a cell's own
+    environment: uv overrides for the pins and ``--resolution``, pip constraints."""
+    if overlay.empty:
+        return []
+    python = str(overlay.python)
+    if installer.uv:
+        argv = [installer.uv, "pip", "install", "--python", python]
+        if overlay.wheel is not None:
+            argv.extend(
+                ["--reinstall-package", overlay.wheel.project, package_requirement(overlay.wheel, ())]
+            )
+        argv.extend(_uv_pin_args(overlay.pins, tmp))
+        if overlay.resolution:
+            # --upgrade: what the session installed is no preference, or the versions
+            # its own install picked would stay (they satisfy the requirements too).
+            argv.extend(["--resolution", overlay.resolution, "--upgrade"])
+        return [argv]
+    if overlay.resolution:
+        raise EnvError(f"resolution {overlay.resolution!r} needs uv; install it (pip install uv)")
+    commands: list[list[str]] = []
+    if overlay.wheel is not None:
+        requirement = package_requirement(overlay.wheel, ())
+        commands.append([python, "-m", "pip", "install", "--no-deps", "--force-reinstall", requirement])
+    if overlay.pins:
+        commands.append([python, "-m", "pip", "install", *overlay.pins, *_pip_pin_args(overlay.pins, tmp)])
+    return commands
+
+
+def apply_overlay(
+    overlay: Overlay,
+    installer: Installer,
+    *,
+    log: IO[bytes],
+    cancel: threading.Event,
+    environ: Mapping[str, str],
+) -> None:
+    """Install ``overlay``; raises :class:`EnvError` on failure (details in the log)."""
+    env = _installer_environment(environ)
+    with tempfile.TemporaryDirectory(prefix="pytest-pipeline-") as tmp:
+        for argv in overlay_commands(overlay, installer, Path(tmp)):
+            _step(argv, cwd=overlay.root, env=env, log=log, cancel=cancel)
+
+
+def installed(folder: Path, project: str) -> bool:
+    """Whether the environment in ``folder`` has a distribution named ``project``
+    (its ``*.dist-info`` folder; an editable install has one too)."""
+    wanted = canonicalize_name(project)
+    for pattern in ("lib/*/site-packages/*.dist-info", "Lib/site-packages/*.dist-info"):
+        for info in folder.glob(pattern):
+            if canonicalize_name(info.name.split("-", 1)[0]) == wanted:
+                return True
+    return False
 
 
 def environ_for_commands(

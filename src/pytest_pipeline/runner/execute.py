@@ -8,8 +8,10 @@ Three ways, chosen per cell:
 * **tox** (fallback): ``tox run -e ENV --installpkg WHEEL`` for a configuration we
   cannot reproduce faithfully (a custom ``install_command``, another runner, dependency
   groups, ...) or when ``backend = "tox"`` forces it;
-* **nox**: ``nox -s SESSION --reuse-venv=yes`` (nox sessions install the package
-  themselves).
+* **nox**: nox makes the session's environment (``--install-only``), in a folder of the
+  cell's own (``--envdir``); we put the one built wheel in place of the package the
+  session installed from source, and the cell's axis pins; then nox runs the session's
+  commands without installing again (``--no-install``).
 
 In every case the cell's pytest gets our plugin through :mod:`.inject` and writes
 ``cells/<cell>/junit.xml``; the status comes from the exit code and that file.
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
+import re
 import shlex
 import shutil
 import subprocess
@@ -232,12 +236,26 @@ def record_of(cell: Cell, status: CellStatus, message: str = "") -> CellRecord:
 
 
 def env_folder(cell: Cell, project: Path) -> Path:
-    """Our environment for ``cell``: beside tox's, never one of tox's own folders."""
+    """Our environment for ``cell``: beside tox's, never one of tox's own folders; for a
+    nox cell, the ``--envdir`` nox makes the session's environment in."""
+    if cell.tool == "nox":
+        return project / ".nox" / ".pipeline" / _plain_name(cell.name)
     env_dir = cell.config.get("env_dir")
     work_dir = Path(env_dir).parent if isinstance(env_dir, str) and env_dir else project / ".tox"
-    if cell.tool == "nox":
-        work_dir = project / ".nox"
     return work_dir / ".pipeline" / cell.name
+
+
+def _plain_name(name: str) -> str:
+    """``name`` with only letters, digits and ``._+-``, made unique by a hash when changed.
+
+    nox sessions are named like calls (``tests-3.12(attrs='24.2')``). In a folder named
+    so, the scripts of a virtualenv whose path is too long for a ``#!`` line (it starts
+    them through ``/bin/sh`` then) fail on the parentheses and quotes.
+    """
+    plain = re.sub(r"[^A-Za-z0-9._+-]+", "-", name).strip("-.")
+    if plain == name:
+        return name
+    return f"{plain}-{hashlib.sha1(name.encode()).hexdigest()[:6]}"
 
 
 def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> CellRecord:
@@ -331,12 +349,7 @@ def _dispatch(
         )
 
     if cell.tool == "nox":
-        # nox makes the environment and runs the tests in one command: it needs a slot throughout.
-        def run_nox() -> _Attempt:
-            notify(phase="nox")
-            return _run_tool(ctx, _nox_argv(ctx, cell), inject(ctx.environ), log, cancel, notes=[])
-
-        return _in_test_slot(ctx, cancel, notify, [], run_nox)
+        return _run_nox(ctx, cell, folder=folder, inject=inject, log=log, cancel=cancel, notify=notify)
     blockers = native_blockers(cell.config, ctx.backend)
     if blockers:
         note = f"run through tox ({', '.join(blockers)})"
@@ -410,12 +423,93 @@ def _tox_argv(ctx: RunContext, cell: Cell, folder: Path) -> list[str]:
     return argv
 
 
-def _nox_argv(ctx: RunContext, cell: Cell) -> list[str]:
+def _nox_argv(ctx: RunContext, cell: Cell, folder: Path, *, install: bool) -> list[str]:
+    """``install``: make the environment and run only its installs (``--install-only``);
+    else run the session's commands in the environment as it is (``--no-install``).
+    ``--envdir``: every cell its own environment, also two axis cells of one session."""
     argv = [sys.executable, "-m", "nox", "--non-interactive", "--no-color"]
     if ctx.tool_config is not None:
         argv.extend(["-f", str(ctx.tool_config)])
-    argv.extend(["-s", cell.env, "--reuse-venv=no" if ctx.recreate else "--reuse-venv=yes"])
+    argv.extend(["-s", cell.env, "--envdir", str(folder.resolve())])
+    if install:
+        argv.extend(["--install-only", "--reuse-venv=no" if ctx.recreate else "--reuse-venv=yes"])
+    else:
+        argv.extend(["--no-install", "--reuse-venv=yes"])
     return argv
+
+
+def nox_venv(folder: Path) -> Path | None:
+    """The environment nox made for a session in ``folder`` (its ``--envdir``: one session,
+    in a subfolder named after it), or None for a session without one (``python=False``)."""
+    if not folder.is_dir():
+        return None
+    for child in sorted(folder.iterdir()):
+        if envs.python_in(child).exists():
+            return child
+    return None
+
+
+def _run_nox(
+    ctx: RunContext,
+    cell: Cell,
+    *,
+    folder: Path,
+    inject: Callable[[Mapping[str, str]], dict[str, str]],
+    log: IO[bytes],
+    cancel: Cancel,
+    notify: Notify,
+) -> _Attempt:
+    notify(phase="environment")
+    made = _run_tool(ctx, _nox_argv(ctx, cell, folder, install=True), ctx.environ, log, cancel, notes=[])
+    if made.cancelled or made.env_error is not None:
+        return made
+    if made.exit_code != 0:
+        return _Attempt(env_error=f"nox --install-only exited with {made.exit_code}")
+    try:
+        notes = _overlay_nox(ctx, cell, nox_venv(folder), log=log, cancel=cancel)
+    except envs.EnvError as exc:
+        return _Attempt(env_error=str(exc), cancelled=cancel.event.is_set())
+    except CommandNotFound as missing:
+        return _Attempt(env_error=f"{missing.program}: command not found")
+
+    def run_tests() -> _Attempt:
+        notify(phase="nox")
+        argv = _nox_argv(ctx, cell, folder, install=False)
+        return _run_tool(ctx, argv, inject(ctx.environ), log, cancel, notes=notes)
+
+    return _in_test_slot(ctx, cancel, notify, notes, run_tests)
+
+
+def _overlay_nox(
+    ctx: RunContext, cell: Cell, venv: Path | None, *, log: IO[bytes], cancel: Cancel
+) -> list[str]:
+    """The run's wheel and the cell's axis pins into the environment nox made: the
+    cell's notes, saying what was done."""
+    if venv is None:
+        if cell.pins or cell.resolution:
+            raise envs.EnvError("the nox session has no virtualenv to pin the matrix axes in")
+        return []
+    # Only in place of the package the session installed itself: a session that tests
+    # the sources some other way does not get it added.
+    wheel = ctx.wheel if ctx.wheel is not None and envs.installed(venv, ctx.wheel.project) else None
+    overlay = envs.Overlay(
+        python=envs.python_in(venv), wheel=wheel, pins=cell.pins, resolution=cell.resolution, root=ctx.project
+    )
+    notes: list[str] = []
+    if wheel is not None:
+        notes.append(f"the run's wheel installed over the session's {wheel.project}")
+    if cell.pins:
+        notes.append(f"pinned {', '.join(cell.pins)}")
+    if cell.resolution:
+        applies = not overlay.empty
+        notes.append(
+            f"resolution {cell.resolution}"
+            + ("" if applies else ": nothing to resolve (no package, no pins)")
+        )
+    if notes:
+        write_log_line(log, f"pytest-pipeline: in {venv}: {'; '.join(notes)} ({ctx.installer.name})")
+    envs.apply_overlay(overlay, ctx.installer, log=log, cancel=cancel.event, environ=ctx.environ)
+    return notes
 
 
 def interpreter_of(cell: Cell) -> tuple[str, str]:

@@ -26,7 +26,7 @@ from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import relative_to_cwd
-from pytest_pipeline.matrix.model import Plan
+from pytest_pipeline.matrix.model import Cell, Plan
 from pytest_pipeline.matrix.toolrun import NO_TOX_MATRIX_ENV
 from pytest_pipeline.results import CellRecord, ResultSummary, RunRecord
 from pytest_pipeline.runner import build, envs, inject, outputs, progress, summary
@@ -111,13 +111,15 @@ def check_plan(plan: Plan) -> None:
 
 
 def needs_package(plan: Plan) -> bool:
-    return any(
-        cell.tool == "tox"
-        and not cell.missing
-        and not cell.config.get("skip_install")
-        and cell.config.get("package") != "skip"
-        for cell in plan.cells
-    )
+    return any(not cell.missing and _installs_package(cell) for cell in plan.cells)
+
+
+def _installs_package(cell: Cell) -> bool:
+    if cell.tool == "nox":
+        # A session with a virtualenv may install it (whether it did, the cell sees
+        # once nox made the environment); python=False has nowhere to install it.
+        return cell.config.get("python") is not False
+    return not cell.config.get("skip_install") and cell.config.get("package") != "skip"
 
 
 def tool_root(plan: Plan) -> Path:
@@ -176,8 +178,8 @@ def build_early(
     options: RunOptions, config: config_mod.PipelineConfig, uv: str | None, reports_root: Path
 ) -> build.EarlyBuild | None:
     """Start the package build before discovery when the run will most likely need it: a
-    tox project (nox sessions install the package themselves) that can be built, with no
-    ``--installpkg``. When the plan then needs no package, the build is stopped."""
+    project that can be built, with no ``--installpkg``. When the plan then needs no
+    package, the build is stopped."""
     from pytest_pipeline.matrix.discover import choose_tool
     from pytest_pipeline.matrix.settings import run_settings
 
@@ -185,11 +187,9 @@ def build_early(
     if options.installpkg is not None or not build.buildable(project):
         return None
     try:
-        tool = choose_tool(project, options.tool or run_settings(config).tool)
+        choose_tool(project, options.tool or run_settings(config).tool)
     except PipelineError:
         return None  # discovery says the same, in its own words
-    if tool != "tox":
-        return None
     try:
         return start_build(options, uv, reports_root)
     except OSError:

@@ -142,3 +142,41 @@ def test_find_uv_prefers_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     uv.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert envs.find_uv() == str(uv)
+
+
+def test_overlay_on_a_nox_environment_with_uv(tmp_path: Path) -> None:
+    python = tmp_path / "venv" / "bin" / "python"
+    overlay = envs.Overlay(python, wheel(tmp_path), pins=("attrs==23.2.*",), resolution="lowest-direct")
+    (argv,) = envs.overlay_commands(overlay, UV, tmp_path)
+    assert argv[:5] == ["/bin/uv", "pip", "install", "--python", str(python)]
+    # the run's wheel replaces the package the session built from source
+    requirement = f"greeter @ {(tmp_path / 'greeter-1.0-py3-none-any.whl').as_uri()}"
+    assert argv[argv.index("--reinstall-package") + 1 : argv.index("--reinstall-package") + 3] == [
+        "greeter",
+        requirement,
+    ]
+    # the pins as overrides, as in a cell's own environment
+    assert argv[argv.index("--override") + 1 :][:2] == [str(tmp_path / "overrides.txt"), "attrs==23.2.*"]
+    assert (tmp_path / "overrides.txt").read_text() == "attrs==23.2.*\n"
+    # the session already installed the highest versions: they must not be kept as preferences
+    assert argv[argv.index("--resolution") :] == ["--resolution", "lowest-direct", "--upgrade"]
+
+
+def test_overlay_with_pip_and_what_it_cannot_do(tmp_path: Path) -> None:
+    python = tmp_path / "venv" / "bin" / "python"
+    overlay = envs.Overlay(python, wheel(tmp_path), pins=("attrs==23.2.*",))
+    reinstall, pins = envs.overlay_commands(overlay, PIP, tmp_path)
+    assert reinstall[:6] == [str(python), "-m", "pip", "install", "--no-deps", "--force-reinstall"]
+    assert pins == [str(python), "-m", "pip", "install", "attrs==23.2.*", "-c", str(tmp_path / "pins.txt")]
+    lowest = envs.Overlay(python, wheel(tmp_path), resolution="lowest-direct")
+    with pytest.raises(envs.EnvError, match="needs uv"):
+        envs.overlay_commands(lowest, PIP, tmp_path)
+    # a session that did not install the package, in a cell without pins: nothing to do
+    assert envs.overlay_commands(envs.Overlay(python, None, resolution="lowest-direct"), UV, tmp_path) == []
+
+
+def test_installed_reads_the_dist_info_folders(tmp_path: Path) -> None:
+    site = tmp_path / "lib" / "python3.12" / "site-packages"
+    (site / "My_Pkg-1.0.dist-info").mkdir(parents=True)
+    assert envs.installed(tmp_path, "my-pkg")
+    assert not envs.installed(tmp_path, "greeter")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,16 @@ def test_env_folder_is_beside_tox_envs_never_one_of_them(tmp_path: Path) -> None
     assert env_folder(cell, tmp_path) == tmp_path / "work" / ".pipeline" / "py312-x"
     assert env_folder(Cell("a", "tox", "a"), tmp_path) == tmp_path / ".tox" / ".pipeline" / "a"
     assert env_folder(Cell("s", "nox", "s"), tmp_path) == tmp_path / ".nox" / ".pipeline" / "s"
+    assert env_folder(Cell("s+attrs23.2", "nox", "s"), tmp_path).name == "s+attrs23.2"
+
+
+def test_nox_env_folders_have_plain_names_of_their_own(tmp_path: Path) -> None:
+    # a venv's scripts fail under a folder named like a call, once its path is long
+    names = ("tests-3.12(attrs='24.2')", "tests-3.12(attrs='24-2')", 'tests-3.12(attrs="24.2")')
+    folders = {env_folder(Cell(name, "nox", name), tmp_path).name for name in names}
+    assert len(folders) == len(names)
+    for folder in folders:
+        assert re.fullmatch(r"tests-3\.12-attrs-24.2-[0-9a-f]{6}", folder), folder
 
 
 def test_interpreter_of_uses_discovery_answer() -> None:
@@ -124,3 +135,69 @@ def test_environments_without_pytest_are_judged_by_exit_code() -> None:
 
     assert classify_by_exit_code(0) == (CellStatus.PASSED, "runs no pytest: judged by its exit code")
     assert classify_by_exit_code(2) == (CellStatus.FAILED, "runs no pytest: exited with 2")
+
+
+def test_nox_axis_cells_get_their_own_environment_the_run_s_wheel_and_their_pins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nox makes the environment, we install the wheel and the pins, nox runs the tests:
+    every command a cell runs, with a fake in place of the processes."""
+    from pytest_pipeline.results import Artifact
+    from pytest_pipeline.runner import envs, execute
+    from pytest_pipeline.runner.build import Wheel
+    from pytest_pipeline.runner.inject import Injection
+    from pytest_pipeline.runner.outputs import Reports
+    from pytest_pipeline.runner.process import CommandResult
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    reports = Reports(tmp_path / "reports")
+    commands: list[tuple[list[str], dict[str, str]]] = []
+
+    def fake_run(argv: list[str], *, env: dict[str, str], **_: object) -> CommandResult:
+        commands.append((list(argv), dict(env)))
+        if "--install-only" in argv:  # what nox makes: a venv named after the session, the package in it
+            venv = Path(argv[argv.index("--envdir") + 1]) / "tests-3-12"
+            envs.python_in(venv).parent.mkdir(parents=True)
+            envs.python_in(venv).write_text("")
+            (venv / "lib" / "python3.12" / "site-packages" / "greeter-1.0.dist-info").mkdir(parents=True)
+        if "--no-install" in argv:
+            cell = env["PYTEST_PIPELINE_CELL"]
+            reports.junit(cell).write_text("<testsuite/>")
+        return CommandResult(tuple(argv), 0)
+
+    monkeypatch.setattr(execute, "run_command", fake_run)
+    monkeypatch.setattr(envs, "run_command", fake_run)
+    built = tmp_path / "greeter-1.0-py3-none-any.whl"
+    ctx = execute.RunContext(
+        project=project,
+        reports=reports,
+        injection=Injection(tmp_path / "inject"),
+        wheel=Wheel(built, Artifact(built.name, "a" * 64), "greeter", ()),
+        installer=envs.Installer("/bin/uv"),
+        environ={"PATH": "/usr/bin"},
+        tool_config=project / "noxfile.py",
+    )
+    envdirs = []
+    for value in ("23.2", "24.2"):
+        cell = Cell(f"tests-3.12+attrs{value}", "nox", "tests-3.12", pins=(f"attrs=={value}.*",))
+        commands.clear()
+        record = execute.run_cell(ctx, cell, execute.Cancel(), lambda **_: None)
+        assert record.status is CellStatus.PASSED, record
+        assert f"pinned attrs=={value}.*" in record.message
+        (make, make_env), (install, _), (test, test_env) = commands
+        assert make[make.index("-s") + 1] == "tests-3.12"
+        envdir = Path(make[make.index("--envdir") + 1])
+        assert envdir == (project / ".nox" / ".pipeline" / cell.name).resolve()
+        assert "--install-only" in make
+        assert "PYTEST_ADDOPTS" not in make_env  # only the tests get our plugin
+        python = envs.python_in(envdir / "tests-3-12")
+        assert install[:5] == ["/bin/uv", "pip", "install", "--python", str(python)]
+        assert "--reinstall-package" in install
+        assert f"greeter @ {built.as_uri()}" in install
+        assert install[-1] == f"attrs=={value}.*"
+        assert test[test.index("--envdir") + 1] == str(envdir)
+        assert test[-2:] == ["--no-install", "--reuse-venv=yes"]
+        assert "-p pipeline" in test_env["PYTEST_ADDOPTS"]
+        envdirs.append(envdir)
+    assert envdirs[0] != envdirs[1]  # two axis cells of one session never share a venv

@@ -68,7 +68,9 @@ def test_needs_package() -> None:
     assert needs_package(plan(Cell("a", "tox", "a")))
     assert not needs_package(plan(Cell("a", "tox", "a", config={"skip_install": True})))
     assert not needs_package(plan(Cell("a", "tox", "a", config={"package": "skip"})))
-    assert not needs_package(plan(Cell("a", "nox", "a")))
+    # a nox session gets the run's wheel in place of the package it installs itself
+    assert needs_package(plan(Cell("a", "nox", "a", config={"python": "3.12"})))
+    assert not needs_package(plan(Cell("a", "nox", "a", config={"python": False})))  # no virtualenv
     assert not needs_package(plan(Cell("a", "tox", "a", python="3.99", python_found=False)))
 
 
@@ -108,7 +110,7 @@ def test_an_early_build_is_stopped_when_no_cell_installs_the_package(tmp_path: P
         ({"tox.ini": "[tox]\n", "pyproject.toml": "[project]\nname='p'\n"}, {}, True),
         ({"tox.ini": "[tox]\n", "setup.py": ""}, {}, True),
         ({"tox.ini": "[tox]\n"}, {}, False),  # nothing to build: the envs skip_install
-        ({"noxfile.py": "", "pyproject.toml": ""}, {}, False),  # nox sessions install it themselves
+        ({"noxfile.py": "", "pyproject.toml": ""}, {}, True),  # nox cells get the one wheel too
         ({"tox.ini": "[tox]\n", "pyproject.toml": ""}, {"installpkg": Path("x.whl")}, False),
         ({"pyproject.toml": ""}, {}, False),  # no tool at all: discovery says so
     ],
