@@ -9,7 +9,15 @@ import pytest
 
 # Variables that change what pytest-pipeline or pytest do; tests that need one set it.
 _LEAKY_PREFIXES = ("PYTEST_PIPELINE_", "GITHUB_", "TF_BUILD", "SYSTEM_", "BUILD_", "GITLAB_", "CI_")
-_LEAKY_NAMES = ("CI", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "NO_COLOR", "FORCE_COLOR", "PY_COLORS", "TOX_ENV_NAME")
+_LEAKY_NAMES = (
+    "CI",
+    "PYTEST_ADDOPTS",
+    "PYTEST_PLUGINS",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "PY_COLORS",
+    "TOX_ENV_NAME",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,4 @@
 import attrs
-
 from greeter import Greeting
 
 

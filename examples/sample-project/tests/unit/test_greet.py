@@ -1,6 +1,5 @@
 import attrs
 import pytest
-
 from greeter import Greeting, greet, stamp
 
 
