@@ -36,8 +36,8 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
         type=int,
         default=None,
         metavar="N",
-        help="keep at most N characters of each message, traceback and captured output per test "
-        "(head and tail; default 64000, minimum 1024)",
+        help="keep at most N characters of text per test: its messages, tracebacks and captured "
+        "output, earlier attempts included, share them (head and tail; default 64000, minimum 1024)",
     )
     parser.add_argument("--cell", default=None, help="cell of tests whose file does not name one")
     parser.add_argument("--default-stage", default="unit", metavar="STAGE", help="stage of tests without one")

@@ -179,7 +179,7 @@ class _Accumulator:
             time += record.time  # one by one, in order: the same sum as accept() makes
         counts.time = time
         if self.writer is not None:
-            self.writer.add_passed_all(records)
+            self.writer.add_passed_all(records, self.max_text)
 
     def accept(self, test: TestCaseRecord | CollapsedTest) -> None:
         if type(test) is TestCaseRecord:
@@ -359,8 +359,8 @@ def merge(
     some inputs were unreadable: those are listed in ``problems``, and in the merged file as
     one error each, so that whoever reads it sees that it is incomplete).
 
-    ``max_text`` caps every kept text (message, traceback, captured output) per test,
-    in characters (at least 1024). ``exclude(path, testcase)`` returning true leaves that
+    ``max_text`` caps the kept texts (messages, tracebacks, captured output, earlier
+    attempts' included) of each test together, in characters (at least 1024). ``exclude(path, testcase)`` returning true leaves that
     testcase element of that input out (``rerun`` drops the re-run tests' old results).
 
     With ``one_file_per_group`` an input with results for a (cell, stage) that an earlier

@@ -21,7 +21,8 @@ turns it into an :class:`~pytest_pipeline.results.InputProblem` and keeps going.
 from __future__ import annotations
 
 import pyexpat
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -290,13 +291,39 @@ class TextBuffer:
         return f"{self.head}\n[... {self.dropped} characters truncated by pytest-pipeline ...]\n{self.tail}"
 
 
+_MARKER = re.compile(r"\n\[\.\.\. (\d+) characters truncated by pytest-pipeline \.\.\.\]\n")
+
+
 def capped(text: str, limit: int) -> str:
-    """``text`` cut like a :class:`TextBuffer` with a tail would cut it."""
+    """``text`` cut like a :class:`TextBuffer` with a tail would cut it.
+
+    Cutting a text that was cut before (the reader caps each text, the writer then caps
+    a test's texts together) counts the characters the earlier marker stood for, so the
+    one marker left says how much of the original is missing."""
     if len(text) <= limit:
         return text
     buffer = TextBuffer(limit, tail=True)
     buffer.feed(text)
+    if buffer.head is not None and "truncated by pytest-pipeline" in text:
+        middle = text[len(buffer.head) : len(text) - len(buffer.tail)]
+        for marker in _MARKER.finditer(middle):
+            buffer.dropped += int(marker.group(1)) - len(marker.group(0))
     return buffer.value()
+
+
+def share(texts: Sequence[str], budget: int) -> list[str]:
+    """The texts of one test, cut so that together they keep at most ``budget`` characters
+    (plus one marker per cut text): texts shorter than an equal share stay whole, the
+    longer ones split what is left equally, each keeping its head and its tail."""
+    if sum(map(len, texts)) <= budget:
+        return list(texts)
+    limits = [0] * len(texts)
+    left = budget
+    by_length = sorted(range(len(texts)), key=lambda index: len(texts[index]))
+    for done, index in enumerate(by_length):
+        limits[index] = min(len(texts[index]), left // (len(texts) - done))
+        left -= limits[index]
+    return [capped(text, limit) for text, limit in zip(texts, limits, strict=True)]
 
 
 def _parse_time(value: str | None) -> float:

@@ -39,7 +39,7 @@ from pytest_pipeline.junit.identity import (
     NOT_MERGED_TYPE,
     display_names,
 )
-from pytest_pipeline.junit.reader import TestCaseRecord, capped
+from pytest_pipeline.junit.reader import TestCaseRecord, share
 from pytest_pipeline.results import BLOCKED_TYPE, Counts, InputProblem, Outcome
 
 BUFFER_BUDGET = 4 * 1024 * 1024
@@ -119,16 +119,16 @@ def testcase_time(seconds: float) -> str:
     return shown
 
 
-def _element(tag: str, type_: str, message: str, text: str, max_text: int) -> str:
+def _element(tag: str, type_: str, message: str, text: str) -> str:
     attrs = f' type="{escape_attr(type_)}"' if type_ else ""
     if message:
-        attrs += f' message="{escape_attr(capped(message, max_text))}"'
+        attrs += f' message="{escape_attr(message)}"'
     if not text:
         return f"<{tag}{attrs}/>"
     return f"<{tag}{attrs}>{escape_text(text)}</{tag}>"
 
 
-def render_passed(record: TestCaseRecord) -> str:
+def render_passed(record: TestCaseRecord, max_text: int) -> str:
     """A testcase that passed at its only attempt (most of them): the fast path of :func:`render`."""
     cell = record.cell
     classname = record.classname
@@ -138,19 +138,20 @@ def render_passed(record: TestCaseRecord) -> str:
         classname = escape_attr(classname)
         name = escape_attr(name)
     if record.out or record.err:
-        return _with_output(classname, name, cell, record)
+        return _with_output(classname, name, cell, record, max_text)
     if classname:
         return f'<testcase classname="{cell}.{classname}" name="{name} [{cell}]" time="{record.time:.3f}"/>\n'
     return f'<testcase classname="{cell}" name="{name} [{cell}]" time="{record.time:.3f}"/>\n'
 
 
-def _with_output(classname: str, name: str, cell: str, record: TestCaseRecord) -> str:
+def _with_output(classname: str, name: str, cell: str, record: TestCaseRecord, max_text: int) -> str:
     classname = f"{cell}.{classname}" if classname else cell
     parts = [f'<testcase classname="{classname}" name="{name} [{cell}]" time="{record.time:.3f}">']
-    if record.out:
-        parts.append(f"<system-out>{escape_text(record.out)}</system-out>")
-    if record.err:
-        parts.append(f"<system-err>{escape_text(record.err)}</system-err>")
+    out, err = share((record.out, record.err), max_text)
+    if out:
+        parts.append(f"<system-out>{escape_text(out)}</system-out>")
+    if err:
+        parts.append(f"<system-err>{escape_text(err)}</system-err>")
     parts.append("</testcase>\n")
     return "".join(parts)
 
@@ -167,12 +168,12 @@ def render_single(record: TestCaseRecord, max_text: int) -> str:
     entry = record.results[0]
     type_ = BLOCKED_TYPE if entry.outcome is Outcome.BLOCKED else entry.type
     head = f'<testcase classname="{escape_attr(classname)}" name="{escape_attr(name)}"'
-    element = _element(entry.kind, type_, entry.message, entry.text, max_text)
-    parts = [f'{head} time="{record.time:.3f}">', element]
-    if record.out:
-        parts.append(f"<system-out>{escape_text(record.out)}</system-out>")
-    if record.err:
-        parts.append(f"<system-err>{escape_text(record.err)}</system-err>")
+    message, text, out, err = share((entry.message, entry.text, record.out, record.err), max_text)
+    parts = [f'{head} time="{record.time:.3f}">', _element(entry.kind, type_, message, text)]
+    if out:
+        parts.append(f"<system-out>{escape_text(out)}</system-out>")
+    if err:
+        parts.append(f"<system-err>{escape_text(err)}</system-err>")
     parts.append("</testcase>\n")
     return "".join(parts)
 
@@ -190,39 +191,48 @@ def render(test: CollapsedTest, max_text: int) -> str:
     earlier = test.earlier
     if not results and not earlier and not out and not err:
         return head + "/>\n"
-    parts = [head, ">"]
     outcome = record.outcome
     primary = record.primary()
+    texts: list[str] = []
     if primary is not None:
         text = primary.text
         if len(results) > 1 or record.dropped:
             # The schema allows one outcome per consumer's reading; the others (pytest's
             # teardown error after a failure, a skip whose teardown failed) stay readable.
             others = [entry for entry in results if entry is not primary]
-            extra = "".join(f"\n\n[also reported: <{e.kind}> {e.message}]\n{e.text}" for e in others)
+            text += "".join(f"\n\n[also reported: <{e.kind}> {e.message}]\n{e.text}" for e in others)
             if record.dropped:
-                extra += f"\n\n[{record.dropped} more outcome elements not kept by pytest-pipeline]"
-            text = capped(text + extra, max_text)
+                text += f"\n\n[{record.dropped} more outcome elements not kept by pytest-pipeline]"
+        texts += (primary.message, text)
+    for entry in earlier:
+        texts += (entry.message, entry.text, entry.out, entry.err)
+    texts += (out, err)
+    # One budget for all of the test's texts: a test rerun ten times keeps no more than one.
+    kept = iter(share(texts, max_text))
+    parts = [head, ">"]
+    if primary is not None:
         type_ = BLOCKED_TYPE if outcome is Outcome.BLOCKED else primary.type
-        parts.append(_element(primary.kind, type_, primary.message, text, max_text))
+        parts.append(_element(primary.kind, type_, next(kept), next(kept)))
     if earlier:
         prefix = "flaky" if outcome is Outcome.PASSED else "rerun"
         for entry in earlier:
+            message, text, entry_out, entry_err = next(kept), next(kept), next(kept), next(kept)
             tag = prefix + ("Failure" if entry.kind == "failure" else "Error")
             parts.append(f'<{tag} type="{escape_attr(entry.type or entry.kind)}"')
-            if entry.message:
-                parts.append(f' message="{escape_attr(capped(entry.message, max_text))}"')
-            if entry.text or entry.out or entry.err:
+            if message:
+                parts.append(f' message="{escape_attr(message)}"')
+            if text or entry_out or entry_err:
                 parts.append(">")
-                if entry.text:
-                    parts.append(f"<stackTrace>{escape_text(entry.text)}</stackTrace>")
-                if entry.out:
-                    parts.append(f"<system-out>{escape_text(entry.out)}</system-out>")
-                if entry.err:
-                    parts.append(f"<system-err>{escape_text(entry.err)}</system-err>")
+                if text:
+                    parts.append(f"<stackTrace>{escape_text(text)}</stackTrace>")
+                if entry_out:
+                    parts.append(f"<system-out>{escape_text(entry_out)}</system-out>")
+                if entry_err:
+                    parts.append(f"<system-err>{escape_text(entry_err)}</system-err>")
                 parts.append(f"</{tag}>")
             else:
                 parts.append("/>")
+    out, err = next(kept), next(kept)
     omitted = test.omitted
     if omitted:
         prefix = "flaky" if outcome is Outcome.PASSED else "rerun"
@@ -360,7 +370,7 @@ class SpoolWriter:
         if self.buffered > self.budget:
             self._flush_all()
 
-    def add_passed_all(self, records: list[TestCaseRecord]) -> None:
+    def add_passed_all(self, records: list[TestCaseRecord], max_text: int) -> None:
         """:func:`render_passed` then :meth:`add` for each of ``records``, tests of one group
         that passed at their only attempt: the hot path of a merge."""
         record = records[0]
@@ -378,7 +388,7 @@ class SpoolWriter:
         size = 0
         for record in records:
             if record.out or record.err:
-                text = render_passed(record)
+                text = render_passed(record, max_text)
             else:
                 try:  # subscripts, cheaper than get(): both caches nearly always hit
                     classname = classnames[record.classname]
@@ -397,9 +407,9 @@ class SpoolWriter:
                 size = 0
         self.buffered += size
 
-    def add_passed(self, record: TestCaseRecord) -> None:
+    def add_passed(self, record: TestCaseRecord, max_text: int) -> None:
         """:meth:`add_passed_all` for one test."""
-        self.add_passed_all([record])
+        self.add_passed_all([record], max_text)
 
     def _flush_all(self) -> None:
         for spool in self.groups.values():

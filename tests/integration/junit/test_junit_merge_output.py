@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -157,26 +158,28 @@ def test_ref_lists_are_capped_but_counted(
     assert ResultSummary.from_dict(summary.to_dict()).failures_omitted == summary.failures_omitted
 
 
-def test_max_text_caps_every_text_with_a_marker(tmp_path: Path) -> None:
+def test_max_text_caps_a_tests_texts_together_keeping_head_and_tail(tmp_path: Path) -> None:
     trace = "\n".join(f"line {i}" for i in range(5000))
+    noisy = f'<failure message="m">{trace}</failure><system-out>{trace}</system-out>'
     path = tmp_path / "py311.xml"
-    path.write_text(
-        xml_suites(
-            xml_suite(
-                xml_case("t", f'<failure message="m">{trace}</failure><system-out>{trace}</system-out>')
-            )
-        ),
-        encoding="utf-8",
-    )
+    # "t" failed twice (pytest-rerunfailures' attempts) and then failed for good: all
+    # three attempts' tracebacks and output share one budget.
+    path.write_text(xml_suites(xml_suite(xml_case("t", noisy), xml_case("t", noisy), xml_case("t", noisy))))
     output = tmp_path / "merged.xml"
     merge([path], output, max_text=2000)
     case = ET.parse(output).find(".//testcase")
     assert case is not None
-    for text in (case.findtext("failure") or "", case.findtext("system-out") or ""):
-        assert text.startswith("line 0\nline 1\n")
+    assert [child.tag for child in case] == ["failure", "rerunFailure", "rerunFailure", "system-out"]
+    texts = [element.text for element in case.iter() if element.text]
+    assert len(texts) == 6  # failure, system-out, and per earlier attempt stackTrace, system-out
+    marker = re.compile(r"\n\[\.\.\. \d+ characters truncated by pytest-pipeline \.\.\.\]\n")
+    for text in texts:
+        assert text.startswith("line 0\n")
         assert text.endswith("line 4999")
-        assert "characters truncated by pytest-pipeline" in text
-        assert len(text) < 2100
+        assert len(marker.findall(text)) == 1
+    messages = [element.get("message", "") for element in case]
+    kept = sum(len(marker.sub("", text)) for text in texts) + sum(map(len, messages))
+    assert kept <= 2000
     with pytest.raises(ValueError, match="at least 1024"):
         merge([path], output, max_text=10)
 
@@ -234,11 +237,11 @@ def test_fast_path_renders_like_the_general_path(
     record = TestCaseRecord(cell, "unit", classname, name, 0.5)
     writer = SpoolWriter(tmp_path / "out.xml")
     writer.begin_file()
-    writer.add_passed(record)
-    writer.add_passed(record)  # the second time through the cached classname
-    assert writer.groups[cell, "unit"].parts == [render_passed(record)] * 2
+    writer.add_passed(record, 64_000)
+    writer.add_passed(record, 64_000)  # the second time through the cached classname
+    assert writer.groups[cell, "unit"].parts == [render_passed(record, 64_000)] * 2
     writer.close()
-    element = ET.fromstring(render_passed(record))
+    element = ET.fromstring(render_passed(record, 64_000))
     assert (element.get("classname"), element.get("name")) == (
         f"{cell}.{classname}" if classname else cell,
         f"{name} [{cell}]",

@@ -25,7 +25,7 @@ def parse(text: str) -> ET.Element:
 
 
 def test_passed_testcase_shows_the_cell_in_classname_and_name() -> None:
-    element = parse(render_passed(record()))
+    element = parse(render_passed(record(), MAX_TEXT))
     assert element.attrib == {
         "classname": "py311.tests.test_mod",
         "name": "test_a[x] [py311]",
@@ -35,12 +35,12 @@ def test_passed_testcase_shows_the_cell_in_classname_and_name() -> None:
 
 
 def test_passed_testcase_without_classname_uses_the_cell() -> None:
-    element = parse(render_passed(record(classname="")))
+    element = parse(render_passed(record(classname=""), MAX_TEXT))
     assert element.get("classname") == "py311"
 
 
 def test_markup_in_names_is_escaped() -> None:
-    element = parse(render_passed(record(name='test_<a>&"b"')))
+    element = parse(render_passed(record(name='test_<a>&"b"'), MAX_TEXT))
     assert element.get("name") == 'test_<a>&"b" [py311]'
 
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_pipeline.junit import identity
-from pytest_pipeline.junit.reader import TextBuffer, capped, short_message
+from pytest_pipeline.junit.reader import TextBuffer, capped, share, short_message
 from pytest_pipeline.junit.writer import escape_attr, escape_text, format_time, plain_attr
 
 
@@ -43,6 +43,43 @@ def test_capped_matches_the_streaming_buffer() -> None:
     assert (
         capped(text, 20) == "x" * 10 + "\n[... 80 characters truncated by pytest-pipeline ...]\n" + "y" * 10
     )
+
+
+def test_capping_a_capped_text_counts_what_the_first_cut_dropped() -> None:
+    text = "".join(str(i % 10) for i in range(10_000))
+    twice = capped(capped(text, 2000), 1000)
+    assert twice.startswith(text[:500])
+    assert twice.endswith(text[-500:])
+    assert "[... 9000 characters truncated by pytest-pipeline ...]" in twice
+    assert twice.count("truncated by pytest-pipeline") == 1
+
+
+def kept_length(text: str) -> int:
+    """Characters of the original a (possibly cut) text still holds."""
+    head, marker, tail = text.partition("\n[... ")
+    return len(head) + len(tail.partition(" ...]\n")[2]) if marker else len(text)
+
+
+def test_share_keeps_short_texts_whole_and_splits_the_rest() -> None:
+    texts = ["m" * 100, "t" * 10_000, "", "o" * 10_000]
+    kept = share(texts, 2100)
+    assert kept[0] == texts[0]
+    assert kept[2] == ""
+    assert [kept_length(text) for text in kept] == [100, 1000, 0, 1000]
+    assert kept[1].startswith("t" * 500)
+    assert kept[1].endswith("t" * 500)
+    assert "[... 9000 characters truncated by pytest-pipeline ...]" in kept[1]
+    assert share(["a", "b"], 2) == ["a", "b"]
+
+
+@given(st.lists(st.text(max_size=300), max_size=8), st.integers(min_value=0, max_value=1200))
+def test_share_never_keeps_more_than_the_budget(texts: list[str], budget: int) -> None:
+    kept = share(texts, budget)
+    assert len(kept) == len(texts)
+    if sum(map(len, texts)) <= budget:
+        assert kept == texts
+    else:
+        assert sum(kept_length(text) for text in kept) <= budget
 
 
 @pytest.mark.parametrize(
