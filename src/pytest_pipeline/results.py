@@ -218,6 +218,9 @@ class CellRecord:
     runs_pytest: bool = True
     """False for an environment that runs no pytest (lint, docs, included on purpose): it
     writes no JUnit report, and its status comes from its exit code alone."""
+    ignore_outcome: bool = False
+    """The tox environment sets ``ignore_outcome = true``: its results are reported, and
+    the gate requires the cell only when ``required-cells`` names it."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -236,6 +239,7 @@ class CellRecord:
             "finished": self.finished,
             "message": self.message,
             "runs_pytest": self.runs_pytest,
+            "ignore_outcome": self.ignore_outcome,
         }
 
     @classmethod
@@ -256,6 +260,7 @@ class CellRecord:
             finished=data.get("finished"),
             message=data.get("message", ""),
             runs_pytest=bool(data.get("runs_pytest", True)),
+            ignore_outcome=data.get("ignore_outcome") is True,
         )
 
 

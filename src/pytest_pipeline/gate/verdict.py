@@ -122,6 +122,9 @@ class _Decision:
         # Cells whose own status already explains why they have no (good) results:
         # they get no "ran no tests" reason on top.
         self.explained: set[str] = set()
+        self.ignored_outcome = {
+            cell.name for run in results.runs for cell in run.record.cells if cell.ignore_outcome
+        }
 
     # ------------------------------------------------------------------ helpers
 
@@ -132,6 +135,8 @@ class _Decision:
         self.notes.append(Note(kind, message, **where))
 
     def cell_required(self, cell: str) -> bool:
+        if cell in self.ignored_outcome and cell not in self.policy.required_cells:
+            return False  # tox's ignore_outcome, unless the policy names the cell itself
         return globs.matches_any(self.policy.required_cells, cell)
 
     def in_scope(self, ref: TestRef) -> bool:
@@ -141,6 +146,14 @@ class _Decision:
 
     def run(self) -> Verdict:
         self.input_problems()
+        for name in sorted(self.ignored_outcome):
+            if not self.cell_required(name):
+                self.note(
+                    "ignore-outcome",
+                    "not required: its tox environment sets ignore_outcome = true (its results are "
+                    "reported; name the cell in required-cells to require it)",
+                    cell=name,
+                )
         run_stages = self.run_records()
         self.missing_cells()
         self.empty_stages(run_stages)

@@ -360,8 +360,9 @@ def merge(
     one error each, so that whoever reads it sees that it is incomplete).
 
     ``max_text`` caps the kept texts (messages, tracebacks, captured output, earlier
-    attempts' included) of each test together, in characters (at least 1024). ``exclude(path, testcase)`` returning true leaves that
-    testcase element of that input out (``rerun`` drops the re-run tests' old results).
+    attempts' included) of each test together, in characters (at least 1024).
+    ``exclude(path, testcase)`` returning true leaves that testcase element of that input
+    out (``rerun`` drops the re-run tests' old results).
 
     With ``one_file_per_group`` an input with results for a (cell, stage) that an earlier
     input gave is left out as a problem (see the module doc), except for groups of

@@ -57,6 +57,12 @@ class Cell:
         return ",".join(f"{key}={value}" if value else key for key, value in self.factors.items()) or "-"
 
     @property
+    def ignore_outcome(self) -> bool:
+        """tox's ``ignore_outcome = true``: the environment's failures are reported but
+        fail nothing (tox only warns), so the gate does not require the cell."""
+        return self.tool == "tox" and self.config.get("ignore_outcome") is True
+
+    @property
     def missing(self) -> bool:
         """The cell's interpreter was looked for and is not on this machine."""
         return self.python_found is False

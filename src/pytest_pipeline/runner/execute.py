@@ -232,6 +232,7 @@ def record_of(cell: Cell, status: CellStatus, message: str = "") -> CellRecord:
         stages=tuple(cell.stages),
         message=message,
         runs_pytest=cell.runs_pytest,
+        ignore_outcome=cell.ignore_outcome,
     )
 
 

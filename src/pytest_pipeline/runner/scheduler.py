@@ -96,6 +96,8 @@ class Scheduler:
         self._reason: StopReason | None = None
         self._stopped_by: str | None = None
         self._spared: set[str] = set()
+        # tox's ignore_outcome: a failure there fails nothing, so it stops nothing either.
+        self._may_stop = {job.cell.name for job in self.jobs if not job.cell.ignore_outcome}
 
     def stop(self, reason: StopReason, cell: str | None = None) -> None:
         """Start no more cells and cancel the running ones.
@@ -182,7 +184,7 @@ class Scheduler:
             self._tails.pop(name, None)
             results[name] = record
             self.listener.finished(record)
-            if self.fail_fast and record.status in FAIL_FAST_STATUSES:
+            if self.fail_fast and record.status in FAIL_FAST_STATUSES and name in self._may_stop:
                 self.stop("fail-fast", name)
             try:
                 name, record = self._done.get_nowait()
@@ -204,5 +206,6 @@ class Scheduler:
                 and event.get("event") == "test"
                 and event.get("outcome") in ("failed", "error")
                 and self._reason is None
+                and name in self._may_stop
             ):
                 self.stop("fail-fast", name)

@@ -66,7 +66,10 @@ def rows(
             else:
                 cells.append(stage_text(groups.get((record.name, stage))))
         duration = format_seconds(record.duration) if record.duration else ""
-        table.append([record.name, *cells, record.status.value, duration])
+        status = record.status.value
+        if record.ignore_outcome and record.status is not CellStatus.PASSED:
+            status += " (ignored)"  # tox's ignore_outcome: the gate does not require the cell
+        table.append([record.name, *cells, status, duration])
     return table
 
 
@@ -87,9 +90,8 @@ def render(
     for index, title in enumerate(table_rows[0]):
         table.add_column(title, justify="right" if index == len(table_rows[0]) - 1 else "left", no_wrap=True)
     for record, row in zip(records, table_rows[1:], strict=True):
-        style = (
-            "red" if record.status in _BAD else ("green" if record.status is CellStatus.PASSED else "yellow")
-        )
+        bad = record.status in _BAD and not record.ignore_outcome
+        style = "red" if bad else ("green" if record.status is CellStatus.PASSED else "yellow")
         table.add_row(*row[:-2], f"[{style}]{row[-2]}[/]", row[-1])
     console = Console(
         file=stream, no_color=not colour, force_terminal=colour, width=max(100, _width(table_rows))

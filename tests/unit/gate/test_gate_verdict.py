@@ -741,9 +741,41 @@ def test_results_of_uncommitted_changes_are_noted() -> None:
     assert [n.kind for n in verdict.notes] == ["dirty-run"]
 
 
+def test_a_tox_ignore_outcome_cell_is_reported_but_not_required() -> None:
+    ignored = cell("py312", CellStatus.FAILED, 1, "py312.xml", ignore_outcome=True)
+    failing = summary(green_groups(py312__unit=counts(passed=2, failed=1)), failures=(ref(cell="py312"),))
+    verdict = decide(GateResults(failing, runs=(passing_run(ignored),)), policy(), Provenance(), NOW)
+    assert verdict.code is ExitCode.OK, [r.to_dict() for r in verdict.reasons]
+    assert verdict.required_cells == ("py310",)
+    assert [(n.kind, n.cell) for n in verdict.notes] == [
+        ("ignore-outcome", "py312"),
+        ("not-required", "py312"),
+    ]
+    assert "ignore_outcome = true" in verdict.notes[0].message
+
+    crashed = passing_run(cell("py312", CellStatus.CRASHED, 3, None, ignore_outcome=True))
+    verdict = decide(GateResults(summary(), runs=(crashed,)), policy(), Provenance(), NOW)
+    assert verdict.code is ExitCode.OK, [r.to_dict() for r in verdict.reasons]
+    assert "crashed" in [n.kind for n in verdict.notes]
+
+    # A policy that names the cell itself requires it after all; a glob does not.
+    named = policy(required_cells=("py310", "py312"))
+    verdict = decide(GateResults(failing, runs=(passing_run(ignored),)), named, Provenance(), NOW)
+    assert verdict.code is ExitCode.TESTS_FAILED
+    assert [(r.kind, r.cell) for r in verdict.reasons] == [("failed", "py312")]
+    globbed = policy(required_cells=("py31*",))
+    verdict = decide(GateResults(failing, runs=(passing_run(ignored),)), globbed, Provenance(), NOW)
+    assert verdict.code is ExitCode.OK
+
+
 def test_run_record_optional_fields_round_trip() -> None:
     bare = RunRecord(cells=())
     assert "commit" not in bare.to_dict()
     assert "artifacts" not in bare.to_dict()
-    full = RunRecord(cells=(), commit="c" * 40, dirty=False, artifacts=(Artifact("p.tar.gz", "1" * 64),))
+    full = RunRecord(
+        cells=(cell("py312", CellStatus.FAILED, 1, ignore_outcome=True),),
+        commit="c" * 40,
+        dirty=False,
+        artifacts=(Artifact("p.tar.gz", "1" * 64),),
+    )
     assert RunRecord.from_dict(full.to_dict()) == full

@@ -16,6 +16,7 @@ from pytest_pipeline.runner.execute import (
     interpreter_of,
     native_blockers,
     parse_command,
+    record_of,
 )
 
 
@@ -123,6 +124,16 @@ def test_nox_env_folders_have_plain_names_of_their_own(tmp_path: Path) -> None:
     assert len(folders) == len(names)
     for folder in folders:
         assert re.fullmatch(r"tests-3\.12-attrs-24.2-[0-9a-f]{6}", folder), folder
+
+
+def test_a_cell_record_carries_tox_s_ignore_outcome() -> None:
+    assert record_of(
+        Cell("py312", "tox", "py312", config={"ignore_outcome": True}), CellStatus.FAILED
+    ).ignore_outcome
+    assert not record_of(Cell("py312", "tox", "py312", config={}), CellStatus.FAILED).ignore_outcome
+    assert not record_of(
+        Cell("tests", "nox", "tests", config={"ignore_outcome": True}), CellStatus.FAILED
+    ).ignore_outcome
 
 
 def test_interpreter_of_uses_discovery_answer() -> None:

@@ -127,6 +127,27 @@ def test_without_fail_fast_a_failure_stops_nothing() -> None:
     assert [r.status for r in outcome.records] == [CellStatus.FAILED, CellStatus.PASSED]
 
 
+def test_fail_fast_ignores_a_tox_ignore_outcome_cell(tmp_path: Path) -> None:
+    events = tmp_path / "a.jsonl"
+
+    def failing(cancel: Cancel) -> CellStatus:
+        events.write_text(json.dumps({"event": "test", "outcome": "failed", "stage": "unit"}) + "\n")
+        return CellStatus.FAILED
+
+    ignored = Job(
+        Cell("a", "tox", "a", config={"ignore_outcome": True}),
+        lambda cancel, notify: record("a", failing(cancel)),
+        events=events,
+    )
+    listener = Recorder()
+    outcome = Scheduler(
+        [ignored, job("b", lambda c: CellStatus.PASSED)], workers=1, fail_fast=True, listener=listener
+    ).run()
+    assert [r.status for r in outcome.records] == [CellStatus.FAILED, CellStatus.PASSED]
+    assert outcome.stopped_by is None
+    assert ("a", {"event": "test", "outcome": "failed", "stage": "unit"}) in listener.events
+
+
 def test_fail_fast_on_a_failed_test_event_spares_the_failing_cell(tmp_path: Path) -> None:
     events = tmp_path / "a.jsonl"
     b_cancelled = threading.Event()

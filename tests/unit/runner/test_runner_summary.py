@@ -43,6 +43,15 @@ def test_rows() -> None:
     assert table[3] == ["py313", "-", "-", "-", "missing-interpreter", ""]
 
 
+def test_a_failed_tox_ignore_outcome_cell_says_ignored() -> None:
+    ignored = [
+        CellRecord("py312", CellStatus.FAILED, stages=("unit",), ignore_outcome=True),
+        CellRecord("py310", CellStatus.PASSED, stages=("unit",), ignore_outcome=True),
+    ]
+    table = rows(ignored, summary(), ("unit",))
+    assert [row[-2] for row in table[1:]] == ["failed (ignored)", "passed"]
+
+
 def test_render_plain_text_with_notes_for_what_junit_cannot_say() -> None:
     out = io.StringIO()
     render(RECORDS, summary(), ("unit", "integration", "smoke"), out, colour=False)
