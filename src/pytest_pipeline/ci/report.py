@@ -61,6 +61,7 @@ def annotate(
     flaky: Sequence[TestRef] = (),
     *,
     root: Path | None = None,
+    verdict: Mapping[str, Any] | None = None,
 ) -> tuple[int, int]:
     """Failed and errored tests as errors, then blocked ones, then flaky passes as
     warnings, up to the provider's limit.
@@ -68,12 +69,29 @@ def annotate(
     A blocked test only repeats an earlier stage's failure, and one failure can block a
     whole stage: listed in file order, a dozen blocked tests of one cell would use up
     GitHub's 10 annotations before another cell's real failure got one.
+
+    With the gate's ``verdict``, a failure no reason of it names (quarantined, outside
+    the required cells or stages, known from the baseline) is a warning, after the
+    errors: a red annotation on a build whose gate is open would say the opposite; and
+    a flaky pass the gate closed for (``flaky = 'fail'``) is an error.
     """
     base = Path.cwd() if root is None else root
-    real = [ref for ref in failures if ref.outcome is not Outcome.BLOCKED]
-    blocked = [ref for ref in failures if ref.outcome is Outcome.BLOCKED]
-    queue: list[tuple[TestRef, Level]] = [(ref, "error") for ref in (*real, *blocked)]
-    queue += [(ref, "warning") for ref in flaky]
+    closing = _closing(verdict)
+    errors: list[TestRef] = []
+    warnings: list[TestRef] = []
+    for ref in failures:
+        key = (ref.cell, ref.stage, None if ref.outcome is Outcome.BLOCKED else ref.test_id)
+        (errors if closing is None or key in closing else warnings).append(ref)
+    real = [ref for ref in errors if ref.outcome is not Outcome.BLOCKED]
+    blocked = [ref for ref in errors if ref.outcome is Outcome.BLOCKED]
+    # Flaky passes are warnings, unless the gate closed for them (flaky = 'fail').
+    closing_flaky: list[TestRef] = []
+    allowed_flaky: list[TestRef] = []
+    for ref in flaky:
+        closed = closing is not None and (ref.cell, ref.stage, ref.test_id) in closing
+        (closing_flaky if closed else allowed_flaky).append(ref)
+    queue: list[tuple[TestRef, Level]] = [(ref, "error") for ref in (*real, *closing_flaky, *blocked)]
+    queue += [(ref, "warning") for ref in (*warnings, *allowed_flaky)]
     shown = queue[: provider.max_annotations]
     for ref, level in shown:
         provider.annotate(locate(ref, base), level)
@@ -84,6 +102,21 @@ def annotate(
             "see the summary"
         )
     return len(shown), left_out
+
+
+def _closing(verdict: Mapping[str, Any] | None) -> set[tuple[Any, Any, Any]] | None:
+    """(cell, stage, test) of each reason the gate closed for (test None for a blocked
+    stage, which is one reason per cell and stage); None without a verdict."""
+    if verdict is None:
+        return None
+    reasons = verdict.get("reasons")
+    if not isinstance(reasons, list):
+        return None
+    return {
+        (reason.get("cell"), reason.get("stage"), reason.get("test"))
+        for reason in reasons
+        if isinstance(reason, Mapping)
+    }
 
 
 def report_to_ci(
@@ -100,7 +133,7 @@ def report_to_ci(
     if provider is None:
         out.write(markdown)
         return Reported(0, 0, False, False)
-    shown, left_out = annotate(provider, summary.failures, summary.flaky)
+    shown, left_out = annotate(provider, summary.failures, summary.flaky, verdict=verdict)
     to_page = provider.step_summary(markdown)
     if not to_page:
         with provider.group("pytest-pipeline summary"):

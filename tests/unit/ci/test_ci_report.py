@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,6 +70,43 @@ def test_blocked_tests_do_not_crowd_out_another_cells_failure() -> None:
     assert [name for _, name in titles[2:]] == [f"test_blocked_{i}" for i in range(8)]
     assert (shown, left_out) == (10, 5)
     assert "::warning" not in out.getvalue(), "the flaky pass comes after every blocked test"
+
+
+def test_with_the_verdict_only_what_closed_the_gate_is_an_error() -> None:
+    closing = TestRef("py312", "unit", "t", "test_closing", Outcome.FAILED, "boom")
+    quarantined = TestRef("py312", "unit", "t", "test_quarantined", Outcome.FAILED, "known")
+    blocked = TestRef("py312", "smoke", "t", "test_blocked", Outcome.BLOCKED, "blocked by a failure")
+    strict_flaky = TestRef("py310", "unit", "t", "test_flaky", Outcome.PASSED, "", attempts=2)
+    verdict = {
+        "reasons": [
+            {"kind": "failed", "cell": "py312", "stage": "unit", "test": closing.test_id},
+            {"kind": "blocked", "cell": "py312", "stage": "smoke", "test": None},
+            {"kind": "flaky", "cell": "py310", "stage": "unit", "test": strict_flaky.test_id},
+        ]
+    }
+
+    def levels(verdict: dict[str, Any] | None) -> list[tuple[str, str]]:
+        out = io.StringIO()
+        report.annotate(
+            GitHubActions({}, out), [quarantined, closing, blocked], [strict_flaky], verdict=verdict
+        )
+        return re.findall(r"^::(\w+) .*%3A%3A(\w+)::", out.getvalue(), re.MULTILINE)
+
+    assert levels(verdict) == [
+        ("error", "test_closing"),
+        ("error", "test_flaky"),
+        ("error", "test_blocked"),
+        ("warning", "test_quarantined"),
+    ]
+    # An open gate: nothing is red.
+    assert {level for level, _ in levels({"reasons": []})} == {"warning"}
+    # No verdict at hand: every failure is an error, as before.
+    assert levels(None) == [
+        ("error", "test_quarantined"),
+        ("error", "test_closing"),
+        ("error", "test_blocked"),
+        ("warning", "test_flaky"),
+    ]
 
 
 def test_azure_publishes_the_junit_file(tmp_path: Path) -> None:
