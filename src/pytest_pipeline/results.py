@@ -24,6 +24,9 @@ BLOCKED_MESSAGE_PREFIX = "blocked by a failure in stage "
 
 CELL_ENV = "PYTEST_PIPELINE_CELL"
 """Environment variable through which the orchestrator names the cell a pytest runs in."""
+STAGE_ERROR = "pytest_pipeline_stage_error"
+"""Attribute set on the collection error reports of the plugin's stage errors; it survives
+xdist's report serialisation, so the controller knows them from other collection errors."""
 
 
 class Outcome(str, Enum):

@@ -21,7 +21,7 @@ from pytest_pipeline.blocking import BlockState, blocked_message
 from pytest_pipeline.budgets import budget_message, over_budget
 from pytest_pipeline.config import PipelineConfig, ReadyTarget
 from pytest_pipeline.ledger import Ledger
-from pytest_pipeline.results import BLOCKED_TYPE, CELL_ENV, Outcome
+from pytest_pipeline.results import BLOCKED_TYPE, CELL_ENV, STAGE_ERROR, Outcome
 from pytest_pipeline.selection import (
     STAGE_KEY,
     Assignment,
@@ -179,6 +179,7 @@ class PipelineRuntime:
             # runs nothing ("Interrupted: N errors during collection", exit 2), and
             # xdist forwards them from its workers (a UsageError would crash them).
             report = pytest.CollectReport(nodeid, "failed", message, [])
+            setattr(report, STAGE_ERROR, True)  # kept through xdist's serialisation
             config.hook.pytest_collectreport(report=report)
         kept, deselected = select_and_order(items, assignment.stages, self.selected, self.order)
         if deselected:

@@ -37,6 +37,8 @@ from typing import Any
 
 import pytest
 
+from pytest_pipeline.results import STAGE_ERROR
+
 STATE_DIR = "pytest_pipeline_state_dir"
 BARRIER = "pytest_pipeline_barrier"
 STATE_FILE = "state.json"
@@ -121,6 +123,18 @@ class Controller:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(self.summary)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # In-process, a stage error stops pytest before any test runs (exit 2). xdist
+        # goes on after a worker's collection error, so the tests the error names would
+        # run (in some stage); stop it the same way, unless the user asked to go on.
+        if not (report.failed and getattr(report, STAGE_ERROR, False)):
+            return
+        if self.config.getoption("continue_on_collection_errors"):
+            return
+        dsession = self.config.pluginmanager.get_plugin("dsession")
+        if dsession is not None and not getattr(dsession, "shouldstop", True):
+            dsession.shouldstop = "stage errors during collection (see above)"
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         if error:

@@ -122,9 +122,32 @@ def test_marker_errors_from_workers_reach_the_controller(pytester: pytest.Pytest
     pytester.makepyfile(
         test_bad="import pytest\n\n@pytest.mark.unit\n@pytest.mark.smoke\ndef test_two(): pass\n"
     )
-    result = pytester.runpytest("-n", "2")
-    assert result.ret != 0
+    pytester.makepyfile(test_fine="def test_fine(): pass\n")
+    result = pytester.runpytest("-n", "2", "-rA")
+    # As in-process: the stage error stops the session before any test runs (exit 2).
+    assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["test_bad.py::test_two: markers give two different stages (smoke, unit)*"])
+    result.stdout.fnmatch_lines(["*stage errors during collection*"])
+    result.stdout.no_fnmatch_line("*PASSED*")
+    result.stdout.no_fnmatch_line("* passed*")
+
+
+def test_strict_stages_stop_xdist_unless_told_to_go_on(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_plain(): pass\n")
+    result = pytester.runpytest("-n", "2", "--strict-stages")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*strict stages: 1 test got stage 'unit' only from the default*"])
+    result.stdout.no_fnmatch_line("* passed*")
+    result = pytester.runpytest("-n", "2", "--strict-stages", "--continue-on-collection-errors")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*1 passed*"])
+
+
+def test_other_collection_errors_leave_xdist_s_own_behaviour(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_broken="import not_a_module\n", test_fine="def test_fine(): pass\n")
+    result = pytester.runpytest("-n", "2")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*1 passed, 1 error*"])
 
 
 def test_list_stages_with_n_runs_in_process(pytester: pytest.Pytester) -> None:
