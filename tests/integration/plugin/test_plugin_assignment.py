@@ -135,10 +135,9 @@ def test_hook_decides_first_and_only_below_its_conftest(
     }
 
 
-def collection_error_exit(dist: tuple[str, ...]) -> pytest.ExitCode:
-    # pytest stops before running anything; pytest-xdist does not stop for collection
-    # errors (its workers run what they collected), and the run fails.
-    return pytest.ExitCode.TESTS_FAILED if dist else pytest.ExitCode.INTERRUPTED
+# A stage error stops pytest before anything runs, in-process and under xdist (which
+# goes on after other collection errors: the plugin stops it for its own).
+COLLECTION_ERROR_EXIT = pytest.ExitCode.INTERRUPTED
 
 
 def test_hook_returning_an_unknown_stage_is_a_collection_error(
@@ -147,7 +146,7 @@ def test_hook_returning_an_unknown_stage_is_a_collection_error(
     pytester.makeconftest("def pytest_pipeline_item_stage(item, config):\n    return 'nightly'\n")
     pytester.makepyfile("def test_a(): pass")
     result = pytester.runpytest(*dist)
-    assert result.ret == collection_error_exit(dist)
+    assert result.ret == COLLECTION_ERROR_EXIT
     result.stdout.fnmatch_lines(
         ["test_*.py::test_a: pytest_pipeline_item_stage returned 'nightly', which is not a declared stage*"]
     )
@@ -197,7 +196,7 @@ def test_strict_stages_lists_tests_that_only_got_the_default(
         test_s="import pytest\n\ndef test_loose(): pass\n\n@pytest.mark.unit\ndef test_tagged(): pass\n"
     )
     result = pytester.runpytest(*(["--strict-stages"] if how == "flag" else []), *dist)
-    assert result.ret == collection_error_exit(dist)
+    assert result.ret == COLLECTION_ERROR_EXIT
     result.stdout.fnmatch_lines(
         ["strict stages: 1 test got stage 'unit' only from the default: test_s.py::test_loose; give them*"]
     )
