@@ -27,10 +27,10 @@ STAGES = ("unit", "integration")
 OK = ("unit", "tests.test_b", "test_ok", "tests/test_b.py::test_ok")
 BAD = ("unit", "tests.test_b", "test_bad", "tests/test_b.py::test_bad")
 LATER = ("integration", "tests.test_later", "test_later", "tests/test_later.py::test_later")
-Test = tuple[str, str, str, str]
+CaseKey = tuple[str, str, str, str]
 
 
-def junit_xml(cell: str, results: Sequence[tuple[Test, str]]) -> str:
+def junit_xml(cell: str, results: Sequence[tuple[CaseKey, str]]) -> str:
     suites = dict.fromkeys(STAGES, "")
     for (stage, classname, name, _), outcome in results:
         inner = {
@@ -49,14 +49,14 @@ def junit_xml(cell: str, results: Sequence[tuple[Test, str]]) -> str:
     return f'<?xml version="1.0" encoding="utf-8"?><testsuites>{body}</testsuites>'
 
 
-def events(results: Sequence[tuple[Test, str]]) -> str:
+def events(results: Sequence[tuple[CaseKey, str]]) -> str:
     lines = [{"event": "collected", "tests": len(results)}]
     lines += [{"event": "test", "outcome": outcome, "stage": t[0], "nodeid": t[3]} for t, outcome in results]
     lines.append({"event": "finished", "exitstatus": 1})
     return "".join(json.dumps(line) + "\n" for line in lines)
 
 
-def write_cell(root: Path, name: str, results: Sequence[tuple[Test, str]] | None, note: str) -> None:
+def write_cell(root: Path, name: str, results: Sequence[tuple[CaseKey, str]] | None, note: str) -> None:
     folder = root / "cells" / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "log.txt").write_text(f"{note} log of {name}\n")
@@ -110,7 +110,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 class FakeRunner:
     """Stands in for ``runner.run.run``: writes the re-run cells' files like the runner would."""
 
-    def __init__(self, results: dict[str, list[tuple[Test, str]] | None]) -> None:
+    def __init__(self, results: dict[str, list[tuple[CaseKey, str]] | None]) -> None:
         self.results = results
         self.options: runner.RunOptions | None = None
         self.selection: dict[str, list[str] | None] = {}
@@ -137,8 +137,10 @@ class FakeRunner:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, list[tuple[Test, str]] | None]], FakeRunner]:
-    def install(results: dict[str, list[tuple[Test, str]] | None]) -> FakeRunner:
+def fake(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[dict[str, list[tuple[CaseKey, str]] | None]], FakeRunner]:
+    def install(results: dict[str, list[tuple[CaseKey, str]] | None]) -> FakeRunner:
         instance = FakeRunner(results)
         monkeypatch.setattr(runner, "run", instance)
         return instance
