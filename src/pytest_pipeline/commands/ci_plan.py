@@ -111,9 +111,14 @@ def os_plan(plan: Plan, args: argparse.Namespace) -> Plan:
     """``plan`` with every cell once per ``--os`` label, named ``CELL@LABEL``."""
     import dataclasses
 
-    from pytest_pipeline.matrix import oscells
+    from pytest_pipeline.matrix import oscells, platforms
 
     systems = oscells.labels(getattr(args, "os", None) or ())
     if not systems:
         return plan
-    return dataclasses.replace(plan, cells=oscells.per_os(plan.cells, systems))
+    # Each (cell, OS) job is judged by its runner's platform: a tox env with
+    # `platform = win32` gets only its Windows jobs.
+    cells, off = platforms.split(oscells.per_os(plan.cells, systems), plan.config_file)
+    if not cells:
+        raise platforms.nothing_left(off)
+    return dataclasses.replace(plan, cells=cells, off_platform={**plan.off_platform, **off})

@@ -124,6 +124,7 @@ def run_plan(args: argparse.Namespace) -> int:
         select=split_patterns(args.cell),
         labels=tuple(label for value in args.label for label in split_patterns([value])),
         use_cache=not args.no_cache,
+        this_platform=not getattr(args, "os", None),
     )
     plan = discover(project, config, request)
     # --shard I/N and --os (added by pytest_pipeline.commands.ci_plan): this job's share of

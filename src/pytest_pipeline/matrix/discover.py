@@ -15,7 +15,16 @@ from pathlib import Path
 
 from pytest_pipeline.config import PipelineConfig
 from pytest_pipeline.errors import PipelineError
-from pytest_pipeline.matrix import axes, cache, cell_stages, from_nox, from_tox, interpreters, oscells
+from pytest_pipeline.matrix import (
+    axes,
+    cache,
+    cell_stages,
+    from_nox,
+    from_tox,
+    interpreters,
+    oscells,
+    platforms,
+)
 from pytest_pipeline.matrix.cells import base_cells
 from pytest_pipeline.matrix.listing import Listing
 from pytest_pipeline.matrix.model import Cell, Plan, Tool
@@ -38,6 +47,9 @@ class Request:
     exclude: Sequence[str] = ()
     use_cache: bool = True
     check_interpreters: bool = True
+    this_platform: bool = True
+    """Leave out cells whose tox ``platform`` does not match this machine (``plan --os``
+    judges each OS job by its runner instead; see :mod:`.platforms`)."""
     environ: Mapping[str, str] | None = None
     runner: Runner = field(default=run_tool, compare=False)
 
@@ -132,6 +144,12 @@ def plan_from_listing(
     if request.check_interpreters:
         cells, reasons = _with_interpreters(cells, request.environ, project_dir)
     cells = list(oscells.apply(cells, os_patterns, labels, source))
+    off_platform: Mapping[str, str] = {}
+    if request.this_platform:
+        kept, off_platform = platforms.split(cells, source)
+        if not kept:
+            raise platforms.nothing_left(off_platform)
+        cells = list(kept)
     return Plan(
         tool=listing.tool,
         tool_version=listing.tool_version,
@@ -143,6 +161,7 @@ def plan_from_listing(
         warnings=staged.warnings,
         from_cache=from_cache,
         missing_reasons=reasons,
+        off_platform=off_platform,
     )
 
 

@@ -57,6 +57,12 @@ class Cell:
         return ",".join(f"{key}={value}" if value else key for key, value in self.factors.items()) or "-"
 
     @property
+    def platform(self) -> str | None:
+        """tox's ``platform``: a regular expression ``sys.platform`` must match, or None."""
+        value = self.config.get("platform") if self.tool == "tox" else None
+        return value if isinstance(value, str) and value.strip() else None
+
+    @property
     def ignore_outcome(self) -> bool:
         """tox's ``ignore_outcome = true``: the environment's failures are reported but
         fail nothing (tox only warns), so the gate does not require the cell."""
@@ -90,6 +96,8 @@ class Plan:
     from_cache: bool = False
     missing_reasons: Mapping[str, str] = field(default_factory=dict)
     """Interpreter spec (``Cell.python``) -> why it is missing and what to do."""
+    off_platform: Mapping[str, str] = field(default_factory=dict)
+    """Selected cells left out because their tox ``platform`` does not match (name -> why)."""
 
     @property
     def missing(self) -> tuple[Cell, ...]:

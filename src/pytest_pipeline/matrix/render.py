@@ -45,6 +45,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "stages": list(plan.stages),
         "cells": [cell_to_json(cell, plan) for cell in plan.cells],
         "left_out": list(plan.left_out),
+        "off_platform": dict(plan.off_platform),
         "warnings": list(plan.warnings),
     }
 
@@ -98,6 +99,9 @@ def render_text(plan: Plan) -> str:
             f"left out (they don't run pytest): {', '.join(plan.left_out)}",
             "  name one with -e, or list it in [tool.pytest-pipeline.run] include",
         ]
+    if plan.off_platform:
+        lines += ["", "left out (tox `platform` does not match, as tox skips them):"]
+        lines += [f"  {name}: {why}" for name, why in plan.off_platform.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -337,6 +337,8 @@ def run(
                 stack.callback(early.cancel)  # a no-op once its wheel was taken
             plan = discover_plan(options, config)
         check_plan(plan)
+        for name, why in plan.off_platform.items():  # as tox says it skips them
+            options.stream.write(f"pytest-pipeline: {name}: left out, {why} (tox `platform`)\n")
         reports = stack.enter_context(outputs.open_reports(reports_root))
         root = tool_root(plan)
         wheel = prepare_wheel(plan, reports, options, early, installer.uv, given=given_wheel)

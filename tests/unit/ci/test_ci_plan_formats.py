@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -73,6 +74,18 @@ def test_os_plan_names_every_cell_per_os_in_every_format() -> None:
     ]
     assert 'CELL: "a@windows-latest"' in formats["gitlab"](planned, given)
     assert ci_plan.os_plan(plan("a"), args()) == plan("a")
+
+
+def test_os_plan_gives_a_platform_bound_tox_env_only_its_platform_s_jobs() -> None:
+    windows_only = Cell(name="w", tool="tox", env="w", stages=("unit",), config={"platform": "win32"})
+    base = dataclasses.replace(plan("a"), cells=(*plan("a").cells, windows_only))
+    planned = ci_plan.os_plan(base, args(os=["ubuntu-latest", "windows-latest"]))
+    assert [c.name for c in planned.cells] == ["a@ubuntu-latest", "a@windows-latest", "w@windows-latest"]
+    assert planned.off_platform == {"w@ubuntu-latest": "platform linux does not match win32"}
+    text = formatters(cli.plugin_manager(load_entry_points=False))["text"](planned, args())
+    assert "w@ubuntu-latest: platform linux does not match win32" in text
+    with pytest.raises(PipelineError, match="no selected cell is for this platform"):
+        ci_plan.os_plan(dataclasses.replace(base, cells=(windows_only,)), args(os=["ubuntu-latest"]))
 
 
 @pytest.mark.parametrize(

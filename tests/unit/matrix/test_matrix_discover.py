@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,22 @@ def test_a_selected_env_with_a_broken_setting_is_refused_an_unselected_one_is_no
         "tox.ini: [testenv:py310-attrs24] deps could not be loaded: ValueError('bad deps'); "
         "fix it (`tox config -e py310-attrs24 -k deps` shows it)"
     )
+
+
+def test_an_env_for_another_platform_is_left_out_as_tox_skips_it(project: Path) -> None:
+    data = json.loads(recorded("tox-config-sample.json"))
+    data["env"]["py310-attrs24"]["platform"] = "no-such-platform"
+    fake = FakeTox(json_text=json.dumps(data))
+    plan = run(project, fake)
+    assert "py310-attrs24" not in [cell.name for cell in plan.cells]
+    assert plan.off_platform == {"py310-attrs24": f"platform {sys.platform} does not match no-such-platform"}
+    assert len(plan.cells) == 3
+    with pytest.raises(PipelineError, match="no selected cell is for this platform: py310-attrs24"):
+        run(project, fake, select=["py310-attrs24"])
+    # plan --os judges each OS job by its runner instead (commands.ci_plan.os_plan).
+    unfiltered = run(project, fake, this_platform=False)
+    assert "py310-attrs24" in [cell.name for cell in unfiltered.cells]
+    assert unfiltered.off_platform == {}
 
 
 def test_interpreters_found_and_missing_are_part_of_the_plan(
