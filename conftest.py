@@ -30,8 +30,7 @@ def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def junit_schema() -> Path:
-    """pytest's JUnit schema, from ``../shared/schemas`` beside the clone (as in CI)."""
-    path = Path(__file__).resolve().parent / ".." / "shared" / "schemas" / "junit-10.xsd"
-    if not path.is_file():
-        pytest.skip(f"JUnit schema not found at {path} (expected ../shared beside the clone)")
-    return path
+    """pytest's JUnit schema (see ``pipeline_testkit.JUNIT_SCHEMA``)."""
+    from pipeline_testkit import JUNIT_SCHEMA
+
+    return JUNIT_SCHEMA

@@ -19,6 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample-project"
 
+SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "junit-10.xsd"
+"""pytest's JUnit schema in the ../shared checkout beside the clone (there in CI)."""
+VENDORED_SCHEMA = ROOT / "tests" / "data" / "junit-10.xsd"
+"""A copy of it (MIT), so a plain clone runs the schema checks too; a test keeps them equal."""
+JUNIT_SCHEMA = SHARED_SCHEMA if SHARED_SCHEMA.is_file() else VENDORED_SCHEMA
+
 # What the test run itself (pytest, xdist, tox, nox) or a CI sets and a child run of ours
 # must not inherit: it would change what the child's pytest or tox does, or make it
 # think it runs in GitHub Actions, Azure Pipelines or GitLab CI (annotations, folded logs).

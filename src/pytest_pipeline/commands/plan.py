@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from pytest_pipeline.cli_hooks import PlanFormatter
+    from pytest_pipeline.config import PipelineConfig
     from pytest_pipeline.matrix.model import Plan
 
 
@@ -102,6 +103,16 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
     parser.set_defaults(handler=run_plan)
 
 
+def check_other_settings(config: PipelineConfig) -> None:
+    """The tables discovery does not read ([gate], [hook]), checked as ``run`` checks
+    them: whatever ``run`` would refuse (exit 4), ``plan`` refuses too."""
+    from pytest_pipeline.gate.policy import from_config
+    from pytest_pipeline.githook import configured_command
+
+    from_config(config)
+    configured_command(config)
+
+
 def run_plan(args: argparse.Namespace) -> int:
     from pytest_pipeline import config as config_module
     from pytest_pipeline.matrix.discover import Request, discover
@@ -119,6 +130,7 @@ def run_plan(args: argparse.Namespace) -> int:
             f"--project {project}: no such folder; give the folder holding tox.ini or noxfile.py"
         )
     config = config_module.load(project / "pyproject.toml")
+    check_other_settings(config)
     request = Request(
         tool=args.tool,
         select=split_patterns(args.cell),

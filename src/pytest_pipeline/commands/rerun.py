@@ -12,6 +12,7 @@ from ``run.json``), keeps the other cells' results, updates ``run.json``, the me
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import shlex
@@ -287,6 +288,8 @@ def _rerun(
             combine.install_cell(main, rerun_reports.cell_dir(name), name)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another re-run may still use it
+            scratch.parent.rmdir()
     # The re-run's own record judged dirtiness with its scratch folder as the reports
     # folder (so it counted ours as a change): use what we saw before it started.
     combined = combine.combined_record(record, dataclasses.replace(result.record, dirty=dirty), staged)

@@ -105,6 +105,25 @@ class Verdict:
         return self.open and bool(self.flaky or self.quarantined or self.notes)
 
 
+def release_of(filename: str) -> tuple[str, str] | None:
+    """(project, version) a wheel's or sdist's file name says, or None when it says neither."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if filename.endswith(".whl"):
+            name, version, *_ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return str(name), str(version)
+
+
 def decide(results: GateResults, policy: Policy, context: Provenance, now: dt.datetime) -> Verdict:
     return _Decision(results, policy, context, now).run()
 
@@ -504,6 +523,7 @@ class _Decision:
                     f"the run records disagree about {name} (sha256 {shown}): the cells tested different "
                     "builds; build once and give every job the same file",
                 )
+        releases = {release_of(name): name for name in installed}
         for artifact in self.results.given_artifacts:
             tested = installed.get(artifact.name, set())
             if tested and artifact.sha256 not in tested:
@@ -514,6 +534,26 @@ class _Decision:
                     f"--artifact {artifact.name} (sha256 {artifact.sha256[:12]}) is not the build the cells "
                     f"installed (sha256 {shown}); gate the file that was tested",
                 )
+            elif not tested and installed:
+                # Not installed in any cell. The sdist built beside the tested wheel (same
+                # project, same version, same commit) may go with it; anything else is a
+                # file nobody tested.
+                release = release_of(artifact.name)
+                wheel = releases.get(release) if release is not None else None
+                if wheel is not None:
+                    self.note(
+                        "artifact-companion",
+                        f"--artifact {artifact.name} was not installed in the cells; it is the same "
+                        f"project and version as the tested {wheel}",
+                    )
+                else:
+                    self.reason(
+                        ExitCode.INCOMPLETE,
+                        "artifact-mismatch",
+                        f"--artifact {artifact.name} is not what the cells tested "
+                        f"({', '.join(sorted(installed))}) nor its project's release; gate the file that "
+                        "was tested",
+                    )
 
     def cancelled_cells(self) -> None:
         # --fail-fast cancels the rest of the matrix after a failure. When that failure

@@ -313,6 +313,7 @@ def run(
     config = config or config_mod.load(pyproject if pyproject.is_file() else None)
     settings = run_settings(config)
     gate_policy = _gate_policy(config, options)  # validate [gate] before any work
+    _check_hook_settings(config)
     given_wheel = read_installpkg(options.installpkg)
     workers = worker_count(options.parallel if options.parallel is not None else settings.parallel)
     fail_fast = settings.fail_fast if options.fail_fast is None else options.fail_fast
@@ -397,6 +398,14 @@ def _gate_policy(config: config_mod.PipelineConfig, options: RunOptions) -> Poli
     from pytest_pipeline.gate import policy as policy_mod
 
     return policy_mod.from_config(config, dict(options.gate_overrides))
+
+
+def _check_hook_settings(config: config_mod.PipelineConfig) -> None:
+    """[hook] belongs to install-hook, but a wrong key there is still a wrong key of
+    [tool.pytest-pipeline]: refused before any work, like the rest (exit 4)."""
+    from pytest_pipeline.githook import configured_command
+
+    configured_command(config)
 
 
 def git_provenance(project: Path, reports_root: Path) -> tuple[str | None, bool | None]:

@@ -7,9 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-SCHEMA = Path(__file__).resolve().parents[3] / ".." / "shared" / "schemas" / "junit-10.xsd"
+from pipeline_testkit import JUNIT_SCHEMA as SCHEMA
 
 
 @cache
@@ -20,9 +18,7 @@ def _schema() -> Any:
 
 
 def assert_valid(path: Path) -> None:
-    """``path`` validates against junit-10.xsd (skips when the schema is not beside the repo)."""
-    if not SCHEMA.exists():
-        pytest.skip(f"junit-10.xsd not found at {SCHEMA.resolve()} (the ../shared checkout beside the repo)")
+    """``path`` validates against junit-10.xsd."""
     _schema().validate(str(path))
 
 

@@ -202,7 +202,7 @@ def test_failed_tests_and_crashed_cell_are_re_run_and_folded_in(
     gate = json.loads((root / "gate.json").read_text())
     assert (gate["verdict"], gate["code"]) == ("open", 0)
     assert [entry["code"] for entry in history.read(root / history.HISTORY_NAME)] == [3, 0]
-    assert list((project / ".pytest-pipeline" / "rerun").iterdir()) == []  # scratch removed
+    assert not (project / ".pytest-pipeline" / "rerun").exists()  # scratch removed, and its folder
 
 
 def test_still_failing_test_keeps_the_gate_closed(

@@ -130,6 +130,16 @@ def test_bad_input_is_one_line_and_exit_4(project: Path, args: tuple[str, ...], 
         assert (reports / name).read_text() == f"old {name}\n", name
 
 
+@pytest.mark.parametrize("table", ["gate", "hook"])
+def test_a_wrong_key_in_any_table_is_refused_before_any_work(project: Path, table: str) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + f"\n[tool.pytest-pipeline.{table}]\nbogus = 1\n")
+    done = run(project)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert f"[tool.pytest-pipeline.{table}] has unknown key 'bogus'" in done.stderr
+    assert not (project / "pipeline-reports").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "setting", "option"),
     [

@@ -82,6 +82,7 @@ def test_json_has_the_documented_shape() -> None:
     assert data["tool"] == "tox"
     assert data["stages"] == list(STAGES)
     assert data["left_out"] == ["lint"]
+    assert data["off_platform"] == {}
     first, _, missing, _ = data["cells"]
     assert {
         "name",
@@ -138,6 +139,22 @@ def test_plan_command_unknown_format_and_missing_folder(
     assert cli.main(["plan", "--project", str(tmp_path / "nope")]) == 4
     assert "no such folder" in capsys.readouterr().err
     assert fixed_plan == []
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("gate", "[tool.pytest-pipeline.gate] has unknown key 'bogus'"),
+        ("hook", "[tool.pytest-pipeline.hook] has unknown key 'bogus'; known keys: command"),
+    ],
+)
+def test_plan_refuses_what_run_refuses_in_every_table(
+    fixed_plan: list[Any], capsys: pytest.CaptureFixture[str], tmp_path: Path, table: str, message: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.pytest-pipeline.{table}]\nbogus = 1\n", encoding="utf-8")
+    assert cli.main(["plan", "--project", str(tmp_path)]) == 4
+    assert message in capsys.readouterr().err
+    assert fixed_plan == [], "refused before the tool is asked"
 
 
 class NamesFormat:

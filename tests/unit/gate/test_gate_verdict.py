@@ -497,6 +497,17 @@ ROWS = [
         "is not the build the cells installed (sha256 111111111111)",
     ),
     Row(
+        "--artifact of another project or version than the cells tested",
+        GateResults(
+            summary(),
+            artifacts=(Artifact("pkg-1.0-py3-none-any.whl", "1" * 64),),
+            given_artifacts=(Artifact("pkg-1.1.tar.gz", "3" * 64),),
+        ),
+        ExitCode.INCOMPLETE,
+        "artifact-mismatch",
+        "--artifact pkg-1.1.tar.gz is not what the cells tested (pkg-1.0-py3-none-any.whl)",
+    ),
+    Row(
         "every cell skipped for a missing interpreter: nothing ran",
         GateResults(
             summary(groups={}),
@@ -663,10 +674,21 @@ def test_cancel_after_a_failure_reports_the_failure_not_incompleteness() -> None
 
 
 def test_matching_artifacts_keep_the_gate_open() -> None:
-    wheel = Artifact("pkg-1.0.whl", "1" * 64)
-    sdist = Artifact("pkg-1.0.tar.gz", "2" * 64)  # not installed by any cell: nothing to compare
+    wheel = Artifact("pkg-1.0-py3-none-any.whl", "1" * 64)
+    sdist = Artifact("pkg-1.0.tar.gz", "2" * 64)  # not installed: the same release as the wheel
     results = GateResults(summary(), artifacts=(wheel,), given_artifacts=(wheel, sdist))
-    assert decide(results, policy(), Provenance(), NOW).code is ExitCode.OK
+    verdict = decide(results, policy(), Provenance(), NOW)
+    assert verdict.code is ExitCode.OK
+    assert [(n.kind, n.message) for n in verdict.notes] == [
+        (
+            "artifact-companion",
+            "--artifact pkg-1.0.tar.gz was not installed in the cells; it is the same project and version "
+            "as the tested pkg-1.0-py3-none-any.whl",
+        )
+    ]
+    # Without a run record there is nothing to compare with: the given files are recorded.
+    alone = GateResults(summary(), given_artifacts=(sdist,))
+    assert decide(alone, policy(), Provenance(), NOW).code is ExitCode.OK
 
 
 def test_dirty_tree_is_noted_for_publish() -> None:
