@@ -6,8 +6,10 @@
   job's build output and test results don't make publish refuse.
 
 Both questions are "could this end up in (or change) the built package?", so they
-must get the same answer. A name anywhere in a path counts (``dist`` at the top,
-``__pycache__`` in every package); everything not listed here is source.
+must get the same answer. A folder whose name could be a Python package (``build``,
+``dist``, ``venv``) is output only at the top of the project: ``src/pkg/build/`` is a
+subpackage that would be packaged. Names no package can have (``__pycache__``, dot
+folders, ``*.egg-info``) are output wherever they are. Everything else is source.
 """
 
 from __future__ import annotations
@@ -35,40 +37,44 @@ def own_dir(project: Path) -> Path:
     return folder
 
 
-OUTPUT_DIRS = frozenset(
+OUTPUT_DIRS_ANYWHERE = frozenset(
     {
         # version control
         ".git",
         ".hg",
         ".svn",
-        # build output
-        "build",
-        "dist",
-        "wheelhouse",
+        # build output, environments and tool caches no package can be named like
         ".eggs",
-        # environments and tool caches
         ".tox",
         ".nox",
         ".venv",
-        "venv",
         "__pycache__",
         ".pytest_cache",
         ".mypy_cache",
         ".ruff_cache",
         ".hypothesis",
+        OWN_DIR,
+    }
+)
+OUTPUT_DIRS_AT_TOP = frozenset(
+    {
+        "build",
+        "dist",
+        "wheelhouse",
+        "venv",
         "htmlcov",
         # ours (a configured reports folder elsewhere is passed in by the caller)
         DEFAULT_REPORTS_DIR,
-        OWN_DIR,
     }
 )
 
 _COVERAGE_FILES = (".coverage", "coverage.xml")
 
 
-def is_output_dir(name: str) -> bool:
-    """A folder name that holds tool output: listed above, or ``*.egg-info``."""
-    return name in OUTPUT_DIRS or name.endswith(".egg-info")
+def is_output_dir(name: str, *, top: bool) -> bool:
+    """A folder that holds tool output: listed above (``top``: the folder is directly in
+    the project or repository root), or ``*.egg-info``."""
+    return name in OUTPUT_DIRS_ANYWHERE or name.endswith(".egg-info") or (top and name in OUTPUT_DIRS_AT_TOP)
 
 
 def is_output_file(name: str) -> bool:

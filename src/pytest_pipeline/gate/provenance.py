@@ -261,7 +261,7 @@ def is_output_path(path: str, extra: Sequence[str] = ()) -> bool:
     """
     clean = path.rstrip("/")
     parts = [part for part in clean.split("/") if part]
-    if any(tool_output.is_output_dir(part) for part in parts):
+    if any(tool_output.is_output_dir(part, top=index == 0) for index, part in enumerate(parts)):
         return True
     if parts and tool_output.is_output_file(parts[-1]):
         return True

@@ -137,8 +137,11 @@ def source_fingerprint(project: Path, *, skip: tuple[Path, ...] = ()) -> str:
     skipped = {path.resolve() for path in skip}
     for folder, dirs, files in os.walk(project):
         here = Path(folder)
+        top = here == project
         dirs[:] = sorted(
-            d for d in dirs if not tool_output.is_output_dir(d) and (here / d).resolve() not in skipped
+            d
+            for d in dirs
+            if not tool_output.is_output_dir(d, top=top) and (here / d).resolve() not in skipped
         )
         for name in sorted(files):
             if name.endswith((".pyc", ".pyo")) or tool_output.is_output_file(name):

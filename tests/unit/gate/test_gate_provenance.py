@@ -128,6 +128,12 @@ def test_truthy(value: str | None, expected: bool) -> None:
         ("src/greeter/new_module.py", False),
         ("conftest.py", False),
         ("distribution.py", False),
+        # a name a subpackage can have is output only at the top: this one would be packaged
+        ("src/greeter/build/__init__.py", False),
+        ("src/greeter/dist/", False),
+        ("src/greeter/venv/", False),
+        ("src/greeter/__pycache__/", True),
+        ("build/lib/greeter/__init__.py", True),
     ],
 )
 def test_untracked_output(path: str, output: bool) -> None:

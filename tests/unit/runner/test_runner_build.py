@@ -52,7 +52,13 @@ def test_fingerprint_changes_with_sources_only(tmp_path: Path) -> None:
     module = root / "src" / "pkg" / "__init__.py"
     module.write_text("x = 2\n")
     os.utime(module, ns=(1, 1))
-    assert build.source_fingerprint(root) != first
+    second = build.source_fingerprint(root)
+    assert second != first
+    # A subpackage named like an output folder is source: it would be in the wheel.
+    subpackage = root / "src" / "pkg" / "build" / "__init__.py"
+    subpackage.parent.mkdir()
+    subpackage.write_text("")
+    assert build.source_fingerprint(root) != second
 
 
 def test_fingerprint_follows_git_head(tmp_path: Path) -> None:
