@@ -150,23 +150,50 @@ def _branch(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[
 # --------------------------------------------------------------------------- facts
 
 
+DEFAULT_UPLOAD_DIR = "dist"
+"""Where uploaders look when their command line names no file (``uv publish``,
+``hatch publish``, ``pdm publish`` all default to ``dist/``)."""
+
+
 def publishable_files(command: Sequence[str], extra: Iterable[str], known_names: Iterable[str]) -> list[Path]:
-    """The files CMD will publish: package files named on its command line (globs
-    expanded as a shell would have), files named like a tested artifact, and ``extra``."""
+    """The files CMD will publish, over-approximated on purpose (any of them untested
+    refuses): package files named on its command line, globs expanded as a shell or
+    the tool would (``**`` included, and a file literally named like the glob too),
+    every package file below a folder it names, files named like a tested artifact,
+    and ``extra``. An argument after a bare ``--`` is a path even when it starts with
+    ``-``. When the command line names no file, the packages in ``dist/`` count too
+    (``--artifact`` or not), where uploaders look by default."""
     known = set(known_names)
+    given = list(extra)
     found: dict[str, Path] = {}
+
+    def consider(path: Path) -> None:
+        if path.is_file() and (path.name.endswith(PACKAGE_SUFFIXES) or path.name in known):
+            found.setdefault(str(path), path)
+
+    after_dashes = False
     for arg in command[1:]:
-        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
-        if value.startswith("-"):
+        if arg == "--" and not after_dashes:
+            after_dashes = True
             continue
-        candidates = (
-            [value] if os.path.exists(value) else sorted(glob.glob(value)) if glob.has_magic(value) else []
-        )
-        for candidate in candidates:
-            path = Path(candidate)
-            if path.is_file() and (path.name.endswith(PACKAGE_SUFFIXES) or path.name in known):
-                found.setdefault(str(path), path)
-    for item in extra:
+        values = [arg]
+        if not after_dashes and arg.startswith("-"):
+            # --opt=value: the value may be a file; a bare option is one only if it exists
+            values = [arg.split("=", 1)[1]] if "=" in arg else []
+            if os.path.exists(arg):
+                values.append(arg)
+        for value in values:
+            for candidate in _expand(value):
+                path = Path(candidate)
+                if path.is_dir():
+                    for inner in sorted(path.rglob("*")):
+                        consider(inner)
+                else:
+                    consider(path)
+    if not found and os.path.isdir(DEFAULT_UPLOAD_DIR):
+        for inner in sorted(Path(DEFAULT_UPLOAD_DIR).rglob("*")):
+            consider(inner)
+    for item in given:
         path = Path(item)
         if not path.is_file():
             raise PipelineError(
@@ -174,6 +201,14 @@ def publishable_files(command: Sequence[str], extra: Iterable[str], known_names:
             )
         found.setdefault(str(path), path)
     return list(found.values())
+
+
+def _expand(value: str) -> list[str]:
+    """``value`` as a file or folder, and what it matches as a glob (``**`` recursing)."""
+    matches = [value] if os.path.exists(value) else []
+    if glob.has_magic(value):
+        matches += sorted(glob.glob(value, recursive=True))
+    return matches
 
 
 def pull_request_detail(provenance: Provenance) -> str:

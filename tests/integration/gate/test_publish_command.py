@@ -103,6 +103,23 @@ def other_wheel(root: Path) -> None:
     write(root / "dist" / "greeter-1.0-py3-none-any.whl", b"never tested")
 
 
+def no_dist(root: Path) -> None:
+    (root / SDIST).unlink()
+
+
+def nested_untested(root: Path) -> None:
+    write(root / "dist" / "sub" / "deeper" / "greeter-1.0-py2.py3-none-any.whl", b"never tested")
+
+
+def literal_glob_name(root: Path) -> None:
+    write(root / "dist" / "*.tar.gz", b"sdist built once")  # the tested bytes, a glob's name
+    write(root / "dist" / "other-1.0.tar.gz", b"never tested")
+
+
+def dash_named(root: Path) -> None:
+    write(root / "-x.egg-info" / "other-1.0.tar.gz", b"never tested")
+
+
 def feature_branch(root: Path) -> None:
     git(root, "checkout", "-q", "-b", "feature/x")
 
@@ -161,7 +178,43 @@ ROWS = [
         text="dev may not publish",
     ),
     Row("no gate file", after_gate=drop_gate, text="gate.json: does not exist"),
-    Row("nothing to publish named", args=publish_cmd(), text="cannot tell what the command publishes"),
+    Row("nothing named: dist/ is what uploaders take, and it was tested", args=publish_cmd(), code=7),
+    Row(
+        "nothing named: dist/ also holds an untested file",
+        after_gate=other_wheel,
+        args=publish_cmd(),
+        text="greeter-1.0-py3-none-any.whl was not tested",
+    ),
+    Row(
+        "nothing named and no dist/",
+        after_gate=no_dist,
+        args=publish_cmd(),
+        text="cannot tell what the command publishes",
+    ),
+    Row(
+        "a folder named: every package in it",
+        after_gate=other_wheel,
+        args=publish_cmd("dist/"),
+        text="was not tested",
+    ),
+    Row(
+        "a ** glob recurses",
+        after_gate=nested_untested,
+        args=publish_cmd("dist/**/*.whl"),
+        text="greeter-1.0-py2.py3-none-any.whl was not tested",
+    ),
+    Row(
+        "a file named like the glob does not hide what it matches",
+        after_gate=literal_glob_name,
+        args=publish_cmd("dist/*.tar.gz"),
+        text="other-1.0.tar.gz was not tested",
+    ),
+    Row(
+        "an argument after -- is a path even with a leading dash",
+        after_gate=dash_named,
+        args=publish_cmd(SDIST, "--", "-x.egg-info/other-1.0.tar.gz"),
+        text="other-1.0.tar.gz was not tested",
+    ),
     Row("allowed: default branch, tested artifact", code=7),
     Row("allowed: shell glob left unexpanded", args=publish_cmd("dist/*.tar.gz"), code=7),
     Row(
