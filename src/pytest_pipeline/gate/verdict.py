@@ -231,7 +231,14 @@ class _Decision:
         # then a gate over the old reports must not open the gate for the new commit.
         head = self.context.git.commit
         tested = run.record.commit
-        if tested and head and tested != head:
+        if head and not tested:
+            self.reason(
+                ExitCode.INCOMPLETE,
+                "stale-results",
+                f"{run.source} records no commit, so nothing ties its results to HEAD {head[:12]}; "
+                "run the cells inside the repository (pytest-pipeline run records the commit)",
+            )
+        elif tested and head and tested != head:
             self.reason(
                 ExitCode.INCOMPLETE,
                 "stale-results",
@@ -538,7 +545,9 @@ class _Decision:
                 # Not installed in any cell. The sdist built beside the tested wheel (same
                 # project, same version, same commit) may go with it; anything else is a
                 # file nobody tested.
-                release = release_of(artifact.name)
+                # Only the sdist: another wheel of the release (a platform wheel pip would
+                # prefer) holds code no cell ran.
+                release = release_of(artifact.name) if not artifact.name.endswith(".whl") else None
                 wheel = releases.get(release) if release is not None else None
                 if wheel is not None:
                     self.note(

@@ -5,6 +5,7 @@ real merger, judged by the real gate. One cell's test name, message and tracebac
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -114,6 +115,7 @@ def write_reports(
         started="2026-11-20T10:00:00+00:00",
         finished="2026-11-20T10:00:09+00:00",
         tool_versions={"tox": "4.0"},
+        commit=head_commit(root),  # as `run` records it inside a repository
     )
     (root / "run.json").write_text(json.dumps(record.to_dict()), encoding="utf-8")
     if files:
@@ -121,6 +123,17 @@ def write_reports(
     if gate:
         cli.main(["gate", str(root / "run.json"), "-o", str(root / "gate.json"), "-q"])
     return root
+
+
+def head_commit(folder: Path) -> str | None:
+    done = subprocess.run(
+        ["git", "rev-parse", "-q", "--verify", "HEAD"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
 MATRIX: dict[str, tuple[str, dict[str, str], CellStatus, list[Case] | None]] = {

@@ -497,6 +497,17 @@ ROWS = [
         "is not the build the cells installed (sha256 111111111111)",
     ),
     Row(
+        "--artifact: another wheel of the tested release (a platform wheel no cell ran)",
+        GateResults(
+            summary(),
+            artifacts=(Artifact("pkg-1.0-py3-none-any.whl", "1" * 64),),
+            given_artifacts=(Artifact("pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", "3" * 64),),
+        ),
+        ExitCode.INCOMPLETE,
+        "artifact-mismatch",
+        "--artifact pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl is not what the cells tested",
+    ),
+    Row(
         "--artifact of another project or version than the cells tested",
         GateResults(
             summary(),
@@ -751,6 +762,19 @@ def test_results_of_another_commit_close_the_gate() -> None:
     assert f"commit {'a' * 12}, but HEAD is {'b' * 12}" in verdict.reasons[0].message
     same = Provenance(git=GitFacts(commit="a" * 40))
     assert decide(results, policy(), same, NOW).code is ExitCode.OK
+
+
+def test_a_run_record_without_a_commit_is_tied_to_nothing() -> None:
+    record = RunRecord(cells=(cell("py310", CellStatus.PASSED),), stages=STAGES)
+    results = GateResults(
+        summary(), runs=(LoadedRun("r/run.json", record, {"py310": CellReport("x", True)}),)
+    )
+    verdict = decide(results, policy(), Provenance(git=GitFacts(commit="b" * 40)), NOW)
+    assert verdict.code is ExitCode.INCOMPLETE
+    assert verdict.reasons[0].kind == "stale-results"
+    assert "r/run.json records no commit" in verdict.reasons[0].message
+    # outside a repository there is no HEAD to tie anything to
+    assert decide(results, policy(), Provenance(), NOW).code is ExitCode.OK
 
 
 def test_results_of_uncommitted_changes_are_noted() -> None:
