@@ -75,7 +75,7 @@ def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: li
 
 
 def publish_command(args: argparse.Namespace, command: list[str]) -> int:
-    from pytest_pipeline.gate import gatefile, policy, publish
+    from pytest_pipeline.gate import gatefile, policy, provenance, publish
 
     if not command:
         raise PipelineError("publish: give the command to run after --, e.g. -- twine upload dist/*")
@@ -91,6 +91,9 @@ def publish_command(args: argparse.Namespace, command: list[str]) -> int:
     # Not source: what the gate read and wrote, by name. Not the gate file's whole folder:
     # at the repository root that would be every untracked file.
     not_source = [str(reports), str(gate_path), *record.output_paths, *record.input_paths]
+    # gate.json names what it read and wrote, and it is only a file: never let it exempt
+    # a folder of source (a forged `inputs.paths = ["src"]`), only untracked things.
+    not_source = [path for path in not_source if not provenance.holds_tracked_files(Path.cwd(), path)]
     facts = publish.gather(Path.cwd(), os.environ, files, not_source)
     rules = publish.PublishRules(
         branches=(*(gate_policy.publish_branches or facts.default_branches), *args.allow_branch),

@@ -137,8 +137,33 @@ def ci_facts(env: Mapping[str, str]) -> CIFacts | None:
     if truthy(env.get("GITLAB_CI")):
         return _gitlab(env)
     if truthy(env.get("CI")):
-        return CIFacts(provider="unknown")
+        return _other_ci(env)
     return None
+
+
+# Pull-request variables of CI systems we have no provider for (Travis, Jenkins
+# multibranch, Bitbucket, CircleCI, Buildkite, Drone, AppVeyor, Semaphore, Cirrus):
+# enough to refuse publishing from one, the one thing that must never go wrong.
+OTHER_CI_PULL_REQUEST_VARIABLES = (
+    "TRAVIS_PULL_REQUEST",
+    "CHANGE_ID",
+    "BITBUCKET_PR_ID",
+    "CIRCLE_PULL_REQUEST",
+    "CIRCLE_PR_NUMBER",
+    "BUILDKITE_PULL_REQUEST",
+    "DRONE_PULL_REQUEST",
+    "APPVEYOR_PULL_REQUEST_NUMBER",
+    "SEMAPHORE_GIT_PR_NUMBER",
+    "CIRRUS_PR",
+)
+
+
+def _other_ci(env: Mapping[str, str]) -> CIFacts:
+    for name in OTHER_CI_PULL_REQUEST_VARIABLES:
+        value = env.get(name, "").strip()
+        if value and value.lower() not in ("false", "0"):
+            return CIFacts(provider="unknown", event=f"{name}={value}", is_pull_request=True)
+    return CIFacts(provider="unknown")
 
 
 def _github(env: Mapping[str, str]) -> CIFacts:
@@ -325,6 +350,12 @@ def git_facts(cwd: Path, extra_output: Sequence[str] = ()) -> GitFacts:
         default_branch=default_branch,
         toplevel=str(root),
     )
+
+
+def holds_tracked_files(cwd: Path, path: str) -> bool:
+    """``path`` is, or holds, a file git tracks (True too when git cannot tell)."""
+    listed = git_output(["ls-files", "-z", "--", path], cwd)
+    return listed is None or bool(listed)
 
 
 def local_branch_exists(cwd: Path, name: str) -> bool:

@@ -45,7 +45,8 @@ class PublishFacts:
     ref: str | None
     """The ref being built, ``refs/heads/main`` (CI's word first); None when unknown."""
     default_branches: tuple[str, ...]
-    """The repository's default branch, or the fallbacks when nobody says."""
+    """The repository's default branch; when nobody says, the local ``main``/``master``
+    (any of them outside CI; none in CI, where the rules must name the branch)."""
     is_pull_request: bool
     pull_request_detail: str
     files: tuple[tuple[str, str], ...]
@@ -134,7 +135,12 @@ def _branch(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[
     if gate.is_pull_request and not rules.allow_pull_request:
         refusals.append(f"{gate.path} was written by a pull-request build; run the gate in the release build")
     allowed = rules.branches or facts.default_branches
-    if facts.ref is None:
+    if not allowed:
+        refusals.append(
+            "cannot tell the repository's default branch in this CI (no event payload, no "
+            "origin/HEAD); set publish-branches in [tool.pytest-pipeline.gate] or pass --allow-branch BRANCH"
+        )
+    elif facts.ref is None:
         refusals.append(
             "cannot tell which branch this is (HEAD is detached and no CI branch variable is set); "
             "check out the branch"
@@ -229,7 +235,9 @@ def gather(
     else:
         root = Path(provenance.git.toplevel) if provenance.git.toplevel else cwd
         existing = tuple(b for b in FALLBACK_DEFAULT_BRANCHES if local_branch_exists(root, b))
-        defaults = existing or FALLBACK_DEFAULT_BRANCHES
+        # In CI a guess could let a `master` left over from a rename publish: say nothing,
+        # so the rules must name the branch (publish-branches, --allow-branch).
+        defaults = existing or (() if provenance.ci is not None else FALLBACK_DEFAULT_BRANCHES)
     return PublishFacts(
         head=provenance.git.commit,
         dirty_paths=provenance.git.dirty_paths,

@@ -120,6 +120,28 @@ def dash_named(root: Path) -> None:
     write(root / "-x.egg-info" / "other-1.0.tar.gz", b"never tested")
 
 
+AZURE_PUSH_TO_MASTER = {
+    "TF_BUILD": "True",
+    "BUILD_REASON": "IndividualCI",
+    "BUILD_SOURCEBRANCH": "refs/heads/master",
+}
+
+
+def detached_without_branches(root: Path) -> None:
+    """How Azure Pipelines checks out: the commit, detached, no local branch."""
+    git(root, "checkout", "-q", "--detach")
+    git(root, "branch", "-q", "-D", "main")
+
+
+def gate_exempts_source(root: Path) -> None:
+    """gate.json is just a file: one that says it read src/ must not make src/ exempt."""
+    path = root / "pipeline-reports" / "gate.json"
+    record = json.loads(path.read_text())
+    record["inputs"]["paths"].append("src")
+    path.write_text(json.dumps(record))
+    untracked_source(root)
+
+
 def feature_branch(root: Path) -> None:
     git(root, "checkout", "-q", "-b", "feature/x")
 
@@ -176,6 +198,24 @@ ROWS = [
         "CI says a non-default branch",
         env={"TF_BUILD": "True", "BUILD_REASON": "IndividualCI", "BUILD_SOURCEBRANCH": "refs/heads/dev"},
         text="dev may not publish",
+    ),
+    Row(
+        "CI checkout without branches and no word on the default branch",
+        after_gate=detached_without_branches,
+        env=AZURE_PUSH_TO_MASTER,
+        text="cannot tell the repository's default branch in this CI",
+    ),
+    Row(
+        "allowed: the same, with --allow-branch naming it",
+        after_gate=detached_without_branches,
+        env=AZURE_PUSH_TO_MASTER,
+        args=["--allow-branch", "master", *publish_cmd(SDIST)],
+        code=7,
+    ),
+    Row(
+        "a gate file that exempts a source folder",
+        after_gate=gate_exempts_source,
+        text="the working tree is dirty (src/extra.py)",
     ),
     Row("no gate file", after_gate=drop_gate, text="gate.json: does not exist"),
     Row("nothing named: dist/ is what uploaders take, and it was tested", args=publish_cmd(), code=7),

@@ -19,6 +19,25 @@ def test_unknown_ci() -> None:
     assert ci_facts({"CI": "1"}) == CIFacts(provider="unknown")
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TRAVIS_PULL_REQUEST", "5"),
+        ("CHANGE_ID", "5"),
+        ("BITBUCKET_PR_ID", "5"),
+        ("CIRCLE_PULL_REQUEST", "https://github.com/o/r/pull/5"),
+        ("BUILDKITE_PULL_REQUEST", "5"),
+    ],
+)
+def test_other_cis_pull_requests_are_pull_requests(variable: str, value: str) -> None:
+    facts = ci_facts({"CI": "true", variable: value})
+    assert facts is not None
+    assert facts.is_pull_request
+    assert facts.event == f"{variable}={value}"
+    # the "not a pull request" values those CIs use
+    assert not ci_facts({"CI": "true", variable: "false"}).is_pull_request  # type: ignore[union-attr]
+
+
 def test_github_push(tmp_path: Path) -> None:
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"repository": {"default_branch": "trunk"}}))

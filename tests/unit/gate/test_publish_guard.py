@@ -104,6 +104,11 @@ ROWS = [
     ),
     Row("detached HEAD outside CI", "cannot tell which branch this is", facts=replace(FACTS, ref=None)),
     Row(
+        "CI that does not say its default branch, and no rule names one",
+        "cannot tell the repository's default branch in this CI",
+        facts=replace(FACTS, default_branches=()),
+    ),
+    Row(
         "tag not in publish-branches",
         "v1.0 may not publish (allowed: main)",
         facts=replace(FACTS, ref="refs/tags/v1.0"),
