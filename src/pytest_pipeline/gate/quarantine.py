@@ -98,6 +98,11 @@ def _entry(table: Table) -> QuarantineEntry:
     test_id = table.get("id", str, "").strip()
     if not test_id:
         raise ConfigError(f"{table.where('id')}: required; the test id glob, e.g. 'tests.test_x::test_y*'")
+    if not test_id.strip("*?:/. "):
+        raise ConfigError(
+            f"{table.where('id')}: {test_id!r} would quarantine every test; name the tests, "
+            "e.g. 'tests.test_x::test_y*'"
+        )
     reason = table.get("reason", str, "").strip()
     if not reason:
         raise ConfigError(

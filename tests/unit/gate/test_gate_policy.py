@@ -174,6 +174,8 @@ def test_quarantine_prefers_an_active_entry(tmp_path: Path) -> None:
     [
         ('[[quarantine]]\nreason = "r"\nexpires = 2026-01-01\n', "id: required"),
         ('[[quarantine]]\nid = "x"\nexpires = 2026-01-01\n', "reason: required"),
+        ('[[quarantine]]\nid = "*::*"\nreason = "r"\nexpires = 2026-01-01\n', "would quarantine every test"),
+        ('[[quarantine]]\nid = "*"\nreason = "r"\nexpires = 2026-01-01\n', "would quarantine every test"),
         ('[[quarantine]]\nid = "x"\nreason = "r"\n', "expires: required"),
         ('[[quarantine]]\nid = "x"\nreason = "r"\nexpires = "soon"\n', "'soon' is not a date"),
         (
