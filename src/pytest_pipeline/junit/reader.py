@@ -97,6 +97,19 @@ def _entry_outcome(kind: str, type_: str, message: str) -> Outcome:
     return Outcome.ERROR
 
 
+_STRENGTH = {Outcome.SKIPPED: 1, Outcome.BLOCKED: 2, Outcome.ERROR: 2, Outcome.FAILED: 3}
+
+
+def _weaker_than(results: list[ResultEntry], outcome: Outcome) -> int | None:
+    """Index of the last kept outcome element weaker than ``outcome`` (see
+    :attr:`TestCaseRecord.outcome`), or None."""
+    strength = _STRENGTH.get(outcome, 0)
+    for index in range(len(results) - 1, -1, -1):
+        if _STRENGTH.get(results[index].outcome, 0) < strength:
+            return index
+    return None
+
+
 def short_message(message: str, text: str) -> str:
     """First non-blank line of ``message``, else of the start of ``text``, capped."""
     for source in (message, text[:MESSAGE_SOURCE]):
@@ -495,6 +508,13 @@ class _Reader:
                         self._capture(entry, "text", tail=True)
                     else:
                         case.dropped += 1
+                        # Never drop the element that decides the outcome: a failure after
+                        # eight skips takes the place of a weaker one that was kept.
+                        entry = _entry(name, attrs)
+                        weaker = _weaker_than(case.results, entry.outcome)
+                        if weaker is not None:
+                            case.results[weaker] = entry
+                            self._capture(entry, "text", tail=True)
                 elif name in _RERUN:
                     if len(case.reruns) < MAX_RESULTS:
                         entry = _entry(_RERUN[name], attrs)

@@ -55,6 +55,17 @@ def test_pytest_xunit2_file_outcomes(tmp_path: Path) -> None:
     assert summary.files == [str(path)]
 
 
+def test_a_failure_after_many_skips_still_decides_the_outcome(tmp_path: Path) -> None:
+    # More outcome elements than the reader keeps: the failure must not be the one dropped.
+    path = write(tmp_path / "py311.xml", xml_suites(xml_suite(xml_case("a", SKIPPED * 8 + FAILURE))))
+    summary = summarize([path])
+    assert without_time(summary.groups["py311", "unit"]) == counts(failed=1)
+    output = tmp_path / "merged.xml"
+    merge([path], output)
+    assert_valid(output)
+    assert "<failure" in output.read_text()
+
+
 def test_bare_testsuite_root(tmp_path: Path) -> None:
     path = write(tmp_path / "other.xml", xml_suite(xml_case("a"), xml_case("b", FAILURE)))
     assert without_time(summarize([path]).groups["other", "unit"]) == counts(passed=1, failed=1)
