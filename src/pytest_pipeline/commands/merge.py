@@ -55,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
     output: Path = args.output
     if output.is_dir():
         raise PipelineError(f"-o {output} is a directory; give a file name such as {output / 'junit.xml'}")
+    named = {Path(str(arg)).resolve() for arg in args.inputs}
+    if output.resolve() in named:
+        # A folder or glob may hold the previous output (it is skipped); a file named as
+        # both would be read as nothing and then overwritten.
+        raise PipelineError(f"-o {output} is also an input; write the merged file elsewhere")
     inputs = expand_inputs(args.inputs)
     try:
         summary = merge(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import glob
 import json
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,11 +130,12 @@ def _find(paths: Iterable[str]) -> _Found:
 
 def _classify(path: Path, found: _Found) -> None:
     if path.is_dir():
-        records = sorted(p for p in path.rglob(RUN_RECORD_NAME) if p.is_file())
+        # Not only regular files: a broken one is reported, never skipped.
+        records = sorted(p for p in path.rglob(RUN_RECORD_NAME) if not p.is_dir())
         if records:
             found.run_records.extend(records)
             return
-        xml_files = sorted(p for p in path.rglob("*.xml") if p.is_file())
+        xml_files = sorted(p for p in path.rglob("*.xml") if not p.is_dir())
         if not xml_files:
             found.problems.append(
                 InputProblem(str(path), f"folder holds no {RUN_RECORD_NAME} and no JUnit *.xml file")
@@ -175,6 +177,11 @@ def _load_run(
     path: Path, reader: Reader, summary: ResultSummary, owners: dict[Group, str], read: set[Path]
 ) -> LoadedRun | None:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block, /dev/zero never end
+            summary.problems.append(
+                InputProblem(str(path), "is not a regular file; pass the run.json itself")
+            )
+            return None
         record = RunRecord.read(path)
     except OSError as exc:
         summary.problems.append(InputProblem(str(path), f"cannot be read ({exc.strerror})"))

@@ -13,7 +13,9 @@ _GLOB_CHARS = frozenset("*?[")
 
 
 def _xml_files(folder: Path) -> list[Path]:
-    return [path for path in folder.rglob("*.xml") if path.is_file()]
+    # Every *.xml that is not a folder: a dangling link or a FIFO is reported by the
+    # reader (code 3), never skipped, or a broken download would make a cell vanish.
+    return [path for path in folder.rglob("*.xml") if not path.is_dir()]
 
 
 def expand_inputs(args: Sequence[str | Path]) -> list[Path]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import pyexpat
 import re
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -636,6 +637,8 @@ def _expat_problem(exc: pyexpat.ExpatError, fed: int, seen_root: bool) -> str:
 def _looks_binary(head: bytes) -> bool:
     if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
         return False  # UTF-16 or UTF-8 byte-order mark: expat decodes these
+    if head.startswith((b"<\x00", b"\x00<")):
+        return False  # UTF-16 without a mark, recognised by its first '<' (XML 1.0 appendix F)
     return b"\x00" in head
 
 
@@ -684,6 +687,9 @@ def _cannot_read(exc: OSError) -> UnreadableInput:
 def _feed(path: Path, parser: Any, items: list[Item], reader: _Reader) -> Iterator[list[Item]]:
     fed = 0
     try:
+        # stat first: opening a FIFO would wait for a writer forever
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise UnreadableInput("not a regular file (a FIFO, device or socket); pass the JUnit file")
         handle = path.open("rb")
     except OSError as exc:
         raise _cannot_read(exc) from None

@@ -502,3 +502,13 @@ def test_run_record_of_uncommitted_changes_marks_the_gate_dirty(
     assert gate["git"]["dirty_paths"] == ["pipeline-reports/run.json (tested uncommitted changes)"]
     assert gatefile.read(folder / "gate.json").dirty
     capsys.readouterr()
+
+
+def test_a_dangling_result_file_in_a_folder_closes_the_gate(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without expected cells, a cell whose only result file is broken must not vanish."""
+    write(project / "results" / "py312.xml", green())
+    (project / "results" / "py311.xml").symlink_to(project / "never-downloaded.xml")
+    assert main(["gate", "results"]) == 3
+    assert "py311.xml: cannot be read: No such file or directory" in capsys.readouterr().out

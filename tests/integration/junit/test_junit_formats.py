@@ -217,12 +217,19 @@ def test_encodings_and_byte_order_marks(tmp_path: Path) -> None:
     latin.write_bytes(text.replace('encoding="utf-8"', 'encoding="iso-8859-1"').encode("latin-1"))
     bom = tmp_path / "bom.xml"
     bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    summary = summarize([utf16, latin, bom])
+    # UTF-16 without a byte-order mark, told by its first '<' (little- and big-endian)
+    le = tmp_path / "le.xml"
+    le.write_bytes(text.split("?>", 1)[1].encode("utf-16-le"))
+    be = tmp_path / "be.xml"
+    be.write_bytes(text.replace('encoding="utf-8"', 'encoding="utf-16"').encode("utf-16-be"))
+    summary = summarize([utf16, latin, bom, le, be])
     assert summary.problems == []
     assert {key[0]: value.tests for key, value in summary.groups.items()} == {
         "utf16": 1,
         "latin": 1,
         "bom": 1,
+        "le": 1,
+        "be": 1,
     }
     output = tmp_path / "merged.xml"
     merge([utf16], output)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
+from junit_checks import xml_case, xml_suite, xml_suites
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.junit import expand_inputs
+from pytest_pipeline.junit import expand_inputs, summarize
 
 
 @pytest.fixture
@@ -71,3 +73,25 @@ def test_empty_patterns_and_folders_are_usage_errors_naming_them(
 def test_no_arguments_is_a_usage_error() -> None:
     with pytest.raises(PipelineError, match="no input files"):
         expand_inputs([])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_broken_entries_in_a_folder_are_read_and_reported_never_skipped(tmp_path: Path) -> None:
+    """A dangling link, a FIFO (which would block an open() forever) and a device: each is
+    one unreadable input (code 3), so a broken download cannot make a cell vanish."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "py312.xml").write_text(xml_suites(xml_suite(xml_case("t"))))
+    (folder / "py311.xml").symlink_to(tmp_path / "gone.xml")
+    os.mkfifo(folder / "py310.xml")
+    (folder / "py39.xml").symlink_to("/dev/zero")
+    found = expand_inputs([str(folder)])
+    assert [path.name for path in found] == ["py310.xml", "py311.xml", "py312.xml", "py39.xml"]
+    summary = summarize(found)
+    problems = {Path(problem.path).name: problem.message for problem in summary.problems}
+    assert problems == {
+        "py310.xml": "not a regular file (a FIFO, device or socket); pass the JUnit file",
+        "py311.xml": "cannot be read: No such file or directory",
+        "py39.xml": "not a regular file (a FIFO, device or socket); pass the JUnit file",
+    }
+    assert summary.total().passed == 1

@@ -80,6 +80,14 @@ def test_a_merged_input_that_left_a_file_out_is_merged_and_exits_3(
         (["{empty}"], "holds no *.xml files"),
         (["{results}", "--max-text", "10"], "--max-text 10 is too small"),
         (["{results}", "-o", "{results}"], "is a directory"),
+        (
+            [
+                "{results}/results-py311/cells/py311/junit.xml",
+                "-o",
+                "{results}/results-py311/cells/py311/junit.xml",
+            ],
+            "is also an input; write the merged file elsewhere",
+        ),
     ],
 )
 def test_usage_errors_exit_4_with_one_line(
