@@ -77,21 +77,19 @@ def annotate(
     """
     base = Path.cwd() if root is None else root
     closing = _closing(verdict)
-    errors: list[TestRef] = []
-    warnings: list[TestRef] = []
-    for ref in failures:
-        key = (ref.cell, ref.stage, None if ref.outcome is Outcome.BLOCKED else ref.test_id)
-        (errors if closing is None or key in closing else warnings).append(ref)
-    real = [ref for ref in errors if ref.outcome is not Outcome.BLOCKED]
-    blocked = [ref for ref in errors if ref.outcome is Outcome.BLOCKED]
-    # Flaky passes are warnings, unless the gate closed for them (flaky = 'fail').
-    closing_flaky: list[TestRef] = []
-    allowed_flaky: list[TestRef] = []
-    for ref in flaky:
-        closed = closing is not None and (ref.cell, ref.stage, ref.test_id) in closing
-        (closing_flaky if closed else allowed_flaky).append(ref)
+
+    def closes(ref: TestRef) -> bool:
+        if closing is None:  # no verdict: every failure, no flaky pass
+            return ref.outcome.is_bad
+        # a blocked stage is one reason per (cell, stage), without a test
+        test = None if ref.outcome is Outcome.BLOCKED else ref.test_id
+        return (ref.cell, ref.stage, test) in closing
+
+    real = [ref for ref in failures if ref.outcome is not Outcome.BLOCKED and closes(ref)]
+    blocked = [ref for ref in failures if ref.outcome is Outcome.BLOCKED and closes(ref)]
+    closing_flaky = [ref for ref in flaky if closes(ref)]  # under flaky = 'fail'
     queue: list[tuple[TestRef, Level]] = [(ref, "error") for ref in (*real, *closing_flaky, *blocked)]
-    queue += [(ref, "warning") for ref in (*warnings, *allowed_flaky)]
+    queue += [(ref, "warning") for ref in (*failures, *flaky) if not closes(ref)]
     shown = queue[: provider.max_annotations]
     for ref, level in shown:
         provider.annotate(locate(ref, base), level)

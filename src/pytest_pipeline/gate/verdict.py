@@ -542,11 +542,9 @@ class _Decision:
                     f"installed (sha256 {shown}); gate the file that was tested",
                 )
             elif not tested and installed:
-                # Not installed in any cell. The sdist built beside the tested wheel (same
-                # project, same version, same commit) may go with it; anything else is a
-                # file nobody tested.
-                # Only the sdist: another wheel of the release (a platform wheel pip would
-                # prefer) holds code no cell ran.
+                # Not installed in any cell. Only the sdist built beside the tested wheel
+                # (same project, version and commit) may go with it: another wheel of the
+                # release (a platform wheel pip would prefer) holds code no cell ran.
                 release = release_of(artifact.name) if not artifact.name.endswith(".whl") else None
                 wheel = releases.get(release) if release is not None else None
                 if wheel is not None:

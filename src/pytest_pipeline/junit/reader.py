@@ -98,15 +98,15 @@ def _entry_outcome(kind: str, type_: str, message: str) -> Outcome:
     return Outcome.ERROR
 
 
-_STRENGTH = {Outcome.SKIPPED: 1, Outcome.BLOCKED: 2, Outcome.ERROR: 2, Outcome.FAILED: 3}
+_STRENGTH = {Outcome.PASSED: 0, Outcome.SKIPPED: 1, Outcome.BLOCKED: 2, Outcome.ERROR: 3, Outcome.FAILED: 4}
+"""Which outcome element decides a testcase's outcome (:attr:`TestCaseRecord.outcome`)."""
 
 
 def _weaker_than(results: list[ResultEntry], outcome: Outcome) -> int | None:
-    """Index of the last kept outcome element weaker than ``outcome`` (see
-    :attr:`TestCaseRecord.outcome`), or None."""
-    strength = _STRENGTH.get(outcome, 0)
+    """Index of the last kept outcome element weaker than ``outcome``, or None."""
+    strength = _STRENGTH[outcome]
     for index in range(len(results) - 1, -1, -1):
-        if _STRENGTH.get(results[index].outcome, 0) < strength:
+        if _STRENGTH[results[index].outcome] < strength:
             return index
     return None
 
@@ -182,22 +182,16 @@ class TestCaseRecord:
 
     @property
     def outcome(self) -> Outcome:
-        """Final outcome of this element: a failure wins over an error (pytest's teardown
-        error after a failed call), an error over a skip (a skip whose teardown failed)."""
+        """Final outcome of this element, its strongest outcome element (:data:`_STRENGTH`):
+        a failure wins over an error (pytest's teardown error after a failed call), an
+        error over a block, anything over a skip (a skip whose teardown failed)."""
         results = self.results
         if len(results) == 1:
             return results[0].outcome
         outcome = Outcome.PASSED
         for entry in results:
-            entry_outcome = entry.outcome
-            if entry_outcome is Outcome.FAILED:
-                return Outcome.FAILED
-            if entry_outcome is Outcome.ERROR or (
-                entry_outcome is Outcome.BLOCKED and outcome is not Outcome.ERROR
-            ):
-                outcome = entry_outcome
-            elif entry_outcome is Outcome.SKIPPED and outcome is Outcome.PASSED:
-                outcome = Outcome.SKIPPED
+            if _STRENGTH[entry.outcome] > _STRENGTH[outcome]:
+                outcome = entry.outcome
         return outcome
 
     def primary(self) -> ResultEntry | None:

@@ -147,8 +147,6 @@ def plan_from_listing(
     off_platform: Mapping[str, str] = {}
     if request.this_platform:
         kept, off_platform = platforms.split(cells, source)
-        if not kept:
-            raise platforms.nothing_left(off_platform)
         cells = list(kept)
     return Plan(
         tool=listing.tool,

@@ -62,7 +62,8 @@ def mismatch(cell: Cell, source: str = "tox.ini") -> str | None:
 
 
 def split(cells: Sequence[Cell], source: str = "tox.ini") -> tuple[tuple[Cell, ...], Mapping[str, str]]:
-    """The cells for their platform, and the others' names with the reason."""
+    """The cells for their platform, and the others' names with the reason; an error
+    (exit 4) when that leaves none of ``cells``."""
     kept: list[Cell] = []
     off: dict[str, str] = {}
     for cell in cells:
@@ -71,6 +72,8 @@ def split(cells: Sequence[Cell], source: str = "tox.ini") -> tuple[tuple[Cell, .
             kept.append(cell)
         else:
             off[cell.name] = why
+    if off and not kept:
+        raise nothing_left(off)
     return tuple(kept), off
 
 

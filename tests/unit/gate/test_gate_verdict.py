@@ -124,6 +124,13 @@ QUARANTINE_EXPIRED = QuarantineEntry("tests.test_calc::test_add", "flaky upstrea
 BASELINE = Baseline("old/gate.json", frozenset({("py310", "tests.test_calc::test_add")}), frozenset(CELLS))
 
 
+def installed_and_given(tested: str, given: str) -> GateResults:
+    """The cells installed ``tested`` (sha256 1...); ``--artifact`` names ``given`` (sha256 3...)."""
+    return GateResults(
+        summary(), artifacts=(Artifact(tested, "1" * 64),), given_artifacts=(Artifact(given, "3" * 64),)
+    )
+
+
 @dataclass
 class Row:
     id: str
@@ -487,33 +494,21 @@ ROWS = [
     ),
     Row(
         "--artifact is not the build the cells installed",
-        GateResults(
-            summary(),
-            artifacts=(Artifact("pkg-1.0.whl", "1" * 64),),
-            given_artifacts=(Artifact("pkg-1.0.whl", "3" * 64),),
-        ),
+        installed_and_given("pkg-1.0.whl", "pkg-1.0.whl"),
         ExitCode.INCOMPLETE,
         "artifact-mismatch",
         "is not the build the cells installed (sha256 111111111111)",
     ),
     Row(
         "--artifact: another wheel of the tested release (a platform wheel no cell ran)",
-        GateResults(
-            summary(),
-            artifacts=(Artifact("pkg-1.0-py3-none-any.whl", "1" * 64),),
-            given_artifacts=(Artifact("pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", "3" * 64),),
-        ),
+        installed_and_given("pkg-1.0-py3-none-any.whl", "pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"),
         ExitCode.INCOMPLETE,
         "artifact-mismatch",
         "--artifact pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl is not what the cells tested",
     ),
     Row(
         "--artifact of another project or version than the cells tested",
-        GateResults(
-            summary(),
-            artifacts=(Artifact("pkg-1.0-py3-none-any.whl", "1" * 64),),
-            given_artifacts=(Artifact("pkg-1.1.tar.gz", "3" * 64),),
-        ),
+        installed_and_given("pkg-1.0-py3-none-any.whl", "pkg-1.1.tar.gz"),
         ExitCode.INCOMPLETE,
         "artifact-mismatch",
         "--artifact pkg-1.1.tar.gz is not what the cells tested (pkg-1.0-py3-none-any.whl)",
