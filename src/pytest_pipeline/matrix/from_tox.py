@@ -49,6 +49,21 @@ ENV_KEYS: tuple[str, ...] = (
     "ignore_errors",
     "platform",
     "system_site_packages",
+    # How tox makes the environment and runs its commands (see runner/tox_route.py):
+    "install_command",
+    "pip_pre",
+    "constrain_package_deps",
+    "use_frozen_constraints",
+    "pylock",
+    "extra_setup_commands",
+    "disallow_pass_env",
+    "commands_retry",
+    "interrupt_post_commands",
+    "uv_seed",
+    "uv_python_preference",
+    "always_copy",
+    "download",
+    "virtualenv_spec",
 )
 """Settings read for every environment; a key an older tox lacks is simply absent.
 
@@ -71,6 +86,8 @@ LIST_KEYS = frozenset(
         "allowlist_externals",
         "depends",
         "env_list",
+        "extra_setup_commands",
+        "disallow_pass_env",
     }
 )
 BOOL_KEYS = frozenset(
@@ -81,11 +98,25 @@ BOOL_KEYS = frozenset(
         "ignore_errors",
         "skip_missing_interpreters",
         "system_site_packages",
+        "pip_pre",
+        "constrain_package_deps",
+        "use_frozen_constraints",
+        "interrupt_post_commands",
+        "uv_seed",
+        "always_copy",
+        "download",
     }
 )
 
 # Files tox reads its configuration from, in tox 4's order of preference.
 CONFIG_FILES = ("tox.ini", "setup.cfg", "pyproject.toml", "tox.toml")
+
+WORK_DIR = Path(".tox") / ".pipeline"
+"""tox's ``--workdir`` for every cell, relative to the project: our environments live
+beside tox's own (``.tox/<env>``), never in them, and everything tox resolves from the
+work folder (``env_dir``, ``{envpython}``, ``{env_tmp_dir}``, ``{toxworkdir}``, ...) points
+where the cell really runs. Discovery asks ``tox config`` with the same ``--workdir`` the
+cells later run with, so the commands need no rewriting."""
 
 
 def tox_command() -> list[str]:
@@ -132,11 +163,14 @@ def query(
     version: str | None = None,
     source_format: str = "json",
 ) -> Listing:
-    """Every environment tox knows in ``project_dir``, with the settings in :data:`ENV_KEYS`."""
+    """Every environment tox knows in ``project_dir``, with the settings in :data:`ENV_KEYS`,
+    as tox resolves them with ``--workdir`` :data:`WORK_DIR` (where the cells run)."""
     command = list(command or tox_command())
     version = version or tox_version()
     where = config_file(project_dir) or "tox configuration"
+    work_dir = project_dir / WORK_DIR
     base = [*command, "config", "-c", str(project_dir), "-e", "ALL", "--hashseed", "notset"]
+    base += ["--workdir", str(work_dir)]
     keys = ["-k", *ENV_KEYS, *CORE_KEYS]
     if source_format == "json":
         with tempfile.TemporaryDirectory(prefix="pytest-pipeline-tox-") as tmp:
@@ -144,7 +178,12 @@ def query(
             done = _run(runner, [*base, "--format", "json", "-o", str(out), *keys], project_dir, env)
             if _rejects_options(done):
                 return query(
-                    project_dir, env, runner=runner, command=command, version=version, source_format="ini"
+                    project_dir,
+                    env,
+                    runner=runner,
+                    command=command,
+                    version=version,
+                    source_format="ini",
                 )
             text = out.read_text(encoding="utf-8") if out.is_file() else ""
         if not text.strip():

@@ -29,7 +29,7 @@ from pytest_pipeline.fileio import relative_to_cwd
 from pytest_pipeline.matrix.model import Cell, Plan
 from pytest_pipeline.matrix.toolrun import NO_TOX_MATRIX_ENV
 from pytest_pipeline.results import CellRecord, ResultSummary, RunRecord
-from pytest_pipeline.runner import build, envs, inject, outputs, progress, summary
+from pytest_pipeline.runner import build, envs, inject, outputs, progress, summary, tox_commands, tox_route
 from pytest_pipeline.runner.execute import Backend, RunContext, env_folder, now_iso, run_cell
 from pytest_pipeline.runner.interrupts import signals_as_interrupt
 from pytest_pipeline.runner.scheduler import Job, Scheduler, worker_count
@@ -116,9 +116,7 @@ def needs_package(plan: Plan) -> bool:
 
 def _installs_package(cell: Cell) -> bool:
     if cell.tool == "nox":
-        # A session with a virtualenv may install it (whether it did, the cell sees
-        # once nox made the environment); python=False has nowhere to install it.
-        return cell.config.get("python") is not False
+        return False  # a nox session installs what it installs itself (see cell_nox)
     return not cell.config.get("skip_install") and cell.config.get("package") != "skip"
 
 
@@ -343,13 +341,10 @@ def run(
         reports = stack.enter_context(outputs.open_reports(reports_root))
         root = tool_root(plan)
         wheel = prepare_wheel(plan, reports, options, early, installer.uv, given=given_wheel)
-        if options.recreate:
-            for cell in plan.cells:
-                (env_folder(cell, project) / envs.FINGERPRINT_FILE).unlink(missing_ok=True)
         ctx = RunContext(
             project=project,
             reports=reports,
-            injection=inject.prepare(root / "inject", companions=companions(config)),
+            injection=inject.prepare(root / ".pytest-pipeline-inject", companions=companions(config)),
             wheel=wheel,
             installer=installer,
             environ=clean_environ(os.environ),
@@ -358,6 +353,8 @@ def run(
             pytest_args=options.pytest_args,
             backend=backend,
             recreate=options.recreate,
+            seed=tox_commands.hash_seed(os.environ),
+            tox_plugins=tox_route.tox_plugins() if plan.tool == "tox" else (),
         )
         records, interrupted = run_cells(
             plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream

@@ -68,9 +68,8 @@ def test_needs_package() -> None:
     assert needs_package(plan(Cell("a", "tox", "a")))
     assert not needs_package(plan(Cell("a", "tox", "a", config={"skip_install": True})))
     assert not needs_package(plan(Cell("a", "tox", "a", config={"package": "skip"})))
-    # a nox session gets the run's wheel in place of the package it installs itself
-    assert needs_package(plan(Cell("a", "nox", "a", config={"python": "3.12"})))
-    assert not needs_package(plan(Cell("a", "nox", "a", config={"python": False})))  # no virtualenv
+    # a nox session installs what it installs itself (it runs as nox runs it)
+    assert not needs_package(plan(Cell("a", "nox", "a", config={"python": "3.12"})))
     assert not needs_package(plan(Cell("a", "tox", "a", python="3.99", python_found=False)))
 
 
