@@ -44,6 +44,8 @@ ENV_KEYS: tuple[str, ...] = (
     "runner",
     "uv_resolution",
     "env_dir",
+    "env_tmp_dir",
+    "env_log_dir",
     "depends",
     "ignore_outcome",
     "ignore_errors",
@@ -107,6 +109,8 @@ BOOL_KEYS = frozenset(
         "download",
     }
 )
+
+INT_KEYS = frozenset({"commands_retry"})
 
 # Files tox reads its configuration from, in tox 4's order of preference.
 CONFIG_FILES = ("tox.ini", "setup.cfg", "pyproject.toml", "tox.toml")
@@ -303,6 +307,8 @@ def _ini_value(key: str, lines: list[str], *, is_core: bool) -> Any:
     if key in BOOL_KEYS and len(lines) == 1 and lines[0].strip() in ("True", "False"):
         # skip_missing_interpreters may also be "config": only literal booleans convert
         return lines[0].strip() == "True"
+    if key in INT_KEYS and len(lines) == 1 and lines[0].strip().isdigit():
+        return int(lines[0])
     return "\n".join(lines)
 
 

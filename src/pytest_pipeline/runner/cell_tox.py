@@ -136,6 +136,7 @@ def prepare(
         assert install.package is not None
         _step(install.package, env, variables, log=log, cancel=cancel)
     _overlay(run, cell, env, log=log, cancel=cancel)
+    env.env_dir.mkdir(parents=True, exist_ok=True)
     (env.env_dir / FINGERPRINT_FILE).write_text(json.dumps(new, indent=1) + "\n", encoding="utf-8")
     return action
 
@@ -330,6 +331,17 @@ def run_tox_commands(
     )
     result = run_command(argv, cwd=run.project, env=environ, log=log, cancel=cancel)
     return result.returncode, result.cancelled
+
+
+def reset_folders(env: ToxEnv) -> None:
+    """What tox does at the start of every run: ``{env_tmp_dir}`` and ``{env_log_dir}``
+    emptied (and the temporary folder made)."""
+    for folder in (env.tmp_dir, env.log_dir):
+        if folder.is_symlink() or folder.is_file():
+            folder.unlink()
+        elif folder.is_dir():
+            shutil.rmtree(folder)
+    env.tmp_dir.mkdir(parents=True, exist_ok=True)
 
 
 def install_plugin(injection: Any, env: ToxEnv) -> None:

@@ -362,6 +362,7 @@ def _run_tox(
     package = ctx.wheel.path.resolve() if ctx.wheel is not None and env.installs_package else None
 
     def commands() -> _Attempt:
+        cell_tox.reset_folders(env)
         if route.kind == "tox":
             notify(phase="tox")
             code, cancelled = cell_tox.run_tox_commands(

@@ -92,8 +92,9 @@ def clean_environ(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment cells and tools start from: ours minus an outer tox run's."""
     env = {key: value for key, value in environ.items() if key not in _OUTER_VARIABLES}
     outer_venv = environ.get("VIRTUAL_ENV")
-    if outer_venv and "PATH" in env:
+    if outer_venv and "PATH" in env and environ.get("TOX_ENV_DIR") == outer_venv:
         # ``tox -e matrix`` puts its own venv first on PATH; the cells must not see it.
+        # (A venv the user activated stays: ``tox run`` from that shell keeps it too.)
         outer_bin = str(envs.bin_dir(Path(outer_venv)))
         env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != outer_bin)
     env[NO_TOX_MATRIX_ENV] = "1"

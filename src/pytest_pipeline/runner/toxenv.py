@@ -38,6 +38,10 @@ def _flag(value: Any, default: bool = False) -> bool:
     return default
 
 
+def _path(value: Any) -> Path | None:
+    return Path(str(value)) if isinstance(value, str) and value else None
+
+
 def _number(value: Any, default: int = 0) -> int:
     try:
         return int(str(value).strip())
@@ -53,6 +57,9 @@ class ToxEnv:
     name: str
     tox_root: Path
     env_dir: Path
+    env_tmp_dir: Path | None = None
+    """tox's default: ``<env_dir>/tmp`` (see :attr:`tmp_dir`)."""
+    env_log_dir: Path | None = None
     runner: str = VIRTUALENV_RUNNER
     package: str = "sdist"
     skip_install: bool = False
@@ -99,6 +106,15 @@ class ToxEnv:
     def work_dir(self) -> Path:
         return self.env_dir.parent
 
+    @property
+    def tmp_dir(self) -> Path:
+        """Emptied at the start of every run, as tox does (``{env_tmp_dir}``)."""
+        return self.env_tmp_dir or self.env_dir / "tmp"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.env_log_dir or self.env_dir / "log"
+
 
 def from_config(name: str, config: Mapping[str, Any], tox_root: Path) -> ToxEnv:
     """``config``: what discovery kept of ``tox config -e NAME`` (``Cell.config``)."""
@@ -109,6 +125,8 @@ def from_config(name: str, config: Mapping[str, Any], tox_root: Path) -> ToxEnv:
         name=name,
         tox_root=tox_root,
         env_dir=Path(str(env_dir)) if env_dir else tox_root / WORK_DIR / name,
+        env_tmp_dir=_path(config.get("env_tmp_dir")),
+        env_log_dir=_path(config.get("env_log_dir")),
         runner=str(config.get("runner") or VIRTUALENV_RUNNER),
         package=str(config.get("package") or "sdist"),
         skip_install=_flag(config.get("skip_install")),

@@ -49,7 +49,9 @@ def test_classify_says_when_it_trusts_the_exit_code() -> None:
 def test_env_folder_is_the_env_dir_tox_resolved_with_our_workdir(tmp_path: Path) -> None:
     # discovery asked tox with --workdir .tox/.pipeline: env_dir is already ours
     env_dir = tmp_path / ".tox" / ".pipeline" / "py312-x"
-    assert env_folder(Cell("py312-x", "tox", "py312-x", config={"env_dir": str(env_dir)}), tmp_path) == env_dir
+    assert (
+        env_folder(Cell("py312-x", "tox", "py312-x", config={"env_dir": str(env_dir)}), tmp_path) == env_dir
+    )
     assert env_folder(Cell("a", "tox", "a"), tmp_path) == tmp_path / ".tox" / ".pipeline" / "a"
     assert env_folder(Cell("s", "nox", "s"), tmp_path) == tmp_path / ".nox" / ".pipeline" / "s"
     assert env_folder(Cell("s+attrs23.2", "nox", "s"), tmp_path).name == "s+attrs23.2"
@@ -133,7 +135,8 @@ def test_a_nox_cell_is_one_nox_run_with_its_own_envdir_and_pins(
         assert "not the run's wheel" in record.message
         ((nox, env),) = commands
         assert nox[nox.index("-s") + 1] == "tests-3.12"
-        assert "--install-only" not in nox and "--no-install" not in nox
+        assert "--install-only" not in nox
+        assert "--no-install" not in nox
         envdir = Path(nox[nox.index("--envdir") + 1])
         assert envdir == (project / ".nox" / ".pipeline" / cell.name).resolve()
         assert Path(env["PIP_CONSTRAINT"]).read_text() == f"attrs=={value}.*\n"

@@ -44,6 +44,7 @@ def test_clean_environ_drops_an_outer_tox_run(tmp_path: Path) -> None:
         "PATH": os.pathsep.join([str(venv / "bin"), "/usr/bin"]),
         "VIRTUAL_ENV": str(venv),
         "TOX_ENV_NAME": "matrix",
+        "TOX_ENV_DIR": str(venv),
         "PYTEST_PIPELINE_CELL": "x",
         "HOME": "/h",
     }
@@ -54,6 +55,12 @@ def test_clean_environ_drops_an_outer_tox_run(tmp_path: Path) -> None:
     assert "PYTEST_PIPELINE_CELL" not in env
     assert env["HOME"] == "/h"
     assert env[NO_TOX_MATRIX_ENV] == "1"
+
+
+def test_clean_environ_keeps_a_venv_the_user_activated(tmp_path: Path) -> None:
+    # `tox run` from a shell with an activated venv keeps it on PATH: so does a cell
+    path = os.pathsep.join([str(tmp_path / "venv" / "bin"), "/usr/bin"])
+    assert clean_environ({"PATH": path, "VIRTUAL_ENV": str(tmp_path / "venv")})["PATH"] == path
 
 
 def test_check_plan() -> None:
