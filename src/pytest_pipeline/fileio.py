@@ -79,3 +79,12 @@ def relative_to_cwd(path: Path) -> Path:
         return path.resolve().relative_to(Path.cwd().resolve())
     except (ValueError, OSError):
         return path
+
+
+def ignore_in_git(folder: Path) -> None:
+    """A ``.gitignore`` of ``*`` in a folder of tool output (as ``.pytest_cache`` and
+    ``.tox`` have), so it never shows in the project's ``git status``."""
+    marker = folder / ".gitignore"
+    if not marker.exists():
+        with contextlib.suppress(OSError):
+            marker.write_text("# Created by pytest-pipeline automatically.\n*\n", encoding="utf-8")

@@ -175,7 +175,16 @@ def record_of(cell: Cell, status: CellStatus, message: str = "") -> CellRecord:
         message=message,
         runs_pytest=cell.runs_pytest,
         ignore_outcome=cell.ignore_outcome,
+        tested=_tested(cell),
     )
+
+
+def _tested(cell: Cell) -> str:
+    """What of the project a cell's tests see (see ``CellRecord.tested``)."""
+    if cell.tool == "nox":
+        return "source"
+    installs = not cell.config.get("skip_install") and cell.config.get("package") != "skip"
+    return "wheel" if installs else "nothing"
 
 
 def env_folder(cell: Cell, project: Path) -> Path:

@@ -34,7 +34,7 @@ from pathlib import Path
 from pytest_pipeline.config import DEFAULT_REPORTS_DIR
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.fileio import write_json_atomic
+from pytest_pipeline.fileio import ignore_in_git, write_json_atomic
 from pytest_pipeline.results import RunRecord
 from pytest_pipeline.runner import locks
 
@@ -162,4 +162,5 @@ def open_reports(root: Path) -> Iterator[Reports]:
                 (root / name).unlink(missing_ok=True)
             for name in _OWN_DIRS:
                 shutil.rmtree(root / name, ignore_errors=True)
+        ignore_in_git(root)
         yield Reports(root)

@@ -25,7 +25,7 @@ from pytest_pipeline import __version__
 from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.fileio import relative_to_cwd
+from pytest_pipeline.fileio import ignore_in_git, relative_to_cwd
 from pytest_pipeline.matrix.model import Cell, Plan
 from pytest_pipeline.matrix.toolrun import NO_TOX_MATRIX_ENV
 from pytest_pipeline.results import CellRecord, ResultSummary, RunRecord
@@ -128,6 +128,16 @@ def tool_root(plan: Plan) -> Path:
     for cell in plan.cells:
         return env_folder(cell, project).parent
     return project / ".tox" / ".pipeline"
+
+
+def _own_tool_folders(root: Path) -> None:
+    """``.tox/.pipeline`` (or ``.nox/.pipeline``) made, and kept out of ``git status``: the
+    tool's own folder too when we are the first to make it (tox ignores ``.tox`` itself)."""
+    for folder in (root.parent, root):
+        if not folder.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            ignore_in_git(folder)
+    ignore_in_git(root)
 
 
 def read_installpkg(source: Path | None) -> build.Wheel | None:
@@ -341,6 +351,7 @@ def run(
             options.stream.write(f"pytest-pipeline: {name}: left out, {why} (tox `platform`)\n")
         reports = stack.enter_context(outputs.open_reports(reports_root))
         root = tool_root(plan)
+        _own_tool_folders(root)
         wheel = prepare_wheel(plan, reports, options, early, installer.uv, given=given_wheel)
         ctx = RunContext(
             project=project,

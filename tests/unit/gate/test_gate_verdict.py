@@ -550,6 +550,58 @@ ROWS = [
         {"cell": "lint"},
     ),
     Row(
+        "only cells without per-test results (unittest): stages are not judged, exit codes decide",
+        GateResults(
+            summary({}),
+            runs=(run(*(cell(name, CellStatus.PASSED, 0, None, runs_pytest=False) for name in CELLS)),),
+        ),
+        ExitCode.OK,
+        "no-per-test-results",
+        "stages are not judged, the cells' exit codes decide",
+    ),
+    Row(
+        "only cells without per-test results, one failed: the gate closes on its exit code",
+        GateResults(
+            summary({}),
+            runs=(
+                run(
+                    cell("py310", CellStatus.PASSED, 0, None, runs_pytest=False),
+                    cell("py312", CellStatus.FAILED, 1, None, runs_pytest=False),
+                ),
+            ),
+        ),
+        ExitCode.TESTS_FAILED,
+        "cell-failed",
+        "failed with exit code 1",
+        {"cell": "py312"},
+    ),
+    Row(
+        "a cell without per-test results beside a missing interpreter: the stage ran nowhere",
+        GateResults(
+            summary({}),
+            runs=(
+                run(
+                    cell("py310", CellStatus.PASSED, 0, None, runs_pytest=False),
+                    cell("py312", CellStatus.MISSING_INTERPRETER, None, None),
+                ),
+            ),
+        ),
+        ExitCode.NO_TESTS,
+        "empty-stage",
+        "required stage 'unit' ran no tests in any required cell",
+        {"stage": "unit"},
+    ),
+    Row(
+        "nox cells tested the source tree: the gate says so",
+        GateResults(
+            summary(),
+            runs=(passing_run(cell("py312", CellStatus.PASSED, junit="py312.xml", tested="source")),),
+        ),
+        ExitCode.OK,
+        "tested-source",
+        "py312 tested the source tree as nox installed it, not a built artifact",
+    ),
+    Row(
         "cell that runs no pytest and is not required failed: a note",
         GateResults(
             summary(), runs=(passing_run(cell("lint", CellStatus.FAILED, 2, None, runs_pytest=False)),)
