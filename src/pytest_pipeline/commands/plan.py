@@ -159,7 +159,7 @@ def routes(plan: Plan, project: Path, config: PipelineConfig) -> dict[str, tuple
 
     backend = run_settings(config).backend
     plugins = tox_plugins() if plan.tool == "tox" else ()
-    found = {}
+    found: dict[str, tuple[str, str]] = {}
     for cell in plan.cells:
         chosen = route(cell, project.resolve(), backend=backend, plugins=plugins)
         found[cell.name] = (chosen.kind, chosen.why)
