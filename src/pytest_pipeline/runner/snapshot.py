@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline import tool_output
+from pytest_pipeline.errors import PipelineError
+from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate.provenance import dirty_paths, git_output
 
 WORKDIR_PREFIX = "pytest-pipeline-build-"
@@ -106,6 +108,13 @@ def take(project: Path, workdir: Path, *, skip: tuple[Path, ...] = ()) -> Snapsh
     folder ``workdir``; ``skip``: folders in the project that are output (a reports folder)."""
     try:
         return GitSnapshot.take(project, workdir, skip) or CopySnapshot.take(project, workdir, skip)
+    except OSError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise PipelineError(
+            f"cannot copy {exc.filename or project} for the build ({exc.strerror or exc}); "
+            "make it readable, or pass a prebuilt wheel with --installpkg",
+            ExitCode.INCOMPLETE,
+        ) from None
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
@@ -120,7 +129,7 @@ def copy_hashed(source: Path, target: Path) -> str | None:
     file (a folder, a submodule, a FIFO: never opened, it could block)."""
     try:
         status = os.lstat(source)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return "deleted"
     if stat.S_ISLNK(status.st_mode):
         link = os.readlink(source)

@@ -146,3 +146,26 @@ def test_worktrees_of_killed_runs_are_forgotten_and_the_users_own_are_not(repo: 
     with take(repo, tmp_path) as taken:
         taken.tree()
     assert worktrees(repo) == [str(repo), str(users)]
+
+
+def test_the_files_of_checked_out_submodules_are_in_the_snapshot(repo: Path, tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "vendored.c").write_text("int answer = 42;\n")
+    git(library, "init", "-q", "-b", "main")
+    git(library, "add", ".")
+    git(library, "commit", "-q", "-m", "library")
+    git(
+        repo,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(library),
+        "third_party/library",
+    )
+    git(repo, "commit", "-q", "-m", "submodule")
+    with take(repo, tmp_path) as taken:
+        assert [path for path, _ in taken.identity["changes"]] == ["third_party/library/vendored.c"]
+        assert (taken.tree() / "third_party" / "library" / "vendored.c").read_text() == "int answer = 42;\n"

@@ -263,3 +263,28 @@ def test_buildable(tmp_path: Path) -> None:
     (tmp_path / "setup.py").write_text("")
     assert build.buildable(tmp_path)
     assert build.buildable(project(tmp_path))
+
+
+def test_a_file_that_cannot_be_read_is_named_and_nothing_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path)
+    module = root / "src" / "pkg" / "__init__.py"
+    original = snapshot.copy_hashed
+
+    def denied(source: Path, target: Path) -> str | None:  # root reads even a mode-000 file
+        if source == module:
+            raise PermissionError(13, "Permission denied", str(source))
+        return original(source, target)
+
+    monkeypatch.setattr(snapshot, "copy_hashed", denied)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    with pytest.raises(PipelineError) as raised:
+        snapshot.take(root, workdir)
+    assert raised.value.message == (
+        f"cannot copy {module} for the build (Permission denied); "
+        "make it readable, or pass a prebuilt wheel with --installpkg"
+    )
+    assert raised.value.code == ExitCode.INCOMPLETE
+    assert not workdir.exists()
