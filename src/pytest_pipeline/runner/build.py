@@ -188,8 +188,6 @@ class Built:
     key: str
     reused: bool
     """Copied from the cache: a build of the same sources, by the same frontend."""
-    sources: str = ""
-    """What was built, as :attr:`.snapshot.Snapshot.description` says it."""
 
 
 def build_or_reuse(
@@ -218,11 +216,11 @@ def build_or_reuse(
             wheel = _reuse(
                 wheels[0], out_dir, log, f"sources: {sources.description}, as in the build in {cached}"
             )
-            return Built(wheel, key, reused=True, sources=sources.description)
+            return Built(wheel, key, reused=True)
         tree = sources.tree()  # may fall back to a copy: the key is then that copy's
         log.write_text(f"sources: {sources.description}, snapshot in {tree}\n", encoding="utf-8")
         wheel = build_wheel(tree, out_dir, project=project, uv=uv, log=log, cancel=cancel)
-        return Built(wheel, cache_key(sources, chosen), reused=False, sources=sources.description)
+        return Built(wheel, cache_key(sources, chosen), reused=False)
 
 
 def _reuse(cached: Path, out_dir: Path, log: Path, why: str) -> Wheel:

@@ -87,7 +87,10 @@ class Snapshot:
     def tree(self) -> Path:
         """The project folder inside the snapshot."""
         if self._tree is None:
-            self._tree = self._make_tree()
+            try:
+                self._tree = self._make_tree()
+            except OSError as exc:
+                raise cannot_copy(self.project, exc) from None
         return self._tree
 
     def _make_tree(self) -> Path:
@@ -110,14 +113,19 @@ def take(project: Path, workdir: Path, *, skip: tuple[Path, ...] = ()) -> Snapsh
         return GitSnapshot.take(project, workdir, skip) or CopySnapshot.take(project, workdir, skip)
     except OSError as exc:
         shutil.rmtree(workdir, ignore_errors=True)
-        raise PipelineError(
-            f"cannot copy {exc.filename or project} for the build ({exc.strerror or exc}); "
-            "make it readable, or pass a prebuilt wheel with --installpkg",
-            ExitCode.INCOMPLETE,
-        ) from None
+        raise cannot_copy(project, exc) from None
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+def cannot_copy(project: Path, exc: OSError) -> PipelineError:
+    """An unreadable file in the project, or a full temporary folder: named, exit 3."""
+    return PipelineError(
+        f"cannot copy {exc.filename or project} for the build ({exc.strerror or exc}); "
+        "fix that, or pass a prebuilt wheel with --installpkg",
+        ExitCode.INCOMPLETE,
+    )
 
 
 # --------------------------------------------------------------------------- copies
@@ -298,7 +306,7 @@ class GitSnapshot(Snapshot):
 
     def close(self) -> None:
         checkout = self.workdir / _SOURCES / self.root.name
-        registered = self._tree is not None and checkout.exists()
+        registered = checkout.exists()  # also when applying the changes failed
         super().close()
         if registered:
             _git(["worktree", "remove", "--force", str(checkout)], self.root)

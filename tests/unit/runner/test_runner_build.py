@@ -284,7 +284,7 @@ def test_a_file_that_cannot_be_read_is_named_and_nothing_is_left(
         snapshot.take(root, workdir)
     assert raised.value.message == (
         f"cannot copy {module} for the build (Permission denied); "
-        "make it readable, or pass a prebuilt wheel with --installpkg"
+        "fix that, or pass a prebuilt wheel with --installpkg"
     )
     assert raised.value.code == ExitCode.INCOMPLETE
     assert not workdir.exists()
