@@ -8,6 +8,7 @@ PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; se
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -61,6 +62,30 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""No space left, over quota, over the file size limit: nothing more can be written there."""
+
+
+def disk_full(error: BaseException) -> OSError | None:
+    """The "no space left" error behind ``error`` (itself, or what it was raised from
+    or while handling), or None when it is not about a full disk."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in DISK_FULL:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def describe_disk_full(error: OSError) -> str:
+    """``No space left on device (errno 28, ENOSPC)``: the words and the number to search for."""
+    number = error.errno or 0
+    name = errno.errorcode.get(number, "?")
+    return f"{error.strerror or os.strerror(number)} (errno {number}, {name})"
 
 
 def sha256_file(path: Path) -> str:

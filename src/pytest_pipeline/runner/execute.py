@@ -44,7 +44,7 @@ from pytest_pipeline.runner.process import CommandNotFound, run_command, write_l
 from pytest_pipeline.runner.slots import Slots
 
 Backend = Literal["auto", "tox"]
-StopReason = Literal["interrupted", "fail-fast"]
+StopReason = Literal["interrupted", "fail-fast", "timed-out"]
 
 NATIVE_RUNNERS = frozenset({"virtualenv", "uv-venv-runner"})
 WHEEL_PACKAGES = frozenset(
@@ -170,6 +170,8 @@ def classify(
         return CellStatus.INTERRUPTED, "interrupted"
     if cancelled == "fail-fast":
         return CellStatus.CANCELLED, "stopped by --fail-fast"
+    if cancelled == "timed-out":
+        return CellStatus.TIMED_OUT, "timed out"
     if exit_code is None:
         return CellStatus.CRASHED, "the test command did not run"
     if not junit:
