@@ -12,6 +12,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,12 @@ def atomic_writer(path: Path, mode: str = "w", encoding: str | None = "utf-8") -
         raise
 
 
+def copy_atomic(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` atomically: a full disk leaves no half a wheel."""
+    with source.open("rb") as data, atomic_writer(target, "wb") as out:
+        shutil.copyfileobj(data, out)
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     with atomic_writer(path) as handle:
         handle.write(text)
@@ -70,15 +77,18 @@ DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 def disk_full(error: BaseException) -> OSError | None:
     """The "no space left" error behind ``error`` (itself, or what it was raised from
-    or while handling), or None when it is not about a full disk."""
+    or while handling; the first one that names its file), or None when it is not
+    about a full disk."""
     seen: set[int] = set()
+    found: list[OSError] = []
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, OSError) and current.errno in DISK_FULL:
-            return current
+            found.append(current)
         current = current.__cause__ or current.__context__
-    return None
+    named = [full for full in found if full.filename]
+    return (named or found)[0] if found else None
 
 
 def describe_disk_full(error: OSError) -> str:

@@ -90,7 +90,7 @@ def time_limit(value: object, where: str) -> float | None:
 
 
 def _time_limit(table: Table, key: str) -> float | None:
-    value: object = table.get(key, (int, float, str), None)
+    value: object = table.get(key, (float, str), None)
     return None if value is None else time_limit(value, table.where(key))
 
 

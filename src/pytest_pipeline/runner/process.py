@@ -175,6 +175,8 @@ class CappedLog:
         self.head_room = max(0, head - _position(log))
         self.tail = bytearray()
         self.cut = 0
+        self.at_line = True
+        """Whether the kept tail starts a line (what was cut before it ended one)."""
 
     def write(self, data: bytes) -> None:
         if self.head_room:
@@ -191,14 +193,13 @@ class CappedLog:
         """Write the kept tail, after a note of what was cut."""
         self._trim()
         if self.cut:
-            # Start the tail at a line: the cut is counted, the half line dropped with it.
-            newline = self.tail.find(b"\n", 0, 4096)
-            if newline >= 0:
+            newline = -1 if self.at_line else self.tail.find(b"\n", 0, 4096)
+            if newline >= 0:  # start the tail at a line: the half line is cut (and counted) too
                 self.cut += newline + 1
                 del self.tail[: newline + 1]
             note = (
                 f"\n[pytest-pipeline: {self.cut:,} bytes of output cut here; the log keeps its first "
-                f"{_mib(self.head_size)} and the last {_mib(self.tail_size)} of each command's output]\n"
+                f"{_size(self.head_size)} and the last {_size(self.tail_size)} of each command's output]\n"
             )
             self._write(note.encode())
         self._write(bytes(self.tail))
@@ -208,6 +209,7 @@ class CappedLog:
         excess = len(self.tail) - self.tail_size
         if excess > 0:
             self.cut += excess
+            self.at_line = self.tail[excess - 1] == ord("\n")
             del self.tail[:excess]
 
     def _write(self, data: bytes) -> None:
@@ -228,8 +230,9 @@ def _position(log: IO[bytes]) -> int:
         return 0
 
 
-def _mib(size: int) -> str:
-    return f"{size / (1 << 20):g} MiB"
+def _size(size: int) -> str:
+    mib, rest = divmod(size, 1 << 20)
+    return f"{mib} MiB" if mib and not rest else f"{size:,} bytes"
 
 
 class _Output:

@@ -13,7 +13,6 @@ import functools
 import importlib
 import importlib.metadata
 import os
-import shutil
 import sys
 import threading
 import time
@@ -26,7 +25,7 @@ from pytest_pipeline import __version__
 from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.fileio import relative_to_cwd
+from pytest_pipeline.fileio import copy_atomic, relative_to_cwd
 from pytest_pipeline.matrix.model import Cell, Plan
 from pytest_pipeline.matrix.toolrun import NO_TOX_MATRIX_ENV
 from pytest_pipeline.results import CellRecord, CellStatus, ResultSummary, RunRecord
@@ -165,7 +164,7 @@ def prepare_wheel(
     if given is not None:
         reports.dist.mkdir(parents=True, exist_ok=True)
         target = reports.dist / given.path.name
-        shutil.copyfile(given.path, target)
+        copy_atomic(given.path, target)
         return dataclasses.replace(given, path=target)  # same bytes: no second hash
     if not needs_package(plan):
         if early is not None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline.config import format_duration
-from pytest_pipeline.fileio import disk_full
+from pytest_pipeline.fileio import describe_disk_full, disk_full
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
 from pytest_pipeline.runner import process, watchdog
@@ -276,7 +276,9 @@ class Scheduler:
         full = disk_full(error)
         if full is not None:  # not a bug: the run stops and says so in one line
             self._fatal = self._fatal or full
-            return _crashed(cell, full)
+            return record_of(
+                cell, CellStatus.CRASHED, f"cannot write its reports: {describe_disk_full(full)}"
+            )
         traceback.print_exc()
         return _crashed(cell, error)
 

@@ -97,6 +97,7 @@ def test_tox_backend_and_unknown_commands_force_tox() -> None:
         (None, False, None, CellStatus.CRASHED),
         (-15, False, "interrupted", CellStatus.INTERRUPTED),
         (-15, True, "fail-fast", CellStatus.CANCELLED),
+        (-15, False, "timed-out", CellStatus.TIMED_OUT),
     ],
 )
 def test_classify(exit_code: int | None, junit: bool, cancelled: str | None, status: CellStatus) -> None:
