@@ -243,22 +243,25 @@ class _Output:
         self.sink = CappedLog(log)
         self.activity = activity
         self.open = True
+        self._poll = select.poll()  # not select(): it fails on a descriptor above 1023
+        self._poll.register(fd, select.POLLIN)
+
+    def _ready(self, timeout: float) -> bool:
+        return bool(self._poll.poll(timeout * 1000))
 
     def pump(self, timeout: float) -> None:
         """Copy what arrives within ``timeout`` (wait that long when nothing does)."""
         if not self.open:
             threading.Event().wait(timeout)
             return
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if ready:
+        if self._ready(timeout):
             self._read()
 
     def drain(self) -> None:
         """Copy what is left in the pipe, without waiting for a writer that stays."""
         deadline = time.monotonic() + _DRAIN_SECONDS
         while self.open and time.monotonic() < deadline:
-            ready, _, _ = select.select([self.fd], [], [], 0)
-            if not ready:
+            if not self._ready(0):
                 return
             self._read()
 
@@ -314,10 +317,12 @@ def run_command(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    except FileNotFoundError:
+    except BaseException as error:
         os.close(read_fd)
-        write_log_line(log, f"pytest-pipeline: {argv[0]}: command not found")
-        raise CommandNotFound(argv[0]) from None
+        if isinstance(error, FileNotFoundError):
+            write_log_line(log, f"pytest-pipeline: {argv[0]}: command not found")
+            raise CommandNotFound(argv[0]) from None
+        raise
     finally:
         os.close(write_fd)  # the child has its copy; ours would keep the pipe from ending
     run = _current_run()

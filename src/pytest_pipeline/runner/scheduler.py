@@ -264,8 +264,10 @@ class Scheduler:
                     record = job.run(cancel, notify)
             except BaseException as error:  # a bug in a worker must not hang the run
                 record = self._failed(job.cell, error)
-            self._end_leftovers(name)
-            self._done.put((name, record))
+            try:
+                self._end_leftovers(name)
+            finally:
+                self._done.put((name, record))
 
         thread = threading.Thread(target=work, name=f"cell-{name}", daemon=True)
         self._threads[name] = thread
