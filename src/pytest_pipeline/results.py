@@ -173,6 +173,8 @@ class CellStatus(str, Enum):
     """The test process died or left no readable report."""
     MISSING_INTERPRETER = "missing-interpreter"
     INTERRUPTED = "interrupted"
+    TIMED_OUT = "timed-out"
+    """Ended by a time limit (``timeout``, ``run-timeout``) before it finished."""
     CANCELLED = "cancelled"
     """Not started or stopped by ``--fail-fast``."""
 

@@ -231,6 +231,8 @@ class _Decision:
     def input_problems(self) -> None:
         for problem in self.results.summary.problems:
             self.reason(ExitCode.INCOMPLETE, "unreadable", f"{problem.path}: {problem.message}")
+        for folder, why in self.results.unfinished_runs:
+            self.reason(ExitCode.INCOMPLETE, "unfinished-run", f"{folder}: {why}")
 
     def run_records(self) -> dict[str, tuple[str, ...]]:
         """Check each cell's status; return the stages each run-record cell planned."""
@@ -288,6 +290,8 @@ class _Decision:
             closing = (ExitCode.INCOMPLETE, "env-error", f"its environment could not be set up{detail}{log}")
         elif status is CellStatus.CRASHED:
             closing = (ExitCode.INCOMPLETE, "crashed", f"crashed{detail}{self._exit(cell)}{log}")
+        elif status is CellStatus.TIMED_OUT:
+            closing = (ExitCode.INCOMPLETE, "timed-out", f"did not finish in time{detail}{log}")
         elif status is CellStatus.INTERRUPTED:
             closing = (ExitCode.INTERRUPTED, "interrupted", f"interrupted{detail}")
         elif status in (CellStatus.QUEUED, CellStatus.RUNNING):

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.fileio import sha256_file
+from pytest_pipeline.fileio import copy_atomic, sha256_file
 from pytest_pipeline.results import Artifact
 from pytest_pipeline.runner import snapshot
 from pytest_pipeline.runner.process import CommandNotFound, run_command
@@ -323,7 +323,7 @@ class EarlyBuild:
         try:
             if self.log.is_file():
                 log.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(self.log, log)
+                copy_atomic(self.log, log)
             if isinstance(self._error, BuildFailed):
                 error = self._error
                 raise build_failure(error.project, error.returncode, error.wheels, log) from None
@@ -333,7 +333,7 @@ class EarlyBuild:
             dist.mkdir(parents=True, exist_ok=True)
             built = self._result.wheel
             target = dist / built.path.name
-            shutil.copy2(built.path, target)
+            copy_atomic(built.path, target)
             with contextlib.suppress(OSError):  # a read-only checkout just doesn't get a cache
                 own_dir(self.project)  # its .gitignore first: the cache is never committed
                 keep(cache_dir(self.project), self._result)

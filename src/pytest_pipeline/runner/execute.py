@@ -34,7 +34,7 @@ from pytest_pipeline.runner.process import write_log_line
 from pytest_pipeline.runner.slots import Slots
 
 Backend = Literal["auto", "tox"]
-StopReason = Literal["interrupted", "fail-fast"]
+StopReason = Literal["interrupted", "fail-fast", "timed-out"]
 
 # The ``tox run`` exit code for "interrupted" and pytest's own; both mean the same here.
 _PYTEST_INTERRUPTED = 2
@@ -105,6 +105,8 @@ def classify(
         return CellStatus.INTERRUPTED, "interrupted"
     if cancelled == "fail-fast":
         return CellStatus.CANCELLED, "stopped by --fail-fast"
+    if cancelled == "timed-out":
+        return CellStatus.TIMED_OUT, "timed out"
     if exit_code is None:
         return CellStatus.CRASHED, "the test command did not run"
     if not junit:

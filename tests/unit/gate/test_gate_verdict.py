@@ -214,6 +214,32 @@ ROWS = [
         {"cell": "py312"},
     ),
     Row(
+        "a cell ran out of time",
+        GateResults(
+            summary(),
+            runs=(
+                passing_run(
+                    cell("py312", CellStatus.TIMED_OUT, -15, None, message="timed out after 10m", log="l.txt")
+                ),
+            ),
+        ),
+        ExitCode.INCOMPLETE,
+        "timed-out",
+        "did not finish in time: timed out after 10m (log: l.txt)",
+        {"cell": "py312"},
+    ),
+    Row(
+        "the results come from a run that never finished (killed)",
+        GateResults(
+            summary(green_groups()),
+            runs=(passing_run(),),
+            unfinished_runs=(("reports", "the run r1 (pid 7, started t) never finished (it was killed)"),),
+        ),
+        ExitCode.INCOMPLETE,
+        "unfinished-run",
+        "reports: the run r1 (pid 7, started t) never finished",
+    ),
+    Row(
         "environment could not be built",
         GateResults(
             summary(),

@@ -34,6 +34,7 @@ from pytest_pipeline.runner.execute import (
         (None, False, None, CellStatus.CRASHED),
         (-15, False, "interrupted", CellStatus.INTERRUPTED),
         (-15, True, "fail-fast", CellStatus.CANCELLED),
+        (-15, False, "timed-out", CellStatus.TIMED_OUT),
     ],
 )
 def test_classify(exit_code: int | None, junit: bool, cancelled: str | None, status: CellStatus) -> None:
