@@ -86,11 +86,13 @@ def _decorate(
     _properties(case, per_case, first=True)
 
 
-def _suite(name: str, cases: list[ET.Element], template: Mapping[str, str]) -> ET.Element:
+def _suite(
+    name: str, cases: list[ET.Element], template: Mapping[str, str], wall: float | None = None
+) -> ET.Element:
     failures = sum(len(case.findall("failure")) for case in cases)
     errors = sum(len(case.findall("error")) for case in cases)
     skipped = sum(len(case.findall("skipped")) for case in cases)
-    seconds = sum(float(case.get("time") or 0) for case in cases)
+    seconds = wall if wall is not None else sum(float(case.get("time") or 0) for case in cases)
     suite = ET.Element(
         "testsuite",
         name=name,
@@ -114,8 +116,11 @@ def regroup(
     suite_name: str,
     family: str,
     cell: str | None,
+    wall_times: Mapping[str, float] | None = None,
 ) -> None:
     """Rewrite ``path`` in place (atomically) with one suite per stage of ``stages``.
+    A stage's suite ``time`` is its wall time from ``wall_times`` where given (tests
+    under xdist overlap), else the sum of its testcases'.
 
     Every stage of ``stages`` gets a suite, empty ones included, so a reader can tell
     "selected and ran nothing" from "not selected". Testcases the plugin knows nothing
@@ -162,7 +167,7 @@ def regroup(
             suite = _suite(suite_name, members, template)
             _properties(suite, global_props, first=False)
         else:
-            suite = _suite(f"{suite_name}: {stage}", members, template)
+            suite = _suite(f"{suite_name}: {stage}", members, template, (wall_times or {}).get(stage))
             props = [*global_props, ("stage", stage)] + ([("cell", cell)] if cell else [])
             _properties(suite, props, first=False)
         suite.extend(members)

@@ -62,6 +62,9 @@ class Ledger:
         """``stage_of`` names the stage of reports that do not carry one (xdist crash reports)."""
         self.entries: dict[str, TestEntry] = {}
         self._stage_of = stage_of
+        self.spans: dict[str, tuple[float, float]] = {}
+        """Stage -> (first start, last stop) of its reports, in epoch seconds: its wall time
+        (under xdist its tests overlap, and their durations add up to more)."""
 
     def add(self, report: Any) -> TestEntry | None:
         """Record one report; returns the entry (``entry.finished`` once its last report is in)."""
@@ -73,6 +76,7 @@ class Ledger:
                 return None
             entry = self.entries[nodeid] = TestEntry(nodeid, stage)
         entry.time += float(getattr(report, "duration", 0.0) or 0.0)
+        self._span(entry.stage, report)
         when = report.when
         outcome = report.outcome
         if when == "setup":
@@ -110,14 +114,30 @@ class Ledger:
             entry.finished = True
         return entry
 
+    def _span(self, stage: str, report: Any) -> None:
+        start, stop = getattr(report, "start", None), getattr(report, "stop", None)
+        if not isinstance(start, float) or not isinstance(stop, float):
+            return
+        first, last = self.spans.get(stage, (start, stop))
+        self.spans[stage] = (min(first, start), max(last, stop))
+
+    def wall_time(self, stage: str) -> float | None:
+        span = self.spans.get(stage)
+        return None if span is None else max(0.0, span[1] - span[0])
+
     def counts(self, stages: Iterable[str]) -> dict[str, Counts]:
-        """Counts per stage, in the given order (stages without tests included)."""
+        """Counts per stage, in the given order (stages without tests included); a stage's
+        time is its wall time where the reports say when they ran."""
         table = {stage: Counts() for stage in stages}
         for entry in self.entries.values():
             counts = table.setdefault(entry.stage, Counts())
             if entry.outcome is None:
                 continue  # interrupted before any phase decided: not counted
             counts.add(entry.outcome, entry.time, flaky=entry.flaky)
+        for stage, counts in table.items():
+            wall = self.wall_time(stage)
+            if wall is not None:
+                counts.time = wall
         return table
 
     def flaky(self) -> list[TestEntry]:

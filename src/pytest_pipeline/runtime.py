@@ -411,6 +411,9 @@ class PipelineRuntime:
             suite_name=str(self.config.getini("junit_suite_name")),
             family=str(self.config.getini("junit_family")),
             cell=os.environ.get(CELL_ENV) or None,
+            wall_times={
+                stage: wall for stage in self.stages if (wall := self.ledger.wall_time(stage)) is not None
+            },
         )
 
     def _junit_path(self) -> Path | None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from pytest_pipeline.junit import reader
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
-from pytest_pipeline.junit.reader import EmptySuite, NotMerged, TestCaseRecord, UnreadableInput
+from pytest_pipeline.junit.reader import EmptySuite, NotMerged, StageTime, TestCaseRecord, UnreadableInput
 from pytest_pipeline.junit.writer import Group, SpoolWriter, render, render_single, single_outcome
 from pytest_pipeline.results import (
     Counts,
@@ -73,6 +73,8 @@ class _Accumulator:
         """Counts of the groups the current file changed, as they were before it."""
         self.not_merged: list[InputProblem] = []
         """Inputs the current file (a merged file) says its merge left out."""
+        self.stage_times: dict[Group, float] = {}
+        """Wall times the current file's suites give for their groups (see StageTime)."""
         self.marks = (0, 0, 0, 0)
         self.last_key: Group | None = None
         # The last group counted, unpacked (None: none yet in this input file).
@@ -85,6 +87,7 @@ class _Accumulator:
         self.path = path
         self.saved = {}
         self.not_merged = []
+        self.stage_times = {}
         self.last_key = self.last_cell = self.last_stage = None
         self.marks = (
             len(summary.failures),
@@ -96,6 +99,13 @@ class _Accumulator:
             self.writer.begin_file()
 
     def commit(self) -> None:
+        # A group's time is what this file says of its stage's wall time, where it says
+        # so, in place of the sum of its testcases' durations (which overlap under xdist).
+        groups = self.summary.groups
+        for key, seconds in self.stage_times.items():
+            before = self.saved.get(key)
+            groups[key].time = (before.time if before is not None else 0.0) + seconds
+        self.stage_times = {}
         for key, before in self.saved.items():
             if before is None:
                 self.owners[key] = self.path
@@ -114,6 +124,7 @@ class _Accumulator:
                 groups[key] = counts
         self.saved = {}
         self.not_merged = []
+        self.stage_times = {}
         self.last_key = self.last_cell = self.last_stage = None
         summary = self.summary
         del summary.failures[self.marks[0] :]
@@ -143,10 +154,14 @@ class _Accumulator:
         self.last_counts = counts
         return counts
 
-    def other(self, item: EmptySuite | NotMerged) -> None:
+    def other(self, item: EmptySuite | StageTime | NotMerged) -> None:
         """An item of the input that is no testcase."""
         if type(item) is EmptySuite:
             self.empty_suite(item)
+        elif type(item) is StageTime:
+            key = (item.cell, item.stage)
+            self._counts(key)
+            self.stage_times[key] = self.stage_times.get(key, 0.0) + item.seconds
         else:
             assert isinstance(item, NotMerged)
             self.not_merged.append(item.problem(self.path))

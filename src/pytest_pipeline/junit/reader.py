@@ -219,6 +219,19 @@ class EmptySuite:
         self.stage = stage
 
 
+class StageTime:
+    """A leaf ``<testsuite>`` that names its stage: its ``time`` is the stage's wall time
+    (the plugin writes it so: tests under xdist overlap, so their durations add up to more
+    than the stage took)."""
+
+    __slots__ = ("cell", "seconds", "stage")
+
+    def __init__(self, cell: str, stage: str, seconds: float) -> None:
+        self.cell = cell
+        self.stage = stage
+        self.seconds = seconds
+
+
 class NotMerged:
     """An input that the merge which wrote this file left out, as that file lists it (the
     suite marked :data:`~pytest_pipeline.junit.identity.NOT_MERGED_PROPERTY`).
@@ -247,7 +260,7 @@ def _not_merged(case: TestCaseRecord) -> NotMerged:
     return NotMerged(path, message)
 
 
-Item = TestCaseRecord | EmptySuite | NotMerged
+Item = TestCaseRecord | EmptySuite | StageTime | NotMerged
 
 
 class TextBuffer:
@@ -389,13 +402,24 @@ class _Suite:
     :data:`~identity.NOT_MERGED_PROPERTY` as inputs a merge left out (:class:`NotMerged`).
     """
 
-    __slots__ = ("cell", "had_child", "naming", "stage")
+    __slots__ = ("cell", "had_child", "had_suite", "naming", "stage", "staged", "time")
 
-    def __init__(self, cell: str, stage: str, naming: str) -> None:
+    def __init__(self, cell: str, stage: str, naming: str, time: float | None = None) -> None:
         self.cell = cell
         self.stage = stage
         self.naming = naming
         self.had_child = False
+        self.had_suite = False
+        self.time = time
+        """The suite's ``time`` attribute (None: absent or not a number)."""
+        self.staged = False
+        """The suite names its stage in a property (then ``time`` is the stage's wall time)."""
+
+
+def _suite_time(attrs: dict[str, str]) -> float | None:
+    """A suite's ``time`` (as :func:`_parse_time` reads a testcase's), None when absent."""
+    value = attrs.get("time")
+    return None if value is None else _parse_time(value)
 
 
 class _Reader:
@@ -482,14 +506,14 @@ class _Reader:
         if not depth:
             if name not in _SUITES:
                 raise UnreadableInput(f"root element is <{name}>, expected <testsuites> or <testsuite>")
-            self.suites.append(_Suite(self.default_cell, self.default_stage, ""))
+            self.suites.append(_Suite(self.default_cell, self.default_stage, "", _suite_time(attrs)))
         elif case is None:
             parent = stack[-1]
             if parent in _SUITES:
                 if name in _SUITES:
                     outer = self.suites[-1]
-                    outer.had_child = True
-                    self.suites.append(_Suite(outer.cell, outer.stage, outer.naming))
+                    outer.had_child = outer.had_suite = True
+                    self.suites.append(_Suite(outer.cell, outer.stage, outer.naming, _suite_time(attrs)))
             elif name == "property" and parent == "properties" and depth >= 2 and stack[-2] in _SUITES:
                 self._suite_property(attrs)
         else:
@@ -574,6 +598,8 @@ class _Reader:
             suite = self.suites.pop()
             if not suite.had_child and suite.naming != identity.NOT_MERGED_PROPERTY:
                 self.items.append(EmptySuite(suite.cell, suite.stage))
+            if suite.staged and suite.time is not None and not suite.had_suite:
+                self.items.append(StageTime(suite.cell, suite.stage, suite.time))
         self.at_suite = bool(stack) and stack[-1] in _SUITES
 
     # -- testcases and suites --------------------------------------------------------
@@ -594,6 +620,7 @@ class _Reader:
         suite = self.suites[-1]
         if key == "stage" and value:
             suite.stage = value
+            suite.staged = True
         elif key == "cell" and value:
             suite.cell = value
         elif key == identity.NAMING_PROPERTY:

@@ -27,7 +27,14 @@ from typing import Any
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
-from pytest_pipeline.junit.reader import EmptySuite, NotMerged, TestCaseRecord, UnreadableInput, read
+from pytest_pipeline.junit.reader import (
+    EmptySuite,
+    NotMerged,
+    StageTime,
+    TestCaseRecord,
+    UnreadableInput,
+    read,
+)
 from pytest_pipeline.results import (
     CellRecord,
     CellStatus,
@@ -346,16 +353,22 @@ def _read_junit(data: ReportData, files: Sequence[Path], default_stage: str) -> 
         results = _FileResults(data)
         collapser = Collapser(results.accept)
         not_merged: list[NotMerged] = []
+        walls: dict[tuple[str, str], float] = {}
         try:
             for batch in read(path, default_stage=default_stage, max_text=MAX_TEXT):
                 for item in batch:
                     if isinstance(item, EmptySuite):
                         results.counts(item.cell, item.stage)
+                    elif isinstance(item, StageTime):  # the stage's wall time (see the merge)
+                        key = (item.cell, item.stage)
+                        walls[key] = walls.get(key, 0.0) + item.seconds
                     elif isinstance(item, NotMerged):
                         not_merged.append(item)
                     else:
                         collapser.push(item)
             collapser.flush()
+            for (cell, stage), seconds in walls.items():
+                results.counts(cell, stage).time = seconds
         except UnreadableInput as exc:
             collapser.discard()
             data.problems.append(InputProblem(_shown(path, data.root), str(exc)))

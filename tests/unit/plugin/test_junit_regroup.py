@@ -36,7 +36,9 @@ CASES = {
 }
 
 
-def rewrite(tmp_path: Path, *, family: str = "xunit2", cell: str | None = None) -> ET.Element:
+def rewrite(
+    tmp_path: Path, *, family: str = "xunit2", cell: str | None = None, walls: dict[str, float] | None = None
+) -> ET.Element:
     path = tmp_path / "junit.xml"
     path.write_text(PYTEST_OUTPUT, encoding="utf-8")
     regroup(
@@ -46,6 +48,7 @@ def rewrite(tmp_path: Path, *, family: str = "xunit2", cell: str | None = None) 
         suite_name="proj",
         family=family,
         cell=cell,
+        wall_times=walls,
     )
     return ET.parse(path).getroot()
 
@@ -78,6 +81,13 @@ def test_one_suite_per_stage_with_counts_and_names(tmp_path: Path) -> None:
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("6", "1", "2")
     assert unit.get("timestamp") == "T"
     assert unit.get("hostname") == "h"
+
+
+def test_a_stage_s_suite_time_is_its_wall_time_when_known(tmp_path: Path) -> None:
+    unit, integration, smoke, _ = rewrite(tmp_path, walls={"unit": 0.125}).findall("testsuite")
+    assert unit.get("time") == "0.125"  # what the stage took, not its testcases' sum (0.300)
+    assert smoke.get("time") == "0.300"
+    assert integration.get("time") == "0.000"
 
 
 def test_suite_properties_carry_stage_cell_and_global_ones(tmp_path: Path) -> None:

@@ -119,3 +119,25 @@ def test_short_message_prefers_the_crash_line() -> None:
         == "Skipped: no"
     )
     assert short_message(SimpleNamespace(longrepr=None, outcome="rerun")) == "rerun"
+
+
+def test_a_stage_s_time_is_its_wall_time() -> None:
+    """Under xdist a stage's tests overlap: three tests of 2 s each, side by side, took 2 s
+    of the stage, not 6 (the ledger sees each report's start and stop)."""
+    ledger = Ledger()
+    for index, nodeid in enumerate(("a", "b", "c")):
+        start = 100.0 + index * 0.1
+        for when in ("setup", "call", "teardown"):
+            ledger.add(rep(nodeid, when, "passed", start=start, stop=start + 2.0, duration=2.0 / 3))
+    ledger.add(rep("s", "setup", "passed", stage="smoke", start=103.0, stop=103.5))
+    counts = ledger.counts(["unit", "smoke", "e2e"])
+    assert round(counts["unit"].time, 6) == 2.2  # 100.0 .. 102.2
+    assert counts["smoke"].time == 0.5
+    assert counts["e2e"].time == 0.0
+    assert ledger.wall_time("e2e") is None
+
+
+def test_without_start_and_stop_the_durations_add_up() -> None:
+    ledger = Ledger()
+    run(ledger, "a", "passed", "passed", "passed")
+    assert ledger.counts(["unit"])["unit"].time == 1.5
