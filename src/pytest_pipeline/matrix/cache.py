@@ -49,6 +49,9 @@ ENV_IGNORED = frozenset(
         "TERM_SESSION_ID",
         "WINDOWID",
         "PYTHONHASHSEED",
+        "PYTEST_CURRENT_TEST",
+        "PYTEST_XDIST_WORKER",
+        "PYTEST_XDIST_TESTRUNUID",
     }
 )
 _FILE_REFERENCES = re.compile(r"""file\|([^\s"',}\]]+)|file\s*=\s*["']([^"']+)["']""")

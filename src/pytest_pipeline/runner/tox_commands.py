@@ -71,6 +71,12 @@ def environment(
         result["VIRTUAL_ENV"] = str(env.env_dir)
     if package is not None:
         result["TOX_PACKAGE"] = str(package)
+    # tox's executor: the terminal's size, when there is one (or COLUMNS/LINES say it)
+    columns, lines = shutil.get_terminal_size(fallback=(-1, -1))
+    if columns != -1:
+        result.setdefault("COLUMNS", str(columns))
+    if lines != -1:
+        result.setdefault("LINES", str(lines))
     return result
 
 

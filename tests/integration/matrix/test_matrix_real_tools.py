@@ -122,13 +122,18 @@ def test_pluggy_like_tox_ini_as_it_is_with_314_and_pypy3_missing(tmp_path: Path)
         assert cell.python_found is (minor in have)
     assert by_name["py311"].labels == ("fast",)
 
+    # the same variables (PATH decides which uv tox-uv names, for one): tox's answer is cached
     fast = discover(
-        project, load(project / "pyproject.toml"), Request(labels=["fast"], check_interpreters=False)
+        project,
+        load(project / "pyproject.toml"),
+        Request(labels=["fast"], check_interpreters=False, environ=environ),
     )
     assert [c.name for c in fast.cells] == ["py311", "py312"]
     assert fast.from_cache
     docs = discover(
-        project, load(project / "pyproject.toml"), Request(select=["docs"], check_interpreters=False)
+        project,
+        load(project / "pyproject.toml"),
+        Request(select=["docs"], check_interpreters=False, environ=environ),
     )
     assert [(c.name, c.runs_pytest, c.stages) for c in docs.cells] == [("docs", False, ())]
 

@@ -257,6 +257,12 @@ def test_a_cell_is_what_tox_makes_and_runs(tmp_path: Path, environ: dict[str, st
     # what the test process saw: variables, folder, interpreter
     seen_by_tox = normalised(json.loads((their_env / "tmp" / "seen.json").read_text()), their_env, theirs)
     seen_by_us = normalised(json.loads((our_env / "tmp" / "seen.json").read_text()), our_env, ours)
+    differ = {
+        key: (seen_by_tox["environ"].get(key), seen_by_us["environ"].get(key))
+        for key in {*seen_by_tox["environ"], *seen_by_us["environ"]}
+        if seen_by_tox["environ"].get(key) != seen_by_us["environ"].get(key)
+    }
+    assert differ == {}, "variables (tox's, ours) that differ"
     assert seen_by_us == seen_by_tox
     assert seen_by_us["environ"]["FIDELITY_PASSED"] == "through pass_env"
     if form.startswith("tox.ini"):
