@@ -21,6 +21,7 @@ from pytest_pipeline.gate import globs, quarantine
 from pytest_pipeline.gate.evidence import CellReport, GateResults, LoadedRun
 from pytest_pipeline.gate.policy import Policy
 from pytest_pipeline.gate.provenance import Provenance
+from pytest_pipeline.gate.releases import release_of
 from pytest_pipeline.results import CellRecord, CellStatus, Outcome, TestRef
 
 # Reason kinds that mean "a test (or a cell's own command) failed": a --fail-fast
@@ -103,25 +104,6 @@ class Verdict:
     def warned(self) -> bool:
         """Open, but with something a person should look at (flaky, quarantined, allowed gaps)."""
         return self.open and bool(self.flaky or self.quarantined or self.notes)
-
-
-def release_of(filename: str) -> tuple[str, str] | None:
-    """(project, version) a wheel's or sdist's file name says, or None when it says neither."""
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
-
-    try:
-        if filename.endswith(".whl"):
-            name, version, *_ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-    return str(name), str(version)
 
 
 def decide(results: GateResults, policy: Policy, context: Provenance, now: dt.datetime) -> Verdict:

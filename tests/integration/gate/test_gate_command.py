@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from gate_files import BOMB, PYPROJECT, cell, green, junit, run_record, write
+from gate_files import BOMB, PYPROJECT, cell, green, junit, make_wheel, run_record, write
 
 from pytest_pipeline.cli import main
 from pytest_pipeline.gate import gatefile
@@ -512,3 +512,18 @@ def test_a_dangling_result_file_in_a_folder_closes_the_gate(
     (project / "results" / "py311.xml").symlink_to(project / "never-downloaded.xml")
     assert main(["gate", "results"]) == 3
     assert "py311.xml: cannot be read: No such file or directory" in capsys.readouterr().out
+
+
+def test_a_wheel_renamed_to_another_version_is_not_a_tested_artifact(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    per_cell("py310")(project)
+    built = make_wheel(project / "dist" / "greeter-1.0-py3-none-any.whl", "greeter", "1.0")
+    renamed = project / "dist" / "greeter-2.0-py3-none-any.whl"
+    renamed.write_bytes(built.read_bytes())
+    assert main(["gate", "results", "--artifact", str(renamed)]) == 4
+    err = capsys.readouterr().err
+    assert "its name says greeter 2.0 but its own metadata says greeter 1.0" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (project / "pipeline-reports" / "gate.json").exists()
+    assert main(["gate", "results", "--artifact", str(built)]) == 0
