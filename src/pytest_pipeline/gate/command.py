@@ -49,6 +49,7 @@ def _expand(paths: list[str]) -> list[str]:
 def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: list[str]) -> int:
     from pytest_pipeline.gate import evaluate, gatefile, inputs, policy
 
+    inputs.check_named(args.inputs)
     config = config_mod.load_option(args.config)
     gate_policy = policy.from_config(config, overrides)
     expected = list(expect)
