@@ -232,7 +232,7 @@ ROWS = [
         ),
         3,
         "crashed",
-        "crashed with exit code -11",
+        "crashed: killed by SIGSEGV (exit -11), no report",
         [],
     ),
     Row(
