@@ -10,9 +10,6 @@ refused wherever it is met.
 from __future__ import annotations
 
 import re
-import tarfile
-import zipfile
-from email.parser import HeaderParser
 from pathlib import Path
 
 Release = tuple[str, str]
@@ -54,6 +51,9 @@ def same_release(published: str, tested: str) -> bool:
 def metadata_release(path: Path) -> Release | None:
     """(project, version) from a wheel's ``*.dist-info/METADATA`` or an sdist's
     ``PKG-INFO``; None when the file is neither or cannot be read as one."""
+    import tarfile
+    import zipfile
+
     try:
         if path.name.endswith(".whl"):
             text = _wheel_metadata(path)
@@ -82,12 +82,16 @@ def mislabelled(path: Path) -> str | None:
 
 
 def _wheel_metadata(path: Path) -> str | None:
+    import zipfile
+
     with zipfile.ZipFile(path) as archive:
         names = sorted(n for n in archive.namelist() if _WHEEL_METADATA.match(n))
         return archive.read(names[0]).decode("utf-8") if names else None
 
 
 def _sdist_pkg_info(path: Path) -> str | None:
+    import tarfile
+
     with tarfile.open(path, "r:*") as archive:
         for member in archive:
             if member.isfile() and _SDIST_PKG_INFO.match(member.name):
@@ -97,6 +101,8 @@ def _sdist_pkg_info(path: Path) -> str | None:
 
 
 def _release_in(metadata: str) -> Release | None:
+    from email.parser import HeaderParser
+
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
