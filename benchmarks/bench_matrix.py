@@ -1,41 +1,51 @@
-"""Benchmark: ``pytest-pipeline run`` against ``tox run-parallel -p auto`` on the sample matrix.
+"""Benchmark: ``pytest-pipeline run`` against ``tox run-parallel -p auto`` on a whole matrix.
 
-Works on copies of ``examples/sample-project`` (4 cells: py310/py312 x attrs 23/24, on
-the pyenv interpreters 3.10 and 3.12) in a temporary folder, one copy per side so no
-side ever reuses another's environments. The sides:
+Two projects, each with its own configuration unmodified:
 
-* ``pytest-pipeline run``               (uv when installed: the default)
-* ``pytest-pipeline run --installer pip`` (virtualenv + pip, for the plain-tox comparison)
-* ``tox run-parallel -p auto --runner virtualenv``   (plain tox)
-* ``tox run-parallel -p auto --runner uv-venv-runner`` (tox-uv, the fastest a tox user has)
+* ``--project sample`` (default): ``examples/sample-project``, 4 cells (py310/py312 x attrs
+  23/24 on the pyenv interpreters 3.10 and 3.12). Both sides exit 1: 3.12 fails on purpose.
+* ``--project pluggy``: pluggy 1.6.0's sdist from PyPI (sha256 pinned), its tox.ini's
+  py310, py311, py312 and py313 on the pyenv interpreters 3.10 to 3.13. Both sides exit 0.
+
+Each side works on its own copy in a temporary folder, so no side reuses another's
+environments:
+
+* ``pytest-pipeline run``                         (the project's tox runner: tox-uv here)
+* ``tox run-parallel -p auto`` with tox-uv's runner (the fastest a tox user has)
+* with ``--plain``: both again with tox's own virtualenv runner
+  (``TOX_DEFAULT_RUNNER=virtualenv``, which tox and therefore our cells follow)
 
 Each side gets ``--cold-runs`` **cold** runs (no environments: ``.tox``, ``.nox``, our
 caches removed; the uv/pip download caches stay warm for everyone), then ``--runs``
-**warm** runs (the environments exist). The sides take turns, run by run, so a load
-that comes and goes on a shared machine falls on all of them alike. It prints every
-time, the medians and the best warm time, and the ratios tox / pytest-pipeline of the
-medians. Both sides run the same four environments and all the tests (tox runs
-``pytest`` without our plugin; we run the same tests in stage order with the smoke
-stage's retry); both exit non-zero because 3.12 fails on purpose, which is fine.
+**warm** runs (the environments exist). The sides take turns, run by run, so a load that
+comes and goes on a shared machine falls on all of them alike. It prints every time, the
+medians and the best warm time, and the ratios tox / pytest-pipeline of the medians.
 
-Goals: at least 2x faster than tox-uv warm, clearly faster cold. Do not take figures on a
-busy machine as final.
+A run counts only if it ran what it should: each side's exit code is the expected one and
+every environment ran its tests (tox says OK or FAIL for it, run.json says passed or
+failed). Anything else stops the benchmark with the log's path: a wrong PATH must never
+turn into "every run took 0.0 s".
 
-    python benchmarks/bench_matrix.py                      # 3 cold and 3 warm runs per side
-    python benchmarks/bench_matrix.py --cold-runs 1 --runs 1   # quicker
-    python benchmarks/bench_matrix.py --uv-only            # pytest-pipeline (uv) and tox-uv only
+    python benchmarks/bench_matrix.py                        # sample, 3 cold + 3 warm runs per side
+    python benchmarks/bench_matrix.py --project pluggy       # pluggy 1.6.0, 4 interpreters
+    python benchmarks/bench_matrix.py --cold-runs 1 --runs 1 # quicker
+    python benchmarks/bench_matrix.py --plain                # also tox's virtualenv runner, both sides
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import re
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +54,50 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from pipeline_testkit import clean_environ, copy_sample, pipeline_argv, pyenv_path  # noqa: E402
 
-CELLS = ("py310-attrs23", "py310-attrs24", "py312-attrs23", "py312-attrs24")
+
+@dataclass(frozen=True)
+class Project:
+    cells: tuple[str, ...]
+    pythons: tuple[str, ...]
+    exit_code: int
+    """What both sides must exit with (the sample fails on purpose on 3.12)."""
+    copy: Callable[[Path, Path], Path]
+    """``copy(cache, target)``: a fresh copy of the project in ``target``."""
+
+
+PLUGGY = ("pluggy", "1.6.0", "7dcc130b76258d33b90f61b658791dede3486c3e6bfb003ee5c9bfb396dd22f3")
+
+
+def pluggy_copy(cache: Path, target: Path) -> Path:
+    name, version, sha256 = PLUGGY
+    sdist = cache / f"{name}-{version}.tar.gz"
+    if not sdist.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"]
+        subprocess.run([*command, f"{name}=={version}", "-d", str(cache)], check=True)
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    if digest != sha256:
+        sys.exit(f"{sdist}: sha256 {digest}, expected {sha256}; delete it and run again")
+    with tarfile.open(sdist) as archive:
+        archive.extractall(target.parent, filter="data")
+    (target.parent / f"{name}-{version}").rename(target)
+    return target
+
+
+PROJECTS = {
+    "sample": Project(
+        cells=("py310-attrs23", "py310-attrs24", "py312-attrs23", "py312-attrs24"),
+        pythons=("3.10", "3.12"),
+        exit_code=1,
+        copy=lambda cache, target: copy_sample(target),
+    ),
+    "pluggy": Project(
+        cells=("py310", "py311", "py312", "py313"),
+        pythons=("3.10", "3.11", "3.12", "3.13"),
+        exit_code=0,
+        copy=pluggy_copy,
+    ),
+}
 GOAL_WARM = 2.0
 
 
@@ -52,6 +105,9 @@ GOAL_WARM = 2.0
 class Side:
     name: str
     argv: list[str]
+    tool: str
+    """``tox`` or ``ours``: how to check that a run ran every cell."""
+    extra_env: dict[str, str] = field(default_factory=dict)
     cold: list[float] = field(default_factory=list)
     warm: list[float] = field(default_factory=list)
 
@@ -68,10 +124,10 @@ class Side:
         return statistics.median(self.warm)
 
 
-def environment() -> dict[str, str]:
-    """What the end-to-end tests give a run: CPython 3.10 and 3.12 from pyenv first on PATH."""
+def environment(project: Project) -> dict[str, str]:
+    """What the end-to-end tests give a run: the project's pyenv interpreters first on PATH."""
     try:
-        path = pyenv_path("3.10", "3.12")
+        path = pyenv_path(*project.pythons)
     except LookupError as missing:
         sys.exit(f"{missing}: install it with pyenv")
     return clean_environ(PATH=path, NO_COLOR="1")
@@ -82,61 +138,97 @@ def make_cold(project: Path) -> None:
         shutil.rmtree(project / name, ignore_errors=True)
 
 
-def timed(argv: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> float:
+class RunFailed(SystemExit):
+    pass
+
+
+def check_ran(side: Side, project: Project, output: str, folder: Path, log: Path) -> None:
+    """Every cell ran its tests: tox says OK or FAIL for each environment; run.json says
+    passed or failed for each cell (not missing, skipped, env-error or crashed)."""
+    if side.tool == "tox":
+        status = dict(re.findall(r"^\s*(\S+): (OK|FAIL|SKIP)\b", output, re.MULTILINE))
+        bad = {
+            cell: status.get(cell, "absent")
+            for cell in project.cells
+            if status.get(cell) not in ("OK", "FAIL")
+        }
+    else:
+        record = json.loads((folder / "pipeline-reports" / "run.json").read_text(encoding="utf-8"))
+        status = {cell["name"]: cell["status"] for cell in record["cells"]}
+        bad = {
+            cell: status.get(cell, "absent")
+            for cell in project.cells
+            if status.get(cell) not in ("passed", "failed")
+        }
+    if bad:
+        raise RunFailed(f"{side.name}: these cells did not run their tests: {bad}; see {log}")
+
+
+def timed(side: Side, project: Project, folder: Path, env: dict[str, str], log: Path) -> float:
     start = time.perf_counter()
-    with log.open("a") as out:
-        out.write(f"\n$ {' '.join(argv)}\n")
-        out.flush()
-        done = subprocess.run(list(argv), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+    done = subprocess.run(
+        side.argv, cwd=folder, env={**env, **side.extra_env}, capture_output=True, text=True, check=False
+    )
     elapsed = time.perf_counter() - start
-    # 1 is expected (3.12 fails on purpose); anything else means the side did not run
-    if done.returncode not in (0, 1):
-        sys.exit(f"{argv[:4]} ... exited with {done.returncode}; see {log}")
+    with log.open("a") as out:
+        out.write(f"\n$ {' '.join(side.argv)}  (in {folder})\n{done.stdout}{done.stderr}")
+    if done.returncode != project.exit_code:
+        raise RunFailed(f"{side.name} exited with {done.returncode}, not {project.exit_code}; see {log}")
+    check_ran(side, project, done.stdout + done.stderr, folder, log)
     return elapsed
 
 
-def sides() -> list[Side]:
-    envs = ",".join(CELLS)
+def sides(project: Project, plain: bool) -> list[Side]:
+    envs = ",".join(project.cells)
     pipeline = pipeline_argv("run", "-p", "auto", "-e", envs)
     tox = [sys.executable, "-m", "tox", "run-parallel", "-p", "auto", "-e", envs, "--parallel-no-spinner"]
-    return [
-        Side("pytest-pipeline run (uv)", [*pipeline, "--installer", "uv"]),
-        Side("pytest-pipeline run (pip)", [*pipeline, "--installer", "pip"]),
-        Side("tox run-parallel (virtualenv)", [*tox, "--runner", "virtualenv"]),
-        Side("tox run-parallel (tox-uv)", [*tox, "--runner", "uv-venv-runner"]),
+    found = [
+        Side("pytest-pipeline run (tox-uv)", pipeline, "ours"),
+        Side("tox run-parallel (tox-uv)", [*tox, "--runner", "uv-venv-runner"], "tox"),
     ]
+    if plain:
+        virtualenv = {"TOX_DEFAULT_RUNNER": "virtualenv"}
+        found += [
+            Side("pytest-pipeline run (virtualenv)", pipeline, "ours", virtualenv),
+            Side("tox run-parallel (virtualenv)", [*tox, "--runner", "virtualenv"], "tox"),
+        ]
+    return found
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--project", choices=sorted(PROJECTS), default="sample")
     parser.add_argument("--runs", type=int, default=3, help="warm runs per side (default 3)")
     parser.add_argument("--cold-runs", type=int, default=3, help="cold runs per side (default 3)")
-    parser.add_argument("--uv-only", action="store_true", help="only pytest-pipeline run (uv) against tox-uv")
+    parser.add_argument("--plain", action="store_true", help="also both sides with tox's virtualenv runner")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     if args.runs < 1 or args.cold_runs < 1:
         parser.error("--runs and --cold-runs must be at least 1")
-    env = environment()
+    project = PROJECTS[args.project]
+    env = environment(project)
     tmp = Path(tempfile.mkdtemp(prefix="bench-matrix-"))
     log = tmp / "bench.log"
-    print(f"sample project copies and the full output: {tmp}")
+    print(f"{args.project}: copies and the full output in {tmp}")
+    cache = Path.home() / ".cache" / "pytest-pipeline" / "bench"
     try:
-        all_sides = sides()
-        if args.uv_only:
-            all_sides = [side for side in all_sides if "uv" in side.name]
-        projects = [copy_sample(tmp / f"side{index}") for index in range(len(all_sides))]
+        all_sides = sides(project, args.plain)
+        folders = [project.copy(cache, tmp / f"side{index}") for index in range(len(all_sides))]
         for round_ in range(args.cold_runs):
-            for side, project in zip(all_sides, projects, strict=True):
-                make_cold(project)
-                side.cold.append(timed(side.argv, project, env, log))
-                print(f"  {side.name:32} cold #{round_ + 1} {side.cold[-1]:6.1f}s", flush=True)
+            for side, folder in zip(all_sides, folders, strict=True):
+                make_cold(folder)
+                side.cold.append(timed(side, project, folder, env, log))
+                print(f"  {side.name:34} cold #{round_ + 1} {side.cold[-1]:6.1f}s", flush=True)
         for round_ in range(args.runs):
-            for side, project in zip(all_sides, projects, strict=True):
-                side.warm.append(timed(side.argv, project, env, log))
-                print(f"  {side.name:32} warm #{round_ + 1} {side.warm[-1]:6.1f}s", flush=True)
+            for side, folder in zip(all_sides, folders, strict=True):
+                side.warm.append(timed(side, project, folder, env, log))
+                print(f"  {side.name:34} warm #{round_ + 1} {side.warm[-1]:6.1f}s", flush=True)
         report(all_sides)
+    except RunFailed:
+        shutil.copyfile(log, Path(tempfile.gettempdir()) / "bench-matrix-failed.log")
+        raise
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -149,32 +241,24 @@ def _times(values: list[float]) -> str:
 
 def report(all_sides: list[Side]) -> None:
     print()
-    header = f"{'side':32} {'cold median':>12} {'warm median':>12} {'warm best':>10}"
+    header = f"{'side':34} {'cold median':>12} {'warm median':>12} {'warm best':>10}"
     print(f"{header}   cold runs | warm runs (s)")
     for side in all_sides:
         print(
-            f"{side.name:32} {side.cold_median:11.1f}s {side.warm_median:11.1f}s {side.best_warm:9.1f}s"
+            f"{side.name:34} {side.cold_median:11.1f}s {side.warm_median:11.1f}s {side.best_warm:9.1f}s"
             f"   {_times(side.cold)} | {_times(side.warm)}"
         )
     print()
-    by_name = {side.name: side for side in all_sides}
-    pairs = [
-        ("tox run-parallel (tox-uv)", "pytest-pipeline run (uv)"),
-        ("tox run-parallel (virtualenv)", "pytest-pipeline run (uv)"),
-        ("tox run-parallel (virtualenv)", "pytest-pipeline run (pip)"),
-    ]
     print("ratios of the medians (how many times faster pytest-pipeline is):")
-    for anchor_name, ours_name in pairs:
-        if anchor_name in by_name and ours_name in by_name:
-            anchor, ours = by_name[anchor_name], by_name[ours_name]
-            print(
-                f"  cold {anchor.cold_median / ours.cold_median:4.1f}x   "
-                f"warm {anchor.warm_median / ours.warm_median:4.1f}x  ({anchor.name} / {ours.name})"
-            )
-    tox_uv, ours = by_name["tox run-parallel (tox-uv)"], by_name["pytest-pipeline run (uv)"]
+    for ours, anchor in zip(all_sides[::2], all_sides[1::2], strict=True):
+        print(
+            f"  cold {anchor.cold_median / ours.cold_median:4.2f}x   "
+            f"warm {anchor.warm_median / ours.warm_median:4.2f}x  ({anchor.name} / {ours.name})"
+        )
+    tox_uv, ours = all_sides[1], all_sides[0]
     goal = tox_uv.best_warm / ours.best_warm
     verdict = "met" if goal >= GOAL_WARM else "NOT met"
-    print(f"goal (>= {GOAL_WARM:.0f}x faster than tox-uv warm, best runs): {verdict} ({goal:.1f}x)")
+    print(f"goal (>= {GOAL_WARM:.0f}x faster than tox-uv warm, best runs): {verdict} ({goal:.2f}x)")
 
 
 if __name__ == "__main__":

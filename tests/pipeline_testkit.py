@@ -15,6 +15,10 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_pipeline.runner.build import Wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample-project"
@@ -151,3 +155,19 @@ def git_run(
 def git(cwd: Path, *args: str) -> str:
     """``git ARGS`` in ``cwd`` that must succeed; its stdout, stripped."""
     return git_run(cwd, *args).stdout.strip()
+
+
+def make_wheel(folder: Path, requires: tuple[str, ...] = (), extras: tuple[str, ...] = ()) -> Wheel:
+    """A wheel file with only its METADATA (enough for what reads requirements)."""
+    import zipfile
+
+    from pytest_pipeline.results import Artifact
+    from pytest_pipeline.runner.build import Wheel
+
+    path = folder / "greeter-1.0-py3-none-any.whl"
+    metadata = ["Metadata-Version: 2.1", "Name: greeter", "Version: 1.0"]
+    metadata += [f"Provides-Extra: {extra}" for extra in extras]
+    metadata += [f"Requires-Dist: {line}" for line in requires]
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("greeter-1.0.dist-info/METADATA", "\n".join(metadata) + "\n")
+    return Wheel(path, Artifact(path.name, "a" * 64), "greeter", requires)

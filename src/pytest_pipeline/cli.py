@@ -69,6 +69,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelineError as exc:
         print(f"pytest-pipeline: error: {exc.message}", file=sys.stderr)
         return int(exc.code)
+    except OSError as exc:
+        # A full disk is no bug: one line, and "incomplete" (what was to be written is not).
+        from pytest_pipeline.fileio import describe_disk_full, disk_full
+
+        full = disk_full(exc)
+        if full is None:
+            raise
+        where = f" writing {full.filename}" if full.filename else ""
+        print(f"pytest-pipeline: error: {describe_disk_full(full)}{where}; free some space", file=sys.stderr)
+        return int(ExitCode.INCOMPLETE)
     except KeyboardInterrupt:
         print("pytest-pipeline: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)

@@ -81,6 +81,19 @@ def parse_duration(value: object, where: str) -> float:
     )
 
 
+def format_duration(seconds: float) -> str:
+    """``15s``, ``5m``, ``5m12s``, ``1h``, ``1h30m``: a duration as people write it
+    (the way :func:`parse_duration` reads it, seconds rounded)."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{seconds:g}s" if seconds < 10 and seconds != whole else f"{whole}s"
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m{secs}s" if secs else f"{minutes}m"
+
+
 @dataclass(frozen=True)
 class ReadyTarget:
     """Something that must answer before a stage's first test: an HTTP(S) URL that

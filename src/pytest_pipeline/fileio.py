@@ -8,9 +8,11 @@ PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; se
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +56,12 @@ def atomic_writer(path: Path, mode: str = "w", encoding: str | None = "utf-8") -
         raise
 
 
+def copy_atomic(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` atomically: a full disk leaves no half a wheel."""
+    with source.open("rb") as data, atomic_writer(target, "wb") as out:
+        shutil.copyfileobj(data, out)
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     with atomic_writer(path) as handle:
         handle.write(text)
@@ -61,6 +69,33 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""No space left, over quota, over the file size limit: nothing more can be written there."""
+
+
+def disk_full(error: BaseException) -> OSError | None:
+    """The "no space left" error behind ``error`` (itself, or what it was raised from
+    or while handling; the first one that names its file), or None when it is not
+    about a full disk."""
+    seen: set[int] = set()
+    found: list[OSError] = []
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in DISK_FULL:
+            found.append(current)
+        current = current.__cause__ or current.__context__
+    named = [full for full in found if full.filename]
+    return (named or found)[0] if found else None
+
+
+def describe_disk_full(error: OSError) -> str:
+    """``No space left on device (errno 28, ENOSPC)``: the words and the number to search for."""
+    number = error.errno or 0
+    name = errno.errorcode.get(number, "?")
+    return f"{error.strerror or os.strerror(number)} (errno {number}, {name})"
 
 
 def sha256_file(path: Path) -> str:
@@ -79,3 +114,12 @@ def relative_to_cwd(path: Path) -> Path:
         return path.resolve().relative_to(Path.cwd().resolve())
     except (ValueError, OSError):
         return path
+
+
+def ignore_in_git(folder: Path) -> None:
+    """A ``.gitignore`` of ``*`` in a folder of tool output (as ``.pytest_cache`` and
+    ``.tox`` have), so it never shows in the project's ``git status``."""
+    marker = folder / ".gitignore"
+    if not marker.exists():
+        with contextlib.suppress(OSError):
+            marker.write_text("# Created by pytest-pipeline automatically.\n*\n", encoding="utf-8")

@@ -190,6 +190,8 @@ class CellStatus(str, Enum):
     """The test process died or left no readable report."""
     MISSING_INTERPRETER = "missing-interpreter"
     INTERRUPTED = "interrupted"
+    TIMED_OUT = "timed-out"
+    """Ended by a time limit (``timeout``, ``run-timeout``) before it finished."""
     CANCELLED = "cancelled"
     """Not started or stopped by ``--fail-fast``."""
 
@@ -241,6 +243,10 @@ class CellRecord:
     ignore_outcome: bool = False
     """The tox environment sets ``ignore_outcome = true``: its results are reported, and
     the gate requires the cell only when ``required-cells`` names it."""
+    tested: str | None = None
+    """What the cell's environment held of the project: ``wheel`` (the run's built wheel,
+    whose sha256 is the run's artifact), ``source`` (what a nox session installed itself,
+    from the source tree), ``nothing`` (no package installed); None in older records."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -260,6 +266,7 @@ class CellRecord:
             "message": self.message,
             "runs_pytest": self.runs_pytest,
             "ignore_outcome": self.ignore_outcome,
+            "tested": self.tested,
         }
 
     @classmethod
@@ -281,7 +288,11 @@ class CellRecord:
             message=data.get("message", ""),
             runs_pytest=bool(data.get("runs_pytest", True)),
             ignore_outcome=data.get("ignore_outcome") is True,
+            tested=data.get("tested") if data.get("tested") in TESTED else None,
         )
+
+
+TESTED = ("wheel", "source", "nothing")
 
 
 @dataclass(frozen=True)

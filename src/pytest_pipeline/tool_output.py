@@ -1,7 +1,8 @@
 """What tools leave in a project that is never source: one list, two uses (and our own folder).
 
-* ``runner.build`` leaves these out of the source fingerprint, so a test run, a cache
-  or a report never forces a new build of an unchanged package;
+* ``runner.snapshot`` leaves these out of what a build reads and of the key its wheel is
+  cached under, so a test run, a cache or a report never gets into the package or forces
+  a new build of an unchanged one;
 * ``gate.provenance`` does not count them, untracked, as a dirty tree, so a release
   job's build output and test results don't make publish refuse.
 

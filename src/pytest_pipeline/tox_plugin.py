@@ -20,14 +20,16 @@ shown), and its exit code is the gate's, on Ctrl-C too (see :data:`INTERRUPT_TIM
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tox.plugin import impl
 
 if TYPE_CHECKING:
-    from tox.config.sets import EnvConfigSet
+    from tox.config.sets import ConfigSet, EnvConfigSet
     from tox.session.state import State
 
 ENV_NAME = "matrix"
@@ -65,6 +67,32 @@ def tox_extend_envs() -> Iterable[str]:
     return (ENV_NAME,)
 
 
+_USER_SECTION = re.compile(r"^\s*\[(?:testenv:matrix|env\.matrix|tool\.tox\.env\.matrix)\]", re.MULTILINE)
+
+
+@impl
+def tox_add_core_config(core_conf: ConfigSet, state: State) -> None:
+    """The ``matrix`` environment's runner, seeded before tox reads it (tox picks an
+    environment's runner before ``tox_add_env_config``): a ``[testenv]`` that says
+    ``runner = uv-venv-lock-runner`` must not make the orchestrator sync the project's lock."""
+    if os.environ.get(NO_TOX_MATRIX_ENV) or _user_wrote_matrix(state):
+        return
+    seeds = getattr(state.conf, "memory_seed_loaders", None)
+    if seeds is None:  # pragma: no cover - a tox 4 without it: the runner is inherited
+        return
+    from tox.config.loader.memory import MemoryLoader
+
+    seeds[ENV_NAME].append(MemoryLoader(runner=_plain_runner()))
+
+
+def _user_wrote_matrix(state: State) -> bool:
+    try:
+        text = Path(state.conf.src_path).read_text(encoding="utf-8")
+    except (OSError, TypeError, AttributeError):
+        return False
+    return bool(_USER_SECTION.search(text))
+
+
 def _user_section_has_settings(env_conf: EnvConfigSet) -> bool:
     from tox.config.loader.memory import MemoryLoader
 
@@ -75,6 +103,14 @@ def _user_section_has_settings(env_conf: EnvConfigSet) -> bool:
         if getattr(section, "name", None) == ENV_NAME and loader.found_keys():
             return True
     return False
+
+
+def _plain_runner() -> str:
+    """The plain runner of this tox: tox-uv's when it is installed (quicker), else tox's
+    own; never a runner that installs on its own (``uv-venv-lock-runner`` syncs a lock)."""
+    import importlib.util
+
+    return "uv-venv-runner" if importlib.util.find_spec("tox_uv") is not None else "virtualenv"
 
 
 @impl
@@ -91,9 +127,17 @@ def tox_add_env_config(env_conf: EnvConfigSet, state: State) -> None:
     root = state.conf.core["tox_root"]
     loader = MemoryLoader(
         description="run the whole test matrix with pytest-pipeline: stages, parallel cells, one gate",
+        # Installs nothing, whatever [testenv] says: the run needs only the interpreter
+        # tox itself runs on (where we are installed), not the project's test deps.
+        runner=_plain_runner(),
         skip_install=True,
         package="skip",
         deps=PythonDeps("", root=root),
+        dependency_groups=set(),
+        extras=set(),
+        constraints=[],
+        pylock="",
+        extra_setup_commands=[],
         base_python=[sys.executable],
         commands_pre=[],
         commands=[Command([sys.executable, "-m", "pytest_pipeline", "run", *posargs])],

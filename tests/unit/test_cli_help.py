@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import pytest
+
 from pytest_pipeline import cli
 
 
@@ -37,3 +39,32 @@ def test_publish_time_policy_is_overridden_on_publish_and_not_on_the_gate() -> N
     publish_help = _help("publish")
     assert "--allow-branch" in publish_help
     assert "--allow-pull-request" in publish_help
+
+
+def test_a_full_disk_is_one_line_and_exit_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    from pytest_pipeline.commands import gate
+
+    def full(args: argparse.Namespace) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device", "out/gate.json")
+
+    monkeypatch.setattr(gate, "run_gate", full)
+    assert cli.main(["gate"]) == 3
+    assert capsys.readouterr().err == (
+        "pytest-pipeline: error: No space left on device (errno 28, ENOSPC) writing out/gate.json; "
+        "free some space\n"
+    )
+
+
+def test_other_os_errors_keep_their_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_pipeline.commands import gate
+
+    def bug(args: argparse.Namespace) -> int:
+        raise PermissionError("a bug")
+
+    monkeypatch.setattr(gate, "run_gate", bug)
+    with pytest.raises(PermissionError):
+        cli.main(["gate"])

@@ -23,7 +23,11 @@ STAGE_NUMBERS = [
     ("tool.pytest-pipeline.stage.unit", "ready-timeout"),
     ("tool.pytest-pipeline.stage.unit", "budget"),
 ]
-RUN_NUMBERS = [("tool.pytest-pipeline.run", "parallel")]
+RUN_NUMBERS = [
+    ("tool.pytest-pipeline.run", "parallel"),
+    ("tool.pytest-pipeline.run", "timeout"),
+    ("tool.pytest-pipeline.run", "run-timeout"),
+]
 BAD_VALUES = ["nan", "inf", "-inf", "+nan", "-1", "-0.5"]
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def _text(plan: Plan, args: argparse.Namespace) -> str:
     from pytest_pipeline.matrix.render import render_text
 
-    return render_text(plan)
+    return render_text(plan, routes=getattr(args, "routes", None))
 
 
 def _json(plan: Plan, args: argparse.Namespace) -> str:
@@ -34,7 +34,7 @@ def _json(plan: Plan, args: argparse.Namespace) -> str:
 
     from pytest_pipeline.matrix.render import plan_to_json
 
-    return json.dumps(plan_to_json(plan), indent=2) + "\n"
+    return json.dumps(plan_to_json(plan, routes=getattr(args, "routes", None)), indent=2) + "\n"
 
 
 @hookimpl
@@ -144,8 +144,23 @@ def run_plan(args: argparse.Namespace) -> int:
     from pytest_pipeline.commands.ci_plan import os_plan, shard_plan
 
     plan = os_plan(shard_plan(plan, args), args)
+    args.routes = routes(plan, project, config)
     output = formatter(plan, args)
     for warning in plan.warnings:
         print(f"pytest-pipeline: warning: {warning}", file=sys.stderr)
     sys.stdout.write(output)
     return 0
+
+
+def routes(plan: Plan, project: Path, config: PipelineConfig) -> dict[str, tuple[str, str]]:
+    """How each cell would run, and why (see :mod:`pytest_pipeline.runner.tox_route`)."""
+    from pytest_pipeline.matrix.settings import run_settings
+    from pytest_pipeline.runner.tox_route import route, tox_plugins
+
+    backend = run_settings(config).backend
+    plugins = tox_plugins() if plan.tool == "tox" else ()
+    found: dict[str, tuple[str, str]] = {}
+    for cell in plan.cells:
+        chosen = route(cell, project.resolve(), backend=backend, plugins=plugins)
+        found[cell.name] = (chosen.kind, chosen.why)
+    return found

@@ -85,6 +85,21 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="how environments are made: uv (fast) or virtualenv + pip; auto = uv when installed",
     )
     parser.add_argument(
+        "--timeout",
+        default=None,
+        metavar="DURATION",
+        help="end a cell that runs longer than this (e.g. 10m, 90s; waiting for a test slot does not "
+        "count); it is 'timed-out' and the run goes on. 0 or none: no limit "
+        "(default: [tool.pytest-pipeline.run] timeout, else none)",
+    )
+    parser.add_argument(
+        "--run-timeout",
+        default=None,
+        metavar="DURATION",
+        help="end the whole run after this long (e.g. 1h): running cells are 'timed-out', the rest "
+        "not started. 0 or none: no limit (default: [tool.pytest-pipeline.run] run-timeout, else none)",
+    )
+    parser.add_argument(
         "--reports-dir", type=Path, default=None, metavar="DIR", help="default: pipeline-reports"
     )
     parser.add_argument(
@@ -125,6 +140,18 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
     parser.set_defaults(handler=run)
 
 
+def time_limit_option(value: str | None, option: str) -> float | None:
+    """``--timeout``/``--run-timeout``: None when not given (the configuration decides),
+    0.0 for ``none`` or 0 (no limit, whatever is configured), else seconds."""
+    if value is None:
+        return None
+    if value.strip().lower() == "none":
+        return 0.0
+    from pytest_pipeline.matrix.settings import time_limit
+
+    return time_limit(value, option) or 0.0
+
+
 def options_from(args: argparse.Namespace) -> object:
     from pytest_pipeline import ci
     from pytest_pipeline.runner.run import RunOptions
@@ -147,6 +174,8 @@ def options_from(args: argparse.Namespace) -> object:
         installpkg=args.installpkg,
         pytest_args=tuple(args.pytest_args),
         recreate=args.recreate,
+        timeout=time_limit_option(args.timeout, "--timeout"),
+        run_timeout=time_limit_option(args.run_timeout, "--run-timeout"),
         stream=sys.stdout,
         ci=ci.detect(args.plugin_manager, os.environ, sys.stdout),
     )

@@ -42,6 +42,7 @@ _CELL_PROBLEM_KINDS = frozenset(
         "env-error",
         "missing-interpreter",
         "unfinished",
+        "timed-out",
         "cancelled",
         "interrupted",
         "cell-failed",

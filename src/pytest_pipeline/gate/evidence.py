@@ -41,6 +41,9 @@ class GateResults:
     """Artifacts the run records say the cells installed (one entry per distinct digest)."""
     given_artifacts: tuple[Artifact, ...] = ()
     """Artifacts named on the command line (``--artifact``): what will be published."""
+    unfinished_runs: tuple[tuple[str, str], ...] = ()
+    """(reports folder, why): folders among the inputs whose run has not finished (a
+    killed run's cells leave some reports, never all of them)."""
 
     @property
     def reported_cells(self) -> set[str]:

@@ -55,9 +55,11 @@ def build(
         stages.setdefault(stage, Counts()).update(counts)
         cells.setdefault(cell, Counts()).update(counts)
     statuses: dict[str, str] = {}
+    tested: dict[str, str | None] = {}
     for run in results.runs:
         for record in run.record.cells:
             statuses[record.name] = record.status.value
+            tested[record.name] = record.tested
     reported = results.reported_cells
     cell_names = sorted(set(cells) | set(statuses) | set(results.expected_cells))
     run_times = [(run.record.started, run.record.finished) for run in results.runs]
@@ -92,6 +94,7 @@ def build(
                 "status": statuses.get(name),
                 "reported": name in reported,
                 "required": name in verdict.required_cells,
+                "tested": tested.get(name),
             }
             for name in cell_names
         ],

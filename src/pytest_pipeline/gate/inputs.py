@@ -11,6 +11,11 @@ An input is one of:
 - a JUnit XML file (a merged file carries its cells as properties);
 - a glob of these, for shells that did not expand it.
 
+A reports folder whose run has not finished (its lock file says so, see
+:func:`pytest_pipeline.runner.outputs.unfinished_run`) is named in
+:attr:`GateResults.unfinished_runs`, whichever input lies in it or below it: a killed
+run's cells may have written some reports, and those must never pass for the matrix.
+
 Nothing that was asked for is dropped silently: a named path that does not exist is
 refused before anything is written (:func:`check_named`, a usage error); the default
 reports folder missing, a folder with no results, a file that cannot be read, all become
@@ -64,6 +69,8 @@ class _Found:
     run_records: list[Path] = field(default_factory=list)
     junit: list[tuple[Path, str | None]] = field(default_factory=list)
     problems: list[InputProblem] = field(default_factory=list)
+    examined: list[Path] = field(default_factory=list)
+    """Every input path that exists (files, folders, what globs matched)."""
 
 
 def load(paths: Iterable[str], reader: Reader, *, expected_cells: Iterable[str] = ()) -> GateResults:
@@ -108,6 +115,7 @@ def load(paths: Iterable[str], reader: Reader, *, expected_cells: Iterable[str] 
         runs=tuple(runs),
         expected_cells=tuple(dict.fromkeys(expected_cells)),
         artifacts=tuple(artifacts.values()),
+        unfinished_runs=unfinished_runs(found.examined),
     )
 
 
@@ -133,6 +141,25 @@ def check_named(paths: Iterable[str]) -> None:
         )
 
 
+def unfinished_runs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...]:
+    """(folder, why) for each reports folder of an unfinished run that holds one of
+    ``paths`` (a file in it, the folder itself or one above it)."""
+    from pytest_pipeline.fileio import relative_to_cwd
+    from pytest_pipeline.runner.outputs import LOCK_NAME, unfinished_run
+
+    folders: dict[Path, None] = {}
+    for path in paths:
+        if path.is_dir():
+            folders.update((lock.parent.absolute(), None) for lock in sorted(path.rglob(LOCK_NAME)))
+        folders.update((folder, None) for folder in path.absolute().parents)
+    found = []
+    for folder in folders:
+        why = unfinished_run(folder)
+        if why is not None:
+            found.append((str(relative_to_cwd(folder)), why))
+    return tuple(found)
+
+
 def _find(paths: Iterable[str]) -> _Found:
     found = _Found()
     for text in paths:
@@ -154,6 +181,7 @@ def _find(paths: Iterable[str]) -> _Found:
 
 
 def _classify(path: Path, found: _Found) -> None:
+    found.examined.append(path)
     if path.is_dir():
         # Not only regular files: a broken one is reported, never skipped.
         records = sorted(p for p in path.rglob(RUN_RECORD_NAME) if not p.is_dir())

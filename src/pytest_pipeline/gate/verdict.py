@@ -134,6 +134,8 @@ class _Decision:
         # Cells where pytest stopped at a collection error that closes the gate: it ran
         # no test, so their empty stages are that error, not one more reason each.
         self.stopped_at_collection: set[str] = set()
+        # Cells with no per-test results, judged by their exit code (as tox judges them).
+        self.by_exit_code: set[str] = set()
         self.ignored_outcome = {
             cell.name for run in results.runs for cell in run.record.cells if cell.ignore_outcome
         }
@@ -177,6 +179,7 @@ class _Decision:
             diff = baseline_mod.diff(self.policy.baseline, failures, self.results.reported_cells)
         self.cancelled_cells()
         self.artifact_checks()
+        self.source_tested()
         if self.context.git.dirty:
             shown = ", ".join(self.context.git.dirty_paths[:3])
             self.note(
@@ -198,12 +201,31 @@ class _Decision:
             expired_quarantine=expired,
         )
 
+    def source_tested(self) -> None:
+        """nox cells test what their session installs (the source tree), not the run's
+        wheel: the gate says so rather than let the artifact's sha256 speak for them."""
+        names = sorted(
+            cell.name
+            for run in self.results.runs
+            for cell in run.record.cells
+            if cell.tested == "source" and self.cell_required(cell.name)
+        )
+        if names:
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            self.note(
+                "tested-source",
+                f"{shown} tested the source tree as nox installed it, not a built artifact: "
+                "no artifact's sha256 vouches for them",
+            )
+
     def all_cells(self) -> set[str]:
         return self.results.reported_cells | self.results.run_cells | set(self.results.expected_cells)
 
     def input_problems(self) -> None:
         for problem in self.results.summary.problems:
             self.reason(ExitCode.INCOMPLETE, "unreadable", f"{problem.path}: {problem.message}")
+        for folder, why in self.results.unfinished_runs:
+            self.reason(ExitCode.INCOMPLETE, "unfinished-run", f"{folder}: {why}")
 
     def run_records(self) -> dict[str, tuple[str, ...]]:
         """Check each cell's status; return the stages each run-record cell planned."""
@@ -261,6 +283,8 @@ class _Decision:
             closing = (ExitCode.INCOMPLETE, "env-error", f"its environment could not be set up{detail}{log}")
         elif status is CellStatus.CRASHED:
             closing = (ExitCode.INCOMPLETE, "crashed", f"{crash_message(cell, report.readable)}{log}")
+        elif status is CellStatus.TIMED_OUT:
+            closing = (ExitCode.INCOMPLETE, "timed-out", f"did not finish in time{detail}{log}")
         elif status is CellStatus.INTERRUPTED:
             closing = (ExitCode.INTERRUPTED, "interrupted", f"interrupted{detail}")
         elif status in (CellStatus.QUEUED, CellStatus.RUNNING):
@@ -321,6 +345,7 @@ class _Decision:
         """A cell included on purpose that runs no pytest (lint, docs): it can have no
         JUnit report, so its own commands' exit code is all there is to judge it by."""
         self.explained.add(cell.name)
+        self.by_exit_code.add(cell.name)
         if cell.exit_code == 0 and cell.status is CellStatus.PASSED:
             message = "runs no pytest (no JUnit report): passed by its exit code 0"
             self.note("no-pytest", message, cell=cell.name)
@@ -359,6 +384,15 @@ class _Decision:
     def empty_stages(self, planned: dict[str, tuple[str, ...]]) -> None:
         summary = self.results.summary
         required = [c for c in sorted(self.all_cells()) if self.cell_required(c)]
+        if required and set(required) <= self.by_exit_code:
+            # unittest, a lint env...: no cell can say which stage a test was in. Stages are
+            # not judged; each cell's exit code is its verdict, as tox's is.
+            self.note(
+                "no-per-test-results",
+                "no required cell reports per-test results (none runs pytest with the pipeline "
+                "plugin): stages are not judged, the cells' exit codes decide",
+            )
+            return
         usable = [c for c in required if c in self.results.reported_cells and c not in self.explained]
         for stage in self.policy.required_stages:
             if stage in self.policy.unused_stages_ok and not any(

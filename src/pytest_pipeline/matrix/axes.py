@@ -7,13 +7,20 @@ session with ``attrs==23.2.*`` / ``attrs==24.2.*`` pinned on top; ``resolution =
 environment whose own factors already fix a package (``py312-attrs23``) is not
 multiplied along that package's axis: its tox.ini decided, and two pins would clash.
 Environments that don't run pytest are never multiplied.
+
+Each variant is an environment of its own: tox's folder for it (``env_dir``, and every
+setting tox resolved from it, such as ``{envpython}`` in ``commands``) moves from
+``<work>/py312`` to ``<work>/py312+attrs23.2``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import os
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -50,10 +57,33 @@ def _variant(cell: Cell, names: list[str], combo: tuple[AxisValue, ...], resolut
     if resolution is not None:
         suffix += f"+{resolution}"
         factors["resolution"] = resolution
+    name = f"{cell.name}{suffix}"
     return replace(
         cell,
-        name=f"{cell.name}{suffix}",
+        name=name,
         factors=factors,
         pins=(*cell.pins, *(value.requirement for value in combo)),
         resolution=resolution,
+        config=own_env_dir(cell.config, name),
     )
+
+
+def own_env_dir(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """``config`` of a tox environment moved to the folder ``name`` beside its own."""
+    env_dir = config.get("env_dir")
+    if not isinstance(env_dir, str) or not env_dir:
+        return config
+    new_dir = os.path.join(os.path.dirname(env_dir), name)
+    return {key: _moved(value, env_dir, new_dir) for key, value in config.items()}
+
+
+def _moved(value: Any, old: str, new: str) -> Any:
+    """``old`` replaced by ``new`` where it is a whole path or starts one: the folder of
+    ``py312`` is not a prefix of ``py3120``'s."""
+    if isinstance(value, str):
+        return re.sub(re.escape(old) + r"(?=$|[/\\'\" :;,])", lambda _: new, value)
+    if isinstance(value, list):
+        return [_moved(item, old, new) for item in value]
+    if isinstance(value, dict):
+        return {key: _moved(item, old, new) for key, item in value.items()}
+    return value

@@ -2,12 +2,13 @@
 
 The entry is keyed by a hash of everything that can change the answer: the contents
 of the files the tools read (``tox.ini``, ``tox.toml``, ``setup.cfg``,
-``pyproject.toml``, ``noxfile.py``), the tool's command and version, the installed tox
-plugins, the ``TOX_*``/``NOX_*`` environment variables, the project's path and this
-package's version. One file per tool under ``.pytest-pipeline/cache/`` in the
-project, replaced atomically; a cache that can't be read or written is ignored.
-What it cannot see: a noxfile importing another local module, or a tox setting
-reading some other environment variable (``{env:X}``) -- use ``--no-cache`` then.
+``pyproject.toml``, ``noxfile.py``, and files a ``set_env`` reads with ``file|``), the
+tool's command and version, the installed tox plugins, the environment variables (any
+of them may feed a ``{env:X}``; only a few that change with every shell are left out),
+the project's path and this package's version. One file per tool under
+``.pytest-pipeline/cache/`` in the project, replaced atomically; a cache that can't be
+read or written is ignored. What it cannot see: a noxfile importing another local
+module, or an INI file that a tox.ini includes -- use ``--no-cache`` then.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,12 +30,30 @@ from pytest_pipeline.tool_output import OWN_DIR, own_dir
 
 CACHE_DIR = Path(OWN_DIR) / "cache"
 CONFIG_FILES = ("tox.ini", "tox.toml", "setup.cfg", "pyproject.toml", "noxfile.py")
-ENV_PREFIXES = ("TOX_", "NOX_")
-# Set by tox for the commands of an environment (inside ``tox -e matrix``), not options
-# that change what ``tox config`` says: keeping them out lets ``tox -e matrix`` and
-# ``pytest-pipeline run`` share one cache entry.
-ENV_IGNORED = frozenset({"TOX_ENV_NAME", "TOX_ENV_DIR", "TOX_PACKAGE"})
-SCHEMA = 1
+# Set by tox for the commands of an environment (inside ``tox -e matrix``), or by the
+# shell for every prompt: they change nothing tox or nox say, and keeping them out lets
+# ``tox -e matrix`` and ``pytest-pipeline run`` (and two shells) share one cache entry.
+ENV_IGNORED = frozenset(
+    {
+        "TOX_ENV_NAME",
+        "TOX_ENV_DIR",
+        "TOX_WORK_DIR",
+        "TOX_PACKAGE",
+        "VIRTUAL_ENV",
+        "PWD",
+        "OLDPWD",
+        "SHLVL",
+        "_",
+        "COLUMNS",
+        "LINES",
+        "TERM_SESSION_ID",
+        "WINDOWID",
+        "PYTHONHASHSEED",
+    }
+)
+_FILE_REFERENCES = re.compile(r"""file\|([^\s"',}\]]+)|file\s*=\s*["']([^"']+)["']""")
+SCHEMA = 2
+"""2: discovery asks tox with ``--workdir .tox/.pipeline`` and more keys."""
 
 
 def cache_file(project_dir: Path, tool: str) -> Path:
@@ -56,18 +76,36 @@ def key(
     add("project", str(project_dir.resolve()))
     add("command", "\0".join(command))
     add("version", version)
+    texts = []
     for name in CONFIG_FILES:
         path = project_dir / name
         try:
-            add(name, path.read_bytes())
+            data = path.read_bytes()
         except OSError:
             add(name, "<absent>")
+            continue
+        add(name, data)
+        texts.append(data.decode("utf-8", "replace"))
+    for reference in sorted(_referenced_files(texts)):
+        try:
+            add(f"file:{reference}", (project_dir / reference).read_bytes())
+        except OSError:
+            add(f"file:{reference}", "<absent>")
     for name in sorted(environ):
-        if name.startswith(ENV_PREFIXES) and name not in ENV_IGNORED:
+        if name not in ENV_IGNORED:
             add(f"env:{name}", environ[name])
     if tool == "tox":
         add("plugins", _tox_plugins())
     return digest.hexdigest()
+
+
+def _referenced_files(texts: Sequence[str]) -> set[str]:
+    """Files a tox ``set_env`` reads (``file|.env`` in INI, ``{ file = ".env" }`` in TOML)."""
+    found = set()
+    for text in texts:
+        for match in _FILE_REFERENCES.finditer(text):
+            found.add(match.group(1) or match.group(2))
+    return found
 
 
 def _tox_plugins() -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_pipeline.matrix.factors import normalise_python, nox_factors, parse_tox_env
+from pytest_pipeline.matrix.from_tox import UNRESOLVED
 from pytest_pipeline.matrix.listing import EnvInfo, Listing
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.matrix.runs_pytest import Kind, nox_session_kind, tox_env_kind
@@ -57,6 +58,13 @@ def _tox_cell(env: EnvInfo, tool_python: str) -> tuple[Cell | None, dict[str, st
         # and an environment named after an interpreter is a test environment.
         kind = Kind.PYTEST
         errors.pop("commands")
+    elif commands_error.startswith(UNRESOLVED):
+        # tox could not resolve it here (most often: its interpreter is missing, see
+        # from_tox._one_by_one). Named after an interpreter, it is a test environment; when
+        # that interpreter exists it runs through tox itself, which says what is wrong.
+        kind = Kind.PYTEST if parse_tox_env(env.name, []).python else Kind.OTHER
+        for key in [key for key, value in errors.items() if value.startswith(UNRESOLVED)]:
+            errors.pop(key)
     else:
         kind = tox_env_kind(config)
     if kind is Kind.ORCHESTRATOR:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import re
 import sys
 import tempfile
@@ -44,11 +45,28 @@ ENV_KEYS: tuple[str, ...] = (
     "runner",
     "uv_resolution",
     "env_dir",
+    "env_tmp_dir",
+    "env_log_dir",
     "depends",
     "ignore_outcome",
     "ignore_errors",
     "platform",
     "system_site_packages",
+    # How tox makes the environment and runs its commands (see runner/tox_route.py):
+    "install_command",
+    "pip_pre",
+    "constrain_package_deps",
+    "use_frozen_constraints",
+    "pylock",
+    "extra_setup_commands",
+    "disallow_pass_env",
+    "commands_retry",
+    "interrupt_post_commands",
+    "uv_seed",
+    "uv_python_preference",
+    "always_copy",
+    "download",
+    "virtualenv_spec",
 )
 """Settings read for every environment; a key an older tox lacks is simply absent.
 
@@ -71,6 +89,8 @@ LIST_KEYS = frozenset(
         "allowlist_externals",
         "depends",
         "env_list",
+        "extra_setup_commands",
+        "disallow_pass_env",
     }
 )
 BOOL_KEYS = frozenset(
@@ -81,11 +101,27 @@ BOOL_KEYS = frozenset(
         "ignore_errors",
         "skip_missing_interpreters",
         "system_site_packages",
+        "pip_pre",
+        "constrain_package_deps",
+        "use_frozen_constraints",
+        "interrupt_post_commands",
+        "uv_seed",
+        "always_copy",
+        "download",
     }
 )
 
+INT_KEYS = frozenset({"commands_retry"})
+
 # Files tox reads its configuration from, in tox 4's order of preference.
 CONFIG_FILES = ("tox.ini", "setup.cfg", "pyproject.toml", "tox.toml")
+
+WORK_DIR = Path(".tox") / ".pipeline"
+"""tox's ``--workdir`` for every cell, relative to the project: our environments live
+beside tox's own (``.tox/<env>``), never in them, and everything tox resolves from the
+work folder (``env_dir``, ``{envpython}``, ``{env_tmp_dir}``, ``{toxworkdir}``, ...) points
+where the cell really runs. Discovery asks ``tox config`` with the same ``--workdir`` the
+cells later run with, so the commands need no rewriting."""
 
 
 def tox_command() -> list[str]:
@@ -132,27 +168,30 @@ def query(
     version: str | None = None,
     source_format: str = "json",
 ) -> Listing:
-    """Every environment tox knows in ``project_dir``, with the settings in :data:`ENV_KEYS`."""
+    """Every environment tox knows in ``project_dir``, with the settings in :data:`ENV_KEYS`,
+    as tox resolves them with ``--workdir`` :data:`WORK_DIR` (where the cells run)."""
     command = list(command or tox_command())
     version = version or tox_version()
     where = config_file(project_dir) or "tox configuration"
+    work_dir = project_dir / WORK_DIR
     base = [*command, "config", "-c", str(project_dir), "-e", "ALL", "--hashseed", "notset"]
+    base += ["--workdir", str(work_dir)]
     keys = ["-k", *ENV_KEYS, *CORE_KEYS]
     if source_format == "json":
-        with tempfile.TemporaryDirectory(prefix="pytest-pipeline-tox-") as tmp:
-            out = Path(tmp) / "config.json"
-            done = _run(runner, [*base, "--format", "json", "-o", str(out), *keys], project_dir, env)
-            if _rejects_options(done):
-                return query(
-                    project_dir, env, runner=runner, command=command, version=version, source_format="ini"
-                )
-            text = out.read_text(encoding="utf-8") if out.is_file() else ""
-        if not text.strip():
+        done, data = _json_config(runner, base, keys, project_dir, env)
+        if _rejects_options(done):
+            return query(
+                project_dir,
+                env,
+                runner=runner,
+                command=command,
+                version=version,
+                source_format="ini",
+            )
+        if data is None:
+            data = _one_by_one(runner, base, project_dir, env, first=done)
+        if data is None:
             raise _load_error(where, done, project_dir)
-        try:
-            data = json.loads(text)
-        except ValueError:
-            raise _load_error(where, done, project_dir) from None
         core, envs = parse_json(data)
     else:
         done = _run(runner, [*base, *keys], project_dir, env)
@@ -160,6 +199,90 @@ def query(
             raise _load_error(where, done, project_dir)
         core, envs = parse_ini(done.stdout)
     return build_listing(core, envs, version=version, config_file=where, source_format=source_format)
+
+
+def _json_config(
+    runner: Runner, base: Sequence[str], keys: Sequence[str], cwd: Path, env: Mapping[str, str]
+) -> tuple[Completed, dict[str, Any] | None]:
+    """``tox config ... --format json``: what tox printed, and its answer (None: none)."""
+    with tempfile.TemporaryDirectory(prefix="pytest-pipeline-tox-") as tmp:
+        out = Path(tmp) / "config.json"
+        done = _run(runner, [*base, "--format", "json", "-o", str(out), *keys], cwd, env)
+        text = out.read_text(encoding="utf-8") if out.is_file() else ""
+    try:
+        data = json.loads(text) if text.strip() else None
+    except ValueError:
+        return done, None
+    return done, data if isinstance(data, dict) else None
+
+
+UNRESOLVED = "tox could not resolve this environment's settings: "
+"""Start of the error given to ``commands`` of an environment ``tox config`` fails on (see
+:func:`_one_by_one`): it is treated like a missing interpreter's (``matrix.cells``)."""
+_RISKY = frozenset({"commands_pre", "commands", "commands_post", "set_env"})
+
+
+def _one_by_one(
+    runner: Runner, base: Sequence[str], cwd: Path, env: Mapping[str, str], *, first: Completed
+) -> dict[str, Any] | None:
+    """``tox config -e ALL`` stops at the first environment whose settings need its
+    interpreter (``{env_site_packages_dir}``) when that interpreter is missing: tox-uv
+    then fails to make the environment, and tox prints nothing at all. Ask for the names,
+    then for all of them again without each one tox stops at (its folder shows in tox's
+    output; when it does not, each environment alone). An environment tox fails on gets
+    the settings that need no interpreter and an :data:`UNRESOLVED` error for the rest."""
+    index = list(base).index("ALL")
+    work_dir = base[list(base).index("--workdir") + 1]
+    _, listing = _json_config(runner, base, ["-k", "env_dir", *CORE_KEYS], cwd, env)
+    if listing is None or not isinstance(listing.get("env"), dict):
+        return None
+
+    def ask(names: Sequence[str], keys: Sequence[str]) -> tuple[Completed, dict[str, Any] | None]:
+        return _json_config(
+            runner, [*base[:index], ",".join(names), *base[index + 1 :]], ["-k", *keys], cwd, env
+        )
+
+    remaining, envs, failed = list(listing["env"]), {}, {}
+    culprit = _culprit(first, remaining, work_dir)  # the environment -e ALL stopped at
+    if culprit is not None:
+        remaining.remove(culprit)
+        failed[culprit] = first
+    while remaining:
+        done, data = ask(remaining, ENV_KEYS)
+        if data is not None:
+            envs.update(data.get("env", {}))
+            break
+        culprit = _culprit(done, remaining, work_dir)
+        if culprit is None:  # tox did not say which: each one alone
+            for name in remaining:
+                done, data = ask([name], ENV_KEYS)
+                if data is not None:
+                    envs.update(data.get("env", {}))
+                else:
+                    failed[name] = done
+            break
+        remaining.remove(culprit)
+        failed[culprit] = done
+    safe = [key for key in ENV_KEYS if key not in _RISKY]
+    for name, done in failed.items():
+        _, data = ask([name], safe)
+        values = dict((data or {}).get("env", {}).get(name, {}))
+        line = first_error_line(done.stdout + "\n" + done.stderr, cwd)
+        values.update({key: {"error": UNRESOLVED + line} for key in _RISKY})
+        envs[name] = values
+    return {
+        "env": {name: envs[name] for name in listing["env"] if name in envs},
+        "tox": listing.get("tox", {}),
+    }
+
+
+def _culprit(done: Completed, names: Sequence[str], work_dir: str) -> str | None:
+    """The environment whose folder tox was making when it stopped."""
+    output = done.stdout + "\n" + done.stderr
+    found = [
+        name for name in names if re.search(re.escape(os.path.join(work_dir, name)) + r"(?![\w.+-])", output)
+    ]
+    return found[-1] if found else None
 
 
 def _run(runner: Runner, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Completed:
@@ -264,6 +387,8 @@ def _ini_value(key: str, lines: list[str], *, is_core: bool) -> Any:
     if key in BOOL_KEYS and len(lines) == 1 and lines[0].strip() in ("True", "False"):
         # skip_missing_interpreters may also be "config": only literal booleans convert
         return lines[0].strip() == "True"
+    if key in INT_KEYS and len(lines) == 1 and lines[0].strip().isdigit():
+        return int(lines[0])
     return "\n".join(lines)
 
 

@@ -6,15 +6,20 @@ added. Text is plain ASCII so it survives any console and log viewer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_pipeline.matrix.model import Cell, Plan
 
 PLAN_JSON_VERSION = 1
 
+Routes = Mapping[str, tuple[str, str]]
+"""Cell name -> (how it runs, why): ``native``, ``tox-env``, ``tox`` or ``nox`` (decided by
+``runner.tox_route``; the command computes it, this module only shows it)."""
 
-def cell_to_json(cell: Cell, plan: Plan) -> dict[str, Any]:
+
+def cell_to_json(cell: Cell, plan: Plan, routes: Routes | None = None) -> dict[str, Any]:
+    runs, why = (routes or {}).get(cell.name, (None, None))
     return {
         "name": cell.name,
         "tool": cell.tool,
@@ -32,10 +37,12 @@ def cell_to_json(cell: Cell, plan: Plan) -> dict[str, Any]:
         "resolution": cell.resolution,
         "runs_pytest": cell.runs_pytest,
         "os": cell.os,
+        "runs": runs,
+        "runs_why": why,
     }
 
 
-def plan_to_json(plan: Plan) -> dict[str, Any]:
+def plan_to_json(plan: Plan, routes: Routes | None = None) -> dict[str, Any]:
     return {
         "version": PLAN_JSON_VERSION,
         "tool": plan.tool,
@@ -43,7 +50,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "project": plan.project_dir,
         "config_file": plan.config_file,
         "stages": list(plan.stages),
-        "cells": [cell_to_json(cell, plan) for cell in plan.cells],
+        "cells": [cell_to_json(cell, plan, routes) for cell in plan.cells],
         "left_out": list(plan.left_out),
         "off_platform": dict(plan.off_platform),
         "warnings": list(plan.warnings),
@@ -66,7 +73,7 @@ def _interpreter(cell: Cell) -> str:
     return "MISSING"
 
 
-def render_text(plan: Plan) -> str:
+def render_text(plan: Plan, routes: Routes | None = None) -> str:
     lines = [
         f"{plan.tool} {plan.tool_version} ({plan.config_file}{', cached' if plan.from_cache else ''}): "
         f"{len(plan.cells)} cell{'s' if len(plan.cells) != 1 else ''}; "
@@ -85,6 +92,8 @@ def render_text(plan: Plan) -> str:
     grid = _grid(plan.cells)
     if grid:
         lines += ["", "grid (python x dependencies):", *grid]
+    if routes:
+        lines += ["", "how the cells run:", *_routes(plan.cells, routes)]
     missing = plan.missing
     if missing:
         specs = list(dict.fromkeys(str(cell.python) for cell in missing))
@@ -103,6 +112,16 @@ def render_text(plan: Plan) -> str:
         lines += ["", "left out (tox `platform` does not match, as tox skips them):"]
         lines += [f"  {name}: {why}" for name, why in plan.off_platform.items()]
     return "\n".join(lines) + "\n"
+
+
+def _routes(cells: Sequence[Cell], routes: Routes) -> list[str]:
+    """One line per (way, reason), naming its cells: ``native`` is tox's environment made
+    and run without tox (proven equal by the differential tests); the others say why not."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for cell in cells:
+        if cell.name in routes:
+            groups.setdefault(routes[cell.name], []).append(cell.name)
+    return [f"  {kind}: {', '.join(names)} - {why}" for (kind, why), names in groups.items()]
 
 
 def _grid(cells: Sequence[Cell]) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Literal, cast
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
-from pytest_pipeline.config import PipelineConfig, Table
+from pytest_pipeline.config import PipelineConfig, Table, parse_duration
 from pytest_pipeline.errors import ConfigError
 
 ToolChoice = Literal["auto", "tox", "nox"]
@@ -44,6 +44,10 @@ class RunSettings:
     cell when it cannot reproduce one); ``tox`` runs every tox cell through tox."""
     installer: Literal["auto", "uv", "pip"] = "auto"
     """Runner: how it creates environments; ``auto`` is uv when found, else virtualenv + pip."""
+    timeout: float | None = None
+    """Runner: seconds a cell may take (waiting for a test slot aside); None: no limit."""
+    run_timeout: float | None = None
+    """Runner: seconds the whole run may take; None: no limit."""
 
 
 def run_settings(config: PipelineConfig) -> RunSettings:
@@ -68,9 +72,22 @@ def run_settings(config: PipelineConfig) -> RunSettings:
         fail_fast=table.get("fail-fast", bool, False),
         backend=cast("Literal['auto', 'tox']", _choice(table, "backend", ("auto", "tox"))),
         installer=cast("Literal['auto', 'uv', 'pip']", _choice(table, "installer", ("auto", "uv", "pip"))),
+        timeout=_time_limit(table, "timeout"),
+        run_timeout=_time_limit(table, "run-timeout"),
     )
     table.done()
     return settings
+
+
+def time_limit(value: object, where: str) -> float | None:
+    """A time limit: a duration (``"10m"``, ``90``); 0 means none. ``where`` names the key
+    or option in the error."""
+    return parse_duration(value, where) or None  # finite and not negative: parse_duration checks
+
+
+def _time_limit(table: Table, key: str) -> float | None:
+    value: object = table.get(key, (float, str), None)
+    return None if value is None else time_limit(value, table.where(key))
 
 
 def _choice(table: Table, key: str, choices: tuple[str, ...]) -> str:

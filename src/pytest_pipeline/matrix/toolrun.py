@@ -63,6 +63,9 @@ def tool_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]
         env.pop(name, None)
     env["NO_COLOR"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
+    # `tox config` makes an environment whose settings need its interpreter; for a missing
+    # one, tox-uv's uv would download a Python just to answer (slowly, or not at all offline).
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     # Our tox plugin then declares no `matrix` environment, so discovery never lists the orchestrator.
     env[NO_TOX_MATRIX_ENV] = "1"
     return env

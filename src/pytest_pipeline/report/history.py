@@ -14,6 +14,7 @@ half-written last line after a crash). The file is kept to :data:`KEEP` entries.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 from collections.abc import Mapping
@@ -70,9 +71,18 @@ def append(path: Path, line: Mapping[str, Any]) -> None:
     """Append ``line`` to the history at ``path`` (created if needed)."""
     text = json.dumps(line, separators=(",", ":"), sort_keys=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        os.write(fd, text.encode("utf-8"))
+        size = os.fstat(fd).st_size
+        try:
+            if os.write(fd, data) != len(data):  # a full disk takes what fits
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        except OSError:
+            # No half a line: the next entry would be glued to it and lost as well.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
     finally:
         os.close(fd)
     _trim(path)

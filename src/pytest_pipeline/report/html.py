@@ -55,6 +55,7 @@ STATUS_STATE = {
     "crashed": "failed",
     "missing-interpreter": "not-run",
     "interrupted": "blocked",
+    "timed-out": "failed",
     "cancelled": "not-run",
     "queued": "not-run",
     "running": "not-run",

@@ -38,6 +38,8 @@ class Status:
     unfinished: bool = False
     """The folder has a history but neither gate.json nor run.json: a run cleared them
     when it started and never wrote new ones (killed, or still running)."""
+    unfinished_why: str | None = None
+    """What the run's lock says about it (killed, still running, stopped on an error)."""
 
     @property
     def code(self) -> int:
@@ -121,13 +123,19 @@ def gather(reports: Path, *, head: str | None = None) -> Status:
             status.problems.append(f"{run_path}: not a readable run record ({str(exc)[:200]})")
     status.entries = history.read(reports / history.HISTORY_NAME)
     if not gate_path.exists() and not run_path.exists() and status.entries:
+        from pytest_pipeline.runner.outputs import unfinished_run
+
         status.unfinished = True
+        status.unfinished_why = unfinished_run(reports)
     return status
 
 
-def unfinished_message(reports: Path) -> str:
+def unfinished_message(status: Status) -> str:
+    """The last run did not finish: in its lock's words when it left them."""
+    if status.unfinished_why:
+        return f"the last run in {status.reports} did not finish: {status.unfinished_why}"
     return (
-        f"the last run in {reports} did not finish (no gate.json or run.json: it was killed, "
+        f"the last run in {status.reports} did not finish (no gate.json or run.json: it was killed, "
         "or is still running)"
     )
 
@@ -217,7 +225,7 @@ def render_text(status: Status, *, now: dt.datetime | None = None) -> str:
         lines.append(f"  commit  {_commit_line(_git(gate), status.head)}")
         lines.append(f"  gate    decided {_when(gate.get('finished'), now)}")
     elif status.unfinished:
-        lines.append(f"no verdict: {unfinished_message(status.reports)}")
+        lines.append(f"no verdict: {unfinished_message(status)}")
         lines.append(f"  last recorded verdict: {_recorded_line(status.entries[-1], now)}")
     else:
         lines.append(f"no verdict: {status.reports / 'gate.json'} is missing or unreadable")
@@ -281,5 +289,5 @@ def to_json(status: Status) -> dict[str, Any]:
         "last_open": status.last_open,
         "last_recorded": status.entries[-1] if status.entries else None,
         "history_entries": len(status.entries),
-        "problems": [*status.problems, *([unfinished_message(status.reports)] if status.unfinished else [])],
+        "problems": [*status.problems, *([unfinished_message(status)] if status.unfinished else [])],
     }

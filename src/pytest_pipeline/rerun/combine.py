@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
 from pytest_pipeline import junit
-from pytest_pipeline.fileio import atomic_writer
+from pytest_pipeline.fileio import copy_atomic
 from pytest_pipeline.junit.reader import TestCaseRecord, UnreadableInput, read
 from pytest_pipeline.results import CellRecord, CellStatus, ResultSummary, RunRecord
 from pytest_pipeline.runner.outputs import Reports
@@ -54,7 +53,7 @@ def combine_junit(
     if ran is None:
         return None, "its new report is unreadable"
     if len(ran) > asked or not previous.is_file():
-        shutil.copyfile(new, output)
+        copy_atomic(new, output)
         return junit.summarize([output], default_stage=default_stage), "the whole cell ran"
 
     def replaced(path: Path, test: TestCaseRecord) -> bool:
@@ -76,11 +75,6 @@ def status_from(summary: ResultSummary, rerun: CellRecord) -> CellStatus:
     return CellStatus.PASSED
 
 
-def _copy_atomic(source: Path, target: Path) -> None:
-    with source.open("rb") as data, atomic_writer(target, "wb") as out:
-        shutil.copyfileobj(data, out)
-
-
 def install_cell(main: Reports, staged: Path, cell: str) -> None:
     """Move the cell's current files aside (``*.previous``) and put the staged ones in place."""
     folder = main.cell_dir(cell)
@@ -92,7 +86,7 @@ def install_cell(main: Reports, staged: Path, cell: str) -> None:
     for name in CELL_FILES:
         source = staged / name
         if source.is_file():
-            _copy_atomic(source, folder / name)
+            copy_atomic(source, folder / name)
 
 
 def stage_cells(

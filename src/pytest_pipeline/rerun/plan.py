@@ -35,6 +35,7 @@ NOT_CLEAN = frozenset(
         CellStatus.CRASHED,
         CellStatus.ENV_ERROR,
         CellStatus.INTERRUPTED,
+        CellStatus.TIMED_OUT,
         CellStatus.CANCELLED,
         CellStatus.QUEUED,
         CellStatus.RUNNING,

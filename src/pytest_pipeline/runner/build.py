@@ -3,6 +3,11 @@
 tox rebuilds (or at least reinstalls) the package in every environment; building it
 once is both faster and what the gate needs: the sha256 of the one file that was tested.
 
+The build reads a snapshot of the project (:mod:`.snapshot`), never the project folder:
+an edit made while it runs cannot get into the wheel, what the build writes (setuptools'
+``build/`` and ``*.egg-info``) never lands in the project, and the wheel is cached under
+what the snapshot holds (commit, tags, hashes of uncommitted files), not under mtimes.
+
 A cold run starts the build (:class:`EarlyBuild`) while discovery asks tox for the
 matrix: the build needs only the project folder, and the two take about as long. Until
 the run takes the wheel, the build writes nothing in the project, so a run that stops at
@@ -14,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import importlib.util
+import importlib.metadata
+import json
 import os
 import shutil
 import sys
@@ -26,11 +32,11 @@ from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
 
-from pytest_pipeline import tool_output
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.fileio import sha256_file
+from pytest_pipeline.fileio import copy_atomic, sha256_file
 from pytest_pipeline.results import Artifact
+from pytest_pipeline.runner import snapshot
 from pytest_pipeline.runner.process import CommandNotFound, run_command
 from pytest_pipeline.tool_output import OWN_DIR, own_dir
 
@@ -64,14 +70,39 @@ def read_wheel(path: Path) -> Wheel:
     )
 
 
-def build_command(project: Path, out_dir: Path, uv: str | None) -> list[str]:
-    """The fastest available PEP 517 wheel build: ``uv build`` (cached, parallel build
-    environments), else ``python -m build``, else ``pip wheel``."""
+def frontend(uv: str | None, project: Path) -> str:
+    """The fastest available PEP 517 wheel build: ``uv`` (``uv build``: cached, parallel
+    build environments), else ``build`` (pypa/build), else ``pip`` (``pip wheel``)."""
     if uv:
-        return [uv, "build", "--wheel", "--out-dir", str(out_dir), str(project)]
-    if importlib.util.find_spec("build") is not None:
-        return [sys.executable, "-m", "build", "--wheel", "--outdir", str(out_dir), str(project)]
-    return [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out_dir), str(project)]
+        return "uv"
+    return "build" if pypa_build_installed(project) else "pip"
+
+
+def pypa_build_installed(project: Path) -> bool:
+    """pypa/build is installed for this interpreter: its distribution, looked up on
+    ``sys.path`` without the current folder and ``project``. ``python -m pytest_pipeline``
+    and ``tox -e matrix`` start us with the project first on ``sys.path``, where the
+    ``build/`` folder an in-place setuptools build leaves would pass for the module."""
+    here = {Path.cwd().resolve(), project.resolve()}
+    path = [entry for entry in sys.path if entry and _resolved(entry) not in here]
+    return any(True for _ in importlib.metadata.distributions(name="build", path=path))
+
+
+def _resolved(entry: str) -> Path | None:
+    try:
+        return Path(entry).resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
+def build_command(sources: Path, out_dir: Path, uv: str | None, *, project: Path) -> list[str]:
+    """The command of :func:`frontend` building ``sources`` into ``out_dir``."""
+    chosen = frontend(uv, project)
+    if uv and chosen == "uv":
+        return [uv, "build", "--wheel", "--out-dir", str(out_dir), str(sources)]
+    if chosen == "build":
+        return [sys.executable, "-m", "build", "--wheel", "--outdir", str(out_dir), str(sources)]
+    return [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out_dir), str(sources)]
 
 
 class BuildFailed(PipelineError):
@@ -95,22 +126,35 @@ class BuildCancelled(Exception):
 
 
 def build_wheel(
-    project: Path, out_dir: Path, *, uv: str | None, log: Path, cancel: threading.Event | None = None
+    sources: Path,
+    out_dir: Path,
+    *,
+    project: Path,
+    uv: str | None,
+    log: Path,
+    cancel: threading.Event | None = None,
 ) -> Wheel:
-    """Build ``project`` into a fresh ``out_dir``; the build's output goes to ``log``.
+    """Build ``sources`` (a snapshot of ``project``) into a fresh ``out_dir``; the build's
+    output is added to ``log``.
 
     The build runs in its own process group (see :mod:`.process`), so ``cancel`` stops
-    it and anything it started.
+    it and anything it started. uv runs in ``sources`` (where it finds the project's
+    ``uv.toml``); ``python -m build`` and ``pip`` run in ``out_dir``, empty then, so
+    Python's ``-m`` puts no folder of the project's first on their ``sys.path``.
     """
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    argv = build_command(project, out_dir, uv)
+    argv = build_command(sources, out_dir, uv, project=project)
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as handle:
+    with log.open("ab") as handle:
         try:
             result = run_command(
-                argv, cwd=project, env=os.environ, log=handle, cancel=cancel or threading.Event()
+                argv,
+                cwd=sources if uv else out_dir,
+                env=snapshot.snapshot_environ(os.environ),
+                log=handle,
+                cancel=cancel or threading.Event(),
             )
         except CommandNotFound as missing:
             raise PipelineError(
@@ -126,57 +170,24 @@ def build_wheel(
     return read_wheel(wheels[0])
 
 
-def source_fingerprint(project: Path, *, skip: tuple[Path, ...] = ()) -> str:
-    """A hash of every file that could end up in (or decide) the built package.
+CACHE_SCHEME = 2
+"""Part of every cache key: a build kept under an older way of keying is never reused."""
 
-    Conservative on purpose: any edit anywhere in the project outside tool output
-    (:mod:`pytest_pipeline.tool_output`) means a new build. The git HEAD and tags are included because version
-    plugins (setuptools-scm, hatch-vcs) derive the version from them.
-    """
-    digest = hashlib.sha256()
-    skipped = {path.resolve() for path in skip}
-    for folder, dirs, files in os.walk(project):
-        here = Path(folder)
-        top = here == project
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not tool_output.is_output_dir(d, top=top) and (here / d).resolve() not in skipped
-        )
-        for name in sorted(files):
-            if name.endswith((".pyc", ".pyo")) or tool_output.is_output_file(name):
-                continue
-            path = here / name
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            digest.update(path.relative_to(project).as_posix().encode())
-            digest.update(f":{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    git = project / ".git"
-    for name in ("HEAD", "packed-refs"):
-        with contextlib.suppress(OSError):
-            digest.update((git / name).read_bytes())
-    with contextlib.suppress(OSError):
-        head = (git / "HEAD").read_text(encoding="utf-8").strip()
-        if head.startswith("ref: "):
-            digest.update((git / head[5:]).read_bytes())
-    tags = git / "refs" / "tags"
-    if tags.is_dir():
-        for tag in sorted(tags.rglob("*")):
-            with contextlib.suppress(OSError):
-                digest.update(tag.name.encode() + tag.read_bytes())
-    return digest.hexdigest()
+
+def cache_key(sources: snapshot.Snapshot, chosen_frontend: str) -> str:
+    """What a cached wheel stands for: the sources' content and the frontend that built it."""
+    parts = {"scheme": CACHE_SCHEME, "frontend": chosen_frontend, "sources": sources.identity}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
 @dataclass(frozen=True)
 class Built:
-    """A wheel of the project's current sources, and the key it is cached under."""
+    """A wheel of the project's sources, and the key it is cached under."""
 
     wheel: Wheel
     key: str
     reused: bool
-    """Copied from the cache: the sources had not changed since that build."""
+    """Copied from the cache: a build of the same sources, by the same frontend."""
 
 
 def build_or_reuse(
@@ -190,21 +201,33 @@ def build_or_reuse(
     rebuild: bool = False,
     cancel: threading.Event | None = None,
 ) -> Built:
-    """The wheel of ``project`` in ``out_dir``: copied from ``cache`` when the sources have
-    not changed since the build kept there, else built now (``rebuild`` forces a build).
-    The cache is only read here; :func:`keep` stores a build once the run uses it."""
-    key = source_fingerprint(project, skip=skip)[:24]
-    cached = cache / key
-    wheels = sorted(cached.glob("*.whl")) if cached.is_dir() and not rebuild else []
-    if len(wheels) == 1:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(wheels[0], out_dir / wheels[0].name)
+    """The wheel of ``project`` in ``out_dir``: copied from ``cache`` when it holds a build
+    of the same sources (:func:`cache_key`), else built now from a snapshot (``rebuild``
+    forces a build). The cache is only read here; :func:`keep` stores a build once the
+    run uses it. ``skip``: folders in the project that are output (a reports folder)."""
+    workdir = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX))
+    with snapshot.take(project, workdir, skip=skip) as sources:
+        chosen = frontend(uv, project)
+        key = cache_key(sources, chosen)
+        cached = cache / key
+        wheels = sorted(cached.glob("*.whl")) if cached.is_dir() and not rebuild else []
         log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(
-            f"sources unchanged since the build in {cached}; reused {wheels[0].name}\n", encoding="utf-8"
-        )
-        return Built(read_wheel(out_dir / wheels[0].name), key, reused=True)
-    return Built(build_wheel(project, out_dir, uv=uv, log=log, cancel=cancel), key, reused=False)
+        if len(wheels) == 1:
+            wheel = _reuse(
+                wheels[0], out_dir, log, f"sources: {sources.description}, as in the build in {cached}"
+            )
+            return Built(wheel, key, reused=True)
+        tree = sources.tree()  # may fall back to a copy: the key is then that copy's
+        log.write_text(f"sources: {sources.description}, snapshot in {tree}\n", encoding="utf-8")
+        wheel = build_wheel(tree, out_dir, project=project, uv=uv, log=log, cancel=cancel)
+        return Built(wheel, cache_key(sources, chosen), reused=False)
+
+
+def _reuse(cached: Path, out_dir: Path, log: Path, why: str) -> Wheel:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(cached, out_dir / cached.name)
+    log.write_text(f"{why}; reused {cached.name}\n", encoding="utf-8")
+    return read_wheel(out_dir / cached.name)
 
 
 def keep(cache: Path, built: Built) -> None:
@@ -225,7 +248,7 @@ def cache_dir(project: Path) -> Path:
     return project / OWN_DIR / "build"
 
 
-STAGING_PREFIX = "pytest-pipeline-build-"
+STAGING_PREFIX = snapshot.WORKDIR_PREFIX
 STALE_STAGING = 24 * 3600.0
 """Seconds after which a staging folder left by a killed run is removed."""
 
@@ -300,7 +323,7 @@ class EarlyBuild:
         try:
             if self.log.is_file():
                 log.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(self.log, log)
+                copy_atomic(self.log, log)
             if isinstance(self._error, BuildFailed):
                 error = self._error
                 raise build_failure(error.project, error.returncode, error.wheels, log) from None
@@ -310,7 +333,7 @@ class EarlyBuild:
             dist.mkdir(parents=True, exist_ok=True)
             built = self._result.wheel
             target = dist / built.path.name
-            shutil.copy2(built.path, target)
+            copy_atomic(built.path, target)
             with contextlib.suppress(OSError):  # a read-only checkout just doesn't get a cache
                 own_dir(self.project)  # its .gitignore first: the cache is never committed
                 keep(cache_dir(self.project), self._result)

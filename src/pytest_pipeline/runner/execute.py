@@ -1,19 +1,10 @@
-"""Run one cell: prepare its environment, run its commands, say how it ended.
+"""Run one cell: its environment, our plugin in it, its commands; say how it ended.
 
-Three ways, chosen per cell:
-
-* **native** (tox cells, the default): we materialise the environment tox describes
-  (``tox config``: deps, extras, set_env, pass_env, commands, ...) in a folder of our
-  own, install the one built wheel, and run the commands ourselves;
-* **tox** (fallback): ``tox run -e ENV --installpkg WHEEL`` for a configuration we
-  cannot reproduce faithfully (a custom ``install_command``, another runner, dependency
-  groups, ...) or when ``backend = "tox"`` forces it;
-* **nox**: nox makes the session's environment (``--install-only``), in a folder of the
-  cell's own (``--envdir``); we put the one built wheel in place of the package the
-  session installed from source, and the cell's axis pins; then nox runs the session's
-  commands without installing again (``--no-install``).
-
-In every case the cell's pytest gets our plugin through :mod:`.inject` and writes
+How each cell runs is decided by :mod:`.tox_route` (``plan`` shows it): a tox cell's
+environment is made as tox makes it and its commands run as tox runs them
+(:mod:`.cell_tox`), or tox itself does it; a nox cell runs as ``nox -s`` runs it
+(:mod:`.cell_nox`). In every case the cell's pytest gets our plugin (:mod:`.inject`),
+and each pytest session of the cell leaves a JUnit file that ends up in
 ``cells/<cell>/junit.xml``; the status comes from the exit code and that file.
 """
 
@@ -23,34 +14,28 @@ import dataclasses
 import datetime
 import hashlib
 import re
-import shlex
 import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Literal
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
-from pytest_pipeline.runner import envs, locks
+from pytest_pipeline.runner import cell_junit, cell_nox, cell_tox, envs, locks, tox_commands, tox_route
 from pytest_pipeline.runner.build import Wheel
 from pytest_pipeline.runner.inject import Injection
 from pytest_pipeline.runner.outputs import Reports
-from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
+from pytest_pipeline.runner.process import write_log_line
 from pytest_pipeline.runner.slots import Slots
 
 Backend = Literal["auto", "tox"]
-StopReason = Literal["interrupted", "fail-fast"]
+StopReason = Literal["interrupted", "fail-fast", "timed-out"]
 
-NATIVE_RUNNERS = frozenset({"virtualenv", "uv-venv-runner"})
-WHEEL_PACKAGES = frozenset(
-    {"sdist", "wheel", "uv", "editable", "editable-legacy", "uv-editable", "sdist-wheel"}
-)
-NO_PACKAGE = frozenset({"skip"})
 # The ``tox run`` exit code for "interrupted" and pytest's own; both mean the same here.
 _PYTEST_INTERRUPTED = 2
 
@@ -79,6 +64,7 @@ class RunContext:
     injection: Injection
     wheel: Wheel | None
     installer: envs.Installer
+    """How matrix-axis pins are installed on top of an environment (uv, else pip)."""
     environ: Mapping[str, str]
     """The caller's environment, cleaned of variables that belong to an outer tox run."""
     config_file: Path | None = None
@@ -92,64 +78,13 @@ class RunContext:
     slots: Slots | None = None
     """Test slots (``-p``) a cell takes once its environment is ready; None: no limit
     beyond the scheduler's (see :mod:`.slots`)."""
+    seed: str = "0"
+    """The run's ``PYTHONHASHSEED`` (tox draws one per run; every cell of a run shares it)."""
+    tox_plugins: tuple[str, ...] = ()
+    """Distributions with tox plugins here (:func:`.tox_route.tox_plugins`)."""
 
-
-@dataclass(frozen=True)
-class Command:
-    argv: tuple[str, ...]
-    ignore_exit: bool = False
-    """tox's ``-`` prefix: the exit code does not count."""
-    invert: bool = False
-    """tox's ``!`` prefix: success means a non-zero exit."""
-
-
-def parse_command(text: str | Sequence[str]) -> Command | None:
-    """A command as ``tox config`` prints it (a shell-quoted line) -> :class:`Command`."""
-    argv = shlex.split(text) if isinstance(text, str) else list(text)
-    ignore = invert = False
-    while argv and argv[0] in ("-", "!"):
-        ignore, invert = ignore or argv[0] == "-", invert or argv[0] == "!"
-        argv = argv[1:]
-    if argv and argv[0].startswith("-") and len(argv[0]) > 1 and not argv[0].startswith("--"):
-        ignore, argv[0] = True, argv[0][1:]
-    if argv and argv[0].startswith("!") and len(argv[0]) > 1:
-        invert, argv[0] = True, argv[0][1:]
-    if not argv:
-        return None
-    return Command(tuple(argv), ignore_exit=ignore, invert=invert)
-
-
-def native_blockers(config: Mapping[str, Any], backend: Backend) -> list[str]:
-    """Why this tox environment must run through tox itself (empty: we can run it)."""
-    if backend == "tox":
-        return ["backend = 'tox' is configured"]
-    reasons: list[str] = []
-    if "commands" not in config:
-        reasons.append("tox did not report the environment's commands")
-    runner = config.get("runner")
-    if isinstance(runner, str) and runner and runner not in NATIVE_RUNNERS:
-        reasons.append(f"runner = {runner}")
-    package = config.get("package")
-    if isinstance(package, str) and package not in WHEEL_PACKAGES | NO_PACKAGE:
-        reasons.append(f"package = {package}")
-    if config.get("dependency_groups"):
-        reasons.append("dependency_groups")
-    install = config.get("install_command")
-    if isinstance(install, str) and not _default_install_command(install):
-        reasons.append(f"install_command = {install}")
-    return reasons
-
-
-def _default_install_command(text: str) -> bool:
-    tokens = [token.strip("'\"") for token in shlex.split(text)]
-    if not tokens:
-        return True
-    program = Path(tokens[0]).name
-    rest = tokens[1:]
-    pip_rest = ["-I", "-m", "pip", "install", "{opts}", "{packages}"]
-    pip_default = program.startswith("python") and rest == pip_rest
-    uv_default = program.startswith("uv") and rest == ["pip", "install", "{packages}"]
-    return pip_default or uv_default
+    def route(self, cell: Cell) -> tox_route.Route:
+        return tox_route.route(cell, self.project, backend=self.backend, plugins=self.tox_plugins)
 
 
 # --------------------------------------------------------------------------- status
@@ -170,6 +105,8 @@ def classify(
         return CellStatus.INTERRUPTED, "interrupted"
     if cancelled == "fail-fast":
         return CellStatus.CANCELLED, "stopped by --fail-fast"
+    if cancelled == "timed-out":
+        return CellStatus.TIMED_OUT, "timed out"
     if exit_code is None:
         return CellStatus.CRASHED, "the test command did not run"
     if not junit:
@@ -187,11 +124,18 @@ def classify(
     return CellStatus.CRASHED, f"pytest exited with {exit_code} (internal or usage error); see the log"
 
 
-def classify_by_exit_code(exit_code: int | None) -> tuple[CellStatus, str]:
-    """An environment that runs no pytest (lint, docs) has only its exit code to say."""
+def classify_by_exit_code(exit_code: int | None, *, runs_pytest: bool = False) -> tuple[CellStatus, str]:
+    """A cell with no per-test results (lint, docs, unittest) has only its exit code to
+    say, as for tox. Its record then says ``runs_pytest: false``: the gate judges it by
+    that code and expects no stage results from it."""
+    why = (
+        "no per-test results (no pytest session loaded the pipeline plugin)"
+        if runs_pytest
+        else "runs no pytest"
+    )
     if exit_code == 0:
-        return CellStatus.PASSED, "runs no pytest: judged by its exit code"
-    return CellStatus.FAILED, f"runs no pytest: exited with {exit_code}"
+        return CellStatus.PASSED, f"{why}: judged by its exit code"
+    return CellStatus.FAILED, f"{why}: exited with {exit_code}"
 
 
 def junit_present(path: Path) -> bool:
@@ -233,17 +177,28 @@ def record_of(cell: Cell, status: CellStatus, message: str = "") -> CellRecord:
         message=message,
         runs_pytest=cell.runs_pytest,
         ignore_outcome=cell.ignore_outcome,
+        tested=_tested(cell),
     )
 
 
+def _tested(cell: Cell) -> str:
+    """What of the project a cell's tests see (see ``CellRecord.tested``)."""
+    if cell.tool == "nox":
+        return "source"
+    installs = not cell.config.get("skip_install") and cell.config.get("package") != "skip"
+    return "wheel" if installs else "nothing"
+
+
 def env_folder(cell: Cell, project: Path) -> Path:
-    """Our environment for ``cell``: beside tox's, never one of tox's own folders; for a
-    nox cell, the ``--envdir`` nox makes the session's environment in."""
+    """The cell's environment: tox's ``env_dir`` for it (discovery asked tox with our
+    ``--workdir``, beside tox's own folders); for a nox cell, the ``--envdir`` nox makes
+    the session's environment in."""
     if cell.tool == "nox":
         return project / ".nox" / ".pipeline" / _plain_name(cell.name)
     env_dir = cell.config.get("env_dir")
-    work_dir = Path(env_dir).parent if isinstance(env_dir, str) and env_dir else project / ".tox"
-    return work_dir / ".pipeline" / cell.name
+    if isinstance(env_dir, str) and env_dir:
+        return Path(env_dir)
+    return project / ".tox" / ".pipeline" / cell.name
 
 
 def _plain_name(name: str) -> str:
@@ -263,6 +218,7 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
     reports = ctx.reports
     reports.cell_dir(cell.name).mkdir(parents=True, exist_ok=True)
     junit, log_path, events = reports.junit(cell.name), reports.log(cell.name), reports.events(cell.name)
+    sessions = cell_junit.sessions_dir(junit)
     started_at, started = now_iso(), time.monotonic()
     base = dataclasses.replace(
         record_of(cell, CellStatus.RUNNING), log=reports.relative(log_path), started=started_at
@@ -297,24 +253,28 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
                 on_wait=lambda owner: notify(phase=f"waiting for {owner}"),
             ):
                 attempt = _dispatch(
-                    ctx,
-                    cell,
-                    folder=folder,
-                    junit=junit,
-                    events=events,
-                    log=log,
-                    cancel=cancel,
-                    notify=notify,
+                    ctx, cell, sessions=sessions, events=events, log=log, cancel=cancel, notify=notify
                 )
         except locks.LockBusy:
             attempt = _Attempt(cancelled=True)
+        finally:
+            broken = cell_junit.collect(sessions, junit)
         waited = attempt.waited
+        by_exit_code = False
         if attempt.cancelled and cancel.reason is not None:
             status, message = classify(exit_code=attempt.exit_code, junit=False, cancelled=cancel.reason)
         elif attempt.env_error is not None:
             status, message = CellStatus.ENV_ERROR, attempt.env_error
-        elif not cell.runs_pytest and not junit_present(junit):
-            status, message = classify_by_exit_code(attempt.exit_code)
+        elif broken:
+            status, message = (
+                CellStatus.CRASHED,
+                f"a pytest session left an unreadable JUnit file ({broken[0]})",
+            )
+        elif not junit_present(junit) and not cell_junit.plugin_reported(events):
+            # No pytest session of ours ran: unittest, a lint env, or a pytest that did
+            # not load the plugin. tox judges it by its exit code, and so do we.
+            by_exit_code = True
+            status, message = classify_by_exit_code(attempt.exit_code, runs_pytest=cell.runs_pytest)
             message = "; ".join([*attempt.notes, message])
         else:
             status, message = classify(
@@ -324,47 +284,125 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
         write_log_line(
             log, f"pytest-pipeline: cell {cell.name}: {status.value}" + (f" - {message}" if message else "")
         )
-        return record(status, message, attempt.exit_code)
+        done = record(status, message, attempt.exit_code)
+        return dataclasses.replace(done, runs_pytest=False) if by_exit_code else done
 
 
 def _dispatch(
     ctx: RunContext,
     cell: Cell,
     *,
-    folder: Path,
-    junit: Path,
+    sessions: Path,
     events: Path,
     log: IO[bytes],
     cancel: Cancel,
     notify: Notify,
 ) -> _Attempt:
-    def inject(base: Mapping[str, str]) -> dict[str, str]:
+    def inject(base: Mapping[str, str], *, python_path: bool = False) -> dict[str, str]:
         return ctx.injection.environment(
             base,
             cell=cell.name,
             stages=cell.stages,
-            junit=junit.resolve(),
+            junit_dir=sessions.resolve(),
             config=ctx.config_file,
             events=events.resolve(),
             pytest_args=ctx.pytest_args,
+            python_path=python_path,
         )
 
+    route = ctx.route(cell)
+    write_log_line(log, f"pytest-pipeline: runs {route.kind}: {route.why}")
     if cell.tool == "nox":
-        return _run_nox(ctx, cell, folder=folder, inject=inject, log=log, cancel=cancel, notify=notify)
-    blockers = native_blockers(cell.config, ctx.backend)
-    if blockers:
-        note = f"run through tox ({', '.join(blockers)})"
-        write_log_line(log, f"pytest-pipeline: {note}")
-        # tox manages this folder now: our fingerprint must not vouch for its contents later.
-        (folder / envs.FINGERPRINT_FILE).unlink(missing_ok=True)
+        nox_run = cell_nox.NoxCell(
+            project=ctx.project, tool_config=ctx.tool_config, environ=ctx.environ, recreate=ctx.recreate
+        )
 
-        def run_tox() -> _Attempt:
+        folder = env_folder(cell, ctx.project)
+
+        def run_nox() -> _Attempt:
+            notify(phase="nox")
+            environ = inject(cell_nox.environment(nox_run, cell, folder), python_path=True)
+            outcome = cell_nox.run(nox_run, cell, folder, environ, log=log, cancel=cancel.event)
+            return _Attempt(
+                exit_code=outcome.exit_code,
+                env_error=outcome.env_error,
+                cancelled=outcome.cancelled,
+                notes=outcome.notes,
+            )
+
+        return _in_test_slot(ctx, cancel, notify, [], run_nox)
+    return _run_tox(ctx, cell, route, inject=inject, log=log, cancel=cancel, notify=notify)
+
+
+def _run_tox(
+    ctx: RunContext,
+    cell: Cell,
+    route: tox_route.Route,
+    *,
+    inject: Callable[..., dict[str, str]],
+    log: IO[bytes],
+    cancel: Cancel,
+    notify: Notify,
+) -> _Attempt:
+    run = cell_tox.ToxCell(
+        project=ctx.project,
+        tool_config=ctx.tool_config,
+        wheel=ctx.wheel,
+        environ=ctx.environ,
+        seed=ctx.seed,
+        installer=ctx.installer,
+        recreate=ctx.recreate,
+    )
+    env = cell_tox.env_of(cell, ctx.project)
+    try:
+        interpreter, version = interpreter_of(cell)
+        notify(phase="environment")
+        action = cell_tox.prepare(
+            run,
+            cell,
+            route,
+            interpreter=interpreter,
+            interpreter_version=version,
+            log=log,
+            cancel=cancel.event,
+        )
+        cell_tox.install_plugin(ctx.injection, env)
+    except (cell_tox.EnvError, envs.EnvError) as exc:
+        return _Attempt(env_error=str(exc), cancelled=cancel.event.is_set())
+    notes = [f"environment {action}"] + ([f"through tox ({route.why})"] if route.kind != "native" else [])
+    package = ctx.wheel.path.resolve() if ctx.wheel is not None and env.installs_package else None
+
+    def commands() -> _Attempt:
+        cell_tox.reset_folders(env)
+        if route.kind == "tox":
             notify(phase="tox")
-            argv = _tox_argv(ctx, cell, folder)
-            return _run_tool(ctx, argv, inject(ctx.environ), log, cancel, notes=[note])
+            code, cancelled = cell_tox.run_tox_commands(
+                run, cell, env, inject(ctx.environ), log=log, cancel=cancel.event
+            )
+            return _Attempt(exit_code=code, cancelled=cancelled, notes=notes)
+        environ = inject(tox_commands.environment(env, ctx.environ, seed=ctx.seed, package=package))
+        outcome = tox_commands.run_all(
+            env,
+            environ=environ,
+            log=log,
+            cancel=cancel.event,
+            on_phase=lambda key: notify(phase=_PHASES.get(key, key)),
+        )
+        attempt = _Attempt(
+            exit_code=outcome.exit_code, cancelled=outcome.cancelled, notes=[*notes, *outcome.notes]
+        )
+        if outcome.not_allowed:
+            attempt.env_error = (
+                f"{outcome.not_allowed} is not allowed: add it to allowlist_externals (as tox says)"
+            )
+        elif outcome.not_found:
+            attempt.env_error = f"{outcome.not_found}: command not found"
+        return attempt
 
-        return _in_test_slot(ctx, cancel, notify, [note], run_tox)
-    return _run_native(ctx, cell, folder=folder, inject=inject, log=log, cancel=cancel, notify=notify)
+    return _in_test_slot(ctx, cancel, notify, notes, commands)
+
+
+_PHASES = {"commands": "tests"}
 
 
 def _in_test_slot(
@@ -389,130 +427,6 @@ def _in_test_slot(
     return attempt
 
 
-def _run_tool(
-    ctx: RunContext,
-    argv: list[str],
-    environ: Mapping[str, str],
-    log: IO[bytes],
-    cancel: Cancel,
-    *,
-    notes: list[str],
-) -> _Attempt:
-    try:
-        result = run_command(argv, cwd=ctx.project, env=environ, log=log, cancel=cancel.event)
-    except CommandNotFound as missing:
-        return _Attempt(env_error=f"{missing.program}: command not found", notes=notes)
-    return _Attempt(exit_code=result.returncode, notes=notes, cancelled=result.cancelled)
-
-
-def _tox_argv(ctx: RunContext, cell: Cell, folder: Path) -> list[str]:
-    section = f"testenv:{cell.env}"
-    argv = [sys.executable, "-m", "tox", "run", "-e", cell.env, "--colored", "no"]
-    if ctx.recreate:
-        argv.append("--recreate")
-    if ctx.tool_config is not None:
-        argv.extend(["-c", str(ctx.tool_config)])
-    if ctx.wheel is not None:
-        argv.extend(["--installpkg", str(ctx.wheel.path.resolve())])
-    argv.extend(["-x", f"{section}.pass_env+=PYTEST_ADDOPTS,PYTHONPATH,PYTEST_PIPELINE_*"])
-    # Our own folder for it too: a plain ``tox`` run and this one never share an env.
-    argv.extend(["-x", f"{section}.env_dir={folder}"])
-    if cell.pins:
-        argv.extend(["-x", f"{section}.deps+={','.join(cell.pins)}"])
-    if cell.resolution:
-        argv.extend(["-x", f"{section}.uv_resolution={cell.resolution}"])
-    return argv
-
-
-def _nox_argv(ctx: RunContext, cell: Cell, folder: Path, *, install: bool) -> list[str]:
-    """``install``: make the environment and run only its installs (``--install-only``);
-    else run the session's commands in the environment as it is (``--no-install``).
-    ``--envdir``: every cell its own environment, also two axis cells of one session."""
-    argv = [sys.executable, "-m", "nox", "--non-interactive", "--no-color"]
-    if ctx.tool_config is not None:
-        argv.extend(["-f", str(ctx.tool_config)])
-    argv.extend(["-s", cell.env, "--envdir", str(folder.resolve())])
-    if install:
-        argv.extend(["--install-only", "--reuse-venv=no" if ctx.recreate else "--reuse-venv=yes"])
-    else:
-        argv.extend(["--no-install", "--reuse-venv=yes"])
-    return argv
-
-
-def nox_venv(folder: Path) -> Path | None:
-    """The environment nox made for a session in ``folder`` (its ``--envdir``: one session,
-    in a subfolder named after it), or None for a session without one (``python=False``)."""
-    if not folder.is_dir():
-        return None
-    for child in sorted(folder.iterdir()):
-        if envs.python_in(child).exists():
-            return child
-    return None
-
-
-def _run_nox(
-    ctx: RunContext,
-    cell: Cell,
-    *,
-    folder: Path,
-    inject: Callable[[Mapping[str, str]], dict[str, str]],
-    log: IO[bytes],
-    cancel: Cancel,
-    notify: Notify,
-) -> _Attempt:
-    notify(phase="environment")
-    made = _run_tool(ctx, _nox_argv(ctx, cell, folder, install=True), ctx.environ, log, cancel, notes=[])
-    if made.cancelled or made.env_error is not None:
-        return made
-    if made.exit_code != 0:
-        return _Attempt(env_error=f"nox --install-only exited with {made.exit_code}")
-    try:
-        notes = _overlay_nox(ctx, cell, nox_venv(folder), log=log, cancel=cancel)
-    except envs.EnvError as exc:
-        return _Attempt(env_error=str(exc), cancelled=cancel.event.is_set())
-    except CommandNotFound as missing:
-        return _Attempt(env_error=f"{missing.program}: command not found")
-
-    def run_tests() -> _Attempt:
-        notify(phase="nox")
-        argv = _nox_argv(ctx, cell, folder, install=False)
-        return _run_tool(ctx, argv, inject(ctx.environ), log, cancel, notes=notes)
-
-    return _in_test_slot(ctx, cancel, notify, notes, run_tests)
-
-
-def _overlay_nox(
-    ctx: RunContext, cell: Cell, venv: Path | None, *, log: IO[bytes], cancel: Cancel
-) -> list[str]:
-    """The run's wheel and the cell's axis pins into the environment nox made: the
-    cell's notes, saying what was done."""
-    if venv is None:
-        if cell.pins or cell.resolution:
-            raise envs.EnvError("the nox session has no virtualenv to pin the matrix axes in")
-        return []
-    # Only in place of the package the session installed itself: a session that tests
-    # the sources some other way does not get it added.
-    wheel = ctx.wheel if ctx.wheel is not None and envs.installed(venv, ctx.wheel.project) else None
-    overlay = envs.Overlay(
-        python=envs.python_in(venv), wheel=wheel, pins=cell.pins, resolution=cell.resolution, root=ctx.project
-    )
-    notes: list[str] = []
-    if wheel is not None:
-        notes.append(f"the run's wheel installed over the session's {wheel.project}")
-    if cell.pins:
-        notes.append(f"pinned {', '.join(cell.pins)}")
-    if cell.resolution:
-        applies = not overlay.empty
-        notes.append(
-            f"resolution {cell.resolution}"
-            + ("" if applies else ": nothing to resolve (no package, no pins)")
-        )
-    if notes:
-        write_log_line(log, f"pytest-pipeline: in {venv}: {'; '.join(notes)} ({ctx.installer.name})")
-    envs.apply_overlay(overlay, ctx.installer, log=log, cancel=cancel.event, environ=ctx.environ)
-    return notes
-
-
 def interpreter_of(cell: Cell) -> tuple[str, str]:
     """(path, version) of the cell's base interpreter."""
     path = cell.python_path
@@ -526,7 +440,7 @@ def interpreter_of(cell: Cell) -> tuple[str, str]:
         else:
             path = shutil.which(f"python{cell.python}") if cell.python else sys.executable
     if not path:
-        raise envs.EnvError(f"python {cell.python} not found")
+        raise cell_tox.EnvError(f"python {cell.python} not found")
     version = cell.python_version or _ask_version(path)
     return path, version
 
@@ -542,180 +456,7 @@ def _ask_version(path: str) -> str:
             timeout=60,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise envs.EnvError(f"{path} does not run ({exc})") from None
+        raise cell_tox.EnvError(f"{path} does not run ({exc})") from None
     if done.returncode != 0:
-        raise envs.EnvError(f"{path} does not run (exit {done.returncode})")
+        raise cell_tox.EnvError(f"{path} does not run (exit {done.returncode})")
     return done.stdout.strip()
-
-
-def env_spec(ctx: RunContext, cell: Cell, folder: Path) -> tuple[envs.EnvSpec, list[str]]:
-    config = cell.config
-    notes: list[str] = []
-    interpreter, version = interpreter_of(cell)
-    package = config.get("package")
-    install = not config.get("skip_install") and package not in NO_PACKAGE
-    if install and ctx.wheel is None:
-        raise envs.EnvError("no package was built for this run")
-    if install and isinstance(package, str) and "editable" in package:
-        notes.append(f"package = {package}: installed the built wheel (as tox --installpkg would)")
-    resolution = cell.resolution or (config.get("uv_resolution") or None)
-    return (
-        envs.EnvSpec(
-            folder=folder,
-            interpreter=interpreter,
-            interpreter_version=version,
-            deps=tuple(str(dep) for dep in config.get("deps") or ()),
-            pins=tuple(cell.pins),
-            constraints=tuple(str(c) for c in config.get("constraints") or ()),
-            extras=tuple(str(extra) for extra in config.get("extras") or ()),
-            resolution=str(resolution) if resolution else None,
-            wheel=ctx.wheel if install else None,
-            system_site_packages=bool(config.get("system_site_packages", False)),
-            root=ctx.project,
-        ),
-        notes,
-    )
-
-
-def _run_native(
-    ctx: RunContext,
-    cell: Cell,
-    *,
-    folder: Path,
-    inject: Callable[[Mapping[str, str]], dict[str, str]],
-    log: IO[bytes],
-    cancel: Cancel,
-    notify: Notify,
-) -> _Attempt:
-    config = cell.config
-    try:
-        spec, notes = env_spec(ctx, cell, folder)
-        notify(phase="environment")
-        outcome = envs.prepare(spec, ctx.installer, log=log, cancel=cancel.event, environ=ctx.environ)
-    except envs.EnvError as exc:
-        return _Attempt(env_error=str(exc), cancelled=cancel.event.is_set())
-    except CommandNotFound as missing:
-        return _Attempt(env_error=f"{missing.program}: command not found")
-    notes = [f"environment {outcome.action}", *notes]
-    return _in_test_slot(
-        ctx,
-        cancel,
-        notify,
-        notes,
-        lambda: _run_native_commands(
-            ctx, config, folder=folder, inject=inject, log=log, cancel=cancel, notify=notify, notes=notes
-        ),
-    )
-
-
-def _run_native_commands(
-    ctx: RunContext,
-    config: Mapping[str, Any],
-    *,
-    folder: Path,
-    inject: Callable[[Mapping[str, str]], dict[str, str]],
-    log: IO[bytes],
-    cancel: Cancel,
-    notify: Notify,
-    notes: list[str],
-) -> _Attempt:
-    """``commands_pre``, ``commands`` (with our plugin), ``commands_post``, as tox runs them."""
-    set_env = {str(k): str(v) for k, v in (config.get("set_env") or {}).items()}
-    pass_env = [str(p) for p in config.get("pass_env") or ()]
-    plain = envs.environ_for_commands(folder, ctx.environ, pass_env=pass_env, set_env=set_env)
-    # The plugin's variables go on top of what the environment's commands get, so a
-    # project's own PYTEST_ADDOPTS or PYTHONPATH (set_env) is kept and extended.
-    with_plugin = inject(plain)
-    cwd = Path(str(config.get("change_dir") or ctx.project))
-    ignore_errors = bool(config.get("ignore_errors", False))
-    attempt = _Attempt(notes=notes)
-    notify(phase="commands_pre")
-    pre = _run_commands(
-        config.get("commands_pre"),
-        environ=plain,
-        cwd=cwd,
-        log=log,
-        cancel=cancel,
-        ignore_errors=ignore_errors,
-    )
-    if pre.not_found:
-        attempt.env_error = f"commands_pre: {pre.not_found}: command not found"
-    elif pre.cancelled:
-        attempt.cancelled = True
-    elif pre.failed is not None:
-        attempt.env_error = f"commands_pre failed (exit {pre.failed})"
-    else:
-        notify(phase="tests")
-        main = _run_commands(
-            config.get("commands"),
-            environ=with_plugin,
-            cwd=cwd,
-            log=log,
-            cancel=cancel,
-            ignore_errors=ignore_errors,
-        )
-        if main.not_found:
-            attempt.env_error = f"commands: {main.not_found}: command not found"
-        attempt.exit_code = main.failed if main.failed is not None else 0
-        attempt.cancelled = main.cancelled
-    if not cancel.event.is_set():
-        notify(phase="commands_post")
-        post = _run_commands(
-            config.get("commands_post"),
-            environ=plain,
-            cwd=cwd,
-            log=log,
-            cancel=cancel,
-            ignore_errors=ignore_errors,
-        )
-        if post.failed is not None and attempt.exit_code == 0:
-            attempt.notes.append(f"commands_post failed (exit {post.failed})")
-    return attempt
-
-
-@dataclass
-class _Commands:
-    failed: int | None = None
-    """The first exit code that counts as a failure, or None."""
-    not_found: str | None = None
-    cancelled: bool = False
-
-
-def _run_commands(
-    lines: Any,
-    *,
-    environ: Mapping[str, str],
-    cwd: Path,
-    log: IO[bytes],
-    cancel: Cancel,
-    ignore_errors: bool,
-) -> _Commands:
-    outcome = _Commands()
-    for line in lines or ():
-        command = parse_command(line)
-        if command is None:
-            continue
-        if cancel.event.is_set():
-            outcome.cancelled = True
-            break
-        argv = list(command.argv)
-        program = shutil.which(argv[0], path=environ.get("PATH"))
-        if program is None and not Path(argv[0]).is_file():
-            write_log_line(log, f"pytest-pipeline: {argv[0]}: command not found")
-            outcome.not_found = argv[0]
-            break
-        if program is not None:
-            argv[0] = program
-        result = run_command(argv, cwd=cwd, env=environ, log=log, cancel=cancel.event)
-        if result.cancelled:
-            outcome.cancelled = True
-            break
-        code = result.returncode
-        ok = (code != 0) if command.invert else (code == 0)
-        if ok or command.ignore_exit:
-            continue
-        if outcome.failed is None:
-            outcome.failed = code if code != 0 else 1
-        if not ignore_errors:
-            break
-    return outcome

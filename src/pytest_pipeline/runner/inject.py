@@ -1,21 +1,27 @@
 """Make the orchestrator's own plugin available inside a cell without installing it.
 
 A cell's environment is the user's (their deps, the package under test); installing
-pytest-pipeline-gate into it would drag tox, virtualenv and rich along. Instead we put a
-folder first on the test command's ``PYTHONPATH`` holding a copy of the
-``pytest_pipeline`` package and a minimal ``pytest_pipeline_gate-<version>.dist-info``
-whose ``entry_points.txt`` declares ``[pytest11] pipeline = pytest_pipeline.plugin``.
+pytest-pipeline-gate into it would drag tox, virtualenv and rich along, and change what
+the cell is. Instead a folder holds a copy of the ``pytest_pipeline`` package and a
+minimal ``pytest_pipeline_gate-<version>.dist-info`` whose ``entry_points.txt`` declares
+the plugins (``pipeline`` and the in-cell ``pipeline_cell``), and that folder is put on
+the cell's ``sys.path``:
 
-Why this is safe when the project *also* lists pytest-pipeline-gate in its test deps:
+* tox cells: a ``.pth`` file in the environment's ``site-packages`` names the folder
+  (:meth:`Injection.install`). Python adds it at start-up, after site-packages, whatever
+  ``PYTHONPATH`` the project sets in ``set_env`` or its commands; nothing of the
+  environment's own changes, and a package under test that *is* pytest-pipeline-gate
+  is still imported from the tested wheel.
+* nox cells: nox makes the environment inside its own run, so the folder goes on
+  ``PYTHONPATH`` (nox passes the caller's variables on; a session that replaces
+  ``PYTHONPATH`` loses it, and the cell then says the plugin did not load).
 
-* ``PYTHONPATH`` comes before site-packages, so ``import pytest_pipeline`` finds our copy
-  (the orchestrator's version wins).
-* pytest loads ``-p pipeline`` through its entry point (``import_plugin(...,
-  consider_entry_points=True)``), registering it under the name ``pipeline``; the second
-  ``pipeline`` entry point (the installed distribution) is then skipped by pluggy's
-  ``load_setuptools_entrypoints``, which ignores names already registered. No
-  "registered twice" error, and no second import since the module name is the same.
-* With ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` set, ``-p pipeline`` still loads it.
+pytest loads the plugins through their entry points (``-p pipeline -p pipeline_cell``
+in ``PYTEST_ADDOPTS``, so ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` does not stop them; a
+second ``pipeline`` entry point of an installed copy is skipped by name). The cell's
+settings (name, stages, JUnit folder) travel in ``PYTEST_PIPELINE_*`` variables that the
+in-cell plugin reads itself, so a project's own ``PYTEST_ADDOPTS`` or ``--junitxml``
+cannot lose them (see :mod:`.cellplugin`).
 """
 
 from __future__ import annotations
@@ -35,15 +41,17 @@ from pathlib import Path
 import pytest_pipeline
 from pytest_pipeline import __version__
 from pytest_pipeline.config import CONFIG_ENV
+from pytest_pipeline.fileio import write_text_atomic
 from pytest_pipeline.results import CELL_ENV
+from pytest_pipeline.runner.cellplugin import EVENTS_ENV, JUNIT_DIR_ENV, STAGES_ENV
 
 DIST_NAME = "pytest-pipeline-gate"
 PLUGIN_ENTRY_POINT = "pipeline"
+CELL_PLUGIN_ENTRY_POINT = "pipeline_cell"
 CELL_PLUGIN = "pytest_pipeline.runner.cellplugin"
-"""Reports live progress (stage, failures) of a cell to the orchestrator; loaded by module
-name (it has no entry point, so it can never be registered twice)."""
-EVENTS_ENV = "PYTEST_PIPELINE_EVENTS"
-"""File the cell plugin appends its JSON-lines events to."""
+"""Reports live progress (stage, failures) of a cell to the orchestrator and keeps its
+JUnit file; loaded by its entry point name, as ``pipeline`` is."""
+PTH_FILE = "_pytest_pipeline_inject.pth"
 
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 
@@ -63,34 +71,32 @@ class Injection:
         *,
         cell: str,
         stages: Sequence[str],
-        junit: Path,
+        junit_dir: Path,
         config: Path | None,
         events: Path | None = None,
         pytest_args: Sequence[str] = (),
+        python_path: bool = False,
     ) -> dict[str, str]:
-        """``base`` plus the variables that make the cell's pytest run our plugin.
+        """``base`` plus what makes the cell's pytest load our plugins.
 
-        ``PYTEST_ADDOPTS`` keeps what the project set and appends ours, so the stage
-        selection and the JUnit path apply even where the project passes its own
-        options; ``pytest_args`` (options after ``--`` on our command line) come last.
+        ``PYTEST_ADDOPTS`` keeps what the project set and appends the ``-p`` options and
+        ``pytest_args`` (options after ``--`` on our command line). ``python_path``: put
+        the folder on ``PYTHONPATH`` too (nox cells, which get no ``.pth``).
         """
         env = dict(base)
-        python_path = [str(self.path)]
-        if env.get("PYTHONPATH"):
-            python_path.append(env["PYTHONPATH"])
-        env["PYTHONPATH"] = os.pathsep.join(python_path)
-        options = ["-p", PLUGIN_ENTRY_POINT, "-p", CELL_PLUGIN]
+        if python_path:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.path), env.get("PYTHONPATH")]))
+        options = ["-p", PLUGIN_ENTRY_POINT, "-p", CELL_PLUGIN_ENTRY_POINT]
         for plugin in self.plugins:
             options.extend(["-p", plugin])
-        if stages:
-            options.append(f"--stage={','.join(stages)}")
-        options.append(f"--junitxml={junit}")
         options.extend(pytest_args)
         addopts = shlex.join(options)
         if env.get("PYTEST_ADDOPTS"):
             addopts = f"{env['PYTEST_ADDOPTS']} {addopts}"
         env["PYTEST_ADDOPTS"] = addopts
         env[CELL_ENV] = cell
+        env[STAGES_ENV] = ",".join(stages)
+        env[JUNIT_DIR_ENV] = str(junit_dir)
         if config is not None:
             env[CONFIG_ENV] = str(config)
         else:
@@ -98,6 +104,18 @@ class Injection:
         if events is not None:
             env[EVENTS_ENV] = str(events)
         return env
+
+    def install(self, site_packages: Path) -> None:
+        """Name the folder in a ``.pth`` file of the environment (atomically: a Python
+        starting meanwhile sees the old file or the new one)."""
+        target = site_packages / PTH_FILE
+        text = f"{self.path}\n"
+        try:
+            if target.read_text(encoding="utf-8") == text:
+                return
+        except OSError:
+            pass
+        write_text_atomic(target, text)
 
 
 def package_source() -> Path:
@@ -159,8 +177,12 @@ def _write_dist_info(folder: Path) -> None:
         "Summary: injected by pytest-pipeline into a matrix cell (not installed)\n",
         encoding="utf-8",
     )
+    entry_points = [
+        f"{PLUGIN_ENTRY_POINT} = pytest_pipeline.plugin",
+        f"{CELL_PLUGIN_ENTRY_POINT} = {CELL_PLUGIN}",
+    ]
     (dist_info / "entry_points.txt").write_text(
-        f"[pytest11]\n{PLUGIN_ENTRY_POINT} = pytest_pipeline.plugin\n", encoding="utf-8"
+        "[pytest11]\n" + "\n".join(entry_points) + "\n", encoding="utf-8"
     )
     # No RECORD on purpose: nothing may "uninstall" this folder through pip.
     (dist_info / "INSTALLER").write_text("pytest-pipeline\n", encoding="utf-8")

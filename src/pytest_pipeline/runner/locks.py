@@ -2,7 +2,9 @@
 
 ``flock``/``msvcrt.locking`` locks belong to an open file and vanish with the process
 that held them, so a killed run never leaves a stale lock behind. The lock file holds
-the owner's pid, only to name it in messages.
+the owner's pid on its first line, to name it in messages; a holder may write more after
+it (the reports folder's lock says which run holds it and whether it finished, see
+:mod:`.outputs`), and finds what the previous holder wrote in :attr:`Held.previous`.
 """
 
 from __future__ import annotations
@@ -40,12 +42,53 @@ def _try_lock(handle: IO[str]) -> bool:
     return True
 
 
+def _unlock(handle: IO[str]) -> None:
+    if sys.platform == "win32":  # pragma: no cover - POSIX CI only
+        import msvcrt
+
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def _owner(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        lines = path.read_text(encoding="utf-8").strip().splitlines()
     except OSError:
-        text = ""
-    return f"pid {text}" if text else "another process"
+        lines = []
+    return f"pid {lines[0]}" if lines and lines[0].strip() else "another process"
+
+
+class Held:
+    """A lock this process holds: what its file said before, and a way to rewrite it."""
+
+    def __init__(self, handle: IO[str], previous: str) -> None:
+        self._handle = handle
+        self.previous = previous
+        """The file's text before we took the lock (what the last holder left there)."""
+
+    def write(self, text: str) -> None:
+        """Replace the file's text (in place: the lock belongs to this very file).
+        The first line stays the holder's pid."""
+        self._handle.seek(0)
+        self._handle.truncate()
+        self._handle.write(text)
+        self._handle.flush()
+
+
+def is_held(path: Path) -> bool:
+    """Whether a process holds the lock ``path`` now (we take it for an instant to know)."""
+    try:
+        handle = path.open("r", encoding="utf-8")
+    except OSError:
+        return False
+    with handle:
+        if not _try_lock(handle):
+            return True
+        _unlock(handle)
+        return False
 
 
 @contextlib.contextmanager
@@ -55,8 +98,10 @@ def hold(
     wait: bool = False,
     cancel: threading.Event | None = None,
     on_wait: Callable[[str], None] | None = None,
-) -> Iterator[None]:
-    """Hold the lock ``path`` for the ``with`` block.
+    content: str | None = None,
+) -> Iterator[Held]:
+    """Hold the lock ``path`` for the ``with`` block; its file then says ``content``
+    (default: our pid).
 
     Without ``wait`` a busy lock raises :class:`LockBusy` at once; with it, we poll
     until the lock is free or ``cancel`` is set (then :class:`LockBusy` too), calling
@@ -78,10 +123,9 @@ def hold(
             if cancel is None:
                 threading.Event().wait(_POLL)
         handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield
+        held = Held(handle, handle.read())
+        held.write(f"{os.getpid()}\n" if content is None else content)
+        yield held
     finally:
         # Closing the file releases the lock; the file itself stays (removing it would
         # race with a process that just opened it and is about to lock it).

@@ -2,6 +2,10 @@
 
 In CI (``CI`` set) or when the output is piped, a redrawn table is noise in the log, so
 each event (cell started, stage reached, test failed, cell finished) is one line.
+
+A running cell that has printed nothing for a while (see ``QUIET_AFTER`` in
+:mod:`.scheduler`) shows how long (``quiet 5m12s``); in plain lines, one each time it
+has been quiet for another such while (which also keeps a CI job's log from going silent).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from pytest_pipeline.config import format_duration
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
 from pytest_pipeline.runner.scheduler import Listener
@@ -36,6 +41,8 @@ class CellView:
     started: float | None = None
     duration: float | None = None
     message: str = ""
+    quiet_since: float | None = None
+    """When it last printed, while it has been quiet for long (None: it is not)."""
 
     def elapsed(self, now: float) -> float:
         if self.duration is not None:
@@ -58,6 +65,8 @@ class Board(Listener):
         self.changed(cell, "started")
 
     def update(self, cell: str, **changes: Any) -> None:
+        if "quiet" in changes:
+            self._quiet(cell, changes["quiet"])
         phase = changes.get("phase")
         with self.lock:
             view = self.views[cell]
@@ -66,6 +75,16 @@ class Board(Listener):
             view.phase = str(phase)
         if phase not in _QUIET_PHASES:
             self.changed(cell, str(phase))
+
+    def _quiet(self, cell: str, seconds: float | None) -> None:
+        with self.lock:
+            view = self.views[cell]
+            view.quiet_since = None if seconds is None else time.monotonic() - seconds
+        if seconds is not None:
+            self.changed(cell, f"quiet for {format_duration(seconds)}: no output")
+
+    def note(self, cell: str, text: str) -> None:
+        self.changed(cell, text)
 
     def event(self, cell: str, event: Mapping[str, Any]) -> None:
         kind = event.get("event")
@@ -94,6 +113,7 @@ class Board(Listener):
             view = self.views[record.name]
             view.status, view.message = record.status, record.message
             view.duration = record.duration if view.started is not None else None
+            view.quiet_since = None
         self.changed(record.name, "finished")
 
     def changed(self, cell: str, what: str) -> None:
@@ -150,6 +170,7 @@ _STYLE = {
     CellStatus.CRASHED: "red",
     CellStatus.MISSING_INTERPRETER: "yellow",
     CellStatus.INTERRUPTED: "magenta",
+    CellStatus.TIMED_OUT: "red",
     CellStatus.CANCELLED: "dim",
 }
 
@@ -182,6 +203,9 @@ class LiveProgress(Board):
                 stage = view.stage or ""
                 if view.status is CellStatus.RUNNING and not view.stage and view.phase not in ("", "tests"):
                     stage = f"({view.phase})"
+                if view.status is CellStatus.RUNNING and view.quiet_since is not None:
+                    quiet = f"[yellow]quiet {format_duration(now - view.quiet_since)}[/]"
+                    stage = f"{stage}, {quiet}" if stage else quiet
                 table.add_row(
                     view.name,
                     f"[{_STYLE[view.status]}]{view.status.value}[/]",
@@ -193,6 +217,9 @@ class LiveProgress(Board):
                     f"{view.elapsed(now):.1f}s" if view.started is not None else "",
                 )
         return table
+
+    def note(self, cell: str, text: str) -> None:
+        self.console.print(f"pytest-pipeline: {text}", markup=False, highlight=False)
 
     def __enter__(self) -> LiveProgress:
         self.live.start()

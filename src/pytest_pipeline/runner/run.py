@@ -13,9 +13,9 @@ import functools
 import importlib
 import importlib.metadata
 import os
-import shutil
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,19 +25,31 @@ from pytest_pipeline import __version__
 from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.fileio import relative_to_cwd
+from pytest_pipeline.fileio import copy_atomic, ignore_in_git, relative_to_cwd
 from pytest_pipeline.matrix.model import Cell, Plan
 from pytest_pipeline.matrix.toolrun import NO_TOX_MATRIX_ENV
-from pytest_pipeline.results import CellRecord, ResultSummary, RunRecord
-from pytest_pipeline.runner import build, envs, inject, outputs, progress, summary
+from pytest_pipeline.results import CellRecord, CellStatus, ResultSummary, RunRecord
+from pytest_pipeline.runner import (
+    build,
+    envs,
+    inject,
+    outputs,
+    process,
+    progress,
+    summary,
+    tox_commands,
+    tox_route,
+    watchdog,
+)
 from pytest_pipeline.runner.execute import Backend, RunContext, env_folder, now_iso, run_cell
 from pytest_pipeline.runner.interrupts import signals_as_interrupt
-from pytest_pipeline.runner.scheduler import Job, Scheduler, worker_count
+from pytest_pipeline.runner.scheduler import Job, Outcome, Scheduler, worker_count
 from pytest_pipeline.runner.slots import Slots, lanes
 
 if TYPE_CHECKING:
     from pytest_pipeline.ci.provider import Provider
     from pytest_pipeline.gate.policy import Policy
+    from pytest_pipeline.matrix.settings import RunSettings
 
 # Variables an outer tox run (``tox -e matrix``) or an outer cell sets; a cell must get
 # its own, never inherit these.
@@ -68,6 +80,10 @@ class RunOptions:
     installpkg: Path | None = None
     pytest_args: tuple[str, ...] = ()
     recreate: bool = False
+    timeout: float | None = None
+    """Seconds a cell may take; 0: no limit; None: ``[tool.pytest-pipeline.run] timeout``."""
+    run_timeout: float | None = None
+    """Seconds the run may take; 0: no limit; None: ``[tool.pytest-pipeline.run] run-timeout``."""
     gate_overrides: Mapping[str, Any] = field(default_factory=dict)
     verdict: bool = True
     """False: stop after run.json and the merged junit.xml, without the summary table and
@@ -92,8 +108,9 @@ def clean_environ(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment cells and tools start from: ours minus an outer tox run's."""
     env = {key: value for key, value in environ.items() if key not in _OUTER_VARIABLES}
     outer_venv = environ.get("VIRTUAL_ENV")
-    if outer_venv and "PATH" in env:
+    if outer_venv and "PATH" in env and environ.get("TOX_ENV_DIR") == outer_venv:
         # ``tox -e matrix`` puts its own venv first on PATH; the cells must not see it.
+        # (A venv the user activated stays: ``tox run`` from that shell keeps it too.)
         outer_bin = str(envs.bin_dir(Path(outer_venv)))
         env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != outer_bin)
     env[NO_TOX_MATRIX_ENV] = "1"
@@ -116,9 +133,7 @@ def needs_package(plan: Plan) -> bool:
 
 def _installs_package(cell: Cell) -> bool:
     if cell.tool == "nox":
-        # A session with a virtualenv may install it (whether it did, the cell sees
-        # once nox made the environment); python=False has nowhere to install it.
-        return cell.config.get("python") is not False
+        return False  # a nox session installs what it installs itself (see cell_nox)
     return not cell.config.get("skip_install") and cell.config.get("package") != "skip"
 
 
@@ -129,6 +144,16 @@ def tool_root(plan: Plan) -> Path:
     for cell in plan.cells:
         return env_folder(cell, project).parent
     return project / ".tox" / ".pipeline"
+
+
+def _own_tool_folders(root: Path) -> None:
+    """``.tox/.pipeline`` (or ``.nox/.pipeline``) made, and kept out of ``git status``: the
+    tool's own folder too when we are the first to make it (tox ignores ``.tox`` itself)."""
+    for folder in (root.parent, root):
+        if not folder.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            ignore_in_git(folder)
+    ignore_in_git(root)
 
 
 def read_installpkg(source: Path | None) -> build.Wheel | None:
@@ -159,7 +184,7 @@ def prepare_wheel(
     if given is not None:
         reports.dist.mkdir(parents=True, exist_ok=True)
         target = reports.dist / given.path.name
-        shutil.copyfile(given.path, target)
+        copy_atomic(given.path, target)
         return dataclasses.replace(given, path=target)  # same bytes: no second hash
     if not needs_package(plan):
         if early is not None:
@@ -249,6 +274,23 @@ def preload(modules: Sequence[str]) -> threading.Thread:
     return thread
 
 
+@dataclass(frozen=True)
+class TimeLimits:
+    cell: float | None = None
+    """Seconds a cell may take (None: no limit)."""
+    run: float | None = None
+    """Seconds the run may take from ``started`` (None: no limit)."""
+    started: float | None = None
+    """When the run started (``time.monotonic()``)."""
+
+
+def time_limits(options: RunOptions, settings: RunSettings, started: float) -> TimeLimits:
+    """The command line's limits over the configured ones; 0 from the command line lifts one."""
+    cell = settings.timeout if options.timeout is None else options.timeout
+    whole = settings.run_timeout if options.run_timeout is None else options.run_timeout
+    return TimeLimits(cell=cell or None, run=whole or None, started=started)
+
+
 def run_cells(
     plan: Plan,
     ctx: RunContext,
@@ -256,7 +298,8 @@ def run_cells(
     workers: int,
     fail_fast: bool,
     stream: IO[str],
-) -> tuple[list[CellRecord], bool]:
+    limits: TimeLimits = TimeLimits(),
+) -> Outcome:
     """Run every cell: ``workers`` test at once, a few more prepare their environments
     meanwhile (see :mod:`.slots`)."""
     ctx = dataclasses.replace(ctx, slots=Slots(workers))
@@ -267,9 +310,24 @@ def run_cells(
     board = progress.choose(plan.cells, stream)
     in_flight = lanes(workers, len(jobs))
     preload(AFTER_CELLS)
+    scheduler = Scheduler(
+        jobs,
+        workers=in_flight,
+        fail_fast=fail_fast,
+        listener=board,
+        cell_timeout=limits.cell,
+        run_timeout=limits.run,
+        started=limits.started,
+    )
     with signals_as_interrupt(), board:
-        outcome = Scheduler(jobs, workers=in_flight, fail_fast=fail_fast, listener=board).run()
-    return outcome.records, outcome.interrupted
+        outcome = scheduler.run()
+    if outcome.timed_out and limits.run is not None:
+        not_started = sum(1 for record in outcome.records if record.status is CellStatus.CANCELLED)
+        stream.write(
+            f"pytest-pipeline: the run's time limit of {config_mod.format_duration(limits.run)} passed: "
+            f"running cells ended (timed-out), {not_started} not started\n"
+        )
+    return outcome
 
 
 def merge_results(
@@ -308,6 +366,7 @@ def run(
     """The whole pipeline. ``plan``/``config`` can be given (tests; ``tox -e matrix``)."""
     from pytest_pipeline.matrix.settings import run_settings
 
+    started_clock = time.monotonic()
     project = options.project.resolve()
     pyproject = project / "pyproject.toml"
     config = config or config_mod.load(pyproject if pyproject.is_file() else None)
@@ -319,6 +378,7 @@ def run(
     fail_fast = settings.fail_fast if options.fail_fast is None else options.fail_fast
     backend: Backend = options.backend or settings.backend
     installer = choose_installer(options.installer or settings.installer)
+    limits = time_limits(options, settings, started_clock)
     reports_root = (options.reports_dir or (project / config.reports_dir)).resolve()
     outputs.check_root(
         reports_root,
@@ -329,8 +389,15 @@ def run(
     # Before the build starts: a build may leave files in the tree (build/, *.egg-info).
     commit, dirty = git_provenance(project, reports_root)
     early: build.EarlyBuild | None = None
+    run_id = watchdog.new_run_id()
+
+    def say(text: str) -> None:
+        options.stream.write(f"pytest-pipeline: {text}\n")
+
     # SIGTERM is Ctrl-C from here on: a build, discovery or a merge in progress stops cleanly too.
     with signals_as_interrupt(), contextlib.ExitStack() as stack:
+        # Before any child starts: each one carries the run's id, and dies with the run.
+        stack.enter_context(process.run_scope(run_id, say=say))
         if plan is None:
             # A cold run: the build and `tox config` take about as long; run them together.
             early = build_early(options, config, installer.uv, reports_root)
@@ -340,16 +407,14 @@ def run(
         check_plan(plan)
         for name, why in plan.off_platform.items():  # as tox says it skips them
             options.stream.write(f"pytest-pipeline: {name}: left out, {why} (tox `platform`)\n")
-        reports = stack.enter_context(outputs.open_reports(reports_root))
+        reports = stack.enter_context(outputs.open_reports(reports_root, run_id=run_id, say=say))
         root = tool_root(plan)
+        _own_tool_folders(root)
         wheel = prepare_wheel(plan, reports, options, early, installer.uv, given=given_wheel)
-        if options.recreate:
-            for cell in plan.cells:
-                (env_folder(cell, project) / envs.FINGERPRINT_FILE).unlink(missing_ok=True)
         ctx = RunContext(
             project=project,
             reports=reports,
-            injection=inject.prepare(root / "inject", companions=companions(config)),
+            injection=inject.prepare(root / ".pytest-pipeline-inject", companions=companions(config)),
             wheel=wheel,
             installer=installer,
             environ=clean_environ(os.environ),
@@ -358,10 +423,13 @@ def run(
             pytest_args=options.pytest_args,
             backend=backend,
             recreate=options.recreate,
+            seed=tox_commands.hash_seed(os.environ),
+            tox_plugins=tox_route.tox_plugins() if plan.tool == "tox" else (),
         )
-        records, interrupted = run_cells(
-            plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream
+        outcome = run_cells(
+            plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream, limits=limits
         )
+        records, interrupted = outcome.records, outcome.interrupted
         record = RunRecord(
             cells=tuple(records),
             stages=plan.stages,

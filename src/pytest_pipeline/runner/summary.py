@@ -13,7 +13,13 @@ from typing import IO
 from pytest_pipeline.results import CellRecord, CellStatus, Counts, ResultSummary
 
 _UNREPORTED = frozenset(
-    {CellStatus.CRASHED, CellStatus.ENV_ERROR, CellStatus.MISSING_INTERPRETER, CellStatus.INTERRUPTED}
+    {
+        CellStatus.CRASHED,
+        CellStatus.ENV_ERROR,
+        CellStatus.MISSING_INTERPRETER,
+        CellStatus.INTERRUPTED,
+        CellStatus.TIMED_OUT,
+    }
 )
 _BAD = frozenset(
     {
@@ -21,6 +27,7 @@ _BAD = frozenset(
         CellStatus.CRASHED,
         CellStatus.ENV_ERROR,
         CellStatus.INTERRUPTED,
+        CellStatus.TIMED_OUT,
     }
 )
 

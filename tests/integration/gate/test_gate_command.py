@@ -80,6 +80,19 @@ def runs(
     return setup
 
 
+def killed_run(folder: str = "pipeline-reports") -> Setup:
+    """A reports folder whose run was killed after one cell reported: its lock says
+    'running' and nobody holds it."""
+
+    def setup(root: Path) -> None:
+        from pytest_pipeline.runner.outputs import LOCK_NAME, RunMark
+
+        write(root / folder / "cells" / "py310" / "junit.xml", green("py310"))
+        write(root / folder / LOCK_NAME, RunMark("r1", 4242, "2026-12-05T10:00:00+00:00").text())
+
+    return setup
+
+
 def with_not_merged(xml: str, left_out: str) -> str:
     """``xml`` (a JUnit file) with the suite a merge writes for an input it left out."""
     from pytest_pipeline.junit.writer import not_merged_suite
@@ -339,6 +352,30 @@ ROWS = [
         "unreadable",
         "is not a run record",
         [],
+    ),
+    Row(
+        "the folder of a killed run (cells that reported alone)",
+        killed_run(),
+        3,
+        "unfinished-run",
+        "the run r1 (pid 4242, started 2026-12-05T10:00:00+00:00) never finished",
+        [],
+    ),
+    Row(
+        "one report of a killed run's folder",
+        killed_run(),
+        3,
+        "unfinished-run",
+        "never finished (it was killed)",
+        ["pipeline-reports/cells/py310/junit.xml"],
+    ),
+    Row(
+        "a folder holding a killed run's folder",
+        killed_run("fanin/job1/pipeline-reports"),
+        3,
+        "unfinished-run",
+        "fanin/job1/pipeline-reports: the run r1",
+        ["fanin"],
     ),
     Row(
         "two jobs' run records claim the same cell",

@@ -26,7 +26,7 @@ def test_cancel_stops_a_running_build(tmp_path: Path, monkeypatch: pytest.Monkey
     started = tmp_path / "started"
     # A "build" that says it started, then takes far longer than the test waits for it.
     code = f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(60)"
-    monkeypatch.setattr(build, "build_command", lambda *args: [sys.executable, "-c", code])
+    monkeypatch.setattr(build, "build_command", lambda *args, **kwargs: [sys.executable, "-c", code])
     early = build.EarlyBuild(root, uv=None).start()
     for _ in range(600):
         if started.exists():

@@ -79,8 +79,9 @@ def test_backend_tox_runs_the_cell_through_tox(project: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     reports = project / "pipeline-reports"
     log = (reports / "cells" / "py" / "log.txt").read_text()
-    assert "run through tox (backend = 'tox' is configured)" in log
-    assert "--installpkg" in log
+    assert "runs tox: backend = 'tox' is configured" in log
+    assert "--installpkg" in log  # tox made the environment with the run's wheel
+    assert "--skip-pkg-install" in log  # ... and ran the commands in it
     junit = (reports / "cells" / "py" / "junit.xml").read_text()
     assert "test_answer" in junit
     assert "from-the-command-line" in junit  # the pytest arguments after -- reached the cell

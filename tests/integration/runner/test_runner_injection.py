@@ -1,9 +1,10 @@
 """Our plugin inside a cell's environment without installing it: real pytest runs.
 
-Checks the two claims of :mod:`pytest_pipeline.runner.inject` for real: ``-p pipeline``
-loads the entry point from the injected folder (also with plugin autoload disabled), and
-an environment that *also* has pytest-pipeline-gate installed gets no "registered twice"
-error, with the injected (orchestrator's) copy winning.
+Checks the claims of :mod:`pytest_pipeline.runner.inject` for real: the ``.pth`` file
+makes the injected folder's entry points load (also with plugin autoload disabled, and
+whatever ``PYTHONPATH`` or ``--junitxml`` the project sets), the cell's settings arrive,
+and an environment that *also* has pytest-pipeline-gate installed (our own project under
+test) imports the installed, tested copy, with no "registered twice" error.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from pytest_pipeline.runner import envs, inject
+from pytest_pipeline.runner.toxenv import site_packages
 
 TEST_FILE = """
 import json, os, pytest, pytest_pipeline
@@ -34,17 +36,20 @@ def test_unit(request):
 """
 
 
-@pytest.fixture(scope="module")
-def bare_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def venv(folder: Path) -> Path:
     """A virtualenv with pytest and nothing of ours (what a user's cell looks like)."""
     uv = envs.find_uv()
     if uv is None:
         pytest.skip("uv is needed to create the test environment quickly")
-    folder = tmp_path_factory.mktemp("bare") / "venv"
     subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(folder)], check=True)
     python = envs.bin_dir(folder) / "python"
     subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python), "pytest>=8.2"], check=True)
     return python
+
+
+@pytest.fixture
+def bare_python(tmp_path: Path) -> Path:
+    return venv(tmp_path / "venv")
 
 
 @pytest.fixture
@@ -57,17 +62,21 @@ def marked_injection(tmp_path: Path) -> inject.Injection:
     return inject.prepare(tmp_path / "inject", source)
 
 
-def run_pytest(python: Path, project: Path, injection: inject.Injection, **extra: str) -> tuple[int, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
+def run_pytest(
+    python: Path, project: Path, injection: inject.Injection, *args: str, **extra: str
+) -> tuple[int, str]:
+    """pytest in the environment of ``python`` with the injection installed, as a cell runs it."""
+    injection.install(site_packages(python.parent.parent))  # type: ignore[arg-type]
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON", "VIRTUAL_ENV"))}
     env = injection.environment(
         {**base, "PROBE": str(project / "probe.json"), **extra},
         cell="cell-a",
         stages=("unit",),
-        junit=project / "junit.xml",
+        junit_dir=project / "sessions",
         config=None,
     )
     done = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=project,
         env=env,
         capture_output=True,
@@ -84,18 +93,23 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def check_ran_injected(root: Path, injection: inject.Injection) -> None:
+def check_ran(root: Path, copy: Path, version: str) -> None:
     import json
 
     probe = json.loads((root / "probe.json").read_text())
-    assert probe["version"].startswith("99.0+injected-")
-    assert Path(probe["file"]).is_relative_to(injection.path)
-    assert Path(probe["plugin"]).is_relative_to(injection.path)
-    suites = ET.parse(root / "junit.xml").getroot().findall("testsuite")
+    assert probe["version"].startswith(version)
+    assert Path(probe["file"]).is_relative_to(copy)
+    assert Path(probe["plugin"]).is_relative_to(copy)
+    (junit,) = (root / "sessions").glob("*.xml")
+    suites = ET.parse(junit).getroot().findall("testsuite")
     stages = {p.get("value") for s in suites for p in s.iter("property") if p.get("name") == "stage"}
     assert stages == {"unit"}  # --stage=unit reached the plugin; smoke was deselected
     cells = {p.get("value") for s in suites for p in s.iter("property") if p.get("name") == "cell"}
     assert cells == {"cell-a"}
+
+
+def check_ran_injected(root: Path, injection: inject.Injection) -> None:
+    check_ran(root, injection.path, "99.0+injected-")
 
 
 def test_plugin_loads_in_an_environment_without_it(
@@ -106,13 +120,12 @@ def test_plugin_loads_in_an_environment_without_it(
     assert code == 0, output
     check_ran_injected(root, marked_injection)
     probe = subprocess.run(
-        [str(bare_python), "-c", "import importlib.util as u; print(u.find_spec('pytest_pipeline'))"],
+        [str(bare_python), "-m", "pip", "list", "--format=freeze"],
         capture_output=True,
         text=True,
-        check=True,
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        check=False,
     )
-    assert probe.stdout.strip() == "None"  # nothing was installed into the environment
+    assert "pytest-pipeline" not in probe.stdout.lower().replace("_", "-").split("==")[0]
 
 
 def test_plugin_loads_with_autoload_disabled(
@@ -124,13 +137,39 @@ def test_plugin_loads_with_autoload_disabled(
     check_ran_injected(root, marked_injection)
 
 
-def test_project_that_also_installs_us_gets_the_orchestrators_copy(
+def test_the_project_s_pythonpath_and_junitxml_lose_nothing(
+    bare_python: Path, tmp_path: Path, marked_injection: inject.Injection
+) -> None:
+    """What set_env and the project's own command line commonly hold."""
+    root = project(tmp_path)
+    own = root / "own" / "junit.xml"
+    code, output = run_pytest(
+        bare_python, root, marked_injection, f"--junitxml={own}", PYTHONPATH=str(tmp_path / "elsewhere")
+    )
+    assert code == 0, output
+    check_ran_injected(root, marked_injection)
+    assert own.is_file()
+
+
+def test_project_that_also_installs_us_tests_its_own_copy(
     tmp_path: Path, marked_injection: inject.Injection
 ) -> None:
-    # The dev environment has pytest-pipeline-gate installed: a second `pipeline`
-    # entry point for the same module name.
+    """Our own project under test: its wheel holds pytest_pipeline too. The installed,
+    tested copy is imported (the injected folder comes after site-packages), and its
+    `pipeline` entry point and ours are one plugin."""
+    python = venv(tmp_path / "venv")
+    site = site_packages(tmp_path / "venv")
+    assert site is not None
+    installed = site / "pytest_pipeline"
+    shutil.copytree(inject.package_source(), installed, ignore=shutil.ignore_patterns("__pycache__"))
+    init = installed / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "', '__version__ = "1.0+installed-'))
+    dist_info = site / "pytest_pipeline_gate-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: pytest-pipeline-gate\nVersion: 1.0\n")
+    (dist_info / "entry_points.txt").write_text("[pytest11]\npipeline = pytest_pipeline.plugin\n")
     root = project(tmp_path)
-    code, output = run_pytest(Path(sys.executable), root, marked_injection)
+    code, output = run_pytest(python, root, marked_injection)
     assert code == 0, output
     assert "already registered" not in output
-    check_ran_injected(root, marked_injection)
+    check_ran(root, installed, "1.0+installed-")

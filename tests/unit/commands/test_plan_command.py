@@ -105,6 +105,33 @@ def test_json_has_the_documented_shape() -> None:
     json.dumps(data)
 
 
+def test_plan_says_how_each_cell_runs_and_why() -> None:
+    routes = {
+        "py310-attrs23": ("native", "made as tox makes it (uv)"),
+        "py310-attrs24": ("native", "made as tox makes it (uv)"),
+        "py313-attrs23": ("tox-env", "runner = uv-venv-lock-runner: tox makes the environment"),
+    }
+    lines = render_text(sample_plan(), routes=routes).splitlines()
+    at = lines.index("how the cells run:")
+    assert lines[at + 1 : at + 3] == [
+        "  native: py310-attrs23, py310-attrs24 - made as tox makes it (uv)",
+        "  tox-env: py313-attrs23 - runner = uv-venv-lock-runner: tox makes the environment",
+    ]
+    cells = plan_to_json(sample_plan(), routes=routes)["cells"]
+    assert (cells[2]["runs"], cells[2]["runs_why"]) == routes["py313-attrs23"]
+    assert cells[3]["runs"] is None  # no answer for it: nothing claimed
+
+
+def test_the_plan_command_shows_the_routes(
+    fixed_plan: list[Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert cli.main(["plan", "--project", str(tmp_path), "--format", "json"]) == 0
+    cells = json.loads(capsys.readouterr().out)["cells"]
+    # the fixed plan's cells carry no tox settings: tox itself would run them, and says why
+    assert {cell["runs"] for cell in cells} == {"tox"}
+    assert all(cell["runs_why"] for cell in cells)
+
+
 @pytest.fixture
 def fixed_plan(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     requests: list[Any] = []

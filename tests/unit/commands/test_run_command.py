@@ -39,6 +39,31 @@ def test_cell_patterns(tmp_path: Path, argv: list[str], cells: tuple[str, ...]) 
     assert parse("--project", str(tmp_path), *argv).cells == cells
 
 
+@pytest.mark.parametrize(
+    ("argv", "timeout", "run_timeout"),
+    [
+        ([], None, None),  # the configuration decides
+        (["--timeout", "10m", "--run-timeout", "1h"], 600.0, 3600.0),
+        (["--timeout", "none", "--run-timeout", "0"], 0.0, 0.0),  # no limit, whatever is configured
+    ],
+)
+def test_time_limits(
+    tmp_path: Path, argv: list[str], timeout: float | None, run_timeout: float | None
+) -> None:
+    options = parse("--project", str(tmp_path), *argv)
+    assert (options.timeout, options.run_timeout) == (timeout, run_timeout)
+
+
+def test_a_wrong_time_limit_is_a_usage_error_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["run", "--project", str(tmp_path), "--timeout", "forever"])
+    assert code == 4
+    assert capsys.readouterr().err.startswith(
+        "pytest-pipeline: error: --timeout: 'forever' is not a duration"
+    )
+
+
 def test_labels_are_comma_lists(tmp_path: Path) -> None:
     assert parse("--project", str(tmp_path), "-m", "fast,slow", "-m", "ci").labels == ("fast", "slow", "ci")
 

@@ -214,6 +214,32 @@ ROWS = [
         {"cell": "py312"},
     ),
     Row(
+        "a cell ran out of time",
+        GateResults(
+            summary(),
+            runs=(
+                passing_run(
+                    cell("py312", CellStatus.TIMED_OUT, -15, None, message="timed out after 10m", log="l.txt")
+                ),
+            ),
+        ),
+        ExitCode.INCOMPLETE,
+        "timed-out",
+        "did not finish in time: timed out after 10m (log: l.txt)",
+        {"cell": "py312"},
+    ),
+    Row(
+        "the results come from a run that never finished (killed)",
+        GateResults(
+            summary(green_groups()),
+            runs=(passing_run(),),
+            unfinished_runs=(("reports", "the run r1 (pid 7, started t) never finished (it was killed)"),),
+        ),
+        ExitCode.INCOMPLETE,
+        "unfinished-run",
+        "reports: the run r1 (pid 7, started t) never finished",
+    ),
+    Row(
         "environment could not be built",
         GateResults(
             summary(),
@@ -548,6 +574,58 @@ ROWS = [
         "no-pytest",
         "passed by its exit code 0",
         {"cell": "lint"},
+    ),
+    Row(
+        "only cells without per-test results (unittest): stages are not judged, exit codes decide",
+        GateResults(
+            summary({}),
+            runs=(run(*(cell(name, CellStatus.PASSED, 0, None, runs_pytest=False) for name in CELLS)),),
+        ),
+        ExitCode.OK,
+        "no-per-test-results",
+        "stages are not judged, the cells' exit codes decide",
+    ),
+    Row(
+        "only cells without per-test results, one failed: the gate closes on its exit code",
+        GateResults(
+            summary({}),
+            runs=(
+                run(
+                    cell("py310", CellStatus.PASSED, 0, None, runs_pytest=False),
+                    cell("py312", CellStatus.FAILED, 1, None, runs_pytest=False),
+                ),
+            ),
+        ),
+        ExitCode.TESTS_FAILED,
+        "cell-failed",
+        "failed with exit code 1",
+        {"cell": "py312"},
+    ),
+    Row(
+        "a cell without per-test results beside a missing interpreter: the stage ran nowhere",
+        GateResults(
+            summary({}),
+            runs=(
+                run(
+                    cell("py310", CellStatus.PASSED, 0, None, runs_pytest=False),
+                    cell("py312", CellStatus.MISSING_INTERPRETER, None, None),
+                ),
+            ),
+        ),
+        ExitCode.NO_TESTS,
+        "empty-stage",
+        "required stage 'unit' ran no tests in any required cell",
+        {"stage": "unit"},
+    ),
+    Row(
+        "nox cells tested the source tree: the gate says so",
+        GateResults(
+            summary(),
+            runs=(passing_run(cell("py312", CellStatus.PASSED, junit="py312.xml", tested="source")),),
+        ),
+        ExitCode.OK,
+        "tested-source",
+        "py312 tested the source tree as nox installed it, not a built artifact",
     ),
     Row(
         "cell that runs no pytest and is not required failed: a note",

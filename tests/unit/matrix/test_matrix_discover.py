@@ -73,16 +73,31 @@ def test_the_cache_follows_every_config_file(project: Path, changed: str) -> Non
     assert run(project, fake).from_cache
 
 
-def test_the_cache_follows_tox_variables_but_not_others(project: Path) -> None:
+def test_the_cache_follows_variables_but_not_the_shell_s_own(project: Path) -> None:
+    # any variable may feed a {env:X} substitution; PWD, SHLVL and the like never do
     fake = tox_fake()
     config = load(project / "pyproject.toml")
-    discover(project, config, Request(runner=fake, environ={"HOME": "/a"}, check_interpreters=False))
-    again = discover(project, config, Request(runner=fake, environ={"HOME": "/b"}, check_interpreters=False))
-    assert again.from_cache
-    other = discover(
-        project, config, Request(runner=fake, environ={"TOX_OVERRIDE": "x"}, check_interpreters=False)
-    )
-    assert not other.from_cache
+
+    def again(**environ: str) -> bool:
+        return discover(
+            project, config, Request(runner=fake, environ=environ, check_interpreters=False)
+        ).from_cache
+
+    again(HOME="/a", PWD="/x", SHLVL="1")
+    assert again(HOME="/a", PWD="/y", SHLVL="2")
+    assert not again(HOME="/b", PWD="/y", SHLVL="2")
+    assert not again(HOME="/b", TOX_OVERRIDE="x")
+
+
+def test_the_cache_follows_files_a_set_env_reads(project: Path) -> None:
+    fake = tox_fake()
+    with (project / "tox.ini").open("a", encoding="utf-8") as handle:
+        handle.write("\n[testenv:extra]\nset_env = file|.env\n")
+    (project / ".env").write_text("A=1\n")
+    run(project, fake)
+    assert run(project, fake).from_cache
+    (project / ".env").write_text("A=2\n")
+    assert not run(project, fake).from_cache
 
 
 def test_the_cache_key_follows_the_tool_version_and_command(project: Path) -> None:

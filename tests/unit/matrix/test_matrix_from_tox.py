@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from matrix_fakes import FakeTox, recorded
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.matrix import from_tox
 from pytest_pipeline.matrix.cells import base_cells
+from pytest_pipeline.matrix.toolrun import Completed
 
 TOOL_PYTHON = "/toolenv/bin/python"  # what the recordings say tox ran on
 
@@ -216,3 +218,47 @@ def test_an_environment_running_the_orchestrator_is_never_a_cell() -> None:
     built = base_cells(listing, TOOL_PYTHON)
     assert [cell.name for cell in built.cells] == ["py312"]
     assert built.orchestrators == ("matrix",)
+
+
+class MissingInterpreterTox:
+    """tox config as tox-uv answers it when ``py38``'s settings need its (missing)
+    interpreter: asked for py38 with its commands, it prints nothing but the failing
+    ``uv venv`` of py38's folder; everything else answers."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self.work_dir = work_dir
+        self.calls: list[list[str]] = []
+
+    def __call__(self, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Completed:
+        argv = list(argv)
+        self.calls.append(argv)
+        names = argv[argv.index("-e") + 1]
+        names = ["py38", "py312", "lint"] if names == "ALL" else names.split(",")
+        keys = argv[argv.index("-k") + 1 :]
+        if "py38" in names and "commands_pre" in keys:
+            venv = self.work_dir / "py38"
+            return Completed(2, f"ROOT: exit 2 (0.9 seconds) /p> uv venv -p cpython3.8 {venv} pid=1\n", "")
+        envs = {
+            name: {key: ["pytest"] if key == "commands" else str(self.work_dir / name) for key in keys}
+            for name in names
+        }
+        Path(argv[argv.index("-o") + 1]).write_text(json.dumps({"env": envs, "tox": {"env_list": names}}))
+        return Completed(0, "", "")
+
+
+def test_an_environment_tox_cannot_resolve_does_not_hide_the_others(tmp_path: Path) -> None:
+    fake = MissingInterpreterTox(tmp_path / ".tox" / ".pipeline")
+    listing = from_tox.query(tmp_path, {}, runner=fake, command=["tox"], version="4.67.15")
+    assert [env.name for env in listing.envs] == ["py38", "py312", "lint"]
+    by_name = {env.name: env for env in listing.envs}
+    assert by_name["py312"].config["commands"] == ["pytest"]
+    # py38 keeps what needs no interpreter; the rest says why it is missing
+    assert by_name["py38"].config["env_dir"] == str(tmp_path / ".tox" / ".pipeline" / "py38")
+    assert by_name["py38"].errors["commands"].startswith(from_tox.UNRESOLVED)
+    # ALL (fails at py38), the names, all but py38 (answers), py38 without the risky keys
+    assert len(fake.calls) == 4
+    assert fake.calls[2][fake.calls[2].index("-e") + 1] == "py312,lint"
+    # as a cell: a test environment (named after an interpreter), not a broken one
+    cells = base_cells(listing)
+    assert "py38" not in cells.errors
+    assert next(cell for cell in cells.cells if cell.name == "py38").runs_pytest

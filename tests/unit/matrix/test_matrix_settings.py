@@ -36,6 +36,14 @@ def test_run_keys() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "seconds"), [("10m", 600.0), (90, 90.0), (1.5, 1.5), ("2h", 7200.0), (0, None), ("0s", None)]
+)
+def test_time_limits_are_durations_and_zero_is_none(value: object, seconds: float | None) -> None:
+    settings = run_settings(config(run={"timeout": value, "run-timeout": value}))
+    assert settings.timeout == settings.run_timeout == seconds
+
+
+@pytest.mark.parametrize(
     ("run", "message"),
     [
         (
@@ -49,6 +57,11 @@ def test_run_keys() -> None:
         ({"fail-fast": "yes"}, "fail-fast: expected true or false, got a string 'yes'"),
         ({"cells": [1]}, "cells: expected a list of strings, found 1"),
         ({"include": [""]}, "include: an empty name; remove it"),
+        ({"timeout": "soon"}, "timeout: 'soon' is not a duration; write seconds (1.5) or a string like"),
+        ({"timeout": -1}, "timeout: must be a finite, non-negative number, got -1"),
+        ({"run-timeout": float("nan")}, "run-timeout: must be a finite, non-negative number, got nan"),
+        ({"run-timeout": float("inf")}, "run-timeout: must be a finite, non-negative number, got inf"),
+        ({"timeout": True}, "timeout: expected a number or a string, got true or false True"),
     ],
 )
 def test_run_errors_name_the_key_and_the_fix(run: dict[str, Any], message: str) -> None:
@@ -92,3 +105,14 @@ def test_matrix_errors(matrix: dict[str, Any], message: str) -> None:
         matrix_settings(config(matrix=matrix))
     assert message in caught.value.message
     assert "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.05, "0.05s"), (15, "15s"), (59.6, "1m"), (300, "5m"), (312, "5m12s"), (3600, "1h"), (5400, "1h30m")],
+)
+def test_time_limits_are_shown_as_they_are_written(seconds: float, text: str) -> None:
+    from pytest_pipeline.config import format_duration, parse_duration
+
+    assert format_duration(seconds) == text
+    assert abs(parse_duration(text.replace("1h30m", "90m").replace("5m12s", "312s"), "x") - seconds) < 1

@@ -1,9 +1,12 @@
-"""The source fingerprint that lets a warm run skip rebuilding an unchanged project, and the
+"""The snapshot a build reads and the content key that lets a warm run skip rebuilding
+unchanged sources (outside git here: a copy; git snapshots are in
+tests/integration/runner/test_runner_snapshot.py), the choice of build frontend, and the
 early build that runs while discovery asks tox for the matrix."""
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.runner import build
+from pytest_pipeline.runner import build, snapshot
 
 
 def project(tmp_path: Path) -> Path:
@@ -24,9 +27,17 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def test_fingerprint_changes_with_sources_only(tmp_path: Path) -> None:
+def identity(root: Path, tmp_path: Path, **options: Any) -> dict[str, Any]:
+    """What a snapshot of ``root`` (no git here: a copy) says its sources are."""
+    workdir = Path(tempfile.mkdtemp(dir=tmp_path))
+    with snapshot.take(root, workdir, **options) as taken:
+        assert taken.description.startswith("a copy of ")
+        return taken.identity
+
+
+def test_a_copy_snapshot_is_keyed_by_content_never_by_mtimes(tmp_path: Path) -> None:
     root = project(tmp_path)
-    first = build.source_fingerprint(root)
+    first = identity(root, tmp_path)
     for ignored in (
         ".tox/py/x",
         ".nox/s/y",
@@ -40,35 +51,50 @@ def test_fingerprint_changes_with_sources_only(tmp_path: Path) -> None:
         "htmlcov/index.html",
         "wheelhouse/pkg-1.0-py3-none-any.whl",
         "src/pkg.egg-info/PKG-INFO",
+        "build/lib/pkg/__init__.py",
     ):
         path = root / ignored
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("noise")
-    assert build.source_fingerprint(root) == first
+    assert identity(root, tmp_path) == first
     reports = root / "custom-reports"
     reports.mkdir()
     (reports / "junit.xml").write_text("<x/>")
-    assert build.source_fingerprint(root, skip=(reports,)) == first
+    assert identity(root, tmp_path, skip=(reports,)) == first
+    reports.joinpath("junit.xml").unlink()
+    reports.rmdir()
     module = root / "src" / "pkg" / "__init__.py"
-    module.write_text("x = 2\n")
-    os.utime(module, ns=(1, 1))
-    second = build.source_fingerprint(root)
+    stat = module.stat()
+    os.utime(module, ns=(1, 1))  # another mtime, same content: same sources
+    assert identity(root, tmp_path) == first
+    module.write_text("x = 2\n")  # same size and mtime, other content: other sources
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = identity(root, tmp_path)
     assert second != first
+    module.chmod(0o755)  # git keeps the executable bit: so does the key
+    assert identity(root, tmp_path) != second
+    module.chmod(0o644)
     # A subpackage named like an output folder is source: it would be in the wheel.
     subpackage = root / "src" / "pkg" / "build" / "__init__.py"
     subpackage.parent.mkdir()
     subpackage.write_text("")
-    assert build.source_fingerprint(root) != second
+    assert identity(root, tmp_path) != second
 
 
-def test_fingerprint_follows_git_head(tmp_path: Path) -> None:
+def test_a_copy_snapshot_holds_the_files_as_they_were_copied(tmp_path: Path) -> None:
     root = project(tmp_path)
-    (root / ".git" / "refs" / "heads").mkdir(parents=True)
-    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
-    (root / ".git" / "refs" / "heads" / "main").write_text("aaaa\n")
-    first = build.source_fingerprint(root)
-    (root / ".git" / "refs" / "heads" / "main").write_text("bbbb\n")
-    assert build.source_fingerprint(root) != first
+    (root / "link.py").symlink_to("src/pkg/__init__.py")
+    os.mkfifo(root / "fifo")  # never opened: reading it would block
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    with snapshot.take(root, workdir) as taken:
+        (root / "src" / "pkg" / "__init__.py").write_text("x = 'later'\n")
+        tree = taken.tree()
+        assert (tree / "src" / "pkg" / "__init__.py").read_text() == "x = 1\n"
+        assert os.readlink(tree / "link.py") == "src/pkg/__init__.py"
+        assert not (tree / "fifo").exists()
+        assert taken.description == "a copy of 3 files"
+    assert not workdir.exists()
 
 
 def make_wheel(folder: Path, name: str = "pkg") -> Path:
@@ -82,21 +108,21 @@ def make_wheel(folder: Path, name: str = "pkg") -> Path:
 
 
 def test_a_kept_build_is_reused_while_the_sources_are_unchanged(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, temp_dir: Path
 ) -> None:
     root = project(tmp_path)
     builds: list[Path] = []
 
-    def fake_build(project: Path, out_dir: Path, *, uv: str | None, log: Path, cancel: object) -> build.Wheel:
+    def fake_build(sources: Path, out_dir: Path, *, project: Path, **_: object) -> build.Wheel:
         builds.append(project)
         return build.read_wheel(make_wheel(out_dir))
 
     monkeypatch.setattr(build, "build_wheel", fake_build)
     cache = tmp_path / "cache"
 
-    def build_in(out: str, **options: Any) -> build.Built:
+    def build_in(out: str, uv: str | None = None, **options: Any) -> build.Built:
         log = tmp_path / "b.log"
-        return build.build_or_reuse(root, tmp_path / out, cache=cache, uv=None, log=log, **options)
+        return build.build_or_reuse(root, tmp_path / out, cache=cache, uv=uv, log=log, **options)
 
     first = build_in("out1")
     assert not cache.exists()  # only read: a build nobody used is not kept
@@ -109,6 +135,9 @@ def test_a_kept_build_is_reused_while_the_sources_are_unchanged(
     assert "reused" in (tmp_path / "b.log").read_text()
     build_in("out3", rebuild=True)
     assert len(builds) == 2
+    build_in("out4", uv="/bin/uv")  # another frontend: another build
+    assert len(builds) == 3
+    assert list(temp_dir.iterdir()) == []  # no snapshot left behind
 
 
 def test_read_wheel(tmp_path: Path) -> None:
@@ -123,8 +152,32 @@ def test_read_wheel(tmp_path: Path) -> None:
 
 
 def test_build_command_prefers_uv(tmp_path: Path) -> None:
-    assert build.build_command(tmp_path, tmp_path / "d", "/bin/uv")[:3] == ["/bin/uv", "build", "--wheel"]
-    assert build.build_command(tmp_path, tmp_path / "d", None)[1:3] in (["-m", "build"], ["-m", "pip"])
+    command = build.build_command(tmp_path / "src", tmp_path / "d", "/bin/uv", project=tmp_path)
+    assert command == ["/bin/uv", "build", "--wheel", "--out-dir", str(tmp_path / "d"), str(tmp_path / "src")]
+    python = build.build_command(tmp_path / "src", tmp_path / "d", None, project=tmp_path)
+    assert python[1:3] in (["-m", "build"], ["-m", "pip"])
+
+
+def test_a_build_folder_in_the_project_or_the_current_folder_is_not_pypa_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `python -m pytest_pipeline` in the project: its folder first on sys.path, holding
+    # the build/ folder of an in-place setuptools build (a namespace package to import)
+    root = project(tmp_path)
+    (root / "build" / "lib").mkdir(parents=True)
+    (root / "build.dist-info").mkdir()
+    monkeypatch.chdir(root)
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", ["", str(root), str(site), *sys.path])
+    assert not build.pypa_build_installed(root)
+    assert build.frontend(None, root) == "pip"
+    assert build.frontend("/bin/uv", root) == "uv"
+    # pypa/build installed where Python looks: its distribution's metadata is there
+    (site / "build-1.2.2.dist-info").mkdir()
+    (site / "build-1.2.2.dist-info" / "METADATA").write_text("Name: build\nVersion: 1.2.2\n")
+    assert build.pypa_build_installed(root)
+    assert build.build_command(tmp_path, tmp_path / "d", None, project=root)[1:3] == ["-m", "build"]
 
 
 @pytest.fixture
@@ -132,7 +185,7 @@ def fake_builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """``build_wheel`` replaced by one that writes a wheel and a log: the projects it built."""
     built: list[Path] = []
 
-    def fake_build(project: Path, out_dir: Path, *, uv: str | None, log: Path, cancel: object) -> build.Wheel:
+    def fake_build(sources: Path, out_dir: Path, *, project: Path, log: Path, **_: object) -> build.Wheel:
         built.append(project)
         log.write_text("built by the fake\n")
         return build.read_wheel(make_wheel(out_dir))
@@ -188,7 +241,7 @@ def test_an_early_build_the_run_never_takes_leaves_the_project_as_it_was(
 def test_a_failed_early_build_names_the_reports_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = project(tmp_path)
 
-    def failing(project: Path, out_dir: Path, *, uv: str | None, log: Path, cancel: object) -> build.Wheel:
+    def failing(sources: Path, out_dir: Path, *, project: Path, log: Path, **_: object) -> build.Wheel:
         log.write_text("error: no backend\n")
         raise build.BuildFailed(project, 1, 0, log)
 
@@ -210,3 +263,28 @@ def test_buildable(tmp_path: Path) -> None:
     (tmp_path / "setup.py").write_text("")
     assert build.buildable(tmp_path)
     assert build.buildable(project(tmp_path))
+
+
+def test_a_file_that_cannot_be_read_is_named_and_nothing_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path)
+    module = root / "src" / "pkg" / "__init__.py"
+    original = snapshot.copy_hashed
+
+    def denied(source: Path, target: Path) -> str | None:  # root reads even a mode-000 file
+        if source == module:
+            raise PermissionError(13, "Permission denied", str(source))
+        return original(source, target)
+
+    monkeypatch.setattr(snapshot, "copy_hashed", denied)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    with pytest.raises(PipelineError) as raised:
+        snapshot.take(root, workdir)
+    assert raised.value.message == (
+        f"cannot copy {module} for the build (Permission denied); "
+        "fix that, or pass a prebuilt wheel with --installpkg"
+    )
+    assert raised.value.code == ExitCode.INCOMPLETE
+    assert not workdir.exists()

@@ -1,7 +1,8 @@
-"""Commands as tox prints them, when a cell needs tox itself, and how a cell ended."""
+"""How a cell ended, where its environment lives, and a nox cell's one command."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -10,76 +11,12 @@ import pytest
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellStatus
 from pytest_pipeline.runner.execute import (
-    Command,
     classify,
+    classify_by_exit_code,
     env_folder,
     interpreter_of,
-    native_blockers,
-    parse_command,
     record_of,
 )
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("pytest", Command(("pytest",))),
-        ("pytest tests -x", Command(("pytest", "tests", "-x"))),
-        # tox config quotes arguments the shell way
-        ("python -c 'print('\"'\"'a b'\"'\"', \"c\")'", Command(("python", "-c", "print('a b', \"c\")"))),
-        ("- python -c 'import sys'", Command(("python", "-c", "import sys"), ignore_exit=True)),
-        ("-python -V", Command(("python", "-V"), ignore_exit=True)),
-        ("'!python' -c 'raise SystemExit(1)'", Command(("python", "-c", "raise SystemExit(1)"), invert=True)),
-        ("! python -V", Command(("python", "-V"), invert=True)),
-        ("--version-like-program", Command(("--version-like-program",))),
-    ],
-)
-def test_parse_command(text: str, expected: Command) -> None:
-    assert parse_command(text) == expected
-
-
-def test_parse_command_accepts_argument_lists_and_skips_empty() -> None:
-    assert parse_command(["pytest", "a b"]) == Command(("pytest", "a b"))
-    assert parse_command("") is None
-    assert parse_command("-") is None
-
-
-NATIVE = {
-    "commands": ["pytest"],
-    "runner": "uv-venv-runner",
-    "package": "sdist",
-    "dependency_groups": [],
-    "install_command": "/somewhere/bin/uv pip install '{packages}'",
-}
-
-
-def test_native_when_tox_config_is_plain() -> None:
-    assert native_blockers(NATIVE, "auto") == []
-    assert native_blockers({**NATIVE, "runner": "virtualenv"}, "auto") == []
-    default_pip = "python -I -m pip install '{opts}' '{packages}'"
-    assert native_blockers({**NATIVE, "install_command": default_pip}, "auto") == []
-    assert native_blockers({**NATIVE, "package": "editable"}, "auto") == []
-    assert native_blockers({**NATIVE, "package": "skip"}, "auto") == []
-
-
-@pytest.mark.parametrize(
-    ("change", "reason"),
-    [
-        ({"runner": "uv-venv-lock-runner"}, "runner = uv-venv-lock-runner"),
-        ({"package": "external"}, "package = external"),
-        ({"dependency_groups": ["test"]}, "dependency_groups"),
-        ({"install_command": "python -m pip install --no-binary :all: {packages}"}, "install_command = "),
-    ],
-)
-def test_tox_fallback_for_what_we_cannot_reproduce(change: dict[str, object], reason: str) -> None:
-    reasons = native_blockers({**NATIVE, **change}, "auto")
-    assert len(reasons) == 1
-    assert reasons[0].startswith(reason)
-
-
-def test_tox_backend_and_unknown_commands_force_tox() -> None:
-    assert native_blockers(NATIVE, "tox") == ["backend = 'tox' is configured"]
-    assert native_blockers({}, "auto") == ["tox did not report the environment's commands"]
 
 
 @pytest.mark.parametrize(
@@ -97,6 +34,7 @@ def test_tox_backend_and_unknown_commands_force_tox() -> None:
         (None, False, None, CellStatus.CRASHED),
         (-15, False, "interrupted", CellStatus.INTERRUPTED),
         (-15, True, "fail-fast", CellStatus.CANCELLED),
+        (-15, False, "timed-out", CellStatus.TIMED_OUT),
     ],
 )
 def test_classify(exit_code: int | None, junit: bool, cancelled: str | None, status: CellStatus) -> None:
@@ -109,9 +47,12 @@ def test_classify_says_when_it_trusts_the_exit_code() -> None:
     assert classify(exit_code=1, junit=False, cancelled=None)[1] == "no report: trusting exit code 1"
 
 
-def test_env_folder_is_beside_tox_envs_never_one_of_them(tmp_path: Path) -> None:
-    cell = Cell("py312-x", "tox", "py312-x", config={"env_dir": str(tmp_path / "work" / "py312-x")})
-    assert env_folder(cell, tmp_path) == tmp_path / "work" / ".pipeline" / "py312-x"
+def test_env_folder_is_the_env_dir_tox_resolved_with_our_workdir(tmp_path: Path) -> None:
+    # discovery asked tox with --workdir .tox/.pipeline: env_dir is already ours
+    env_dir = tmp_path / ".tox" / ".pipeline" / "py312-x"
+    assert (
+        env_folder(Cell("py312-x", "tox", "py312-x", config={"env_dir": str(env_dir)}), tmp_path) == env_dir
+    )
     assert env_folder(Cell("a", "tox", "a"), tmp_path) == tmp_path / ".tox" / ".pipeline" / "a"
     assert env_folder(Cell("s", "nox", "s"), tmp_path) == tmp_path / ".nox" / ".pipeline" / "s"
     assert env_folder(Cell("s+attrs23.2", "nox", "s"), tmp_path).name == "s+attrs23.2"
@@ -141,21 +82,21 @@ def test_interpreter_of_uses_discovery_answer() -> None:
     assert interpreter_of(cell) == ("/x/python3.12", "3.12.1")
 
 
-def test_environments_without_pytest_are_judged_by_exit_code() -> None:
-    from pytest_pipeline.runner.execute import classify_by_exit_code
-
+def test_cells_without_per_test_results_are_judged_by_exit_code() -> None:
     assert classify_by_exit_code(0) == (CellStatus.PASSED, "runs no pytest: judged by its exit code")
     assert classify_by_exit_code(2) == (CellStatus.FAILED, "runs no pytest: exited with 2")
+    status, message = classify_by_exit_code(0, runs_pytest=True)
+    assert status is CellStatus.PASSED
+    assert message.startswith("no per-test results")
 
 
-def test_nox_axis_cells_get_their_own_environment_the_run_s_wheel_and_their_pins(
+def test_a_nox_cell_is_one_nox_run_with_its_own_envdir_and_pins(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """nox makes the environment, we install the wheel and the pins, nox runs the tests:
-    every command a cell runs, with a fake in place of the processes."""
-    from pytest_pipeline.results import Artifact
-    from pytest_pipeline.runner import envs, execute
-    from pytest_pipeline.runner.build import Wheel
+    """nox installs and runs the session in one go (a session may use what session.run
+    printed while installing); pins reach its installers through their variables. Every
+    command a cell runs, with a fake in place of the process."""
+    from pytest_pipeline.runner import cell_nox, envs, execute
     from pytest_pipeline.runner.inject import Injection
     from pytest_pipeline.runner.outputs import Reports
     from pytest_pipeline.runner.process import CommandResult
@@ -167,26 +108,21 @@ def test_nox_axis_cells_get_their_own_environment_the_run_s_wheel_and_their_pins
 
     def fake_run(argv: list[str], *, env: dict[str, str], **_: object) -> CommandResult:
         commands.append((list(argv), dict(env)))
-        if "--install-only" in argv:  # what nox makes: a venv named after the session, the package in it
-            venv = Path(argv[argv.index("--envdir") + 1]) / "tests-3-12"
-            envs.python_in(venv).parent.mkdir(parents=True)
-            envs.python_in(venv).write_text("")
-            (venv / "lib" / "python3.12" / "site-packages" / "greeter-1.0.dist-info").mkdir(parents=True)
-        if "--no-install" in argv:
-            cell = env["PYTEST_PIPELINE_CELL"]
-            reports.junit(cell).write_text("<testsuite/>")
+        # what the in-cell plugin does: a JUnit file in the sessions folder, an event
+        sessions = Path(env["PYTEST_PIPELINE_JUNIT_DIR"])
+        sessions.mkdir(parents=True)
+        (sessions / "pytest-1.xml").write_text("<testsuite/>")
+        Path(env["PYTEST_PIPELINE_EVENTS"]).write_text('{"event":"collected"}\n')
         return CommandResult(tuple(argv), 0)
 
-    monkeypatch.setattr(execute, "run_command", fake_run)
-    monkeypatch.setattr(envs, "run_command", fake_run)
-    built = tmp_path / "greeter-1.0-py3-none-any.whl"
+    monkeypatch.setattr(cell_nox, "run_command", fake_run)
     ctx = execute.RunContext(
         project=project,
         reports=reports,
         injection=Injection(tmp_path / "inject"),
-        wheel=Wheel(built, Artifact(built.name, "a" * 64), "greeter", ()),
+        wheel=None,
         installer=envs.Installer("/bin/uv"),
-        environ={"PATH": "/usr/bin"},
+        environ={"PATH": "/usr/bin", "PYTHONPATH": "/theirs"},
         tool_config=project / "noxfile.py",
     )
     envdirs = []
@@ -195,20 +131,18 @@ def test_nox_axis_cells_get_their_own_environment_the_run_s_wheel_and_their_pins
         commands.clear()
         record = execute.run_cell(ctx, cell, execute.Cancel(), lambda **_: None)
         assert record.status is CellStatus.PASSED, record
+        assert record.junit == f"cells/{cell.name}/junit.xml"
         assert f"pinned attrs=={value}.*" in record.message
-        (make, make_env), (install, _), (test, test_env) = commands
-        assert make[make.index("-s") + 1] == "tests-3.12"
-        envdir = Path(make[make.index("--envdir") + 1])
+        assert "not the run's wheel" in record.message
+        ((nox, env),) = commands
+        assert nox[nox.index("-s") + 1] == "tests-3.12"
+        assert "--install-only" not in nox
+        assert "--no-install" not in nox
+        envdir = Path(nox[nox.index("--envdir") + 1])
         assert envdir == (project / ".nox" / ".pipeline" / cell.name).resolve()
-        assert "--install-only" in make
-        assert "PYTEST_ADDOPTS" not in make_env  # only the tests get our plugin
-        python = envs.python_in(envdir / "tests-3-12")
-        assert install[:5] == ["/bin/uv", "pip", "install", "--python", str(python)]
-        assert "--reinstall-package" in install
-        assert f"greeter @ {built.as_uri()}" in install
-        assert install[-1] == f"attrs=={value}.*"
-        assert test[test.index("--envdir") + 1] == str(envdir)
-        assert test[-2:] == ["--no-install", "--reuse-venv=yes"]
-        assert "-p pipeline" in test_env["PYTEST_ADDOPTS"]
+        assert Path(env["PIP_CONSTRAINT"]).read_text() == f"attrs=={value}.*\n"
+        assert env["UV_OVERRIDE"] == env["PIP_CONSTRAINT"]
+        assert env["PYTHONPATH"] == os.pathsep.join([str(tmp_path / "inject"), "/theirs"])
+        assert "-p pipeline" in env["PYTEST_ADDOPTS"]
         envdirs.append(envdir)
     assert envdirs[0] != envdirs[1]  # two axis cells of one session never share a venv

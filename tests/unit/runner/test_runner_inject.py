@@ -10,45 +10,54 @@ from pytest_pipeline import __version__
 from pytest_pipeline.runner import inject
 
 
-def test_environment_prepends_and_appends(tmp_path: Path) -> None:
+def test_environment_carries_the_cell_settings_in_variables(tmp_path: Path) -> None:
     injection = inject.Injection(tmp_path / "inj", plugins=("rerunfailures",))
     env = injection.environment(
         {"PYTHONPATH": "/theirs", "PYTEST_ADDOPTS": "-q", "KEEP": "1"},
         cell="py312-a",
         stages=("unit", "smoke"),
-        junit=tmp_path / "j.xml",
+        junit_dir=tmp_path / "sessions",
         config=tmp_path / "pyproject.toml",
         events=tmp_path / "e.jsonl",
         pytest_args=("-k", "not slow"),
     )
-    assert env["PYTHONPATH"] == os.pathsep.join([str(tmp_path / "inj"), "/theirs"])
+    # a tox cell gets the folder through a .pth file: its PYTHONPATH is its own
+    assert env["PYTHONPATH"] == "/theirs"
     addopts = shlex.split(env["PYTEST_ADDOPTS"])
     assert addopts[0] == "-q"  # the project's own options stay, ours come after
-    assert addopts[1:] == [
-        "-p",
-        "pipeline",
-        "-p",
-        inject.CELL_PLUGIN,
-        "-p",
-        "rerunfailures",
-        "--stage=unit,smoke",
-        f"--junitxml={tmp_path / 'j.xml'}",
-        "-k",
-        "not slow",
-    ]
+    assert addopts[1:] == ["-p", "pipeline", "-p", "pipeline_cell", "-p", "rerunfailures", "-k", "not slow"]
     assert env["PYTEST_PIPELINE_CELL"] == "py312-a"
+    assert env["PYTEST_PIPELINE_STAGES"] == "unit,smoke"
+    assert env["PYTEST_PIPELINE_JUNIT_DIR"] == str(tmp_path / "sessions")
     assert env["PYTEST_PIPELINE_CONFIG"] == str(tmp_path / "pyproject.toml")
     assert env[inject.EVENTS_ENV] == str(tmp_path / "e.jsonl")
     assert env["KEEP"] == "1"
 
 
-def test_environment_without_stages_or_config(tmp_path: Path) -> None:
+def test_environment_for_nox_puts_the_folder_on_pythonpath(tmp_path: Path) -> None:
     env = inject.Injection(tmp_path).environment(
-        {"PYTEST_PIPELINE_CONFIG": "/stale"}, cell="c", stages=(), junit=tmp_path / "j.xml", config=None
+        {"PYTEST_PIPELINE_CONFIG": "/stale", "PYTHONPATH": "/theirs"},
+        cell="c",
+        stages=(),
+        junit_dir=tmp_path / "s",
+        config=None,
+        python_path=True,
     )
-    assert not any(arg.startswith("--stage") for arg in shlex.split(env["PYTEST_ADDOPTS"]))
+    assert env["PYTEST_PIPELINE_STAGES"] == ""
     assert "PYTEST_PIPELINE_CONFIG" not in env
-    assert env["PYTHONPATH"] == str(tmp_path)
+    assert env["PYTHONPATH"] == os.pathsep.join([str(tmp_path), "/theirs"])
+
+
+def test_install_names_the_folder_in_a_pth_file(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    injection = inject.Injection(tmp_path / "inj")
+    injection.install(site)
+    assert (site / inject.PTH_FILE).read_text() == f"{tmp_path / 'inj'}\n"
+    injection.install(site)  # again: same file
+    assert [path.name for path in site.iterdir()] == [inject.PTH_FILE]
+    inject.Injection(tmp_path / "other").install(site)  # a new version of ours: rewritten
+    assert (site / inject.PTH_FILE).read_text() == f"{tmp_path / 'other'}\n"
 
 
 def test_prepare_writes_package_and_metadata_once(tmp_path: Path) -> None:
@@ -62,7 +71,9 @@ def test_prepare_writes_package_and_metadata_once(tmp_path: Path) -> None:
     assert not (first.path / "pytest_pipeline" / "__pycache__").exists()
     dist_info = first.path / f"pytest_pipeline_gate-{__version__}.dist-info"
     assert "Name: pytest-pipeline-gate" in (dist_info / "METADATA").read_text()
-    assert (dist_info / "entry_points.txt").read_text() == "[pytest11]\npipeline = pytest_pipeline.plugin\n"
+    assert (dist_info / "entry_points.txt").read_text() == (
+        "[pytest11]\npipeline = pytest_pipeline.plugin\npipeline_cell = pytest_pipeline.runner.cellplugin\n"
+    )
     assert not (dist_info / "RECORD").exists()
     assert inject.prepare(tmp_path / "cache", source) == first
     (source / "__init__.py").write_text("x = 2\n")

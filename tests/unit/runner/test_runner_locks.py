@@ -42,3 +42,16 @@ def test_cancel_stops_the_wait(tmp_path: Path) -> None:
         cancel.set()
         with pytest.raises(locks.LockBusy), locks.hold(path, wait=True, cancel=cancel):
             pass  # pragma: no cover
+
+
+def test_a_holder_finds_what_the_last_one_wrote_and_rewrites_it(tmp_path: Path) -> None:
+    path = tmp_path / "x.lock"
+    with locks.hold(path, content="1\nfirst\n") as held:
+        assert held.previous == ""
+        assert locks.is_held(path)
+        held.write("1\nsecond\n")
+        assert path.read_text() == "1\nsecond\n"
+    assert not locks.is_held(path)
+    with locks.hold(path) as held:
+        assert held.previous == "1\nsecond\n"
+    assert not locks.is_held(tmp_path / "none.lock")

@@ -1,15 +1,27 @@
-"""The reports folder: safe cell names, clearing our own files only, one run at a time."""
+"""The reports folder: safe cell names, clearing our own files only, one run at a time, and
+what its lock file says of the run (running, finished, failed)."""
 
 from __future__ import annotations
 
+import dataclasses
+import errno
+import os
 from pathlib import Path
 
 import pytest
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.results import RunRecord
 from pytest_pipeline.runner import locks
-from pytest_pipeline.runner.outputs import LOCK_NAME, check_cell_name, check_root, open_reports
+from pytest_pipeline.runner.outputs import (
+    LOCK_NAME,
+    RunMark,
+    check_cell_name,
+    check_root,
+    open_reports,
+    unfinished_run,
+)
 
 
 @pytest.mark.parametrize("name", ["py312", "py312-django50", "tests-3.12(attrs='23.2')", "a b"])
@@ -110,3 +122,76 @@ def test_unwritable_reports_folder(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(PipelineError, match="cannot be written"), open_reports(blocker / "reports"):
         pass  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- the run's mark
+
+
+def _lock_says(root: Path) -> RunMark | None:
+    return RunMark.parse((root / LOCK_NAME).read_text())
+
+
+def test_the_lock_says_running_until_the_run_record_is_written(tmp_path: Path) -> None:
+    with open_reports(tmp_path, run_id="r1") as reports:
+        mark = _lock_says(tmp_path)
+        assert mark is not None
+        assert (mark.run, mark.pid, mark.state) == ("r1", os.getpid(), "running")
+        assert (tmp_path / LOCK_NAME).read_text().splitlines()[0] == str(os.getpid())  # the owner's line
+        reports.write_run_record(RunRecord(cells=()))
+        assert _lock_says(tmp_path) == dataclasses.replace(mark, state="finished")
+    assert unfinished_run(tmp_path) is None
+
+
+def test_a_run_that_stops_on_an_error_before_its_record_is_marked_failed(tmp_path: Path) -> None:
+    with pytest.raises(PipelineError, match="the build failed"), open_reports(tmp_path, run_id="r1"):
+        raise PipelineError("the build failed", ExitCode.INCOMPLETE)
+    mark = _lock_says(tmp_path)
+    assert mark is not None
+    assert mark.state == "failed"
+    why = unfinished_run(tmp_path)
+    assert why is not None
+    assert why.startswith(f"the run r1 (pid {os.getpid()}, started ")
+    assert "stopped on an error before it recorded how its cells ended" in why
+
+
+def test_a_run_killed_before_its_record_leaves_an_unfinished_folder(tmp_path: Path) -> None:
+    killed = RunMark("r1", 4242, "2026-12-05T10:00:00+00:00")  # the lock is free: its holder is gone
+    (tmp_path / LOCK_NAME).write_text(killed.text())
+    assert unfinished_run(tmp_path) == (
+        "the run r1 (pid 4242, started 2026-12-05T10:00:00+00:00) never finished (it was killed); "
+        "the reports of its cells are partial: run it again"
+    )
+
+
+def test_a_run_still_in_progress_is_unfinished_too(tmp_path: Path) -> None:
+    with open_reports(tmp_path, run_id="r1"):
+        why = unfinished_run(tmp_path)
+    assert why is not None
+    assert why.endswith("is still running; judge its results when it is done")
+
+
+@pytest.mark.parametrize("text", ["", "1234\n", "1234\nnot json\n", '1234\n{"run": "r1"}\n'])
+def test_a_lock_without_a_mark_is_no_unfinished_run(tmp_path: Path, text: str) -> None:
+    (tmp_path / LOCK_NAME).write_text(text)  # an older version's lock, or none at all
+    assert RunMark.parse(text) is None
+    assert unfinished_run(tmp_path) is None
+    assert unfinished_run(tmp_path / "elsewhere") is None
+
+
+def test_a_full_disk_in_the_reports_folder_is_one_error_naming_it(tmp_path: Path) -> None:
+    full = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "cells" / "a" / "log.txt"))
+    with pytest.raises(PipelineError) as info, open_reports(tmp_path):
+        raise full
+    assert info.value.code is ExitCode.INCOMPLETE
+    assert info.value.message.startswith(
+        f"reports folder {tmp_path}: No space left on device (errno 28, ENOSPC) writing {full.filename}; "
+    )
+    assert "free some space there or pass another --reports-dir" in info.value.message
+    assert _lock_says(tmp_path).state == "failed"  # type: ignore[union-attr]
+
+
+def test_a_full_disk_elsewhere_is_left_as_it_is(tmp_path: Path) -> None:
+    full = OSError(errno.ENOSPC, "No space left on device", "/somewhere/else")
+    with pytest.raises(OSError, match="No space left") as info, open_reports(tmp_path / "reports"):
+        raise full
+    assert info.value is full

@@ -44,6 +44,7 @@ def test_clean_environ_drops_an_outer_tox_run(tmp_path: Path) -> None:
         "PATH": os.pathsep.join([str(venv / "bin"), "/usr/bin"]),
         "VIRTUAL_ENV": str(venv),
         "TOX_ENV_NAME": "matrix",
+        "TOX_ENV_DIR": str(venv),
         "PYTEST_PIPELINE_CELL": "x",
         "HOME": "/h",
     }
@@ -54,6 +55,12 @@ def test_clean_environ_drops_an_outer_tox_run(tmp_path: Path) -> None:
     assert "PYTEST_PIPELINE_CELL" not in env
     assert env["HOME"] == "/h"
     assert env[NO_TOX_MATRIX_ENV] == "1"
+
+
+def test_clean_environ_keeps_a_venv_the_user_activated(tmp_path: Path) -> None:
+    # `tox run` from a shell with an activated venv keeps it on PATH: so does a cell
+    path = os.pathsep.join([str(tmp_path / "venv" / "bin"), "/usr/bin"])
+    assert clean_environ({"PATH": path, "VIRTUAL_ENV": str(tmp_path / "venv")})["PATH"] == path
 
 
 def test_check_plan() -> None:
@@ -68,9 +75,8 @@ def test_needs_package() -> None:
     assert needs_package(plan(Cell("a", "tox", "a")))
     assert not needs_package(plan(Cell("a", "tox", "a", config={"skip_install": True})))
     assert not needs_package(plan(Cell("a", "tox", "a", config={"package": "skip"})))
-    # a nox session gets the run's wheel in place of the package it installs itself
-    assert needs_package(plan(Cell("a", "nox", "a", config={"python": "3.12"})))
-    assert not needs_package(plan(Cell("a", "nox", "a", config={"python": False})))  # no virtualenv
+    # a nox session installs what it installs itself (it runs as nox runs it)
+    assert not needs_package(plan(Cell("a", "nox", "a", config={"python": "3.12"})))
     assert not needs_package(plan(Cell("a", "tox", "a", python="3.99", python_found=False)))
 
 

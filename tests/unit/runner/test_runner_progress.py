@@ -71,3 +71,39 @@ def test_live_table_renders_running_and_finished() -> None:
     out = io.StringIO()
     Console(file=out, width=80, no_color=True).print(board.render())
     assert out.getvalue().splitlines()[2].split()[:3] == ["py312", "running", "(environment)"]
+
+
+def test_a_quiet_cell_gets_a_line_each_quiet_period_and_what_it_left_one_too() -> None:
+    out = io.StringIO()
+    board = progress.PlainProgress(CELLS, out)
+    board.started("py310")
+    board.update("py310", quiet=300.0)
+    board.update("py310", quiet=600.0)
+    board.update("py310", quiet=None)  # it printed again: no line
+    board.note("py310", "ended 1 process left by cell py310")
+    board.finished(CellRecord("py310", CellStatus.TIMED_OUT, duration=900.0, message="timed out after 15m"))
+    lines = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
+    assert lines == [
+        "py310 started",
+        "py310 quiet for 5m: no output",
+        "py310 quiet for 10m: no output",
+        "py310 ended 1 process left by cell py310",
+        "py310 timed-out - timed out after 15m (900.0s)",
+    ]
+
+
+def test_the_live_table_shows_how_long_a_cell_has_been_quiet() -> None:
+    from rich.console import Console
+
+    board = progress.LiveProgress(CELLS, Tty())
+    board.started("py310")
+    board.event("py310", {"event": "stage", "stage": "unit"})
+    board.update("py310", quiet=312.0)
+    out = io.StringIO()
+    Console(file=out, width=160, no_color=True).print(board.render())
+    assert out.getvalue().splitlines()[1].split()[:4] == ["py310", "running", "unit,", "quiet"]
+    assert "quiet 5m12s" in out.getvalue()
+    board.update("py310", quiet=None)
+    out = io.StringIO()
+    Console(file=out, width=160, no_color=True).print(board.render())
+    assert "quiet" not in out.getvalue()

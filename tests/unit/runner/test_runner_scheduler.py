@@ -5,9 +5,11 @@ Jobs synchronise on events the test controls; nothing sleeps.
 
 from __future__ import annotations
 
+import errno
 import json
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,8 @@ import pytest
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
-from pytest_pipeline.runner.execute import Cancel, Notify
+from pytest_pipeline.runner import process, scheduler, watchdog
+from pytest_pipeline.runner.execute import Cancel, Notify, classify
 from pytest_pipeline.runner.scheduler import Job, Listener, Scheduler, worker_count
 
 WAIT = 30.0
@@ -39,8 +42,15 @@ def until_cancelled(cancel: Cancel) -> CellStatus:
     return CellStatus.INTERRUPTED if cancel.reason == "interrupted" else CellStatus.CANCELLED
 
 
+def as_classified(cancel: Cancel) -> CellStatus:
+    """Wait to be cancelled, then end as a cell does (timed-out, interrupted, cancelled)."""
+    assert cancel.event.wait(WAIT), "never cancelled"
+    return classify(exit_code=-15, junit=False, cancelled=cancel.reason)[0]
+
+
 class Recorder(Listener):
     def __init__(self) -> None:
+        self.notes: list[tuple[str, str]] = []
         self.started_names: list[str] = []
         self.finished_names: list[str] = []
         self.updates: list[tuple[str, dict[str, Any]]] = []
@@ -57,6 +67,9 @@ class Recorder(Listener):
 
     def finished(self, record: CellRecord) -> None:
         self.finished_names.append(record.name)
+
+    def note(self, cell: str, text: str) -> None:
+        self.notes.append((cell, text))
 
 
 def test_worker_limit_and_plan_order() -> None:
@@ -243,3 +256,112 @@ def test_worker_count_auto_and_invalid() -> None:
     assert worker_count(None) >= 1
     with pytest.raises(ValueError, match="at least 1"):
         worker_count(0)
+
+
+# --------------------------------------------------------------------------- time limits
+
+
+def test_a_cell_over_its_time_limit_is_timed_out_and_the_others_go_on() -> None:
+    jobs = [job("hung", as_classified), job("quick", lambda cancel: CellStatus.PASSED)]
+    outcome = Scheduler(jobs, workers=2, cell_timeout=0.05).run()
+    hung, quick = outcome.records
+    assert (hung.status, hung.message) == (CellStatus.TIMED_OUT, "timed out after 0.05s")
+    assert quick.status is CellStatus.PASSED
+    assert not outcome.interrupted
+    assert not outcome.timed_out
+
+
+def test_the_run_s_time_limit_ends_the_running_cells_and_starts_no_more() -> None:
+    jobs = [job("hung", as_classified), job("later", lambda cancel: CellStatus.PASSED)]
+    outcome = Scheduler(jobs, workers=1, run_timeout=0.05).run()
+    hung, later = outcome.records
+    assert (hung.status, hung.message) == (
+        CellStatus.TIMED_OUT,
+        "timed out: the run's time limit of 0.05s passed",
+    )
+    assert (later.status, later.message) == (CellStatus.CANCELLED, "not started: the run timed out")
+    assert outcome.timed_out
+    assert not outcome.interrupted
+
+
+def test_a_run_already_over_its_time_limit_starts_nothing() -> None:
+    listener = Recorder()
+    jobs = [job("a", lambda cancel: CellStatus.PASSED)]
+    outcome = Scheduler(
+        jobs, workers=1, run_timeout=5, started=time.monotonic() - 10, listener=listener
+    ).run()
+    assert [r.message for r in outcome.records] == ["not started: the run timed out"]
+    assert listener.started_names == []
+
+
+def test_waiting_for_a_test_slot_does_not_count_against_a_cell_s_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(scheduler.time, "monotonic", lambda: now[0])
+    clock = scheduler._Clock(started=now[0])
+    now[0] = 102.0
+    clock.phase("ready")  # environment ready: waits for a test slot
+    now[0] = 150.0
+    assert clock.elapsed(now[0]) == 2.0
+    clock.phase("tests")
+    now[0] = 153.0
+    assert clock.elapsed(now[0]) == 5.0
+
+
+def test_a_quiet_cell_is_reported_after_each_quiet_period() -> None:
+    quiet = threading.Event()
+
+    class Watching(Recorder):
+        def update(self, cell: str, **changes: Any) -> None:
+            super().update(cell, **changes)
+            if changes.get("quiet"):
+                quiet.set()
+
+    def silent(cancel: Cancel) -> CellStatus:
+        assert quiet.wait(WAIT), "never reported quiet"
+        return CellStatus.PASSED
+
+    listener = Watching()
+    Scheduler([job("a", silent)], workers=1, listener=listener, quiet_after=0.05).run()
+    # the first report: a whole number of quiet periods (the view shows how long)
+    reported = [changes["quiet"] for _, changes in listener.updates if "quiet" in changes]
+    assert reported[0] >= 0.05
+    assert round(reported[0] / 0.05, 6).is_integer()
+
+
+def test_a_full_disk_stops_the_run_and_is_raised() -> None:
+    full = OSError(errno.ENOSPC, "No space left on device", "reports/cells/a/log.txt")
+    b_running = threading.Event()
+    reasons: list[str | None] = []
+
+    def fills_the_disk(cancel: Cancel) -> CellStatus:
+        assert b_running.wait(WAIT)
+        raise full
+
+    def other(cancel: Cancel) -> CellStatus:
+        b_running.set()
+        status = as_classified(cancel)
+        reasons.append(cancel.reason)
+        return status
+
+    with pytest.raises(OSError, match="No space left") as info:
+        Scheduler([job("a", fills_the_disk), job("b", other), job("c", other)], workers=2).run()
+    assert info.value is full
+    assert reasons == ["interrupted"]  # b was stopped; c never started
+
+
+def test_what_a_cell_leaves_running_is_ended_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    swept: list[tuple[str, str | None]] = []
+
+    def end_marked(run_id: str, *, cell: str | None = None, grace: float) -> int:
+        swept.append((run_id, cell))
+        return 2 if cell == "a" else 0
+
+    monkeypatch.setattr(process, "current_run_id", lambda: "run-1")
+    monkeypatch.setattr(watchdog, "end_marked", end_marked)
+    listener = Recorder()
+    jobs = [job("a", lambda cancel: CellStatus.PASSED), job("b", lambda cancel: CellStatus.PASSED)]
+    Scheduler(jobs, workers=1, listener=listener).run()
+    assert swept == [("run-1", "a"), ("run-1", "b")]
+    assert listener.notes == [("a", "ended 2 processes left by cell a")]

@@ -16,7 +16,7 @@ import pytest
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
-from pytest_pipeline.runner import envs, execute, outputs, slots
+from pytest_pipeline.runner import cell_tox, envs, execute, outputs, slots, tox_commands
 from pytest_pipeline.runner.execute import Cancel, RunContext, run_cell
 from pytest_pipeline.runner.inject import Injection
 from pytest_pipeline.runner.slots import Slots, lanes
@@ -93,12 +93,12 @@ class Cells:
         self.testing[name] = threading.Event()
         self.finish[name] = threading.Event()
 
-    def prepare(self, spec: envs.EnvSpec, installer: envs.Installer, **kwargs: Any) -> envs.EnvOutcome:
-        self.prepared[spec.folder.name].set()
-        return envs.EnvOutcome("reused", spec.python)
+    def prepare(self, run: Any, cell: Cell, route: Any, **kwargs: Any) -> str:
+        self.prepared[cell.name].set()
+        return "reused"
 
-    def commands(self, ctx: RunContext, config: Mapping[str, Any], **kwargs: Any) -> Any:
-        name = str(config["name"])
+    def commands(self, env: Any, *, environ: Mapping[str, str], **kwargs: Any) -> tox_commands.Outcome:
+        name = env.name
         with self.lock:
             self.in_tests.add(name)
             self.most_at_once = max(self.most_at_once, len(self.in_tests))
@@ -107,8 +107,10 @@ class Cells:
         self.clock.now += 10.0  # the tests took ten (fake) seconds
         with self.lock:
             self.in_tests.discard(name)
-        ctx.reports.junit(name).write_text("<testsuites/>")
-        return execute._Attempt(exit_code=0, notes=list(kwargs["notes"]))
+        sessions = Path(environ["PYTEST_PIPELINE_JUNIT_DIR"])
+        sessions.mkdir(parents=True)
+        (sessions / "pytest-1.xml").write_text("<testsuites/>")
+        return tox_commands.Outcome(exit_code=0)
 
 
 @pytest.fixture
@@ -117,8 +119,9 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Cells:
     cells = Cells(clock)
     monkeypatch.setattr(execute, "time", clock)
     monkeypatch.setattr(slots, "time", clock)
-    monkeypatch.setattr(envs, "prepare", cells.prepare)
-    monkeypatch.setattr(execute, "_run_native_commands", cells.commands)
+    monkeypatch.setattr(cell_tox, "prepare", cells.prepare)
+    monkeypatch.setattr(cell_tox, "install_plugin", lambda injection, env: None)
+    monkeypatch.setattr(tox_commands, "run_all", cells.commands)
     return cells
 
 
@@ -127,7 +130,12 @@ def cell(name: str) -> Cell:
         name,
         "tox",
         name,
-        config={"name": name, "commands": ["pytest"], "skip_install": True},
+        config={
+            "name": name,
+            "commands": ["pytest"],
+            "skip_install": True,
+            "install_command": "python -I -m pip install {packages}",
+        },
         python_path=sys.executable,
         python_version="3.99.0",
     )
