@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
+from pytest_pipeline import envvars
 from pytest_pipeline.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -32,7 +33,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 TABLE = "tool.pytest-pipeline"
-CONFIG_ENV = "PYTEST_PIPELINE_CONFIG"
+CONFIG_ENV = envvars.CONFIG
 """Environment variable naming the pyproject.toml to read, set by the orchestrator so a
 cell that changes directory still reads the project's settings."""
 
@@ -319,7 +320,7 @@ class PipelineConfig:
     run: Mapping[str, Any] = field(default_factory=dict)
     matrix: Mapping[str, Any] = field(default_factory=dict)
     hook: Mapping[str, Any] = field(default_factory=dict)
-    """``[tool.pytest-pipeline.hook]``: the git pre-push hook (``pytest_pipeline.githook``)."""
+    """``[tool.pytest-pipeline.hook]``: the git pre-push hook (``pytest_pipeline.ci.githook``)."""
 
     @property
     def names(self) -> tuple[str, ...]:

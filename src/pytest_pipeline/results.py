@@ -15,6 +15,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from pytest_pipeline import envvars
+
 RECORD_VERSION = 1
 
 BLOCKED_TYPE = "pytest_pipeline.blocked"
@@ -22,7 +24,7 @@ BLOCKED_TYPE = "pytest_pipeline.blocked"
 BLOCKED_MESSAGE_PREFIX = "blocked by a failure in stage "
 """Start of the message of a blocked test (``blocked by a failure in stage unit``)."""
 
-CELL_ENV = "PYTEST_PIPELINE_CELL"
+CELL_ENV = envvars.CELL
 """Environment variable through which the orchestrator names the cell a pytest runs in."""
 COLLECTION_FAILURE = "collection failure"
 """The message of the ``<error>`` pytest's junitxml writes for a collection error; pytest

@@ -42,13 +42,13 @@ import pytest_pipeline
 from pytest_pipeline import __version__
 from pytest_pipeline.config import CONFIG_ENV
 from pytest_pipeline.fileio import write_text_atomic
+from pytest_pipeline.plugin.cell import EVENTS_ENV, JUNIT_DIR_ENV, STAGES_ENV
 from pytest_pipeline.results import CELL_ENV
-from pytest_pipeline.runner.cellplugin import EVENTS_ENV, JUNIT_DIR_ENV, STAGES_ENV
 
 DIST_NAME = "pytest-pipeline-gate"
 PLUGIN_ENTRY_POINT = "pipeline"
 CELL_PLUGIN_ENTRY_POINT = "pipeline_cell"
-CELL_PLUGIN = "pytest_pipeline.runner.cellplugin"
+CELL_PLUGIN = "pytest_pipeline.plugin.cell"
 """Reports live progress (stage, failures) of a cell to the orchestrator and keeps its
 JUnit file; loaded by its entry point name, as ``pipeline`` is."""
 PTH_FILE = "_pytest_pipeline_inject.pth"

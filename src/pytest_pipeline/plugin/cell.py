@@ -33,10 +33,12 @@ from typing import IO, Any
 
 import pytest
 
-EVENTS_ENV = "PYTEST_PIPELINE_EVENTS"
-JUNIT_DIR_ENV = "PYTEST_PIPELINE_JUNIT_DIR"
-STAGES_ENV = "PYTEST_PIPELINE_STAGES"
-ACTIVE_ENV = "PYTEST_PIPELINE_ACTIVE"
+from pytest_pipeline import envvars
+
+EVENTS_ENV = envvars.EVENTS
+JUNIT_DIR_ENV = envvars.JUNIT_DIR
+STAGES_ENV = envvars.STAGES
+ACTIVE_ENV = envvars.ACTIVE
 _OWN_JUNIT = pytest.StashKey[Path]()
 _OUTER = pytest.StashKey[bool]()
 BLOCKED_PREFIX = "blocked by a failure in stage "
