@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         raise PipelineError(f"--project {args.project}: no such folder; give the folder holding tox.ini")
     pyproject = project / "pyproject.toml"
     config = config_mod.load(pyproject if pyproject.is_file() else None)
-    main = outputs.Reports((args.reports_dir or (project / config.reports_dir)).resolve())
+    main = outputs.Reports(outputs.locate(config, given=args.reports_dir, project=project).resolve())
     record = _load_record(main.run_record)
     gate: dict[str, object] | None = None
     if main.gate.is_file():

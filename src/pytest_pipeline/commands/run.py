@@ -290,7 +290,7 @@ def run_pipeline(
     backend = options.backend or settings.backend
     installer = runner.choose_installer(options.installer or settings.installer)
     limits = runner.time_limits(options.timeout, options.run_timeout, settings, started_clock)
-    reports_root = (options.reports_dir or (project / config.reports_dir)).resolve()
+    reports_root = outputs.locate(config, given=options.reports_dir, project=project).resolve()
     outputs.check_root(
         reports_root,
         project,

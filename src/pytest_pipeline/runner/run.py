@@ -25,6 +25,7 @@ from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.fileio import copy_atomic, ignore_in_git
 from pytest_pipeline.matrix.model import Cell, Plan
+from pytest_pipeline.matrix.select import check_cell_name
 from pytest_pipeline.matrix.toolrun import NO_TOX_MATRIX_ENV
 from pytest_pipeline.results import CellStatus
 from pytest_pipeline.runner import (
@@ -82,7 +83,7 @@ def check_plan(plan: Plan) -> None:
             "select some with --cell or [tool.pytest-pipeline.run] include"
         )
     for cell in plan.cells:
-        outputs.check_cell_name(cell.name)
+        check_cell_name(cell.name, plan.config_file)
 
 
 def needs_package(plan: Plan) -> bool:

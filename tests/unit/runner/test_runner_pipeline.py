@@ -65,7 +65,7 @@ def test_clean_environ_keeps_a_venv_the_user_activated(tmp_path: Path) -> None:
 def test_check_plan() -> None:
     with pytest.raises(PipelineError, match="no cells to run"):
         check_plan(plan())
-    with pytest.raises(PipelineError, match="cannot be a folder name"):
+    with pytest.raises(PipelineError, match="cell names become folder names"):
         check_plan(plan(Cell("../up", "tox", "x")))
     check_plan(plan(Cell("py312", "tox", "py312")))
 
