@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 from pytest_pipeline import __version__
 from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.matrix.model import Cell
+from pytest_pipeline.matrix.tool_config import tox_config
 from pytest_pipeline.runner import envs, tox_commands, tox_install
 from pytest_pipeline.runner.backends import Attempt
 from pytest_pipeline.runner.build import Wheel
@@ -67,7 +68,7 @@ Inject = Callable[[Mapping[str, str]], dict[str, str]]
 
 def env_of(cell: Cell, project: Path) -> ToxEnv:
     """The cell's tox environment; a ``resolution`` axis is tox-uv's ``uv_resolution``."""
-    env = from_config(cell.env, cell.config, project)
+    env = from_config(cell.env, tox_config(cell.config), project)
     if cell.resolution and tox_install.uv_binary(env) is not None:
         command = list(env.install_command)
         if "--resolution" in command:
