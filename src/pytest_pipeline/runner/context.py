@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -65,3 +67,28 @@ class RunContext:
 
     def route(self, cell: Cell) -> tox_route.Route:
         return tox_route.route(cell, self.project, backend=self.backend, plugins=self.tox_plugins)
+
+
+def env_folder(cell: Cell, project: Path) -> Path:
+    """The cell's environment: tox's ``env_dir`` for it (discovery asked tox with our
+    ``--workdir``, beside tox's own folders); for a nox cell, the ``--envdir`` nox makes
+    the session's environment in."""
+    if cell.tool == "nox":
+        return project / ".nox" / ".pipeline" / _plain_name(cell.name)
+    env_dir = cell.config.get("env_dir")
+    if isinstance(env_dir, str) and env_dir:
+        return Path(env_dir)
+    return project / ".tox" / ".pipeline" / cell.name
+
+
+def _plain_name(name: str) -> str:
+    """``name`` with only letters, digits and ``._+-``, made unique by a hash when changed.
+
+    nox sessions are named like calls (``tests-3.12(attrs='24.2')``). In a folder named
+    so, the scripts of a virtualenv whose path is too long for a ``#!`` line (it starts
+    them through ``/bin/sh`` then) fail on the parentheses and quotes.
+    """
+    plain = re.sub(r"[^A-Za-z0-9._+-]+", "-", name).strip("-.")
+    if plain == name:
+        return name
+    return f"{plain}-{hashlib.sha1(name.encode()).hexdigest()[:6]}"

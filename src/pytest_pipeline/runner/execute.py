@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
-import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,8 +18,8 @@ from typing import IO
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus, describe_exit
 from pytest_pipeline.runner import backends, cell_junit, locks
-from pytest_pipeline.runner.backends import Attempt, CellJob
-from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason
+from pytest_pipeline.runner.backends.base import Attempt, CellJob
+from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason, env_folder
 from pytest_pipeline.runner.process import write_log_line
 
 # The ``tox run`` exit code for "interrupted" and pytest's own; both mean the same here.
@@ -119,31 +117,6 @@ def _tested(cell: Cell) -> str:
         return "source"
     installs = not cell.config.get("skip_install") and cell.config.get("package") != "skip"
     return "wheel" if installs else "nothing"
-
-
-def env_folder(cell: Cell, project: Path) -> Path:
-    """The cell's environment: tox's ``env_dir`` for it (discovery asked tox with our
-    ``--workdir``, beside tox's own folders); for a nox cell, the ``--envdir`` nox makes
-    the session's environment in."""
-    if cell.tool == "nox":
-        return project / ".nox" / ".pipeline" / _plain_name(cell.name)
-    env_dir = cell.config.get("env_dir")
-    if isinstance(env_dir, str) and env_dir:
-        return Path(env_dir)
-    return project / ".tox" / ".pipeline" / cell.name
-
-
-def _plain_name(name: str) -> str:
-    """``name`` with only letters, digits and ``._+-``, made unique by a hash when changed.
-
-    nox sessions are named like calls (``tests-3.12(attrs='24.2')``). In a folder named
-    so, the scripts of a virtualenv whose path is too long for a ``#!`` line (it starts
-    them through ``/bin/sh`` then) fail on the parentheses and quotes.
-    """
-    plain = re.sub(r"[^A-Za-z0-9._+-]+", "-", name).strip("-.")
-    if plain == name:
-        return name
-    return f"{plain}-{hashlib.sha1(name.encode()).hexdigest()[:6]}"
 
 
 def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> CellRecord:

@@ -37,8 +37,8 @@ from pytest_pipeline.runner import (
     tox_commands,
     tox_route,
 )
-from pytest_pipeline.runner.context import Backend, RunContext
-from pytest_pipeline.runner.execute import env_folder, run_cell
+from pytest_pipeline.runner.context import Backend, RunContext, env_folder
+from pytest_pipeline.runner.execute import run_cell
 from pytest_pipeline.runner.interrupts import signals_as_interrupt
 from pytest_pipeline.runner.scheduler import Job, Outcome, Scheduler
 from pytest_pipeline.runner.slots import Slots, lanes

@@ -27,14 +27,14 @@ from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.matrix.tool_config import tox_config
 from pytest_pipeline.runner import envs, tox_commands, tox_install
-from pytest_pipeline.runner.backends import Attempt
+from pytest_pipeline.runner.backends.base import Attempt
 from pytest_pipeline.runner.build import Wheel
 from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
 from pytest_pipeline.runner.tox_route import Route
 from pytest_pipeline.runner.toxenv import ToxEnv, from_config, site_packages
 
 if TYPE_CHECKING:
-    from pytest_pipeline.runner.backends import CellJob
+    from pytest_pipeline.runner.backends.base import CellJob
     from pytest_pipeline.runner.context import RunContext
 
 FINGERPRINT_FILE = ".pytest-pipeline-env.json"

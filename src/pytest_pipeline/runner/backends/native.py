@@ -5,7 +5,7 @@ tox runs them, without tox (:mod:`pytest_pipeline.runner.tox_commands`)."""
 from __future__ import annotations
 
 from pytest_pipeline.runner import tox_commands, tox_setup
-from pytest_pipeline.runner.backends import Attempt, CellJob
+from pytest_pipeline.runner.backends.base import Attempt, CellJob
 
 _PHASES = {"commands": "tests"}
 """The live view's name for a phase (``commands_pre`` and ``commands_post`` as they are)."""
