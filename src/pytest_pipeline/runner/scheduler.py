@@ -16,7 +16,6 @@ left running (a daemon in a session of its own) is ended and reported.
 from __future__ import annotations
 
 import dataclasses
-import os
 import queue
 import threading
 import time
@@ -31,7 +30,7 @@ from pytest_pipeline.config import format_duration
 from pytest_pipeline.fileio import describe_disk_full, disk_full
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
-from pytest_pipeline.runner import process, watchdog
+from pytest_pipeline.runner import cores, process, watchdog
 from pytest_pipeline.runner.context import Cancel, Notify, StopReason
 from pytest_pipeline.runner.events import EventTail
 from pytest_pipeline.runner.execute import record_of
@@ -50,9 +49,10 @@ _WAITING_PHASE = "ready"
 
 
 def worker_count(value: str | int | None) -> int:
-    """``auto`` (or None) is the number of CPUs; anything else a positive integer."""
+    """``auto`` (or None) is the number of CPUs this process may use (affinity and cgroup
+    quota, see :mod:`.cores`); anything else a positive integer."""
     if value is None or value == "auto":
-        return max(1, os.cpu_count() or 1)
+        return cores.count().usable
     count = int(value)
     if count < 1:
         raise ValueError("the number of parallel cells must be at least 1")

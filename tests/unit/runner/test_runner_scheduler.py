@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import queue
 import threading
 import time
@@ -252,9 +253,13 @@ def test_worker_count(value: str | int, expected: int) -> None:
     assert worker_count(value) == expected
 
 
-def test_worker_count_auto_and_invalid() -> None:
+def test_worker_count_auto_and_invalid(monkeypatch: pytest.MonkeyPatch) -> None:
     assert worker_count("auto") >= 1
     assert worker_count(None) >= 1
+    # auto is what the OS grants (affinity, cgroup quota), not the machine's CPUs
+    monkeypatch.setattr(scheduler.cores, "count", lambda: scheduler.cores.Cores(3, 8, 2.5))
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert worker_count("auto") == worker_count(None) == 3
     with pytest.raises(ValueError, match="at least 1"):
         worker_count(0)
 
