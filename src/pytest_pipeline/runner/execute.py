@@ -21,6 +21,7 @@ from pytest_pipeline.runner import backends, cell_junit, locks
 from pytest_pipeline.runner.backends.base import Attempt, CellJob
 from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason, env_folder
 from pytest_pipeline.runner.process import write_log_line
+from pytest_pipeline.runner.xdist_workers import AUTO_VARIABLE
 
 # The ``tox run`` exit code for "interrupted" and pytest's own; both mean the same here.
 _PYTEST_INTERRUPTED = 2
@@ -204,7 +205,7 @@ def _dispatch(
     notify: Notify,
 ) -> Attempt:
     def inject(base: Mapping[str, str], *, python_path: bool = False) -> dict[str, str]:
-        return ctx.injection.environment(
+        environ = ctx.injection.environment(
             base,
             cell=cell.name,
             stages=cell.stages,
@@ -214,6 +215,10 @@ def _dispatch(
             pytest_args=ctx.pytest_args,
             python_path=python_path,
         )
+        budget = ctx.slots.workers(cell.name) if ctx.slots is not None else None
+        if budget is not None:  # -n auto: as many workers as the cell holds slots (see .slots)
+            environ[AUTO_VARIABLE] = str(budget)
+        return environ
 
     route = ctx.route(cell)
     write_log_line(log, f"pytest-pipeline: runs {route.kind}: {route.why}")

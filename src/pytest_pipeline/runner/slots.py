@@ -12,13 +12,23 @@ processes never use one environment.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 PREPARE_AHEAD_MAX = 4
 """At most this many environments are prepared beyond the ``-p`` cells that test: enough
 to keep a test slot fed on a small machine, not a crowd of installers on a large one
 (uv installs with one thread per CPU already)."""
+
+OVERSUBSCRIPTION = 1.0
+"""``-p auto`` is the usable cores times this: test slots, each one busy process. An
+xdist worker running CPU-bound tests keeps a core busy, and the environments are made
+outside the slots (:func:`lanes`), so no idle time is left that more processes than
+cores would fill; beyond 1.0 they only add context switches, memory and a longer tail."""
 
 _POLL = 0.1
 
@@ -30,32 +40,150 @@ def lanes(workers: int, cells: int) -> int:
     return max(1, min(cells, workers + ahead))
 
 
-class Slots:
-    """A counting semaphore whose wait gives up when the cell is cancelled."""
+# --------------------------------------------------------------------------- how many slots a cell holds
 
-    def __init__(self, size: int) -> None:
+
+@dataclass(frozen=True)
+class Need:
+    """What a cell's tests ask of the pool."""
+
+    slots: int = 1
+    """One for a pytest without xdist, N for ``-n N``."""
+    auto: bool = False
+    """``-n auto``/``-n logical``: the pool decides how many (its budget)."""
+    cap: int | None = None
+    """``--maxprocesses``: an auto budget never goes above it."""
+
+
+@dataclass(frozen=True)
+class Allotment:
+    """The slots a cell holds while it tests."""
+
+    slots: int
+    workers: int | None = None
+    """The budget of an auto cell (``PYTEST_XDIST_AUTO_NUM_WORKERS``); None for the others."""
+    start: float = 0.0
+    """Expected start, in seconds after the run's first cell (recorded durations; else
+    every cell counts one second)."""
+
+
+def allot(
+    order: Sequence[str],
+    needs: Mapping[str, Need],
+    size: int,
+    durations: Mapping[str, float] | None = None,
+) -> dict[str, Allotment]:
+    """The slots of each cell in ``order`` (a cell not in ``needs`` takes one).
+
+    The cells are played out in order on ``size`` slots, with their recorded durations:
+    each starts when the slots it needs are free and every cell before it has started
+    (none overtakes another, so none waits forever). A fixed ``-n N`` takes N slots
+    (at most ``size``); an auto cell takes an equal share of the free slots among the
+    cells still to start, itself included, at least one (cells first, then workers:
+    4 cells on 2 slots run two at a time with one worker each; a cell that starts when
+    the others are done gets every free slot). The run holds the cells to what this
+    says, so ``plan`` shows exactly what each cell will hold.
+    """
+    durations = durations or {}
+    known = [durations[name] for name in order if name in durations]
+    fallback = sum(known) / len(known) if known else 1.0
+    running: list[tuple[float, int, int]] = []  # (expected end, tie-break, slots)
+    free, now = size, 0.0
+    allotted: dict[str, Allotment] = {}
+    for position, name in enumerate(order):
+        need = needs.get(name, Need())
+        wants = 1 if need.auto else min(need.slots, size)
+        while free < wants:
+            now, _, slots = heapq.heappop(running)
+            free += slots
+            while running and running[0][0] == now:  # every cell ending now, before sharing
+                free += heapq.heappop(running)[2]
+        if need.auto:
+            budget = max(1, free // (len(order) - position))
+            slots = min(budget, need.cap) if need.cap else budget
+            allotted[name] = Allotment(slots, workers=slots, start=now)
+        else:
+            slots = wants
+            allotted[name] = Allotment(slots, start=now)
+        free -= slots
+        heapq.heappush(running, (now + durations.get(name, fallback), position, slots))
+    return allotted
+
+
+# --------------------------------------------------------------------------- the pool
+
+
+class Slots:
+    """The test slots of a run: a counting semaphore whose wait gives up when the cell is
+    cancelled. A cell takes its allotment's slots (one when it has none); waiting cells
+    are served in ``order`` (the expected order), a cell ranked later never going ahead
+    of one that waits for more slots than are free."""
+
+    def __init__(
+        self, size: int, allotments: Mapping[str, Allotment] | None = None, order: Sequence[str] = ()
+    ) -> None:
         if size < 1:
             raise ValueError("at least one test slot")
         self.size = size
+        self.allotments = dict(allotments or {})
+        self._rank = {name: index for index, name in enumerate(order)}
         self._free = size
+        self._held: dict[str | None, list[int]] = {}
+        self._waiting: dict[tuple[int, int], str | None] = {}
+        self._arrivals = itertools.count()
         self._condition = threading.Condition()
 
-    def acquire(self, cancel: threading.Event) -> float | None:
-        """Take a slot; the seconds waited for it, or None when ``cancel`` was set first."""
-        started = time.monotonic()
+    def workers(self, cell: str) -> int | None:
+        """The xdist budget of ``cell`` (``PYTEST_XDIST_AUTO_NUM_WORKERS``), if it has one."""
+        allotment = self.allotments.get(cell)
+        return allotment.workers if allotment is not None else None
+
+    @property
+    def held(self) -> int:
         with self._condition:
-            while self._free == 0:
+            return self.size - self._free
+
+    def acquire(self, cancel: threading.Event, cell: str | None = None) -> float | None:
+        """Take ``cell``'s slots; the seconds waited for them, or None when ``cancel`` was
+        set first."""
+        started = time.monotonic()
+        need = self._need(cell)
+        ticket = (
+            self._rank.get(cell, len(self._rank)) if cell is not None else len(self._rank),
+            next(self._arrivals),
+        )
+        with self._condition:
+            self._waiting[ticket] = cell
+            self._condition.notify_all()
+            try:
+                while self._free < need or min(self._waiting) != ticket:
+                    if cancel.is_set():
+                        return None
+                    self._condition.wait(_POLL)
                 if cancel.is_set():
                     return None
-                self._condition.wait(_POLL)
-            if cancel.is_set():
-                return None
-            self._free -= 1
+                self._free -= need
+                self._held.setdefault(cell, []).append(need)
+            finally:
+                del self._waiting[ticket]
+                self._condition.notify_all()
         return time.monotonic() - started
 
-    def release(self) -> None:
+    def release(self, cell: str | None = None) -> None:
         with self._condition:
-            if self._free >= self.size:
+            taken = self._held.get(cell)
+            if not taken:
                 raise RuntimeError("released a test slot that was not taken")
-            self._free += 1
-            self._condition.notify()
+            self._free += taken.pop()
+            self._condition.notify_all()
+
+    def waiting_for(self, cells: Iterable[str], timeout: float) -> bool:
+        """Wait until every one of ``cells`` waits for its slots (for tests, which must not
+        sleep); False when ``timeout`` seconds passed first."""
+        wanted = set(cells)
+        with self._condition:
+            return self._condition.wait_for(lambda: wanted <= set(self._waiting.values()), timeout)
+
+    def _need(self, cell: str | None) -> int:
+        allotment = self.allotments.get(cell) if cell is not None else None
+        return min(allotment.slots, self.size) if allotment is not None else 1

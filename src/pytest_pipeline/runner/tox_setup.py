@@ -32,6 +32,7 @@ from pytest_pipeline.runner.build import Wheel
 from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
 from pytest_pipeline.runner.tox_route import Route
 from pytest_pipeline.runner.toxenv import ToxEnv, from_config, site_packages
+from pytest_pipeline.runner.xdist_workers import AUTO_VARIABLE
 
 if TYPE_CHECKING:
     from pytest_pipeline.runner.backends.base import CellJob
@@ -322,7 +323,7 @@ def run_tox_commands(
     run: ToxCell, cell: Cell, env: ToxEnv, environ: Mapping[str, str], *, log: IO[bytes], cancel: Any
 ) -> tuple[int, bool]:
     """The ``tox`` route: tox runs the commands in the environment made above."""
-    passed = "PYTEST_ADDOPTS,PYTEST_PIPELINE_*"
+    passed = f"PYTEST_ADDOPTS,PYTEST_PIPELINE_*,{AUTO_VARIABLE}"  # what the injection sets
     argv = tox_argv(
         run, cell, env, "--skip-pkg-install", "-x", override(run.tool_config, cell.env, "pass_env+", passed)
     )

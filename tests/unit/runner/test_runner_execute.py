@@ -149,3 +149,60 @@ def test_a_nox_cell_is_one_nox_run_with_its_own_envdir_and_pins(
         assert "-p pipeline" in env["PYTEST_ADDOPTS"]
         envdirs.append(envdir)
     assert envdirs[0] != envdirs[1]  # two axis cells of one session never share a venv
+
+
+def test_a_nox_cell_gets_its_xdist_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scheduler's budget for an ``-n auto`` cell reaches nox's environment (nox passes
+    the caller's variables on to the session's commands); a cell without one gets none."""
+    from pytest_pipeline.runner import context, envs, execute
+    from pytest_pipeline.runner.backends import nox as nox_backend
+    from pytest_pipeline.runner.inject import Injection
+    from pytest_pipeline.runner.outputs import Reports
+    from pytest_pipeline.runner.process import CommandResult
+    from pytest_pipeline.runner.slots import Allotment, Slots
+
+    seen: dict[str, dict[str, str]] = {}
+
+    def fake_run(argv: list[str], *, env: dict[str, str], **_: object) -> CommandResult:
+        seen[env["PYTEST_PIPELINE_CELL"]] = dict(env)
+        return CommandResult(tuple(argv), 0)
+
+    monkeypatch.setattr(nox_backend, "run_command", fake_run)
+    pool = Slots(4, {"fast": Allotment(3, workers=3)}, order=["fast", "plain"])
+    ctx = context.RunContext(
+        project=tmp_path,
+        reports=Reports(tmp_path / "reports"),
+        injection=Injection(tmp_path / "inject"),
+        wheel=None,
+        installer=envs.Installer(None),
+        environ={"PATH": "/usr/bin", "PYTEST_XDIST_AUTO_NUM_WORKERS": "64"},
+        slots=pool,
+    )
+    for name in ("fast", "plain"):
+        execute.run_cell(ctx, Cell(name, "nox", "tests"), context.Cancel(), lambda **_: None)
+    assert seen["fast"]["PYTEST_XDIST_AUTO_NUM_WORKERS"] == "3"
+    assert seen["plain"]["PYTEST_XDIST_AUTO_NUM_WORKERS"] == "64"  # not ours to change
+    assert pool.held == 0
+
+
+def test_the_tox_route_lets_the_xdist_budget_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tox filters variables by pass_env: the route that lets tox run the commands adds
+    the budget's variable to it, as it adds PYTEST_ADDOPTS for our plugin."""
+    from pytest_pipeline.runner import envs, tox_setup
+    from pytest_pipeline.runner.process import CommandResult
+    from pytest_pipeline.runner.toxenv import ToxEnv
+
+    argvs: list[list[str]] = []
+
+    def fake_run(argv: list[str], **_: object) -> CommandResult:
+        argvs.append(list(argv))
+        return CommandResult(tuple(argv), 0)
+
+    monkeypatch.setattr(tox_setup, "run_command", fake_run)
+    run = tox_setup.ToxCell(tmp_path, tmp_path / "tox.ini", None, {}, "1", envs.Installer(None))
+    env = ToxEnv(name="py", tox_root=tmp_path, env_dir=tmp_path / ".tox" / "py")
+    tox_setup.run_tox_commands(run, Cell("py", "tox", "py"), env, {}, log=None, cancel=None)
+    (argv,) = argvs
+    passed = argv[argv.index("-x", argv.index("--skip-pkg-install")) + 1]
+    assert passed.startswith("testenv:py.pass_env+=")
+    assert "PYTEST_XDIST_AUTO_NUM_WORKERS" in passed.split("=", 1)[1].split(",")

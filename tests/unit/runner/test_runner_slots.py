@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
@@ -20,7 +22,7 @@ from pytest_pipeline.runner import envs, execute, outputs, slots, tox_commands, 
 from pytest_pipeline.runner.context import Cancel, RunContext
 from pytest_pipeline.runner.execute import run_cell
 from pytest_pipeline.runner.inject import Injection
-from pytest_pipeline.runner.slots import Slots, lanes
+from pytest_pipeline.runner.slots import Allotment, Need, Slots, allot, lanes
 
 WAIT = 30.0
 
@@ -86,6 +88,7 @@ class Cells:
         self.testing: dict[str, threading.Event] = {}
         self.finish: dict[str, threading.Event] = {}
         self.in_tests: set[str] = set()
+        self.environ: dict[str, Mapping[str, str]] = {}
         self.most_at_once = 0
         self.lock = threading.Lock()
 
@@ -100,6 +103,7 @@ class Cells:
 
     def commands(self, env: Any, *, environ: Mapping[str, str], **kwargs: Any) -> tox_commands.Outcome:
         name = env.name
+        self.environ[name] = environ
         with self.lock:
             self.in_tests.add(name)
             self.most_at_once = max(self.most_at_once, len(self.in_tests))
@@ -212,3 +216,184 @@ def test_a_cell_cancelled_while_waiting_for_a_slot_never_tests(tmp_path: Path, f
     assert not fakes.testing["b"].is_set()
     fakes.finish["a"].set()
     assert first().status is CellStatus.PASSED
+
+
+# --------------------------------------------------------------------------- xdist cells: slots by workers
+
+
+def auto(cap: int | None = None) -> Need:
+    return Need(auto=True, cap=cap)
+
+
+def most_held(allotted: Mapping[str, Allotment], durations: Mapping[str, float]) -> int:
+    """The most slots held at once in the expected timeline of ``allotted``."""
+    edges = sorted(
+        [(a.start, a.slots) for a in allotted.values()]
+        + [(a.start + durations.get(name, 1.0), -a.slots) for name, a in allotted.items()],
+        key=lambda edge: (edge[0], edge[1]),  # an end before a start at the same moment
+    )
+    held = most = 0
+    for _, change in edges:
+        held += change
+        most = max(most, held)
+    return most
+
+
+def test_auto_cells_share_the_pool_cells_first() -> None:
+    """4 cells with -n auto on 2 slots: two cells at a time, one worker each; never
+    four workers on two cores (cells x workers <= the pool)."""
+    names = ["a", "b", "c", "d"]
+    allotted = allot(names, {name: auto() for name in names}, 2)
+    assert {name: (a.slots, a.workers) for name, a in allotted.items()} == {
+        "a": (1, 1),
+        "b": (1, 1),
+        "c": (1, 1),
+        "d": (1, 1),
+    }
+    assert [allotted[name].start for name in names] == [0.0, 0.0, 1.0, 1.0]
+    assert most_held(allotted, {}) == 2
+
+
+def test_the_last_auto_cell_gets_the_cores_the_others_left() -> None:
+    """3 cells on 2 slots: the third runs alone, so it gets both (no idle core in the tail)."""
+    allotted = allot(["a", "b", "c"], {name: auto() for name in "abc"}, 2)
+    assert [(allotted[n].slots, allotted[n].workers) for n in "abc"] == [(1, 1), (1, 1), (2, 2)]
+
+
+def test_one_auto_cell_gets_the_pool_up_to_its_maxprocesses() -> None:
+    assert allot(["a"], {"a": auto()}, 4)["a"] == Allotment(slots=4, workers=4)
+    assert allot(["a"], {"a": auto(cap=3)}, 4)["a"] == Allotment(slots=3, workers=3)
+    assert allot(["a", "b"], {"a": auto()}, 8)["a"] == Allotment(slots=4, workers=4)
+    assert allot(["a", "b"], {"a": auto()}, 8)["b"] == Allotment(slots=1)  # no xdist: one slot
+
+
+def test_a_fixed_count_takes_its_slots_capped_at_the_pool() -> None:
+    allotted = allot(["big", "small"], {"big": Need(slots=8), "small": Need()}, 2)
+    assert allotted["big"] == Allotment(slots=2)
+    assert allotted["small"] == Allotment(slots=1, start=1.0)  # after big: nothing overtakes it
+
+
+def test_expected_starts_follow_recorded_durations() -> None:
+    allotted = allot(["long", "x", "y"], {}, 2, {"long": 10.0, "x": 2.0, "y": 2.0})
+    assert [allotted[n].start for n in ("long", "x", "y")] == [0.0, 0.0, 2.0]
+
+
+@given(
+    needs=st.lists(
+        st.one_of(
+            st.builds(Need, slots=st.integers(1, 12)),
+            st.builds(Need, auto=st.just(True), cap=st.one_of(st.none(), st.integers(1, 6))),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    size=st.integers(1, 16),
+    durations=st.lists(st.floats(0.5, 100.0), min_size=12, max_size=12),
+)
+def test_allotments_never_exceed_the_pool(needs: list[Need], size: int, durations: list[float]) -> None:
+    names = [f"c{i}" for i in range(len(needs))]
+    recorded = dict(zip(names, durations, strict=False))
+    allotted = allot(names, dict(zip(names, needs, strict=True)), size, recorded)
+    assert set(allotted) == set(names)  # every cell gets its turn
+    assert all(1 <= a.slots <= size for a in allotted.values())
+    assert most_held(allotted, recorded) <= size
+    for name, need in zip(names, needs, strict=True):
+        if need.auto:
+            assert allotted[name].workers == allotted[name].slots
+
+
+def test_weighted_slots_never_exceed_the_pool_and_a_big_cell_is_not_starved() -> None:
+    """Pool of 2: ``small1`` holds 1; ``big`` (needs 2) waits; ``small2`` (ranked after big)
+    does not slip past it into the free slot, so big is not starved; big gets both slots
+    when small1 is done, and small2 follows."""
+    allotted = {"small1": Allotment(1), "big": Allotment(2), "small2": Allotment(1)}
+    pool = Slots(2, allotted, order=["small1", "big", "small2"])
+    never = threading.Event()
+    assert pool.acquire(never, "small1") is not None
+    got: dict[str, threading.Event] = {name: threading.Event() for name in ("big", "small2")}
+
+    def take(name: str) -> None:
+        assert pool.acquire(never, name) is not None
+        got[name].set()
+
+    big = threading.Thread(target=take, args=("big",))
+    big.start()
+    assert pool.waiting_for(["big"], WAIT)
+    small2 = threading.Thread(target=take, args=("small2",))
+    small2.start()
+    assert pool.waiting_for(["big", "small2"], WAIT)
+    assert pool.held == 1
+    assert not got["big"].is_set()
+    assert not got["small2"].is_set()
+    pool.release("small1")
+    assert got["big"].wait(WAIT)
+    assert pool.held == 2
+    assert not got["small2"].is_set()
+    pool.release("big")
+    assert got["small2"].wait(WAIT)
+    pool.release("small2")
+    big.join(WAIT)
+    small2.join(WAIT)
+    assert pool.held == 0
+    with pytest.raises(RuntimeError, match="not taken"):
+        pool.release("big")
+
+
+def test_waiting_cells_get_their_slots_in_the_expected_order() -> None:
+    pool = Slots(1, {}, order=["first", "second", "third"])
+    never = threading.Event()
+    assert pool.acquire(never, "holder") is not None
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def take(name: str) -> None:
+        assert pool.acquire(never, name) is not None
+        with lock:
+            taken.append(name)
+        pool.release(name)
+
+    threads = []
+    for name in ("third", "first", "second"):  # ready in another order than expected
+        threads.append(threading.Thread(target=take, args=(name,)))
+        threads[-1].start()
+    assert pool.waiting_for(["third", "first", "second"], WAIT)
+    pool.release("holder")
+    for thread in threads:
+        thread.join(WAIT)
+    assert taken == ["first", "second", "third"]
+
+
+def test_a_cancelled_waiter_lets_the_next_one_through() -> None:
+    pool = Slots(2, {"big": Allotment(2), "small": Allotment(1)}, order=["big", "small"])
+    never = threading.Event()
+    assert pool.acquire(never, "holder") is not None
+    cancel = threading.Event()
+    got: list[float | None] = []
+    big = threading.Thread(target=lambda: got.append(pool.acquire(cancel, "big")))
+    big.start()
+    assert pool.waiting_for(["big"], WAIT)
+    small_got = threading.Event()
+    small = threading.Thread(target=lambda: (pool.acquire(never, "small"), small_got.set()))
+    small.start()
+    assert pool.waiting_for(["big", "small"], WAIT)
+    cancel.set()  # big gives up: small, behind it, now fits in the free slot
+    assert small_got.wait(WAIT)
+    big.join(WAIT)
+    small.join(WAIT)
+    assert got == [None]
+    assert pool.workers("big") is None
+
+
+def test_the_xdist_budget_reaches_the_cells_commands(tmp_path: Path, fakes: Cells) -> None:
+    """An auto cell's commands get PYTEST_XDIST_AUTO_NUM_WORKERS = its slots (over the
+    caller's, which tox would not pass anyway); a cell with no budget is left alone."""
+    pool = Slots(3, {"a": Allotment(2, workers=2)}, order=["a", "b"])
+    ctx = context(tmp_path, pool)
+    phases: list[tuple[str, str]] = []
+    for name in ("a", "b"):
+        fakes.add(name)
+        fakes.finish[name].set()
+        assert start(ctx, name, Cancel(), phases)().status is CellStatus.PASSED
+    assert fakes.environ["a"]["PYTEST_XDIST_AUTO_NUM_WORKERS"] == "2"
+    assert "PYTEST_XDIST_AUTO_NUM_WORKERS" not in fakes.environ["b"]
+    assert pool.held == 0

@@ -40,14 +40,14 @@ class CellJob:
     notify: Notify
 
     def in_test_slot(self, notes: list[str], run: Callable[[], Attempt]) -> Attempt:
-        """``run()`` while holding one of the run's test slots; the seconds waited for the
-        slot go to the attempt (they are not the cell's time). A cell cancelled while it
-        waits never runs."""
-        slots, cancel = self.ctx.slots, self.cancel
+        """``run()`` while holding the cell's test slots (one, or its xdist workers'); the
+        seconds waited for them go to the attempt (they are not the cell's time). A cell
+        cancelled while it waits never runs."""
+        slots, cancel, name = self.ctx.slots, self.cancel, self.cell.name
         waited = 0.0
         if slots is not None:
             self.notify(phase="ready")
-            acquired = slots.acquire(cancel.event)
+            acquired = slots.acquire(cancel.event, name)
             if acquired is None:
                 return Attempt(cancelled=True, notes=notes)
             waited = acquired
@@ -55,7 +55,7 @@ class CellJob:
             attempt = run()
         finally:
             if slots is not None:
-                slots.release()
+                slots.release(name)
         attempt.waited = waited
         return attempt
 
