@@ -297,6 +297,7 @@ def run_pipeline(
         "--reports-dir" if options.reports_dir is not None else "[tool.pytest-pipeline] reports-dir",
     )
     started = now_iso()
+    durations = previous_durations(reports_root)  # before this run replaces its run.json
     commit, dirty = git_provenance(project, reports_root)
     early = None
     run_id = watchdog.new_run_id()
@@ -348,7 +349,13 @@ def run_pipeline(
             recreate=options.recreate,
         )
         outcome = runner.run_cells(
-            plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream, limits=limits
+            plan,
+            ctx,
+            workers=workers,
+            fail_fast=fail_fast,
+            stream=options.stream,
+            limits=limits,
+            durations=durations,
         )
         records, interrupted = outcome.records, outcome.interrupted
         record = RunRecord(
@@ -383,6 +390,21 @@ def run_pipeline(
         if interrupted:
             code = ExitCode.INTERRUPTED
         return RunResult(code, record, merged, reports.root)
+
+
+def previous_durations(reports_root: Path) -> dict[str, float]:
+    """Each cell's seconds in the previous run (``run.json`` of the reports folder, read as
+    ``plan --shard --durations`` reads it), for starting the longest cells first; empty
+    when there is none or it cannot be read (the configuration's order then)."""
+    import json
+
+    from pytest_pipeline.ci.matrix import durations_from_record
+
+    try:
+        data = json.loads((reports_root / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return durations_from_record(data)
 
 
 def _gate_policy(config: PipelineConfig, options: RunOptions) -> Policy:

@@ -40,7 +40,7 @@ from pytest_pipeline.runner import (
 from pytest_pipeline.runner.context import Backend, RunContext, env_folder
 from pytest_pipeline.runner.execute import run_cell
 from pytest_pipeline.runner.interrupts import signals_as_interrupt
-from pytest_pipeline.runner.scheduler import Job, Outcome, Scheduler
+from pytest_pipeline.runner.scheduler import Job, Outcome, Scheduler, schedule
 from pytest_pipeline.runner.slots import Slots, lanes
 
 if TYPE_CHECKING:
@@ -260,10 +260,20 @@ def run_cells(
     fail_fast: bool,
     stream: IO[str],
     limits: TimeLimits = TimeLimits(),
+    durations: Mapping[str, float] | None = None,
 ) -> Outcome:
-    """Run every cell: ``workers`` test at once, a few more prepare their environments
-    meanwhile (see :mod:`.slots`)."""
-    ctx = dataclasses.replace(ctx, slots=Slots(workers))
+    """Run every cell: ``workers`` test slots, each cell holding one or its xdist workers'
+    (:mod:`.slots`), a few more preparing their environments meanwhile; the longest cells
+    of the previous run (``durations``) first (:func:`.scheduler.schedule`)."""
+    planned = schedule(
+        plan.cells,
+        pool=workers,
+        project=ctx.project,
+        environ=ctx.environ,
+        pytest_args=ctx.pytest_args,
+        durations=durations,
+    )
+    ctx = dataclasses.replace(ctx, slots=Slots(workers, planned.allotments, planned.order))
     jobs = [
         Job(cell, functools.partial(run_cell, ctx, cell), events=ctx.reports.events(cell.name))
         for cell in plan.cells
@@ -279,6 +289,7 @@ def run_cells(
         cell_timeout=limits.cell,
         run_timeout=limits.run,
         started=limits.started,
+        order=planned.order,
     )
     with signals_as_interrupt(), board:
         outcome = scheduler.run()

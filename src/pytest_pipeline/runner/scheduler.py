@@ -1,4 +1,10 @@
-"""Run cells on N workers, in plan order, and stop them all on interrupt or ``--fail-fast``.
+"""Run cells on N workers, longest first, and stop them all on interrupt or ``--fail-fast``.
+
+The order (:func:`schedule`): the cells that took longest in the previous run start first
+(its ``run.json``), so the slowest are not left for the end with the other cores idle; a
+cell with no recorded time counts as the mean of the others; with no record at all the
+configuration's order stays. The same function gives each cell its test slots
+(:mod:`.slots`: one, or as many as its xdist workers), so ``plan`` shows what ``run`` does.
 
 The main thread only schedules and watches: each cell runs in a worker thread that
 waits on its child processes. Ctrl-C and SIGTERM reach the main thread (the children are
@@ -21,7 +27,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +40,8 @@ from pytest_pipeline.runner import cores, process, watchdog
 from pytest_pipeline.runner.context import Cancel, Notify, StopReason
 from pytest_pipeline.runner.events import EventTail
 from pytest_pipeline.runner.execute import record_of
+from pytest_pipeline.runner.slots import OVERSUBSCRIPTION, Allotment, Need, allot
+from pytest_pipeline.runner.xdist_workers import Workers, addopts, cell_workers
 
 FAIL_FAST_STATUSES = frozenset(
     {CellStatus.FAILED, CellStatus.CRASHED, CellStatus.ENV_ERROR, CellStatus.TIMED_OUT}
@@ -52,11 +60,72 @@ def worker_count(value: str | int | None) -> int:
     """``auto`` (or None) is the number of CPUs this process may use (affinity and cgroup
     quota, see :mod:`.cores`); anything else a positive integer."""
     if value is None or value == "auto":
-        return cores.count().usable
+        return max(1, int(cores.count().usable * OVERSUBSCRIPTION))
     count = int(value)
     if count < 1:
         raise ValueError("the number of parallel cells must be at least 1")
     return count
+
+
+def longest_first(names: Sequence[str], durations: Mapping[str, float]) -> list[str]:
+    """``names``, the longest recorded first; an unrecorded one counts as the mean of the
+    recorded ones; ties (and no record at all) keep the configuration's order."""
+    known = {name: durations[name] for name in names if name in durations}
+    if not known:
+        return list(names)
+    mean = sum(known.values()) / len(known)
+    position = {name: index for index, name in enumerate(names)}
+    return sorted(names, key=lambda name: (-known.get(name, mean), position[name]))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How a run's cells share the test slots, and the order they start in."""
+
+    pool: int
+    """Test slots (``-p``)."""
+    order: tuple[str, ...]
+    """The cells that run tests, in the order they start."""
+    allotments: Mapping[str, Allotment]
+    workers: Mapping[str, Workers | None]
+    """What each cell's pytest says of xdist (None: no workers)."""
+    durations: Mapping[str, float]
+    """The recorded durations the order comes from (empty: the configuration's order)."""
+
+
+def schedule(
+    cells: Sequence[Cell],
+    *,
+    pool: int,
+    project: Path,
+    environ: Mapping[str, str],
+    pytest_args: Sequence[str] = (),
+    durations: Mapping[str, float] | None = None,
+) -> Schedule:
+    """The order and the slots of ``cells`` (a cell whose interpreter is missing runs
+    nothing and takes none). ``durations``: each cell's seconds in an earlier run."""
+    testing = [cell for cell in cells if not cell.missing]
+    names = [cell.name for cell in testing]
+    recorded = {name: seconds for name, seconds in (durations or {}).items() if name in names}
+    project_addopts = addopts(project)
+    workers = {cell.name: cell_workers(cell, project_addopts, environ, pytest_args) for cell in testing}
+    needs = {name: _need(found) for name, found in workers.items()}
+    order = longest_first(names, recorded)
+    return Schedule(
+        pool=pool,
+        order=tuple(order),
+        allotments=allot(order, needs, pool, recorded),
+        workers=workers,
+        durations=recorded,
+    )
+
+
+def _need(workers: Workers | None) -> Need:
+    if workers is None:
+        return Need()
+    if workers.auto:
+        return Need(auto=True, cap=workers.cap)
+    return Need(slots=workers.count or 1)
 
 
 @dataclass(frozen=True)
@@ -141,10 +210,15 @@ class Scheduler:
         run_timeout: float | None = None,
         started: float | None = None,
         quiet_after: float = QUIET_AFTER,
+        order: Sequence[str] | None = None,
     ) -> None:
         """``cell_timeout``/``run_timeout``: seconds, None for no limit; the run's time
-        counts from ``started`` (``time.monotonic()``; default: when :meth:`run` starts)."""
+        counts from ``started`` (``time.monotonic()``; default: when :meth:`run` starts).
+        ``order``: the cells' names in the order to start them (default: the jobs'); the
+        outcome keeps the jobs' order."""
         self.jobs = list(jobs)
+        rank = {name: index for index, name in enumerate(order or ())}
+        self._start_order = sorted(self.jobs, key=lambda job: rank.get(job.cell.name, len(rank)))
         self.workers = max(1, workers)
         self.fail_fast = fail_fast
         self.listener = listener or Listener()
@@ -186,7 +260,7 @@ class Scheduler:
                 cancel.set(reason)
 
     def run(self) -> Outcome:
-        pending = deque(self.jobs)
+        pending = deque(self._start_order)
         results: dict[str, CellRecord] = {}
         if self.started is None:
             self.started = time.monotonic()

@@ -80,3 +80,13 @@ def test_the_ci_is_detected_so_that_cell_logs_are_folded(
         monkeypatch.setenv(name, value)
     found = parse("--project", str(tmp_path)).ci
     assert (found.name if found else None) == provider
+
+
+def test_the_previous_runs_durations_order_the_next(tmp_path: Path) -> None:
+    from pytest_pipeline.commands.run import previous_durations
+
+    assert previous_durations(tmp_path) == {}  # no earlier run: the configuration's order
+    (tmp_path / "run.json").write_text('{"cells": [{"name": "a", "duration": 3.5}, {"name": "b"}]}')
+    assert previous_durations(tmp_path) == {"a": 3.5}
+    (tmp_path / "run.json").write_text('{"cells": [')  # torn: ignored, not an error
+    assert previous_durations(tmp_path) == {}

@@ -371,3 +371,50 @@ def test_what_a_cell_leaves_running_is_ended_and_reported(monkeypatch: pytest.Mo
     Scheduler(jobs, workers=1, listener=listener).run()
     assert swept == [("run-1", "a"), ("run-1", "b")]
     assert listener.notes == [("a", "ended 2 processes left by cell a")]
+
+
+# --------------------------------------------------------------------------- longest first
+
+
+def test_longest_cells_first_with_history() -> None:
+    durations = {"a": 5.0, "b": 40.0, "c": 12.0}
+    assert scheduler.longest_first(["a", "b", "c"], durations) == ["b", "c", "a"]
+
+
+def test_config_order_without_history() -> None:
+    assert scheduler.longest_first(["c", "a", "b"], {}) == ["c", "a", "b"]
+    assert scheduler.longest_first(["c", "a"], {"gone": 9.0}) == ["c", "a"]  # no cell of these
+
+
+def test_a_new_cell_counts_as_the_mean_and_ties_keep_the_config_order() -> None:
+    durations = {"a": 10.0, "b": 30.0}  # "new" has no record: it counts 20 s
+    assert scheduler.longest_first(["a", "new", "b", "d"], {**durations, "d": 10.0}) == ["b", "new", "a", "d"]
+
+
+def test_cells_start_in_the_given_order_and_are_reported_in_plan_order() -> None:
+    started: list[str] = []
+    jobs = [job(name, lambda cancel, name=name: started.append(name) or CellStatus.PASSED) for name in "abc"]
+    outcome = Scheduler(jobs, workers=1, order=["c", "a", "b"]).run()
+    assert started == ["c", "a", "b"]
+    assert [record.name for record in outcome.records] == ["a", "b", "c"]
+
+
+def test_the_schedule_of_a_run(tmp_path: Path) -> None:
+    """plan and run ask the same function: the order from the recorded durations, each
+    cell's xdist workers and the slots it holds."""
+    cells = [
+        Cell("quick", "tox", "quick", config={"commands": ["pytest -n auto"]}),
+        Cell("slow", "tox", "slow", config={"commands": ["pytest -n auto"]}),
+        Cell("fixed", "tox", "fixed", config={"commands": ["pytest -n 3"]}),
+        Cell("lint", "tox", "lint", config={"commands": ["ruff check"]}, runs_pytest=False),
+        Cell("gone", "tox", "gone", python="3.7", python_found=False),
+    ]
+    found = scheduler.schedule(
+        cells, pool=4, project=tmp_path, environ={}, durations={"slow": 50.0, "quick": 5.0, "fixed": 20.0}
+    )
+    assert found.order == ("slow", "lint", "fixed", "quick")  # lint: the mean (25 s); gone runs nothing
+    assert found.allotments["slow"].workers == 1  # 4 slots for 4 cells: one each
+    assert found.allotments["fixed"].slots == 3
+    assert found.workers["lint"] is None
+    assert found.allotments["quick"].workers == found.allotments["quick"].slots
+    assert "gone" not in found.allotments
