@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_pipeline.cli_hooks import hookimpl
 from pytest_pipeline.errors import PipelineError
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def _text(plan: Plan, args: argparse.Namespace) -> str:
     from pytest_pipeline.matrix.render import render_text
 
-    return render_text(plan, routes=getattr(args, "routes", None))
+    return render_text(plan, routes=getattr(args, "routes", None), schedule=getattr(args, "schedule", None))
 
 
 def _json(plan: Plan, args: argparse.Namespace) -> str:
@@ -34,7 +34,8 @@ def _json(plan: Plan, args: argparse.Namespace) -> str:
 
     from pytest_pipeline.matrix.render import plan_to_json
 
-    return json.dumps(plan_to_json(plan, routes=getattr(args, "routes", None)), indent=2) + "\n"
+    data = plan_to_json(plan, routes=getattr(args, "routes", None), schedule=getattr(args, "schedule", None))
+    return json.dumps(data, indent=2) + "\n"
 
 
 @hookimpl
@@ -100,7 +101,22 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
         metavar="FORMAT",
         help="text (default), json, or a format a plugin adds",
     )
+    parser.add_argument(
+        "-p",
+        "--parallel",
+        type=_parallel,
+        default=None,
+        metavar="auto|N",
+        help="show the test slots and order of `run -p N` "
+        "(default: [tool.pytest-pipeline.run] parallel, else auto = usable cores)",
+    )
     parser.set_defaults(handler=run_plan)
+
+
+def _parallel(value: str) -> str | int:
+    from pytest_pipeline.commands.run import _parallel as run_parallel
+
+    return run_parallel(value)
 
 
 def check_other_settings(config: PipelineConfig) -> None:
@@ -145,6 +161,7 @@ def run_plan(args: argparse.Namespace) -> int:
 
     plan = os_plan(shard_plan(plan, args), args)
     args.routes = routes(plan, project, config)
+    args.schedule = schedule_view(plan, project, config, getattr(args, "parallel", None))
     output = formatter(plan, args)
     for warning in plan.warnings:
         print(f"pytest-pipeline: warning: {warning}", file=sys.stderr)
@@ -164,3 +181,43 @@ def routes(plan: Plan, project: Path, config: PipelineConfig) -> dict[str, tuple
         chosen = route(cell, project.resolve(), backend=backend, plugins=plugins)
         found[cell.name] = (chosen.kind, chosen.why)
     return found
+
+
+def schedule_view(
+    plan: Plan, project: Path, config: PipelineConfig, parallel: str | int | None
+) -> dict[str, Any]:
+    """What ``run`` would do with the cores (see :func:`pytest_pipeline.runner.scheduler.schedule`):
+    the test slots, each cell's share and the order, as :mod:`pytest_pipeline.matrix.render` shows it."""
+    import os
+
+    from pytest_pipeline.commands.run import previous_durations
+    from pytest_pipeline.matrix.settings import run_settings
+    from pytest_pipeline.runner import cores, outputs
+    from pytest_pipeline.runner.run import clean_environ
+    from pytest_pipeline.runner.scheduler import schedule, worker_count
+
+    value = parallel if parallel is not None else run_settings(config).parallel
+    pool = worker_count(value)
+    reports_root = outputs.locate(config, project=project)
+    durations = previous_durations(reports_root)
+    planned = schedule(
+        plan.cells, pool=pool, project=project, environ=clean_environ(os.environ), durations=durations
+    )
+    cells: dict[str, dict[str, Any]] = {}
+    for name, allotment in planned.allotments.items():
+        workers = planned.workers.get(name)
+        cells[name] = {
+            "slots": allotment.slots,
+            "xdist_workers": None if workers is None else ("auto" if workers.auto else workers.count),
+            "xdist_from": None if workers is None else workers.describe(),
+            "xdist_budget": allotment.workers,
+            "expected_start": round(allotment.start, 3),
+        }
+    return {
+        "test_slots": pool,
+        "parallel": f"-p {value}" if value != "auto" else f"-p auto: usable cores {cores.count().describe()}",
+        "order": list(planned.order),
+        "order_from": str(reports_root / "run.json") if planned.durations else None,
+        "durations": dict(planned.durations),
+        "cells": cells,
+    }

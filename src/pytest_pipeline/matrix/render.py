@@ -13,13 +13,26 @@ from pytest_pipeline.matrix.model import Cell, Plan
 
 PLAN_JSON_VERSION = 1
 
+Schedule = Mapping[str, Any]
+"""How ``run`` shares the cores and orders the cells (built by ``commands.plan.schedule_view``
+from ``runner.scheduler.schedule``): ``test_slots``, ``parallel`` (how the slots were
+counted), ``order``, ``order_from`` (the run.json the order comes from, or None),
+``durations`` and ``cells`` (per cell: ``slots``, ``xdist_workers``, ``xdist_from``,
+``xdist_budget``, ``expected_start``)."""
+
 Routes = Mapping[str, tuple[str, str]]
 """Cell name -> (how it runs, why): ``native``, ``tox-env``, ``tox`` or ``nox`` (decided by
 ``runner.tox_route``; the command computes it, this module only shows it)."""
 
 
-def cell_to_json(cell: Cell, plan: Plan, routes: Routes | None = None) -> dict[str, Any]:
+_NO_SLOTS = {"slots": None, "xdist_workers": None, "xdist_budget": None, "expected_start": None}
+
+
+def cell_to_json(
+    cell: Cell, plan: Plan, routes: Routes | None = None, schedule: Schedule | None = None
+) -> dict[str, Any]:
     runs, why = (routes or {}).get(cell.name, (None, None))
+    slots = (schedule or {}).get("cells", {}).get(cell.name, _NO_SLOTS)
     return {
         "name": cell.name,
         "tool": cell.tool,
@@ -39,10 +52,16 @@ def cell_to_json(cell: Cell, plan: Plan, routes: Routes | None = None) -> dict[s
         "os": cell.os,
         "runs": runs,
         "runs_why": why,
+        "slots": slots["slots"],
+        "xdist_workers": slots["xdist_workers"],
+        "xdist_budget": slots["xdist_budget"],
+        "expected_start": slots["expected_start"],
     }
 
 
-def plan_to_json(plan: Plan, routes: Routes | None = None) -> dict[str, Any]:
+def plan_to_json(
+    plan: Plan, routes: Routes | None = None, schedule: Schedule | None = None
+) -> dict[str, Any]:
     return {
         "version": PLAN_JSON_VERSION,
         "tool": plan.tool,
@@ -50,10 +69,13 @@ def plan_to_json(plan: Plan, routes: Routes | None = None) -> dict[str, Any]:
         "project": plan.project_dir,
         "config_file": plan.config_file,
         "stages": list(plan.stages),
-        "cells": [cell_to_json(cell, plan, routes) for cell in plan.cells],
+        "cells": [cell_to_json(cell, plan, routes, schedule) for cell in plan.cells],
         "left_out": list(plan.left_out),
         "off_platform": dict(plan.off_platform),
         "warnings": list(plan.warnings),
+        "test_slots": schedule["test_slots"] if schedule else None,
+        "order": list(schedule["order"]) if schedule else None,
+        "order_from": schedule["order_from"] if schedule else None,
     }
 
 
@@ -73,7 +95,7 @@ def _interpreter(cell: Cell) -> str:
     return "MISSING"
 
 
-def render_text(plan: Plan, routes: Routes | None = None) -> str:
+def render_text(plan: Plan, routes: Routes | None = None, schedule: Schedule | None = None) -> str:
     lines = [
         f"{plan.tool} {plan.tool_version} ({plan.config_file}{', cached' if plan.from_cache else ''}): "
         f"{len(plan.cells)} cell{'s' if len(plan.cells) != 1 else ''}; "
@@ -94,6 +116,8 @@ def render_text(plan: Plan, routes: Routes | None = None) -> str:
         lines += ["", "grid (python x dependencies):", *grid]
     if routes:
         lines += ["", "how the cells run:", *_routes(plan.cells, routes)]
+    if schedule:
+        lines += ["", *_slots(schedule), *_order(schedule)]
     missing = plan.missing
     if missing:
         specs = list(dict.fromkeys(str(cell.python) for cell in missing))
@@ -122,6 +146,34 @@ def _routes(cells: Sequence[Cell], routes: Routes) -> list[str]:
         if cell.name in routes:
             groups.setdefault(routes[cell.name], []).append(cell.name)
     return [f"  {kind}: {', '.join(names)} - {why}" for (kind, why), names in groups.items()]
+
+
+def _slots(schedule: Schedule) -> list[str]:
+    """The test slots and each cell's share: one, or its xdist workers (see ``runner.slots``)."""
+    lines = [f"test slots: {schedule['test_slots']} ({schedule['parallel']})"]
+    rows = []
+    for name in schedule["order"]:
+        cell = schedule["cells"][name]
+        slots = f"{cell['slots']} slot{'s' if cell['slots'] != 1 else ''}"
+        xdist = cell["xdist_from"] or ""
+        if cell["xdist_budget"] is not None:
+            xdist += f": {cell['xdist_budget']} worker{'s' if cell['xdist_budget'] != 1 else ''}"
+        rows.append([f"  {name}", slots, xdist])
+    lines += _table(rows) if rows else []
+    if any(schedule["cells"][name]["xdist_budget"] is not None for name in schedule["order"]):
+        lines.append("  (-n auto cells get PYTEST_XDIST_AUTO_NUM_WORKERS = their slots)")
+    return lines
+
+
+def _order(schedule: Schedule) -> list[str]:
+    names = schedule["order"]
+    if not schedule["order_from"]:
+        return [f"order (the configuration's, no earlier run.json): {', '.join(names)}"]
+    durations = schedule["durations"]
+    shown = [
+        f"{name} {durations[name]:.1f}s" if name in durations else f"{name} (no record)" for name in names
+    ]
+    return [f"order (longest first, from {schedule['order_from']}): {', '.join(shown)}"]
 
 
 def _grid(cells: Sequence[Cell]) -> list[str]:

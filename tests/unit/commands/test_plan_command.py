@@ -206,3 +206,86 @@ def test_a_plugin_adds_a_format(
     monkeypatch.setattr(cli, "plugin_manager", with_plugin)
     assert cli.main(["plan", "--project", str(tmp_path), "--format", "names"]) == 0
     assert capsys.readouterr().out == "py310-attrs23 py310-attrs24 py313-attrs23 py313-attrs24\n"
+
+
+def xdist_plan() -> Plan:
+    def cell(name: str, command: str, found: bool = True) -> Cell:
+        return Cell(
+            name=name,
+            tool="tox",
+            env=name,
+            python="3.12",
+            stages=STAGES,
+            config={"commands": [command]},
+            python_found=found,
+            python_path="/py/3.12/bin/python3.12" if found else None,
+            python_version="3.12.1" if found else None,
+        )
+
+    return Plan(
+        tool="tox",
+        tool_version="4.67.15",
+        project_dir="/project",
+        config_file="tox.ini",
+        stages=STAGES,
+        cells=(
+            cell("quick", "pytest -n auto"),
+            cell("slow", "pytest -n auto"),
+            cell("fixed", "pytest -n 8"),
+            cell("plain", "pytest"),
+            cell("gone", "pytest", found=False),
+        ),
+    )
+
+
+def test_plan_shows_the_slots_and_the_order(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``plan -p 4`` says what ``run -p 4`` does: the slots each cell holds (its xdist
+    workers; the budget it gets for -n auto), and the order: the previous run's longest
+    first (its run.json), else the configuration's."""
+    monkeypatch.setattr(discover_module, "discover", lambda project, config, request: xdist_plan())
+    assert cli.main(["plan", "--project", str(tmp_path), "-p", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("test slots: 4 (-p 4)")
+    assert lines[at + 1].split() == ["quick", "1", "slot", "-n", "auto", "(commands):", "1", "worker"]
+    assert lines[at + 3].split()[:3] == ["fixed", "4", "slots"]
+    assert "-n 8 (commands)" in lines[at + 3]
+    assert lines[at + 4].split() == ["plain", "1", "slot"]
+    assert "order (the configuration's, no earlier run.json): quick, slow, fixed, plain" in lines
+
+    reports = tmp_path / "pipeline-reports"
+    reports.mkdir()
+    durations = {"quick": 2.0, "slow": 60.0, "fixed": 30.0, "plain": 1.0}
+    (reports / "run.json").write_text(
+        json.dumps({"cells": [{"name": name, "duration": s} for name, s in durations.items()]})
+    )
+    assert cli.main(["plan", "--project", str(tmp_path), "-p", "4", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["order"] == ["slow", "fixed", "quick", "plain"]
+    assert data["order_from"] == str(reports / "run.json")
+    assert data["test_slots"] == 4
+    by_name = {cell["name"]: cell for cell in data["cells"]}
+    assert by_name["slow"]["slots"] == 1
+    assert by_name["slow"]["xdist_workers"] == "auto"
+    assert by_name["slow"]["xdist_budget"] == 1
+    assert (by_name["fixed"]["slots"], by_name["fixed"]["xdist_workers"]) == (4, 8)
+    assert by_name["fixed"]["xdist_budget"] is None
+    assert (by_name["plain"]["slots"], by_name["plain"]["xdist_workers"]) == (1, None)
+    assert by_name["gone"]["slots"] is None  # missing: runs nothing
+    assert by_name["slow"]["expected_start"] == 0.0
+    assert cli.main(["plan", "--project", str(tmp_path), "-p", "4"]) == 0
+    text = capsys.readouterr().out
+    assert f"order (longest first, from {reports / 'run.json'}): slow 60.0s, fixed 30.0s" in text
+
+
+def test_plan_counts_auto_as_the_usable_cores(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from pytest_pipeline.runner import cores
+
+    monkeypatch.setattr(discover_module, "discover", lambda project, config, request: xdist_plan())
+    monkeypatch.setattr(cores, "count", lambda: cores.Cores(usable=3, granted=8, quota=2.5))
+    assert cli.main(["plan", "--project", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "test slots: 3 (-p auto: usable cores 3 (affinity 8, cgroup quota 2.5))" in out
