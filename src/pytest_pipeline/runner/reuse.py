@@ -238,10 +238,12 @@ def save(
     return True
 
 
-def restore(stored: Stored, cell_dir: Path) -> None:
+def restore(stored: Stored, cell_dir: Path, skip: Sequence[str] = ()) -> None:
     """A stored result's files into the cell's folder of this run."""
     cell_dir.mkdir(parents=True, exist_ok=True)
     for name in FILES:
+        if name in skip:
+            continue
         source = stored.folder / name
         if source.is_file():
             shutil.copyfile(source, cell_dir / name)
