@@ -135,7 +135,7 @@ def _git(provenance: Provenance, results: GateResults) -> dict[str, Any]:
 def write(path: Path, record: Mapping[str, Any]) -> None:
     """Write the gate file, and append its verdict to ``history.jsonl`` beside it (what
     ``pytest-pipeline status`` reads to name the last commit whose gate opened)."""
-    from pytest_pipeline.report import history
+    from pytest_pipeline.gate import history
 
     fileio.write_json_atomic(path, record)
     history.record_verdict(path, record)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.report import history
+from pytest_pipeline.gate import history
 from pytest_pipeline.results import RunRecord
 
 STATUS_JSON_VERSION = 1
