@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from pytest_pipeline.errors import ConfigError
 from pytest_pipeline.results import TestRef
 
 Key = tuple[str, str]
@@ -62,20 +60,3 @@ def diff(baseline: Baseline, failures: Iterable[TestRef], reported_cells: Iterab
     reported = set(reported_cells)
     fixed = tuple(sorted(k for k in baseline.failing if k not in now and k[0] in reported))
     return BaselineDiff(baseline.source, baseline.commit, tuple(new), tuple(still), fixed)
-
-
-def load(path: Path) -> Baseline:
-    from pytest_pipeline.gate import gatefile
-
-    try:
-        record = gatefile.read(path)
-    except gatefile.GateFileError as exc:
-        raise ConfigError(
-            f"baseline {exc}; point 'baseline' at a gate.json written by pytest-pipeline gate"
-        ) from None
-    return Baseline(
-        source=str(path),
-        failing=frozenset(key(ref) for ref in record.failures),
-        cells=frozenset(record.cells),
-        commit=record.commit,
-    )

@@ -87,7 +87,7 @@ def publish_command(args: argparse.Namespace, command: list[str]) -> int:
     if not command:
         raise PipelineError("publish: give the command to run after --, e.g. -- twine upload dist/*")
     config = config_mod.load_option(args.config)
-    gate_policy = policy.from_config(config, load_files=False)
+    gate_policy = policy.from_config(config)
     reports = reports_dir(config)
     gate_path = Path(args.gate) if args.gate else reports / gatefile.GATE_FILE_NAME
     try:

@@ -20,6 +20,7 @@ from pytest_pipeline import fileio
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import attestation, gatefile, inputs, provenance, render, verdict
 from pytest_pipeline.gate.evidence import GateResults
+from pytest_pipeline.gate.loading import load_policy_files
 from pytest_pipeline.gate.policy import Policy
 from pytest_pipeline.results import Artifact
 
@@ -83,6 +84,7 @@ def evaluate(
     the request cannot be answered (an attestation without a subject).
     """
     started = now()
+    files = load_policy_files(request.policy)
     results = inputs.load(
         request.inputs,
         reader or inputs.junit_reader(request.default_stage),
@@ -97,7 +99,7 @@ def evaluate(
     context = provenance.gather(request.cwd, request.environ, [*request.not_source, *outputs])
     if request.attestation is not None:
         attestation.subjects(artifacts, context)  # fail before writing anything
-    decided = verdict.decide(results, request.policy, context, started)
+    decided = verdict.decide(results, request.policy, context, started, files)
     headline = render.headline(decided)
     record = gatefile.build(
         verdict=decided,

@@ -6,6 +6,10 @@ the same name); an override replaces the configured value (it does not add to it
 runs, so their overrides are ``publish``'s own ``--allow-branch`` and
 ``--allow-pull-request`` (a gate option for them would be recorded and then ignored).
 Unknown keys and wrong types are one-line errors (exit 4) naming the key and the fix.
+
+A :class:`Policy` names its files (the quarantine file, the baseline) by path and
+reads none of them: :func:`pytest_pipeline.gate.loading.load_policy_files` does, as a
+step of the evaluation, into :class:`PolicyFiles`.
 """
 
 from __future__ import annotations
@@ -53,9 +57,9 @@ class Policy:
     flaky: FlakyPolicy = "allow"
     missing_interpreters: InterpreterPolicy = "auto"
     quarantine_path: str | None = None
-    quarantine: tuple[QuarantineEntry, ...] = ()
+    """The quarantine file (TOML); read by the evaluation, not here."""
     baseline_path: str | None = None
-    baseline: Baseline | None = None
+    """An earlier gate.json to compare with; read by the evaluation, not here."""
     mode: Mode = "all"
     publish_branches: tuple[str, ...] = ()
     """Branch (or ``refs/tags/...``) globs publish accepts; empty means the default branch."""
@@ -97,17 +101,20 @@ class Policy:
         }
 
 
-def from_config(
-    config: PipelineConfig,
-    overrides: Mapping[str, Any] | None = None,
-    *,
-    load_files: bool = True,
-) -> Policy:
+@dataclass(frozen=True)
+class PolicyFiles:
+    """What the policy's files say: the quarantine entries and the baseline."""
+
+    quarantine: tuple[QuarantineEntry, ...] = ()
+    baseline: Baseline | None = None
+
+
+def from_config(config: PipelineConfig, overrides: Mapping[str, Any] | None = None) -> Policy:
     """The policy from ``config``'s gate table with ``overrides`` (keys as in the table) on top.
 
     Relative ``quarantine``/``baseline`` paths from the file are relative to the
-    pyproject.toml; from the command line, to the current directory. With
-    ``load_files`` the quarantine and baseline files are read and checked too.
+    pyproject.toml; from the command line, to the current directory. The files
+    themselves are read by :func:`pytest_pipeline.gate.loading.load_policy_files`.
     """
     table = config.table("gate")
     given = dict(overrides or {})
@@ -178,18 +185,6 @@ def from_config(
     allow_pr = value("allow-pull-request-publish", bool, False)
     table.done()
 
-    quarantine: tuple[QuarantineEntry, ...] = ()
-    baseline: Baseline | None = None
-    if load_files:
-        if quarantine_path is not None:
-            from pytest_pipeline.gate import quarantine as quarantine_file
-
-            quarantine = quarantine_file.load(Path(quarantine_path))
-        if baseline_path is not None:
-            from pytest_pipeline.gate import baseline as baseline_file
-
-            baseline = baseline_file.load(Path(baseline_path))
-
     return Policy(
         stages=stages,
         required_stages=required_stages,
@@ -199,9 +194,7 @@ def from_config(
         flaky=cast(FlakyPolicy, flaky),
         missing_interpreters=cast(InterpreterPolicy, interpreters),
         quarantine_path=quarantine_path,
-        quarantine=quarantine,
         baseline_path=baseline_path,
-        baseline=baseline,
         mode=cast(Mode, mode),
         publish_branches=publish_branches,
         allow_pull_request_publish=bool(allow_pr),

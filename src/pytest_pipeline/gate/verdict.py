@@ -20,7 +20,7 @@ from pytest_pipeline.exitcodes import PRECEDENCE, ExitCode, worst
 from pytest_pipeline.gate import baseline as baseline_mod
 from pytest_pipeline.gate import globs, quarantine
 from pytest_pipeline.gate.evidence import CellReport, GateResults, LoadedRun
-from pytest_pipeline.gate.policy import Policy
+from pytest_pipeline.gate.policy import Policy, PolicyFiles
 from pytest_pipeline.gate.provenance import Provenance
 from pytest_pipeline.gate.releases import release_of
 from pytest_pipeline.results import (
@@ -114,14 +114,28 @@ class Verdict:
         return self.open and bool(self.flaky or self.quarantined or self.notes)
 
 
-def decide(results: GateResults, policy: Policy, context: Provenance, now: dt.datetime) -> Verdict:
-    return _Decision(results, policy, context, now).run()
+NO_FILES = PolicyFiles()
+
+
+def decide(
+    results: GateResults,
+    policy: Policy,
+    context: Provenance,
+    now: dt.datetime,
+    files: PolicyFiles = NO_FILES,
+) -> Verdict:
+    """The verdict over ``results``; ``files`` is what the policy's quarantine file and
+    baseline say (:func:`pytest_pipeline.gate.loading.load_policy_files`)."""
+    return _Decision(results, policy, files, context, now).run()
 
 
 class _Decision:
-    def __init__(self, results: GateResults, policy: Policy, context: Provenance, now: dt.datetime) -> None:
+    def __init__(
+        self, results: GateResults, policy: Policy, files: PolicyFiles, context: Provenance, now: dt.datetime
+    ) -> None:
         self.results = results
         self.policy = policy
+        self.files = files
         self.context = context
         self.today = now.astimezone(dt.timezone.utc).date() if now.tzinfo else now.date()
         self.reasons: list[Reason] = []
@@ -175,8 +189,8 @@ class _Decision:
         flaky = self.flaky_tests()
         expired = self.unused_expired_entries(failures, flaky)
         diff = None
-        if self.policy.baseline is not None:
-            diff = baseline_mod.diff(self.policy.baseline, failures, self.results.reported_cells)
+        if self.files.baseline is not None:
+            diff = baseline_mod.diff(self.files.baseline, failures, self.results.reported_cells)
         self.cancelled_cells()
         self.artifact_checks()
         self.source_tested()
@@ -448,7 +462,7 @@ class _Decision:
 
     def failures(self) -> list[TestRef]:
         all_bad = list(self.results.summary.failures)
-        baseline = self.policy.baseline if self.policy.mode == "regressions-only" else None
+        baseline = self.files.baseline if self.policy.mode == "regressions-only" else None
         blocked: Counter[tuple[str, str]] = Counter()
         blocked_example: dict[tuple[str, str], TestRef] = {}
         for ref in all_bad:
@@ -464,7 +478,7 @@ class _Decision:
                 blocked[(ref.cell, ref.stage)] += 1
                 blocked_example.setdefault((ref.cell, ref.stage), ref)
                 continue
-            match = quarantine.find(self.policy.quarantine, ref, self.today)
+            match = quarantine.find(self.files.quarantine, ref, self.today)
             if match.active is not None:
                 self.quarantined.append(Quarantined(ref, match.active))
                 self.note(
@@ -514,7 +528,7 @@ class _Decision:
             elif self.policy.flaky == "allow":
                 self.note("flaky", f"passed{attempts} (allowed by flaky = 'allow')", **where)
             else:
-                match = quarantine.find(self.policy.quarantine, ref, self.today)
+                match = quarantine.find(self.files.quarantine, ref, self.today)
                 if match.active is not None:
                     self.quarantined.append(Quarantined(ref, match.active))
                     self.note("quarantined", f"flaky but quarantined until {match.active.expires}", **where)
@@ -530,7 +544,7 @@ class _Decision:
     def unused_expired_entries(
         self, failures: list[TestRef], flaky: list[TestRef]
     ) -> tuple[quarantine.QuarantineEntry, ...]:
-        expired = tuple(entry for entry in self.policy.quarantine if entry.expired(self.today))
+        expired = tuple(entry for entry in self.files.quarantine if entry.expired(self.today))
         for entry in expired:
             if any(entry.matches(ref) for ref in (*failures, *flaky)):
                 continue  # already a reason of its own

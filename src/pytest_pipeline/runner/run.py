@@ -463,9 +463,9 @@ def run(
 
 def _gate_policy(config: config_mod.PipelineConfig, options: RunOptions) -> Policy:
     """Check the gate policy now: a typo in [gate] must not cost a whole run."""
-    from pytest_pipeline.gate import policy as policy_mod
+    from pytest_pipeline.gate.loading import checked_policy
 
-    return policy_mod.from_config(config, dict(options.gate_overrides))
+    return checked_policy(config, dict(options.gate_overrides))
 
 
 def _check_hook_settings(config: config_mod.PipelineConfig) -> None:
