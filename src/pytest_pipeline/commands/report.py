@@ -67,8 +67,8 @@ def shown(path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pytest_pipeline.commands._reports import reports_dir
     from pytest_pipeline.config import load_option
-    from pytest_pipeline.gate.command import reports_dir
 
     if args.html is None:
         raise PipelineError("report: choose a format: --html [FILE] (the only one so far)")

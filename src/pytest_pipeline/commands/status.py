@@ -41,8 +41,8 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 
 
 def run(args: argparse.Namespace) -> int:
+    from pytest_pipeline.commands._reports import reports_dir
     from pytest_pipeline.config import load_option
-    from pytest_pipeline.gate.command import reports_dir
     from pytest_pipeline.gate.provenance import git_facts
     from pytest_pipeline.report import status as status_mod
 

@@ -21,7 +21,7 @@ from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import attestation, gatefile, inputs, provenance, render, verdict
 from pytest_pipeline.gate.evidence import GateResults
 from pytest_pipeline.gate.loading import load_policy_files
-from pytest_pipeline.gate.policy import Policy
+from pytest_pipeline.gate.policy import Policy, PolicyFiles
 from pytest_pipeline.results import Artifact
 
 
@@ -49,6 +49,9 @@ class Request:
     """Also write an in-toto test-result Statement here."""
     config_file: Path | None = None
     """The pyproject.toml the policy came from (an attestation names it)."""
+    files: PolicyFiles | None = None
+    """What the policy's quarantine file and baseline say, when the caller read them
+    already (:func:`~pytest_pipeline.gate.loading.load_policy_files`); None: read here."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def evaluate(
     the request cannot be answered (an attestation without a subject).
     """
     started = now()
-    files = load_policy_files(request.policy)
+    files = request.files if request.files is not None else load_policy_files(request.policy)
     results = inputs.load(
         request.inputs,
         reader or inputs.junit_reader(request.default_stage),

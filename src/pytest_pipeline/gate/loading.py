@@ -7,18 +7,16 @@ names the file and the fix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from pytest_pipeline.config import PipelineConfig
 from pytest_pipeline.errors import ConfigError
 from pytest_pipeline.gate import gatefile, quarantine
 from pytest_pipeline.gate.baseline import Baseline, key
-from pytest_pipeline.gate.policy import Policy, PolicyFiles, from_config
+from pytest_pipeline.gate.policy import Policy, PolicyFiles, PolicyOverrides, from_config
 
 
-def checked_policy(config: PipelineConfig, overrides: Mapping[str, Any] | None = None) -> Policy:
+def checked_policy(config: PipelineConfig, overrides: PolicyOverrides | None = None) -> Policy:
     """The policy, with its files read once to check them: a command that gates at its end
     (``run``) or plans for it (``plan``) refuses a typo in ``[gate]`` or a missing
     quarantine file before any work."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypedDict, cast
 
 from pytest_pipeline.config import PipelineConfig
 from pytest_pipeline.errors import ConfigError
@@ -31,6 +31,23 @@ Mode = Literal["all", "regressions-only"]
 FLAKY_CHOICES: tuple[FlakyPolicy, ...] = ("allow", "fail")
 INTERPRETER_CHOICES: tuple[InterpreterPolicy, ...] = ("auto", "allow", "fail")
 MODE_CHOICES: tuple[Mode, ...] = ("all", "regressions-only")
+
+PolicyOverrides = TypedDict(
+    "PolicyOverrides",
+    {
+        "required-stages": list[str],
+        "required-cells": list[str],
+        "allow-empty-stages": "bool | list[str]",
+        "flaky": str,
+        "missing-interpreters": str,
+        "quarantine": "str | None",
+        "baseline": str,
+        "mode": str,
+    },
+    total=False,
+)
+"""The policy options given on a command line, by their key in the table (an option
+replaces the configured value; ``quarantine`` None is ``--no-quarantine``)."""
 
 KEYS = (
     "required-stages",
@@ -109,7 +126,7 @@ class PolicyFiles:
     baseline: Baseline | None = None
 
 
-def from_config(config: PipelineConfig, overrides: Mapping[str, Any] | None = None) -> Policy:
+def from_config(config: PipelineConfig, overrides: PolicyOverrides | None = None) -> Policy:
     """The policy from ``config``'s gate table with ``overrides`` (keys as in the table) on top.
 
     Relative ``quarantine``/``baseline`` paths from the file are relative to the
@@ -117,7 +134,7 @@ def from_config(config: PipelineConfig, overrides: Mapping[str, Any] | None = No
     themselves are read by :func:`pytest_pipeline.gate.loading.load_policy_files`.
     """
     table = config.table("gate")
-    given = dict(overrides or {})
+    given: dict[str, object] = dict(overrides or {})
     unknown = sorted(set(given) - set(KEYS))
     if unknown:  # pragma: no cover - a programming error in the command, not user input
         raise ValueError(f"unknown gate override {unknown[0]!r}")

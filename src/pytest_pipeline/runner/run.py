@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from pytest_pipeline import __version__
 from pytest_pipeline import config as config_mod
@@ -48,7 +48,7 @@ from pytest_pipeline.runner.slots import Slots, lanes
 
 if TYPE_CHECKING:
     from pytest_pipeline.ci.provider import Provider
-    from pytest_pipeline.gate.policy import Policy
+    from pytest_pipeline.gate.policy import Policy, PolicyOverrides
     from pytest_pipeline.matrix.settings import RunSettings
 
 # Variables an outer tox run (``tox -e matrix``) or an outer cell sets; a cell must get
@@ -64,6 +64,10 @@ _OUTER_VARIABLES = (
     "PYTEST_CURRENT_TEST",
     "PYTEST_XDIST_WORKER",
 )
+
+
+def _no_overrides() -> PolicyOverrides:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class RunOptions:
     """Seconds a cell may take; 0: no limit; None: ``[tool.pytest-pipeline.run] timeout``."""
     run_timeout: float | None = None
     """Seconds the run may take; 0: no limit; None: ``[tool.pytest-pipeline.run] run-timeout``."""
-    gate_overrides: Mapping[str, Any] = field(default_factory=dict)
+    gate_overrides: PolicyOverrides = field(default_factory=_no_overrides)
     verdict: bool = True
     """False: stop after run.json and the merged junit.xml, without the summary table and
     the gate (the code is then OK or INTERRUPTED): ``rerun`` shows and judges the results
@@ -465,7 +469,7 @@ def _gate_policy(config: config_mod.PipelineConfig, options: RunOptions) -> Poli
     """Check the gate policy now: a typo in [gate] must not cost a whole run."""
     from pytest_pipeline.gate.loading import checked_policy
 
-    return checked_policy(config, dict(options.gate_overrides))
+    return checked_policy(config, options.gate_overrides)
 
 
 def _check_hook_settings(config: config_mod.PipelineConfig) -> None:

@@ -91,6 +91,11 @@ def test_the_gate_imports_nothing_from_above_it(module: str) -> None:
     assert upward == [], f"{module} imports {', '.join(upward)}"
 
 
+def test_the_gate_never_sees_a_command_line() -> None:
+    """The commands turn their options into typed requests; the gate takes those."""
+    assert [module for module, names in GRAPH.items() if "argparse" in names] == []
+
+
 def test_the_known_upward_imports_are_still_there() -> None:
     """An exception that is no longer needed is removed from the list."""
     for module, name in KNOWN_UPWARD:
