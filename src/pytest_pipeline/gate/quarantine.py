@@ -15,6 +15,7 @@ failures it covered count again, and the stale entry is itself reported.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -49,6 +50,15 @@ class QuarantineEntry:
         if self.cells:
             data["cells"] = list(self.cells)
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QuarantineEntry:
+        return cls(
+            id=str(data["id"]),
+            reason=str(data["reason"]),
+            expires=dt.date.fromisoformat(data["expires"]),
+            cells=tuple(str(cell) for cell in data.get("cells") or ()),
+        )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import gatefile, render
 from pytest_pipeline.gate.evidence import GateResults
 from pytest_pipeline.gate.inputs import expected_cells_from
-from pytest_pipeline.gate.verdict import Note, Reason, Verdict
+from pytest_pipeline.gate.verdict import Note, Reason, ReasonKind, Verdict
 from pytest_pipeline.results import Counts, ResultSummary
 
 MINIMAL: dict[str, Any] = {
@@ -200,3 +200,8 @@ def test_reasons_are_capped_on_screen() -> None:
     assert sum(line.startswith("  [1]") for line in lines) == render.MAX_REASONS
     assert "  ... 15 more in gate.json" in lines
     assert lines[-1] == "gate file: gate.json"
+
+
+def test_every_reason_kind_has_a_headline_phrase() -> None:
+    """A kind without one would show as its bare string in the headline."""
+    assert set(render._PHRASES) == set(ReasonKind)

@@ -19,7 +19,7 @@ from pytest_pipeline.gate.evidence import CellReport, GateResults, LoadedRun
 from pytest_pipeline.gate.policy import Policy, PolicyFiles
 from pytest_pipeline.gate.provenance import GitFacts, Provenance
 from pytest_pipeline.gate.quarantine import QuarantineEntry
-from pytest_pipeline.gate.verdict import Verdict, decide
+from pytest_pipeline.gate.verdict import Note, NoteKind, Reason, ReasonKind, Verdict, decide
 from pytest_pipeline.results import (
     Artifact,
     CellRecord,
@@ -977,3 +977,19 @@ def test_a_collection_error_that_closes_nothing_leaves_the_empty_stage_a_reason(
     verdict = decide(collection_error(), policy(**changes), Provenance(), NOW, files)
     assert verdict.code is ExitCode.NO_TESTS, [r.to_dict() for r in verdict.reasons]
     assert [(r.kind, r.cell, r.stage) for r in verdict.reasons] == [("empty-stage", "py312", "integration")]
+
+
+def test_every_finding_the_verdict_gives_has_one_spelling() -> None:
+    """Kinds are enum members whatever built them, and their JSON is the old string."""
+    verdict = decide(
+        GateResults(summary(failures=(ref(),), flaky=(ref(outcome=Outcome.PASSED, attempts=2),))),
+        policy(),
+        Provenance(),
+        NOW,
+    )
+    assert [type(r.kind) for r in verdict.reasons] == [ReasonKind]
+    assert {type(n.kind) for n in verdict.notes} == {ReasonKind}
+    assert verdict.reasons[0].to_dict()["kind"] == "failed"
+    assert Reason(ExitCode.TESTS_FAILED, "failed", "x").kind is ReasonKind.FAILED  # type: ignore[arg-type]
+    assert Note("dirty-tree", "x").kind is NoteKind.DIRTY_TREE  # type: ignore[arg-type]
+    assert f"{ReasonKind.EMPTY_STAGE}" == str(ReasonKind.EMPTY_STAGE) == "empty-stage"
