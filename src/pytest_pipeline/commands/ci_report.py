@@ -44,15 +44,15 @@ def run_ci_report(args: argparse.Namespace) -> int:
     else:
         settings = config.load_option(args.config)
         gate_path = Path(settings.reports_dir) / "gate.json"
-    data = read_gate(gate_path)
-    summary = summary_from_gate(data)
+    record = read_gate(gate_path)
+    summary = summary_from_gate(record)
     provider: Provider | None
     if args.provider:
         provider = ci.get(args.plugin_manager, args.provider)
     else:
         provider = ci.detect(args.plugin_manager, os.environ)
     if args.markdown:
-        fileio.write_text_atomic(args.markdown, build_markdown(summary, data))
+        fileio.write_text_atomic(args.markdown, build_markdown(summary, record))
     junit = args.junit
     if junit is not None and not junit.is_file():
         # The merge step may have failed; the summary is still worth showing.
@@ -60,5 +60,5 @@ def run_ci_report(args: argparse.Namespace) -> int:
             f"pytest-pipeline: ci-report: {junit} does not exist; test results not published", file=sys.stderr
         )
         junit = None
-    report_to_ci(provider, summary, data, junit=junit)
+    report_to_ci(provider, summary, record, junit=junit)
     return int(ExitCode.OK)

@@ -6,7 +6,7 @@ in another cell is a new failure there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,16 @@ class BaselineDiff:
             "still_failing": [ref.to_dict() for ref in self.still_failing],
             "fixed": [{"cell": cell, "id": test_id} for cell, test_id in self.fixed],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BaselineDiff:
+        return cls(
+            source=str(data["source"]),
+            commit=data.get("commit"),
+            new_failures=tuple(TestRef.from_dict(ref) for ref in data.get("new_failures") or ()),
+            still_failing=tuple(TestRef.from_dict(ref) for ref in data.get("still_failing") or ()),
+            fixed=tuple((str(item["cell"]), str(item["id"])) for item in data.get("fixed") or ()),
+        )
 
 
 def diff(baseline: Baseline, failures: Iterable[TestRef], reported_cells: Iterable[str]) -> BaselineDiff:

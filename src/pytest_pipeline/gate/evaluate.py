@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from pytest_pipeline import fileio
 from pytest_pipeline.exitcodes import ExitCode
@@ -22,6 +22,7 @@ from pytest_pipeline.gate import attestation, gatefile, inputs, provenance, rend
 from pytest_pipeline.gate.evidence import GateResults
 from pytest_pipeline.gate.loading import load_policy_files
 from pytest_pipeline.gate.policy import Policy, PolicyFiles
+from pytest_pipeline.gate.record import GateRecord
 from pytest_pipeline.results import Artifact
 
 
@@ -60,7 +61,7 @@ class Evaluation:
     results: GateResults
     headline: str
     output: Path
-    record: Mapping[str, Any]
+    record: GateRecord
 
     @property
     def code(self) -> ExitCode:

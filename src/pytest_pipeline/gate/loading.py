@@ -44,6 +44,6 @@ def load_baseline(path: Path) -> Baseline:
     return Baseline(
         source=str(path),
         failing=frozenset(key(ref) for ref in record.failures),
-        cells=frozenset(record.cells),
+        cells=frozenset(record.reported_cells),
         commit=record.commit,
     )

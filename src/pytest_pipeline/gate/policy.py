@@ -49,6 +49,23 @@ PolicyOverrides = TypedDict(
 """The policy options given on a command line, by their key in the table (an option
 replaces the configured value; ``quarantine`` None is ``--no-quarantine``)."""
 
+PolicyRecord = TypedDict(
+    "PolicyRecord",
+    {
+        "required-stages": list[str],
+        "required-cells": list[str],
+        "allow-empty-stages": list[str],
+        "flaky": str,
+        "missing-interpreters": str,
+        "quarantine": "str | None",
+        "baseline": "str | None",
+        "mode": str,
+        "publish-branches": list[str],
+        "allow-pull-request-publish": bool,
+    },
+)
+"""The effective policy as gate.json records it (``policy``)."""
+
 KEYS = (
     "required-stages",
     "required-cells",
@@ -103,7 +120,7 @@ class Policy:
             return in_ci
         return self.missing_interpreters == "fail"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> PolicyRecord:
         return {
             "required-stages": list(self.required_stages),
             "required-cells": list(self.required_cells),

@@ -20,7 +20,6 @@ from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.gate import globs, inline_code, releases
-from pytest_pipeline.gate.gatefile import GateRecord
 from pytest_pipeline.gate.provenance import (
     Provenance,
     full_branch_ref,
@@ -30,6 +29,7 @@ from pytest_pipeline.gate.provenance import (
 from pytest_pipeline.gate.provenance import (
     gather as gather_provenance,
 )
+from pytest_pipeline.gate.record import GateRecord
 
 # Files on CMD's command line that are packages it is about to publish. Signatures
 # and attestations (.asc, .sigstore, .intoto.jsonl) ride along with the package they
@@ -68,8 +68,9 @@ class PublishRules:
 def check(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[str]:
     refusals: list[str] = []
     if not gate.open:
-        first = f": {gate.reasons[0]}" if gate.reasons else ""
-        more = f" (and {len(gate.reasons) - 1} more)" if len(gate.reasons) > 1 else ""
+        reasons = gate.reason_lines
+        first = f": {reasons[0]}" if reasons else ""
+        more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
         refusals.append(f"the gate is closed (code {gate.code}){first}{more}; fix it and run the gate again")
     refusals += _commit(gate, facts)
     refusals += _artifacts(gate, facts)

@@ -112,7 +112,7 @@ def gather(reports: Path, *, head: str | None = None) -> Status:
     gate_path = reports / gatefile.GATE_FILE_NAME
     if gate_path.is_file():
         try:
-            status.gate = gatefile.read(gate_path).data
+            status.gate = gatefile.read(gate_path).to_dict()
         except gatefile.GateFileError as exc:
             status.problems.append(str(exc))
     run_path = reports / "run.json"
