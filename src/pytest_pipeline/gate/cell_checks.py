@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
+from pytest_pipeline import globs
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.gate import globs
 from pytest_pipeline.gate.decision import Decision
 from pytest_pipeline.gate.evidence import CellReport, LoadedRun
 from pytest_pipeline.gate.findings import TEST_FAILURE_KINDS, NoteKind, ReasonKind
@@ -188,9 +188,9 @@ def missing_cells(decision: Decision) -> None:
         )
     known = present | set(results.expected_cells)
     for pattern in decision.policy.required_cells:
-        if any(globs.matches(pattern, name) for name in known):
+        if any(globs.matches_name(pattern, name) for name in known):
             continue
-        what = "cell" if globs.is_literal(pattern) else "cell matching"
+        what = "cell" if globs.is_literal_name(pattern) else "cell matching"
         decision.reason(
             ExitCode.INCOMPLETE,
             ReasonKind.MISSING_CELL,

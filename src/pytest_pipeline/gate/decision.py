@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pytest_pipeline import globs
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.gate import globs
 from pytest_pipeline.gate.evidence import GateResults, LoadedRun
 from pytest_pipeline.gate.findings import Kind, Note, Quarantined, Reason, ReasonKind
 from pytest_pipeline.gate.policy import Policy, PolicyFiles
@@ -54,7 +54,7 @@ class Decision:
     def cell_required(self, cell: str) -> bool:
         if cell in self.ignored_outcome and cell not in self.policy.required_cells:
             return False  # tox's ignore_outcome, unless the policy names the cell itself
-        return globs.matches_any(self.policy.required_cells, cell)
+        return globs.matches_any_name(self.policy.required_cells, cell)
 
     def in_scope(self, ref: TestRef) -> bool:
         return self.cell_required(ref.cell) and self.policy.stage_required(ref.stage)

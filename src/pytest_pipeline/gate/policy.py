@@ -110,10 +110,10 @@ class Policy:
         return stage in self.required_stages or stage not in self.stages
 
     def stage_runs_in(self, stage: str, cell: str) -> bool:
-        from pytest_pipeline.gate import globs
+        from pytest_pipeline import globs
 
         patterns = self.stage_cells.get(stage, ())
-        return not patterns or globs.matches_any(patterns, cell)
+        return not patterns or globs.matches_any_name(patterns, cell)
 
     def closes_on_missing_interpreter(self, in_ci: bool) -> bool:
         if self.missing_interpreters == "auto":

@@ -16,10 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_pipeline import globs
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import sha256_file
-from pytest_pipeline.gate import globs, inline_code, releases
+from pytest_pipeline.gate import inline_code, releases
 from pytest_pipeline.gate.provenance import (
     Provenance,
     full_branch_ref,
@@ -163,7 +164,7 @@ def _branch(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[
             "cannot tell which branch this is (HEAD is detached and no CI branch variable is set); "
             "check out the branch"
         )
-    elif not any(globs.matches(full_branch_ref(pattern), facts.ref) for pattern in allowed):
+    elif not any(globs.matches_name(full_branch_ref(pattern), facts.ref) for pattern in allowed):
         refusals.append(
             f"{short_ref(facts.ref)!s} may not publish (allowed: {', '.join(allowed)}); "
             "set publish-branches in [tool.pytest-pipeline.gate] or pass --allow-branch"
