@@ -236,7 +236,7 @@ def from_config(config: PipelineConfig, overrides: PolicyOverrides | None = None
     )
 
 
-def _where(configured: str, key: str, given: Mapping[str, Any]) -> str:
+def _where(configured: str, key: str, given: Mapping[str, object]) -> str:
     """Name the command-line option when the value came from there."""
     return f"--{key}" if key in given else configured
 
