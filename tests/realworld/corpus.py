@@ -47,6 +47,8 @@ class Env:
     fast: bool = False
     runs_pytest: bool = True
     """False: the env runs no pytest (unittest); there are no counts to compare."""
+    note: str = ""
+    """What to know when reading its results (tests that fail here under tox too, ...)."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,15 @@ def load_manifest(path: Path = MANIFEST) -> tuple[Project, ...]:
         raise CorpusError(f"{path}: {type(problem).__name__}: {problem}") from problem
 
 
+_PROJECT_KEYS = {"name", "version", "sdist", "sha256", "fixture", "tool", "config", "why", "envs", "left_out"}
+_ENV_KEYS = {"name", "fast", "pytest", "note"}
+
+
 def _project(entry: Mapping[str, Any]) -> Project:
     name = entry["name"]
+    unknown = set(entry) - _PROJECT_KEYS | {key for env in entry["envs"] for key in set(env) - _ENV_KEYS}
+    if unknown:
+        raise ValueError(f"project {name}: unknown keys {', '.join(sorted(unknown))}")
     if entry["tool"] not in TOOLS:
         raise ValueError(f"project {name}: tool must be one of {TOOLS}, not {entry['tool']!r}")
     if bool(entry.get("fixture")) == bool(entry.get("sdist")):
@@ -100,7 +109,7 @@ def _project(entry: Mapping[str, Any]) -> Project:
     if entry.get("sdist") and not entry.get("sha256"):
         raise ValueError(f"project {name}: an sdist needs its sha256")
     envs = tuple(
-        Env(env["name"], fast=env.get("fast", False), runs_pytest=env.get("pytest", True))
+        Env(env["name"], env.get("fast", False), env.get("pytest", True), env.get("note", ""))
         for env in entry["envs"]
     )
     return Project(

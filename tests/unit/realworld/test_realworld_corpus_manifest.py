@@ -36,6 +36,7 @@ def test_an_unknown_project_is_refused() -> None:
         ('tool = "make"\nsdist = "x.tar.gz"\nsha256 = "0"', "tool must be one of"),
         ('tool = "tox"\nsdist = "x.tar.gz"', "an sdist needs its sha256"),
         ('tool = "tox"', "either sdist"),
+        ('tool = "tox"\nfixture = "x"\nfats = true', "unknown keys fats"),
     ],
 )
 def test_a_bad_entry_names_the_file_and_the_problem(tmp_path: Path, entry: str, message: str) -> None:
