@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     gate: dict[str, object] | None = None
     if main.gate.is_file():
         try:
-            gate = dict(gatefile.read(main.gate).data)
+            gate = gatefile.read(main.gate).to_dict()
         except gatefile.GateFileError:
             gate = None  # the cells' statuses still say what failed; counts cannot be checked
     dirty = _check_same_commit(project, main.root, record, gate)
@@ -273,6 +273,7 @@ def _rerun(
             pytest_args=(*filter_args, *pytest_args),
             verdict=False,
             stream=out,
+            fresh=True,  # a re-run runs: stored results would only say the same again
         )
         result = run_pipeline(options, config=config)
         rerun_reports = outputs.Reports(result.reports)

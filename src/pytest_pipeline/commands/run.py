@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 from pytest_pipeline.cli_hooks import hookimpl
 from pytest_pipeline.errors import PipelineError
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from pytest_pipeline.ci.provider import Provider
     from pytest_pipeline.config import PipelineConfig
     from pytest_pipeline.exitcodes import ExitCode
-    from pytest_pipeline.gate.policy import Policy
+    from pytest_pipeline.gate.policy import Policy, PolicyOverrides
     from pytest_pipeline.matrix.model import Plan
     from pytest_pipeline.results import ResultSummary, RunRecord
 
@@ -128,6 +127,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--recreate", action="store_true", help="recreate every cell's environment")
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run every cell even when an earlier run's results for exactly its inputs are stored "
+        "(.pytest-pipeline/results; this run's results are still stored)",
+    )
+    parser.add_argument(
         "--html",
         action="store_true",
         help="also write the HTML report, <reports-dir>/report.html (see `pytest-pipeline report`)",
@@ -190,6 +195,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         installpkg=args.installpkg,
         pytest_args=tuple(args.pytest_args),
         recreate=args.recreate,
+        fresh=args.fresh,
         timeout=time_limit_option(args.timeout, "--timeout"),
         run_timeout=time_limit_option(args.run_timeout, "--run-timeout"),
         stream=sys.stdout,
@@ -217,6 +223,10 @@ def _write_html(reports: Path, project: Path) -> None:
 # --------------------------------------------------------------------------- the run flow
 
 
+def _no_overrides() -> PolicyOverrides:
+    return {}
+
+
 @dataclass(frozen=True)
 class RunOptions:
     project: Path
@@ -231,11 +241,13 @@ class RunOptions:
     installpkg: Path | None = None
     pytest_args: tuple[str, ...] = ()
     recreate: bool = False
+    fresh: bool = False
+    """Run every cell, whatever the result store holds (the results are still stored)."""
     timeout: float | None = None
     """Seconds a cell may take; 0: no limit; None: ``[tool.pytest-pipeline.run] timeout``."""
     run_timeout: float | None = None
     """Seconds the run may take; 0: no limit; None: ``[tool.pytest-pipeline.run] run-timeout``."""
-    gate_overrides: Mapping[str, Any] = field(default_factory=dict)
+    gate_overrides: PolicyOverrides = field(default_factory=_no_overrides)
     verdict: bool = True
     """False: stop after run.json and the merged junit.xml, without the summary table and
     the gate (the code is then OK or INTERRUPTED): ``rerun`` shows and judges the results
@@ -271,8 +283,9 @@ def run_pipeline(
     from pytest_pipeline.exitcodes import ExitCode
     from pytest_pipeline.matrix.settings import run_settings
     from pytest_pipeline.results import RunRecord
-    from pytest_pipeline.runner import outputs, process, watchdog
+    from pytest_pipeline.runner import outputs, process, reuse, watchdog
     from pytest_pipeline.runner import run as runner
+    from pytest_pipeline.runner.context import Reuse
     from pytest_pipeline.runner.execute import now_iso
     from pytest_pipeline.runner.interrupts import signals_as_interrupt
     from pytest_pipeline.runner.scheduler import worker_count
@@ -347,6 +360,11 @@ def run_pipeline(
             pytest_args=options.pytest_args,
             backend=backend,
             recreate=options.recreate,
+            reuse=Reuse(
+                project_digest=reuse.project_digest(project, skip=(reports_root,)),
+                origin={"run": run_id, "commit": commit or ""},
+                fresh=options.fresh or options.recreate,
+            ),
         )
         outcome = runner.run_cells(
             plan,
@@ -408,10 +426,10 @@ def previous_durations(reports_root: Path) -> dict[str, float]:
 
 
 def _gate_policy(config: PipelineConfig, options: RunOptions) -> Policy:
-    """Check the gate policy now: a typo in [gate] must not cost a whole run."""
-    from pytest_pipeline.gate import policy as policy_mod
+    """Check the gate policy now (its files too): a typo in [gate] must not cost a whole run."""
+    from pytest_pipeline.gate.loading import checked_policy
 
-    return policy_mod.from_config(config, dict(options.gate_overrides))
+    return checked_policy(config, options.gate_overrides)
 
 
 def _check_hook_settings(config: PipelineConfig) -> None:

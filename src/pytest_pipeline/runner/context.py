@@ -40,6 +40,18 @@ Notify = Callable[..., None]
 
 
 @dataclass(frozen=True)
+class Reuse:
+    """The result store's side of a run (see :mod:`.reuse`)."""
+
+    project_digest: str
+    """The project's content, computed once per run."""
+    origin: Mapping[str, str]
+    """What a result stored by this run says of it: ``run`` id, ``commit``."""
+    fresh: bool = False
+    """``--fresh``: run every cell (their results are still stored)."""
+
+
+@dataclass(frozen=True)
 class RunContext:
     project: Path
     reports: Reports
@@ -64,6 +76,8 @@ class RunContext:
     """The run's ``PYTHONHASHSEED`` (tox draws one per run; every cell of a run shares it)."""
     tox_plugins: tuple[str, ...] = ()
     """Distributions with tox plugins here (:func:`.tox_route.tox_plugins`)."""
+    reuse: Reuse | None = None
+    """Where results whose inputs did not change come from (None: every cell runs)."""
 
     def route(self, cell: Cell) -> tox_route.Route:
         return tox_route.route(cell, self.project, backend=self.backend, plugins=self.tox_plugins)

@@ -8,6 +8,7 @@ backend (:mod:`.backends`). In every case the cell's pytest gets our plugin
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import time
@@ -17,7 +18,7 @@ from typing import IO
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus, describe_exit
-from pytest_pipeline.runner import backends, cell_junit, locks
+from pytest_pipeline.runner import backends, cell_junit, locks, reuse
 from pytest_pipeline.runner.backends.base import Attempt, CellJob
 from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason, env_folder
 from pytest_pipeline.runner.process import write_log_line
@@ -166,6 +167,9 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
         finally:
             broken = cell_junit.collect(sessions, junit)
         waited = attempt.waited
+        if attempt.reused is not None:
+            now = record(CellStatus.PASSED, "; ".join(attempt.notes))
+            return _reused(attempt.reused, now, reports.cell_dir(cell.name), log)
         by_exit_code = False
         if attempt.cancelled and cancel.reason is not None:
             status, message = classify(exit_code=attempt.exit_code, junit=False, cancelled=cancel.reason)
@@ -191,7 +195,53 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
             log, f"pytest-pipeline: cell {cell.name}: {status.value}" + (f" - {message}" if message else "")
         )
         done = record(status, message, attempt.exit_code)
-        return dataclasses.replace(done, runs_pytest=False) if by_exit_code else done
+        if by_exit_code:
+            done = dataclasses.replace(done, runs_pytest=False)
+    _keep(ctx, done, attempt.reuse_key, reports.cell_dir(cell.name))
+    return done
+
+
+def _reused(stored: reuse.Stored, now: CellRecord, folder: Path, log: IO[bytes]) -> CellRecord:
+    """The cell's record and files from an earlier run whose inputs were these very ones."""
+    reuse.restore(stored, folder, skip=("log.txt",))
+    write_log_line(log, f"pytest-pipeline: {stored.describe()}: nothing that feeds this cell changed")
+    earlier_log = stored.folder / "log.txt"
+    if earlier_log.is_file():
+        write_log_line(log, "pytest-pipeline: the earlier run's log follows")
+        log.write(earlier_log.read_bytes())
+        log.flush()
+    earlier = CellRecord.from_dict(stored.record)
+    junit = now.junit or (earlier.junit and f"cells/{now.name}/junit.xml")
+    return dataclasses.replace(
+        now,
+        status=earlier.status,
+        exit_code=earlier.exit_code,
+        junit=junit if (folder / "junit.xml").is_file() else None,
+        runs_pytest=earlier.runs_pytest,
+        message="; ".join(
+            [*filter(None, [now.message, stored.describe()]), *_outcome_notes(earlier.message)]
+        ),
+        reused_from=dict(stored.origin),
+    )
+
+
+def _outcome_notes(message: str) -> list[str]:
+    """An earlier record's message without what it said of its environment then."""
+    return [
+        part for part in message.split("; ") if part and not part.startswith(("environment ", "through tox"))
+    ]
+
+
+def _keep(ctx: RunContext, done: CellRecord, key: str | None, folder: Path) -> None:
+    """Store a result that depends on its inputs alone, for a later run to reuse."""
+    if key is None or ctx.reuse is None or done.reused_from is not None:
+        return
+    if reuse.flaky(folder / "junit.xml"):
+        return
+    origin = {**ctx.reuse.origin, "finished": done.finished or ""}
+    # A store that cannot be written costs the next run a run, nothing more.
+    with contextlib.suppress(OSError):
+        reuse.save(ctx.project, key, record=done.to_dict(), origin=origin, cell_dir=folder)
 
 
 def _dispatch(

@@ -37,7 +37,7 @@ from pytest_pipeline.runner import (
     tox_commands,
     tox_route,
 )
-from pytest_pipeline.runner.context import Backend, RunContext, env_folder
+from pytest_pipeline.runner.context import Backend, Reuse, RunContext, env_folder
 from pytest_pipeline.runner.execute import run_cell
 from pytest_pipeline.runner.interrupts import signals_as_interrupt
 from pytest_pipeline.runner.scheduler import Job, Outcome, Scheduler, schedule
@@ -209,7 +209,7 @@ def tool_versions(plan: Plan, installer: envs.Installer) -> dict[str, str]:
 AFTER_CELLS = (
     "pytest_pipeline.junit",
     "pytest_pipeline.gate.evaluate",
-    "pytest_pipeline.report.history",
+    "pytest_pipeline.gate.history",
     "rich.console",
     "rich.table",
     "rich.box",
@@ -327,6 +327,7 @@ def cell_context(
     pytest_args: tuple[str, ...],
     backend: Backend,
     recreate: bool,
+    reuse: Reuse | None = None,
 ) -> RunContext:
     """What every cell of the run shares: the reports, the wheel, our plugin's folder
     (beside the tool's, ``.tox/.pipeline``), the caller's variables, the hash seed."""
@@ -346,4 +347,5 @@ def cell_context(
         recreate=recreate,
         seed=tox_commands.hash_seed(os.environ),
         tox_plugins=tox_route.tox_plugins() if plan.tool == "tox" else (),
+        reuse=reuse,
     )
