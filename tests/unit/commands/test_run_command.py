@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -88,5 +89,8 @@ def test_the_previous_runs_durations_order_the_next(tmp_path: Path) -> None:
     assert previous_durations(tmp_path) == {}  # no earlier run: the configuration's order
     (tmp_path / "run.json").write_text('{"cells": [{"name": "a", "duration": 3.5}, {"name": "b"}]}')
     assert previous_durations(tmp_path) == {"a": 3.5}
+    cells = [{"name": "a", "duration": 0.1, "reused_from": {"run": "r1"}}, {"name": "b", "duration": 9}]
+    (tmp_path / "run.json").write_text(json.dumps({"cells": cells}))
+    assert previous_durations(tmp_path) == {"b": 9.0}  # a reused cell counts as the mean
     (tmp_path / "run.json").write_text('{"cells": [')  # torn: ignored, not an error
     assert previous_durations(tmp_path) == {}
