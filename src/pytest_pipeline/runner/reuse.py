@@ -43,6 +43,7 @@ from typing import Any
 
 from pytest_pipeline import __version__, tool_output
 from pytest_pipeline.git import git_output, is_output_path
+from pytest_pipeline.results import describe_origin
 
 STORE_VERSION = 1
 STORE_DIR = "results"
@@ -167,8 +168,7 @@ class Stored:
     """Where it came from: ``run`` (id), ``finished`` (time), ``commit``."""
 
     def describe(self) -> str:
-        commit = str(self.origin.get("commit") or "")[:12] or "no commit"
-        return f"reused from run {self.origin.get('run', '?')} ({self.origin.get('finished', '?')}, {commit})"
+        return describe_origin(self.origin)
 
 
 def find(project: Path, key: str) -> tuple[Stored | None, str | None]:
