@@ -10,11 +10,14 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import history
 from pytest_pipeline.results import RunRecord
+
+if TYPE_CHECKING:
+    from pytest_pipeline.runner.reuse import StoreContents
 
 STATUS_JSON_VERSION = 1
 COUNT_WORDS = (
@@ -40,6 +43,8 @@ class Status:
     when it started and never wrote new ones (killed, or still running)."""
     unfinished_why: str | None = None
     """What the run's lock says about it (killed, still running, stopped on an error)."""
+    store: StoreContents | None = None
+    """What the project's result store holds (results ``run`` may reuse)."""
 
     @property
     def code(self) -> int:
@@ -73,6 +78,7 @@ class Status:
                         "duration": round(cell.duration, 3),
                         "exit_code": cell.exit_code,
                         "counts": _counts_or_none(counts.get(cell.name)),
+                        "reused_from": dict(cell.reused_from) if cell.reused_from is not None else None,
                     }
                 )
             return rows
@@ -87,6 +93,7 @@ class Status:
                         "duration": None,
                         "exit_code": None,
                         "counts": _counts_or_none(counts.get(item["name"])),
+                        "reused_from": item.get("reused_from"),
                     }
                 )
         return rows
@@ -104,11 +111,15 @@ def _counts_or_none(value: Any) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, Mapping) else None
 
 
-def gather(reports: Path, *, head: str | None = None) -> Status:
-    """Read ``gate.json``, ``run.json`` and ``history.jsonl`` of the reports folder."""
+def gather(reports: Path, *, head: str | None = None, project: Path | None = None) -> Status:
+    """Read ``gate.json``, ``run.json`` and ``history.jsonl`` of the reports folder, and
+    what ``project``'s result store holds."""
     from pytest_pipeline.gate import gatefile
+    from pytest_pipeline.runner import reuse
 
     status = Status(reports=reports, head=head)
+    if project is not None:
+        status.store = reuse.contents(project)
     gate_path = reports / gatefile.GATE_FILE_NAME
     if gate_path.is_file():
         try:
@@ -247,7 +258,7 @@ def render_text(status: Status, *, now: dt.datetime | None = None) -> str:
             rows.append(
                 (
                     str(cell["name"]),
-                    str(cell["status"]),
+                    str(cell["status"]) + (" (reused)" if cell["reused_from"] else ""),
                     describe_counts(cell["counts"]),
                     f"{duration:.2f}s" if duration else "",
                 )
@@ -256,10 +267,34 @@ def render_text(status: Status, *, now: dt.datetime | None = None) -> str:
         for row in rows:
             lines.append("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     lines.append("")
+    if status.store is not None:
+        lines += store_lines(status.store, now)
     lines.append(_history_line(status, now))
     for problem in status.problems:
         lines.append(f"problem: {problem}")
     return "\n".join(lines) + "\n"
+
+
+def store_lines(store: StoreContents, now: dt.datetime) -> list[str]:
+    """``stored results: 8 (1.2 MiB of 200 MiB) in DIR, last used 2 min ago`` and a line per cell."""
+    from pytest_pipeline.fileio import relative_to_cwd
+
+    if not store.entries:
+        return [
+            f"stored results: none in {relative_to_cwd(store.path)} (run stores each cell's result for reuse)"
+        ]
+    used = dt.datetime.fromtimestamp(store.last_used, dt.timezone.utc) if store.last_used else None
+    mib = 1024 * 1024
+    lines = [
+        f"stored results: {store.entries} ({store.size / mib:.1f} MiB of {store.max_size / mib:.0f} MiB) "
+        f"in {relative_to_cwd(store.path)}, last used {_when(used.isoformat() if used else None, now)}"
+    ]
+    width = max(len(name) for name in store.cells) if store.cells else 0
+    for name, tally in store.cells.items():
+        lines.append(f"  {name:<{width}}  " + ", ".join(f"{n} {state}" for state, n in sorted(tally.items())))
+    if store.damaged:
+        lines.append(f"  {store.damaged} damaged (ignored; removed as the store is pruned)")
+    return lines
 
 
 def to_json(status: Status) -> dict[str, Any]:
@@ -289,5 +324,6 @@ def to_json(status: Status) -> dict[str, Any]:
         "last_open": status.last_open,
         "last_recorded": status.entries[-1] if status.entries else None,
         "history_entries": len(status.entries),
+        "store": status.store.to_dict() if status.store is not None else None,
         "problems": [*status.problems, *([unfinished_message(status)] if status.unfinished else [])],
     }

@@ -30,6 +30,7 @@ first).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -37,7 +38,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,59 @@ def entries(root: Path) -> list[tuple[Path, int, float]]:
             size = sum(path.stat().st_size for path in folder.iterdir())
             found.append((folder, size, folder.stat().st_mtime))
     return sorted(found, key=lambda entry: entry[2])
+
+
+@dataclass(frozen=True)
+class StoreContents:
+    """What the store holds, for ``status``: per cell, how many results of each status."""
+
+    path: Path
+    entries: int = 0
+    size: int = 0
+    max_size: int = MAX_BYTES
+    cells: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    last_used: float | None = None
+    damaged: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "entries": self.entries,
+            "bytes": self.size,
+            "max_bytes": self.max_size,
+            "cells": {name: dict(tally) for name, tally in self.cells.items()},
+            "last_used": (
+                dt.datetime.fromtimestamp(self.last_used, dt.timezone.utc).isoformat(timespec="seconds")
+                if self.last_used is not None
+                else None
+            ),
+            "damaged": self.damaged,
+        }
+
+
+def contents(project: Path) -> StoreContents:
+    """Read every stored result's record (a damaged one is counted, not trusted)."""
+    root = store_dir(project)
+    found = entries(root)
+    cells: dict[str, dict[str, int]] = {}
+    damaged = 0
+    for folder, _, _ in found:
+        try:
+            record = json.loads((folder / RESULT).read_text(encoding="utf-8"))["record"]
+            name, status = str(record["name"]), str(record["status"])
+        except (OSError, ValueError, KeyError, TypeError):
+            damaged += 1
+            continue
+        tally = cells.setdefault(name, {})
+        tally[status] = tally.get(status, 0) + 1
+    return StoreContents(
+        path=root,
+        entries=len(found),
+        size=sum(size for _, size, _ in found),
+        cells=dict(sorted(cells.items())),
+        last_used=found[-1][2] if found else None,
+        damaged=damaged,
+    )
 
 
 def prune(root: Path, *, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> int:
