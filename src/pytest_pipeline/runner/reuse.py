@@ -46,7 +46,7 @@ from pytest_pipeline import __version__, tool_output
 from pytest_pipeline.git import git_output, is_output_path
 from pytest_pipeline.results import describe_origin
 
-STORE_VERSION = 1
+STORE_VERSION = 2
 STORE_DIR = "results"
 MAX_BYTES = 200 * 1024 * 1024
 """The store's size limit: past it, the least recently used results are removed."""
@@ -138,21 +138,26 @@ class Inputs:
     stages: Sequence[str]
     pytest_args: Sequence[str]
 
+    def parts(self) -> dict[str, str]:
+        """A digest per input, by the name a person knows it by. A variable's value is
+        kept only as its digest: a later miss can say *which* variable changed, and
+        the store holds no secret a configuration passes."""
+        parts = {
+            "the store's version": str(STORE_VERSION),
+            "pytest-pipeline": f"{__version__} {self.tool}",
+            "the wheel": self.wheel or "",
+            "the project's files": self.project,
+            "the installed distributions or interpreter": digest(list(self.environment)),
+            "the configuration": digest(dict(self.config)),
+            "the stages": digest(list(self.stages)),
+            "the arguments after --": digest(list(self.pytest_args)),
+        }
+        for name, value in self.variables.items():
+            parts[f"${name}"] = digest(value)
+        return parts
+
     def key(self) -> str:
-        return digest(
-            {
-                "store": STORE_VERSION,
-                "pytest_pipeline": __version__,
-                "tool": self.tool,
-                "wheel": self.wheel,
-                "project": self.project,
-                "environment": list(self.environment),
-                "config": dict(self.config),
-                "variables": dict(self.variables),
-                "stages": list(self.stages),
-                "pytest_args": list(self.pytest_args),
-            }
-        )
+        return digest(self.parts())
 
 
 # --------------------------------------------------------------------------- the store
@@ -201,7 +206,7 @@ def find(project: Path, key: str) -> tuple[Stored | None, str | None]:
 
 def save(
     project: Path,
-    key: str,
+    inputs: Inputs,
     *,
     record: Mapping[str, Any],
     origin: Mapping[str, Any],
@@ -213,7 +218,7 @@ def save(
     if record.get("status") not in STORABLE:
         return False
     root = store_dir(project)
-    target = root / key
+    target = root / inputs.key()
     if target.exists():
         return False
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -227,7 +232,13 @@ def save(
             if source.is_file():
                 shutil.copyfile(source, staging / name)
                 files.append(name)
-        result = {"version": STORE_VERSION, "record": dict(record), "origin": dict(origin), "files": files}
+        result = {
+            "version": STORE_VERSION,
+            "record": dict(record),
+            "origin": dict(origin),
+            "files": files,
+            "inputs": inputs.parts(),
+        }
         (staging / RESULT).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         try:
             staging.rename(target)
@@ -237,6 +248,23 @@ def save(
         shutil.rmtree(staging, ignore_errors=True)
     prune(root, max_bytes=max_bytes)
     return True
+
+
+def why_not_reused(project: Path, cell: str, inputs: Inputs, *, look_at: int = 200) -> str | None:
+    """Which inputs changed since the cell's most recently used stored result (None when
+    the store holds none for it): the line a log needs when a user expected a reuse."""
+    parts = inputs.parts()
+    for folder, _, _ in reversed(entries(store_dir(project))[-look_at:]):
+        try:
+            data = json.loads((folder / RESULT).read_text(encoding="utf-8"))
+            if data["record"]["name"] != cell or not isinstance(data.get("inputs"), dict):
+                continue
+            earlier, origin = data["inputs"], data["origin"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        changed = [name for name in {**earlier, **parts} if earlier.get(name) != parts.get(name)]
+        return f"since the result stored by run {origin.get('run', '?')}, changed: {', '.join(changed)}"
+    return None
 
 
 def restore(stored: Stored, cell_dir: Path, skip: Sequence[str] = ()) -> None:

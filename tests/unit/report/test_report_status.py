@@ -185,8 +185,10 @@ def test_status_tells_what_the_result_store_holds(tmp_path: Path) -> None:
     origin = {"run": "R1", "finished": "2026-11-22T10:59:00+00:00", "commit": NEW}
     for key, name, state in (("k1", "py312", "passed"), ("k2", "py312", "failed"), ("k3", "py313", "passed")):
         record = {"name": name, "status": state}
-        assert reuse.save(tmp_path, key, record=record, origin=origin, cell_dir=cell_dir)
-    (reuse.store_dir(tmp_path) / "k3" / reuse.RESULT).write_text("{half")
+        inputs = reuse.Inputs("tool", None, key, (), {}, {}, (), ())
+        assert reuse.save(tmp_path, inputs, record=record, origin=origin, cell_dir=cell_dir)
+    damaged = reuse.Inputs("tool", None, "k3", (), {}, {}, (), ()).key()
+    (reuse.store_dir(tmp_path) / damaged / reuse.RESULT).write_text("{half")
     store = reuse.contents(tmp_path)
     assert (store.entries, store.damaged) == (3, 1)
     assert store.cells == {"py312": {"failed": 1, "passed": 1}}
