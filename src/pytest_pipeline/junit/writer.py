@@ -39,7 +39,8 @@ from pytest_pipeline.junit.identity import (
     NOT_MERGED_TYPE,
     display_names,
 )
-from pytest_pipeline.junit.reader import TestCaseRecord, share
+from pytest_pipeline.junit.records import TestCaseRecord
+from pytest_pipeline.junit.text import share
 from pytest_pipeline.results import BLOCKED_TYPE, Counts, InputProblem, Outcome
 
 BUFFER_BUDGET = 4 * 1024 * 1024
