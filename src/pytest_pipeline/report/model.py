@@ -27,14 +27,8 @@ from typing import Any
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
-from pytest_pipeline.junit.reader import (
-    EmptySuite,
-    NotMerged,
-    StageTime,
-    TestCaseRecord,
-    UnreadableInput,
-    read,
-)
+from pytest_pipeline.junit.reader import UnreadableInput, read
+from pytest_pipeline.junit.records import EmptySuite, NotMerged, StageTime, TestCaseRecord
 from pytest_pipeline.results import (
     CellRecord,
     CellStatus,
