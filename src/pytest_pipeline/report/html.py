@@ -22,15 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline import __version__, fileio
-from pytest_pipeline.report.model import (
-    FailureDetail,
-    Grid,
-    ReportData,
-    StageMark,
-    build_grid,
-    cell_marks,
-    dependency_set,
-)
+from pytest_pipeline.report.grid import Grid, StageMark, build_grid, cell_marks, dependency_set
+from pytest_pipeline.report.model import FailureDetail, ReportData
 from pytest_pipeline.results import CellRecord, Counts, TestRef
 
 MAX_REASONS = 200
