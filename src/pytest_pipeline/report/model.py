@@ -19,15 +19,14 @@ the renderer escapes all of it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.report.junit_results import SLOWEST, FailureDetail, TimedTest, read_junit
 from pytest_pipeline.report.paths import inside
 from pytest_pipeline.report.runs import job_records, run_records
+from pytest_pipeline.report.untrusted import JsonObject, as_dict
 from pytest_pipeline.results import CellRecord, CellStatus, Counts, InputProblem, RunRecord, TestRef
 
 __all__ = ["FailureDetail", "ReportData", "TimedTest", "collect"]
@@ -41,7 +40,8 @@ class ReportData:
     root: Path
     title: str
     run: RunRecord | None = None
-    gate: Mapping[str, Any] | None = None
+    gate: JsonObject | None = None
+    """``gate.json`` as read (its version checked, its values not: see :mod:`.untrusted`)."""
     groups: dict[tuple[str, str], Counts] = field(default_factory=dict)
     failures: list[FailureDetail] = field(default_factory=list)
     failures_omitted: int = 0
@@ -59,7 +59,7 @@ class ReportData:
         """Stage order: the run's, else the gate's required stages, then any seen in results."""
         ordered: list[str] = list(self.run.stages) if self.run else []
         if not ordered and self.gate:
-            required = (self.gate.get("required") or {}).get("stages")
+            required = as_dict(self.gate.get("required")).get("stages")
             if isinstance(required, list):
                 ordered = [str(stage) for stage in required]
         for _, stage in self.groups:

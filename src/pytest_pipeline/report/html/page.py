@@ -12,7 +12,7 @@ from pytest_pipeline.report.grid import build_grid
 from pytest_pipeline.report.html.cells import cells_section, slowest_section
 from pytest_pipeline.report.html.failures import blocked_section, failures_section, flaky_section
 from pytest_pipeline.report.html.matrix import legend, matrix_table
-from pytest_pipeline.report.html.text import as_list, as_str, counted, esc
+from pytest_pipeline.report.html.text import counted, esc
 from pytest_pipeline.report.html.verdict import (
     MAX_REASONS,
     banner,
@@ -21,6 +21,7 @@ from pytest_pipeline.report.html.verdict import (
     reasons_section,
 )
 from pytest_pipeline.report.model import ReportData
+from pytest_pipeline.report.untrusted import as_list, as_str
 
 COLOURS = {
     "passed": "#1a7f37",

@@ -4,8 +4,7 @@ section uses.
 Test names, messages, tracebacks, cell names and CI URLs may come from a pull request's
 build: all of it goes through :func:`esc`, and a link only ever points to an
 ``http(s)://`` URL (:func:`safe_url`) or to a file inside the reports folder. Values read
-from ``gate.json`` go through :func:`as_str`, :func:`as_list` and :func:`as_dict`, which
-turn anything of another type into an empty one.
+from ``gate.json`` are checked first (see :mod:`pytest_pipeline.report.untrusted`).
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ import datetime as dt
 import html
 import re
 import urllib.parse
-from collections.abc import Mapping
-from typing import Any
 
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -71,18 +68,6 @@ def when(value: object) -> str:
 
 def counted(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
-
-
-def as_str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def as_dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def cell_stage(*parts: object) -> str:

@@ -3,21 +3,12 @@ closed, its notes, quarantined tests, and the provenance of what was tested."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from pytest_pipeline import __version__
-from pytest_pipeline.report.html.text import (
-    as_dict,
-    as_list,
-    as_str,
-    cell_stage,
-    counted,
-    esc,
-    safe_url,
-    when,
-)
+from pytest_pipeline.report.html.text import cell_stage, counted, esc, safe_url, when
 from pytest_pipeline.report.model import ReportData
+from pytest_pipeline.report.untrusted import JsonObject, as_dict, as_list, as_str
 from pytest_pipeline.results import Counts, RunRecord
 
 MAX_REASONS = 200
@@ -88,7 +79,7 @@ def reasons_section(data: ReportData) -> str:
     return "".join(out)
 
 
-def _reason_table(items: Sequence[Mapping[str, Any]], *, code: bool) -> str:
+def _reason_table(items: Sequence[JsonObject], *, code: bool) -> str:
     head = "<th>code</th>" if code else ""
     out = [f'<div class="scroll"><table class="list"><thead><tr>{head}<th>kind</th><th>where</th>']
     out.append("<th>message</th></tr></thead><tbody>")
@@ -158,7 +149,7 @@ def provenance_section(data: ReportData) -> str:
     return '<h2 id="provenance">Provenance</h2>' + _facts(rows)
 
 
-def _git_rows(git: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _git_rows(git: JsonObject) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     commit = as_str(git.get("commit"))
     if commit:
@@ -175,7 +166,7 @@ def _git_rows(git: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _ci_text(ci: Mapping[str, Any]) -> str:
+def _ci_text(ci: JsonObject) -> str:
     text = esc(ci.get("provider") or ci.get("name") or "CI")
     run_id = ci.get("run_id")
     if run_id:
@@ -186,7 +177,7 @@ def _ci_text(ci: Mapping[str, Any]) -> str:
     return text
 
 
-def _artifacts_text(gate: Mapping[str, Any], run: RunRecord | None) -> str:
+def _artifacts_text(gate: JsonObject, run: RunRecord | None) -> str:
     """The artifacts the gate says were tested, else those of the run record."""
     artifacts = [as_dict(item) for item in as_list(gate.get("artifacts"))]
     if not artifacts and run is not None:
