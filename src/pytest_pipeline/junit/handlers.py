@@ -156,11 +156,11 @@ class Handlers:
         self.case_props: dict[str, str] = {}
         self.rerun: ResultEntry | None = None
         # (depth of the element whose text is captured, target object, attribute, buffer)
-        self.captures: list[tuple[int, Any, str, TextBuffer]] = []
+        self.captures: list[tuple[int, TestCaseRecord | ResultEntry, str, TextBuffer]] = []
         self.parser: Any = None
 
     # -- capture ------------------------------------------------------------------
-    def _capture(self, target: Any, attribute: str, *, tail: bool) -> None:
+    def _capture(self, target: TestCaseRecord | ResultEntry, attribute: str, *, tail: bool) -> None:
         buffer = TextBuffer(self.max_text, tail=tail and self.full)
         self.captures.append((len(self.stack), target, attribute, buffer))
         self.parser.CharacterDataHandler = buffer.feed
