@@ -45,8 +45,8 @@ _FINAL = frozenset({"failure", "error", "skipped"})
 _RERUN = {"rerunFailure": "failure", "flakyFailure": "failure", "rerunError": "error", "flakyError": "error"}
 _RERUN_PARTS = {"stackTrace": "text", "system-out": "out", "system-err": "err"}
 
-
 _new_record = TestCaseRecord.__new__
+"""A record without its ``__init__``: :meth:`Handlers.start` sets every slot itself."""
 
 
 def _not_merged(case: TestCaseRecord) -> NotMerged:
@@ -165,7 +165,7 @@ class Handlers:
         self.captures.append((len(self.stack), target, attribute, buffer))
         self.parser.CharacterDataHandler = buffer.feed
 
-    # Set while nothing is captured: keeps expat reporting progress (see MAX_TOKEN).
+    # Set while nothing is captured: keeps expat reporting progress (see reader.MAX_TOKEN).
     # A builtin that ignores its argument, not a Python function: pretty-printed files
     # have a whitespace text node between any two elements.
     ignore_text = staticmethod(len)
@@ -208,24 +208,20 @@ class Handlers:
                 self.case_props = {}
             self.stack.append(name)
             return
-        self._start(name, attrs)
-
-    def _start(self, name: str, attrs: dict[str, str]) -> None:
         stack = self.stack
-        depth = len(stack)
-        if depth >= MAX_DEPTH:
+        if len(stack) >= MAX_DEPTH:
             raise UnreadableInput(f"elements nested deeper than {MAX_DEPTH} levels; refused")
         case = self.case
-        if not depth:
-            self._start_root(name, attrs)
-        elif case is None:
-            self._start_outside_case(name, attrs)
-        else:
+        if case is not None:
             self.inner += 1
             self._start_in_case(case, name, attrs)
+        elif stack:
+            self._start_outside_case(name, attrs)
+        else:
+            self._start_root(name, attrs)
         stack.append(name)
-        # A testcase directly in a suite takes the fast path in start(); one anywhere
-        # else (in a testcase, in <properties>) is ignored.
+        # A testcase directly in a suite takes the fast path above; one anywhere else (in
+        # a testcase, in <properties>) is ignored.
         self.at_suite = case is None and name in _SUITES
 
     def _start_root(self, name: str, attrs: dict[str, str]) -> None:
