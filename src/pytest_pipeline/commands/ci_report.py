@@ -38,21 +38,19 @@ def run_ci_report(args: argparse.Namespace) -> int:
     from pytest_pipeline.ci.provider import Provider
     from pytest_pipeline.ci.report import read_gate, report_to_ci
     from pytest_pipeline.ci.summary import build_markdown, summary_from_gate
+    from pytest_pipeline.runner.outputs import locate
 
-    if args.gate:
-        gate_path = Path(args.gate)
-    else:
-        settings = config.load_option(args.config)
-        gate_path = Path(settings.reports_dir) / "gate.json"
-    data = read_gate(gate_path)
-    summary = summary_from_gate(data)
+    # without --gate: the folder the configuration names, not one relative to where CI runs this
+    gate_path = Path(args.gate) if args.gate else locate(config.load_option(args.config)) / "gate.json"
+    record = read_gate(gate_path)
+    summary = summary_from_gate(record)
     provider: Provider | None
     if args.provider:
         provider = ci.get(args.plugin_manager, args.provider)
     else:
         provider = ci.detect(args.plugin_manager, os.environ)
     if args.markdown:
-        fileio.write_text_atomic(args.markdown, build_markdown(summary, data))
+        fileio.write_text_atomic(args.markdown, build_markdown(summary, record))
     junit = args.junit
     if junit is not None and not junit.is_file():
         # The merge step may have failed; the summary is still worth showing.
@@ -60,5 +58,5 @@ def run_ci_report(args: argparse.Namespace) -> int:
             f"pytest-pipeline: ci-report: {junit} does not exist; test results not published", file=sys.stderr
         )
         junit = None
-    report_to_ci(provider, summary, data, junit=junit)
+    report_to_ci(provider, summary, record, junit=junit)
     return int(ExitCode.OK)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_pipeline.runner import cellplugin
+from pytest_pipeline.plugin import cell as cellplugin
 
 SUITE = """
 import pytest
@@ -20,7 +20,7 @@ def test_unit(): pass
 def test_smoke(): pass
 """
 
-CELL = ("-p", "pytest_pipeline.runner.cellplugin")
+CELL = ("-p", "pytest_pipeline.plugin.cell")
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ import subprocess, sys
 
 def test_runs_pytest_itself(tmp_path):
     (tmp_path / "test_inner.py").write_text("def test_inner(): pass\\n")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "pytest_pipeline.runner.cellplugin",
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "pytest_pipeline.plugin.cell",
                            str(tmp_path), "-p", "no:cacheprovider"], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
 """
