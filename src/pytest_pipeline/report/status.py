@@ -10,11 +10,12 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import history
-from pytest_pipeline.results import RunRecord
+from pytest_pipeline.report.untrusted import JsonObject, as_dict, as_list
+from pytest_pipeline.results import RunRecord, read_origin
 
 if TYPE_CHECKING:
     from pytest_pipeline.runner.reuse import StoreContents
@@ -29,10 +30,56 @@ COUNT_WORDS = (
 )
 
 
+class CellRow(TypedDict):
+    """One cell as ``status`` shows it: from ``run.json``; without one, from ``gate.json``
+    (then only its name and status, as that file says them)."""
+
+    name: str
+    status: object
+    python: str | None
+    factors: dict[str, str]
+    duration: float | None
+    exit_code: int | None
+    counts: dict[str, object] | None
+    """The cell's counts in ``gate.json`` (None without a readable gate file)."""
+    reused_from: dict[str, str] | None
+    """The earlier run whose results the cell reused (None: it ran)."""
+
+
+class RunTimes(TypedDict):
+    started: str | None
+    finished: str | None
+    interrupted: bool
+
+
+class StatusJson(TypedDict):
+    """``status --format json``, version :data:`STATUS_JSON_VERSION` (keys are only ever
+    added). Values taken from ``gate.json`` as it says them are ``object``."""
+
+    version: int
+    reports_dir: str
+    verdict: object
+    code: int
+    headline: object
+    decided: object
+    commit: str | None
+    branch: object
+    dirty: object
+    head: str | None
+    head_matches: bool | None
+    run: RunTimes | None
+    cells: list[CellRow]
+    last_open: dict[str, Any] | None
+    last_recorded: dict[str, Any] | None
+    history_entries: int
+    store: dict[str, Any] | None
+    problems: list[str]
+
+
 @dataclass
 class Status:
     reports: Path
-    gate: Mapping[str, Any] | None = None
+    gate: JsonObject | None = None
     run: RunRecord | None = None
     entries: list[dict[str, Any]] = field(default_factory=list)
     head: str | None = None
@@ -63,10 +110,10 @@ class Status:
     def last_open(self) -> dict[str, Any] | None:
         return history.last_open(self.entries)
 
-    def cells(self) -> list[dict[str, Any]]:
+    def cells(self) -> list[CellRow]:
         """Each cell of the last run with its status and counts, in run order."""
-        counts = _mapping(_mapping((self.gate or {}).get("counts")).get("cells"))
-        rows: list[dict[str, Any]] = []
+        counts = as_dict(as_dict((self.gate or {}).get("counts")).get("cells"))
+        rows: list[CellRow] = []
         if self.run is not None:
             for cell in self.run.cells:
                 rows.append(
@@ -82,32 +129,30 @@ class Status:
                     }
                 )
             return rows
-        for item in (self.gate or {}).get("cells") or ():
-            if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+        for item in as_list((self.gate or {}).get("cells")):
+            entry = as_dict(item)
+            name = entry.get("name")
+            if isinstance(name, str):
                 rows.append(
                     {
-                        "name": item["name"],
-                        "status": item.get("status"),
+                        "name": name,
+                        "status": entry.get("status"),
                         "python": None,
                         "factors": {},
                         "duration": None,
                         "exit_code": None,
-                        "counts": _counts_or_none(counts.get(item["name"])),
-                        "reused_from": item.get("reused_from"),
+                        "counts": _counts_or_none(counts.get(name)),
+                        "reused_from": read_origin(entry.get("reused_from")),
                     }
                 )
         return rows
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+def _git(gate: JsonObject | None) -> JsonObject:
+    return as_dict((gate or {}).get("git"))
 
 
-def _git(gate: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return _mapping((gate or {}).get("git"))
-
-
-def _counts_or_none(value: Any) -> dict[str, Any] | None:
+def _counts_or_none(value: object) -> dict[str, object] | None:
     return dict(value) if isinstance(value, Mapping) else None
 
 
@@ -178,7 +223,7 @@ def _ago(delta: dt.timedelta) -> str:
     return "just now"
 
 
-def describe_counts(counts: Mapping[str, Any] | None) -> str:
+def describe_counts(counts: JsonObject | None) -> str:
     if not counts:
         return "no results"
     parts = [f"{counts.get(key)} {word}" for key, word in COUNT_WORDS if counts.get(key)]
@@ -188,7 +233,7 @@ def describe_counts(counts: Mapping[str, Any] | None) -> str:
     return text
 
 
-def _commit_line(git: Mapping[str, Any], head: str | None) -> str:
+def _commit_line(git: JsonObject, head: str | None) -> str:
     commit = git.get("commit")
     text = _short(commit)
     if git.get("branch"):
@@ -218,7 +263,7 @@ def _history_line(status: Status, now: dt.datetime) -> str:
     return text + f" ({since} verdict{'s' if since != 1 else ''} ago)"
 
 
-def _recorded_line(entry: Mapping[str, Any], now: dt.datetime) -> str:
+def _recorded_line(entry: JsonObject, now: dt.datetime) -> str:
     """One history entry: ``GATE OPEN (0) (1a2b3c4d5e6f on main, decided ...)``."""
     where = _short(entry.get("commit"))
     if entry.get("branch"):
@@ -297,7 +342,7 @@ def store_lines(store: StoreContents, now: dt.datetime) -> list[str]:
     return lines
 
 
-def to_json(status: Status) -> dict[str, Any]:
+def to_json(status: Status) -> StatusJson:
     """``status --format json`` (``version`` 1; keys are only ever added)."""
     gate = status.gate or {}
     git = _git(gate)
