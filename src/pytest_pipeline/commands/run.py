@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from pytest_pipeline.exitcodes import ExitCode
     from pytest_pipeline.gate.policy import Policy, PolicyOverrides
     from pytest_pipeline.matrix.model import Plan
-    from pytest_pipeline.results import ResultSummary, RunRecord
+    from pytest_pipeline.results import ResultSummary
+    from pytest_pipeline.run_record import RunRecord
 
 Backend = Literal["auto", "tox"]
 
@@ -282,7 +283,7 @@ def run_pipeline(
     from pytest_pipeline.commands._finish import finish
     from pytest_pipeline.exitcodes import ExitCode
     from pytest_pipeline.matrix.settings import run_settings
-    from pytest_pipeline.results import RunRecord
+    from pytest_pipeline.run_record import RunRecord
     from pytest_pipeline.runner import outputs, process, reuse, watchdog
     from pytest_pipeline.runner import run as runner
     from pytest_pipeline.runner.context import Reuse

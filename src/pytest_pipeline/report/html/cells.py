@@ -11,7 +11,8 @@ from pytest_pipeline.report.grid import dependency_set
 from pytest_pipeline.report.html.matrix import reused_badge, status_badge
 from pytest_pipeline.report.html.text import cell_stage, esc, seconds
 from pytest_pipeline.report.model import ReportData
-from pytest_pipeline.results import CellRecord, Counts
+from pytest_pipeline.results import Counts
+from pytest_pipeline.run_record import CellRecord
 
 
 def slowest_section(data: ReportData) -> str:

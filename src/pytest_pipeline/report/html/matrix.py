@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pytest_pipeline.report.grid import Grid, StageMark, cell_marks
 from pytest_pipeline.report.html.text import esc
 from pytest_pipeline.report.model import ReportData
-from pytest_pipeline.results import CellRecord, describe_origin
+from pytest_pipeline.run_record import CellRecord, describe_origin
 
 SYMBOLS = {
     "passed": "✓",

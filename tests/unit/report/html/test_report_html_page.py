@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pytest_pipeline.report.html import render
 from pytest_pipeline.report.model import FailureDetail, ReportData, TimedTest
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, Outcome, RunRecord, TestRef
+from pytest_pipeline.results import Counts, Outcome, TestRef
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
