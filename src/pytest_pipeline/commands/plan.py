@@ -190,7 +190,7 @@ def schedule_view(
     the test slots, each cell's share and the order, as :mod:`pytest_pipeline.matrix.render` shows it."""
     import os
 
-    from pytest_pipeline.commands.run import previous_durations
+    from pytest_pipeline.commands._durations import previous_durations
     from pytest_pipeline.matrix.settings import run_settings
     from pytest_pipeline.runner import cores, outputs
     from pytest_pipeline.runner.run import clean_environ

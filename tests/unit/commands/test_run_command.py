@@ -84,7 +84,7 @@ def test_the_ci_is_detected_so_that_cell_logs_are_folded(
 
 
 def test_the_previous_runs_durations_order_the_next(tmp_path: Path) -> None:
-    from pytest_pipeline.commands.run import previous_durations
+    from pytest_pipeline.commands._durations import previous_durations
 
     assert previous_durations(tmp_path) == {}  # no earlier run: the configuration's order
     (tmp_path / "run.json").write_text('{"cells": [{"name": "a", "duration": 3.5}, {"name": "b"}]}')

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellRecord, CellStatus
+from pytest_pipeline.run_record import CellRecord, CellStatus
 from pytest_pipeline.runner import envs, execute, outputs, slots, tox_commands, tox_setup
 from pytest_pipeline.runner.context import Cancel, RunContext
 from pytest_pipeline.runner.execute import run_cell
