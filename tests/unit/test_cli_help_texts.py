@@ -78,3 +78,46 @@ def test_the_usage_line_shows_every_option_as_its_help_does(command: str) -> Non
             value = formatter._format_args(action, formatter._get_default_metavar_for_optional(action))
             assert f"{shown[0]} {value}" in usage, f"{command}: {shown[0]} without {value} in {usage}"
             assert f"{shown[0]} {value}" in help_text
+
+
+@pytest.mark.parametrize("command", sorted(SUBPARSERS))
+def test_the_commands_docs_page_names_every_option_in_a_table(command: str) -> None:
+    page = ROOT / "docs" / PAGES[command]
+    rows = [line for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+    table = "\n".join(rows)
+    missing = [
+        _long(action)
+        for action in _own_actions(SUBPARSERS[command])
+        if action.option_strings and not re.search(rf"`[^`]*{re.escape(_long(action))}\b", table)
+    ]
+    assert not missing, f"{command}: docs/{PAGES[command]} has no table row for {', '.join(missing)}"
+
+
+def _table(page: str) -> str:
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    return "\n".join(line for line in text.splitlines() if line.startswith("|"))
+
+
+def test_the_plugins_page_names_every_pytest_option_in_a_table() -> None:
+    """``pytest --help``'s "stages (pytest-pipeline)" group, against docs/plugin.md."""
+    from pytest_pipeline import plugin
+
+    class Group:
+        def __init__(self) -> None:
+            self.options: list[str] = []
+
+        def addoption(self, *names: str, **kwargs: object) -> None:
+            assert kwargs.get("help"), f"{names[0]} has no help text"
+            self.options.append(names[0])
+
+    group = Group()
+
+    class Parser:
+        def getgroup(self, *args: object) -> Group:
+            return group
+
+    plugin.pytest_addoption(Parser())  # type: ignore[arg-type]
+    table = _table("plugin.md")
+    missing = [option for option in group.options if f"`{option}" not in table]
+    assert group.options
+    assert not missing, f"docs/plugin.md has no table row for {', '.join(missing)}"
