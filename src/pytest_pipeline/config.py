@@ -14,6 +14,7 @@ PYTEST_DONT_REWRITE: the pytest plugin imports this module in every test run; se
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
+from pytest_pipeline import envvars
 from pytest_pipeline.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -31,7 +33,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 TABLE = "tool.pytest-pipeline"
-CONFIG_ENV = "PYTEST_PIPELINE_CONFIG"
+CONFIG_ENV = envvars.CONFIG
 """Environment variable naming the pyproject.toml to read, set by the orchestrator so a
 cell that changes directory still reads the project's settings."""
 
@@ -53,18 +55,28 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------- values
 
 
+def check_number(value: float, where: str) -> float:
+    """Every number in the configuration is a duration or a count: finite and not negative.
+
+    TOML has ``nan`` and ``inf``, and neither is a time or a count (``ready-timeout = nan``
+    would skip a wait or wait forever, depending on the comparison)."""
+    finite = not isinstance(value, float) or math.isfinite(value)
+    if not finite or value < 0:
+        raise ConfigError(f"{where}: must be a finite, non-negative number, got {value!r}")
+    return value
+
+
 def parse_duration(value: object, where: str) -> float:
     """Seconds from ``1.5``, ``"250ms"``, ``"2s"``, ``"1m"``; ``where`` names the key."""
     if isinstance(value, bool):
         raise ConfigError(f"{where}: expected a duration such as 1.5 or '250ms', got {value!r}")
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise ConfigError(f"{where}: a duration cannot be negative, got {value!r}")
-        return float(value)
+        return float(check_number(value, where))
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
-            return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+            # A string of 400 digits is a float too large to be anything but inf.
+            return check_number(float(match.group(1)) * _DURATION_UNITS[match.group(2)], where)
     raise ConfigError(
         f"{where}: {value!r} is not a duration; write seconds (1.5) or a string like '250ms', '2s', '1m'"
     )
@@ -141,6 +153,9 @@ def check_stage_name(name: object, where: str) -> str:
 class Table:
     """Typed, checked access to one TOML table; every error names the full key.
 
+    Every number read through it is finite and not negative (:func:`check_number`): the
+    configuration's numbers are durations and counts, whichever table they are in.
+
     Owners of a section read each key they know with :meth:`get` and finish with
     :meth:`done`, which rejects any key nobody read (a typo would otherwise be ignored).
     """
@@ -170,6 +185,8 @@ class Table:
         if not ok:
             names = " or ".join(_type_name(k) for k in kinds)
             raise ConfigError(f"{self.where(key)}: expected {names}, got {_type_name(type(value))} {value!r}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            check_number(value, self.where(key))
         return cast("T", value)  # checked against ``kind`` just above
 
     def get_str_list(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -303,7 +320,7 @@ class PipelineConfig:
     run: Mapping[str, Any] = field(default_factory=dict)
     matrix: Mapping[str, Any] = field(default_factory=dict)
     hook: Mapping[str, Any] = field(default_factory=dict)
-    """``[tool.pytest-pipeline.hook]``: the git pre-push hook (``pytest_pipeline.githook``)."""
+    """``[tool.pytest-pipeline.hook]``: the git pre-push hook (``pytest_pipeline.ci.githook``)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -433,8 +450,6 @@ def from_table(section: Mapping[str, Any], source: Path) -> PipelineConfig:
 
 def _stage_settings(name: str, table: Table) -> StageSettings:
     retries = table.get("retries", int, 0)
-    if retries < 0:
-        raise ConfigError(f"{table.where('retries')}: cannot be negative")
     delay = parse_duration(table.get("retry-delay", (int, float, str), 0), table.where("retry-delay"))
     ready_raw: str | list[object] = table.get("ready", (str, list), [])
     ready_items: list[object] = [ready_raw] if isinstance(ready_raw, str) else ready_raw

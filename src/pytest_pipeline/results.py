@@ -15,6 +15,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from pytest_pipeline import envvars
+
 RECORD_VERSION = 1
 
 BLOCKED_TYPE = "pytest_pipeline.blocked"
@@ -22,8 +24,11 @@ BLOCKED_TYPE = "pytest_pipeline.blocked"
 BLOCKED_MESSAGE_PREFIX = "blocked by a failure in stage "
 """Start of the message of a blocked test (``blocked by a failure in stage unit``)."""
 
-CELL_ENV = "PYTEST_PIPELINE_CELL"
+CELL_ENV = envvars.CELL
 """Environment variable through which the orchestrator names the cell a pytest runs in."""
+COLLECTION_FAILURE = "collection failure"
+"""The message of the ``<error>`` pytest's junitxml writes for a collection error; pytest
+then runs no test at all ("Interrupted: 1 error during collection")."""
 STAGE_ERROR = "pytest_pipeline_stage_error"
 """Attribute set on the collection error reports of the plugin's stage errors; it survives
 xdist's report serialisation, so the controller knows them from other collection errors."""
@@ -156,6 +161,20 @@ class TestRef:
             line=data.get("line"),
             attempts=data.get("attempts", 1),
         )
+
+
+def describe_exit(code: int) -> str:
+    """How a process ended, for people: ``exit code 3``, ``killed by SIGKILL (exit -9)``
+    (a negative code is the signal that ended it, as :mod:`subprocess` reports it)."""
+    if code >= 0:
+        return f"exit code {code}"
+    import signal
+
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    return f"killed by {name} (exit {code})"
 
 
 class CellStatus(str, Enum):

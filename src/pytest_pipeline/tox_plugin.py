@@ -1,8 +1,9 @@
 """tox plugin: ``tox -e matrix`` runs ``pytest-pipeline run`` on the project.
 
 tox loads this module in every tox run of every user who installed
-pytest-pipeline-gate, so it imports nothing of ours and only tox's plugin marker at
-module level; tox's configuration classes are imported inside the hook that needs them.
+pytest-pipeline-gate, so it imports only our variable names (:mod:`pytest_pipeline.envvars`)
+and tox's plugin marker at module level; tox's configuration classes are imported inside
+the hook that needs them.
 
 * tox >= 4.29 has ``tox_extend_envs``: we declare a ``matrix`` environment, so
   ``tox -e matrix`` works with no ``[testenv:matrix]`` section at all.
@@ -28,12 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from tox.plugin import impl
 
+from pytest_pipeline import envvars
+
 if TYPE_CHECKING:
     from tox.config.sets import ConfigSet, EnvConfigSet
     from tox.session.state import State
 
 ENV_NAME = "matrix"
-NO_TOX_MATRIX_ENV = "PYTEST_PIPELINE_NO_TOX_MATRIX"
+NO_TOX_MATRIX_ENV = envvars.NO_TOX_MATRIX
 """Set by pytest-pipeline for the tox processes it starts: no ``matrix`` environment
 there, so discovery never lists it and a run can never start itself again."""
 

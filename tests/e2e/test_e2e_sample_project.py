@@ -99,9 +99,17 @@ def test_tox_matrix_cold_then_warm(project: Path, environ: dict[str, str]) -> No
         assert installed_from.stdout.strip().endswith(f"pipeline-reports/dist/{wheel.name}"), installed_from
         attrs = ask(python, "import attrs; print(attrs.__version__)").stdout.strip()
         assert attrs.startswith("23.2." if name.endswith("attrs23") else "24.2."), (name, attrs)
-        # nothing of the orchestrator was installed into the user's environment
+        # nothing of the orchestrator was installed into the user's environment (the
+        # plugin's folder joins sys.path only in the cell's own processes)
         for module in ("pytest_pipeline", "tox", "virtualenv", "rich"):
             assert ask(python, f"import {module}").returncode != 0, (name, module)
+        frozen = subprocess.run(
+            [sys.executable, "-m", "uv", "pip", "freeze", "--python", str(python)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "pytest-pipeline" not in frozen.replace("_", "-"), frozen
 
     warm = pipeline(project, environ)
     assert warm.returncode == 1, warm.stdout + warm.stderr
@@ -129,9 +137,18 @@ def test_tox_e_matrix(project: Path, environ: dict[str, str]) -> None:
 
 
 def test_virtualenv_and_pip_without_uv(project: Path, environ: dict[str, str]) -> None:
+    """tox's own virtualenv runner (TOX_DEFAULT_RUNNER, which tox reads): the cell's
+    environment is made as tox makes it then, with virtualenv and pip."""
     reports = project / "reports-pip"
     done = pipeline(
-        project, environ, "--installer", "pip", "-e", "py310-attrs23", "--reports-dir", str(reports)
+        project,
+        {**environ, "TOX_DEFAULT_RUNNER": "virtualenv"},
+        "--installer",
+        "pip",
+        "-e",
+        "py310-attrs23",
+        "--reports-dir",
+        str(reports),
     )
     assert done.returncode == 0, done.stdout + done.stderr
     cells, _ = load(reports)
@@ -197,8 +214,11 @@ def test_an_axis_value_is_in_effect_in_tox_and_nox_cells(tmp_path: Path, environ
         for version in ("23.2", "24.2"):
             junit = (reports / "cells" / f"{base}+attrs{version}" / "junit.xml").read_text()
             assert f'message="attrs {version}.' in junit, (tool, version)
-        # nox cells too test the one built wheel, whose sha256 goes to the gate
-        assert record["artifact"]["name"].startswith("greeter-"), tool
-        if tool == "nox":
-            log = (reports / "cells" / f"{base}+attrs23.2" / "log.txt").read_text()
-            assert f"greeter @ {(reports / 'dist').resolve().as_uri()}/greeter-" in log
+        # tox cells test the one built wheel, whose sha256 goes to the gate; nox cells
+        # test what their session installed itself, and say so
+        if tool == "tox":
+            assert record["artifact"]["name"].startswith("greeter-"), tool
+            assert {cell["tested"] for cell in record["cells"]} == {"wheel"}
+        else:
+            assert record["artifact"] is None
+            assert {cell["tested"] for cell in record["cells"]} == {"source"}

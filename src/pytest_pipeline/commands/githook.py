@@ -37,7 +37,8 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 
 
 def run_install(args: argparse.Namespace) -> int:
-    from pytest_pipeline import config, githook
+    from pytest_pipeline import config
+    from pytest_pipeline.ci import githook
 
     command = args.command
     if command is None:
@@ -51,7 +52,7 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 def run_uninstall(args: argparse.Namespace) -> int:
-    from pytest_pipeline import githook
+    from pytest_pipeline.ci import githook
 
     done = githook.uninstall()
     if done.removed is None and done.restored is None:

@@ -106,8 +106,8 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 def check_other_settings(config: PipelineConfig) -> None:
     """The tables discovery does not read ([gate], [hook]), checked as ``run`` checks
     them: whatever ``run`` would refuse (exit 4), ``plan`` refuses too."""
+    from pytest_pipeline.ci.githook import configured_command
     from pytest_pipeline.gate.policy import from_config
-    from pytest_pipeline.githook import configured_command
 
     from_config(config)
     configured_command(config)

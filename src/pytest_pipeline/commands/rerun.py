@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from pytest_pipeline.results import RunRecord
     from pytest_pipeline.runner.outputs import Reports
 
-FILTER_PLUGIN = "pytest_pipeline.rerun.cellfilter"
+FILTER_PLUGIN = "pytest_pipeline.plugin.rerun_filter"
 
 
 @hookimpl

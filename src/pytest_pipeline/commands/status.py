@@ -3,8 +3,10 @@ last commit whose gate opened.
 
 Exit code: the last gate's code as recorded in ``gate.json`` (0 open, 1 tests failed, ...),
 so ``pytest-pipeline status -q && git push`` works; 3 when the reports folder has results
-but no readable verdict; 4 when it has neither. It reports, it does not judge again: a
-verdict on an older commit keeps its code, and the output says HEAD has moved.
+but no readable verdict, or only the history of a run that did not finish (killed: it
+cleared run.json and gate.json when it started); 4 when it has none of these. It
+reports, it does not judge again: a verdict on an older commit keeps its code, and the
+output says HEAD has moved.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
         description="Show the last verdict (gate.json), the commit and time it is about, each cell's "
         "result (run.json) and the last commit whose gate opened (history.jsonl in the reports "
         "folder, one line per verdict). Exit code: the last gate's code (0 open); 3 without a "
-        "readable verdict; 4 without any results.",
+        "readable verdict (also after a run that did not finish: then the history's last verdict is "
+        "shown); 4 without any results.",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="json for scripts")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
@@ -49,13 +52,13 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_option(args.config)
     root: Path = args.reports_dir if args.reports_dir is not None else reports_dir(config)
-    if not (root / "gate.json").is_file() and not (root / "run.json").is_file():
-        raise PipelineError(
-            f"no results in {root} (no gate.json or run.json); run `pytest-pipeline run` first, "
-            "or pass --reports-dir"
-        )
     project = config.source.parent if config.source else Path.cwd()
     status = status_mod.gather(root, head=git_facts(project).commit)
+    if status.gate is None and status.run is None and not status.problems and not status.unfinished:
+        raise PipelineError(
+            f"no results in {root} (no gate.json, run.json or history.jsonl); run `pytest-pipeline run` "
+            "first, or pass --reports-dir"
+        )
     if args.format == "json":
         json.dump(status_mod.to_json(status), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -22,13 +22,19 @@ def reports_dir(config: config_mod.PipelineConfig) -> Path:
 
 
 def tested_artifacts(files: list[str]) -> list[Artifact]:
+    """Each ``--artifact`` by name and sha256; the name must be the release the package's
+    own metadata says, or the gate would vouch for the tested bytes as another version."""
     from pytest_pipeline.fileio import sha256_file
+    from pytest_pipeline.gate.releases import mislabelled
 
     artifacts = []
     for item in files:
         path = Path(item)
         if not path.is_file():
             raise PipelineError(f"--artifact {item}: no such file; build the package first or fix the path")
+        problem = mislabelled(path)
+        if problem is not None:
+            raise PipelineError(f"--artifact {problem}")
         artifacts.append(Artifact(name=path.name, sha256=sha256_file(path)))
     return artifacts
 
@@ -43,6 +49,7 @@ def _expand(paths: list[str]) -> list[str]:
 def gate_command(args: argparse.Namespace, overrides: dict[str, Any], expect: list[str]) -> int:
     from pytest_pipeline.gate import evaluate, gatefile, inputs, policy
 
+    inputs.check_named(args.inputs)
     config = config_mod.load_option(args.config)
     gate_policy = policy.from_config(config, overrides)
     expected = list(expect)
@@ -87,14 +94,14 @@ def publish_command(args: argparse.Namespace, command: list[str]) -> int:
         record = gatefile.read(gate_path)
     except gatefile.GateFileError as exc:
         return _refuse([f"{exc}; run `pytest-pipeline gate` first (or pass --gate FILE)"])
-    files = publish.publishable_files(command, args.artifact, (a.name for a in record.artifacts))
+    seen = publish.publishable_files(command, args.artifact, (a.name for a in record.artifacts))
     # Not source: what the gate read and wrote, by name. Not the gate file's whole folder:
     # at the repository root that would be every untracked file.
     not_source = [str(reports), str(gate_path), *record.output_paths, *record.input_paths]
     # gate.json names what it read and wrote, and it is only a file: never let it exempt
     # a folder of source (a forged `inputs.paths = ["src"]`), only untracked things.
     not_source = [path for path in not_source if not provenance.holds_tracked_files(Path.cwd(), path)]
-    facts = publish.gather(Path.cwd(), os.environ, files, not_source)
+    facts = publish.gather(Path.cwd(), os.environ, seen.files, not_source, hidden=seen.hidden)
     rules = publish.PublishRules(
         branches=(*(gate_policy.publish_branches or facts.default_branches), *args.allow_branch),
         allow_pull_request=gate_policy.allow_pull_request_publish or args.allow_pull_request,

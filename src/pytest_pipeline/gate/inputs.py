@@ -16,8 +16,10 @@ A reports folder whose run has not finished (its lock file says so, see
 :attr:`GateResults.unfinished_runs`, whichever input lies in it or below it: a killed
 run's cells may have written some reports, and those must never pass for the matrix.
 
-Nothing that was asked for is dropped silently: a path that does not exist, a folder
-with no results, a file that cannot be read, all become input problems (code 3). So does
+Nothing that was asked for is dropped silently: a named path that does not exist is
+refused before anything is written (:func:`check_named`, a usage error); the default
+reports folder missing, a folder with no results, a file that cannot be read, all become
+input problems (code 3). So does
 a JUnit file with results for a (cell, stage) that an earlier file already gave (a merged
 ``junit.xml`` next to the per-cell files it came from): it is left out instead of counting
 every test twice, as ``merge`` does. A file named twice is read once.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -114,6 +117,28 @@ def load(paths: Iterable[str], reader: Reader, *, expected_cells: Iterable[str] 
         artifacts=tuple(artifacts.values()),
         unfinished_runs=unfinished_runs(found.examined),
     )
+
+
+def check_named(paths: Iterable[str]) -> None:
+    """Refuse a named input that does not exist, or a pattern that matches nothing.
+
+    A typo, or a CI download that did not happen: a usage error before anything is
+    written, so the last gate.json stays as it was. (The default input, the reports
+    folder, is not named: its absence is a reason with code 3, see :func:`load`.)
+    """
+    for text in paths:
+        if os.path.lexists(text):
+            continue  # a dangling link or an unreadable file is a problem load() reports
+        if glob.has_magic(text):
+            if not glob.glob(text, recursive=True):
+                raise ConfigError(
+                    f"input {text}: no file matches this pattern; check it (nothing was written)"
+                )
+            continue
+        raise ConfigError(
+            f"input {text}: no such file or folder; check the path (did the job download it?); "
+            "nothing was written"
+        )
 
 
 def unfinished_runs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...]:

@@ -105,12 +105,6 @@ class Provenance:
             return self.ci.ref
         return self.git.ref
 
-    @property
-    def default_branch(self) -> str | None:
-        if self.ci is not None and self.ci.default_branch:
-            return self.ci.default_branch
-        return self.git.default_branch
-
 
 def short_ref(ref: str | None) -> str | None:
     if ref is None:

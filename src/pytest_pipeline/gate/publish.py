@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import sha256_file
-from pytest_pipeline.gate import globs
+from pytest_pipeline.gate import globs, inline_code, releases
 from pytest_pipeline.gate.gatefile import GateRecord
 from pytest_pipeline.gate.provenance import (
     Provenance,
@@ -45,12 +46,16 @@ class PublishFacts:
     ref: str | None
     """The ref being built, ``refs/heads/main`` (CI's word first); None when unknown."""
     default_branches: tuple[str, ...]
-    """The repository's default branch; when nobody says, the local ``main``/``master``
-    (any of them outside CI; none in CI, where the rules must name the branch)."""
+    """The repository's default branch as :func:`default_branches` tells it (none in CI
+    unless the provider says, and then the rules must name the branch)."""
     is_pull_request: bool
     pull_request_detail: str
     files: tuple[tuple[str, str], ...]
     """(path, sha256) of every file CMD is about to publish."""
+    hidden: tuple[str, ...] = ()
+    """Why CMD publishes files that cannot be seen (:attr:`Publishable.hidden`)."""
+    mislabelled: tuple[str, ...] = ()
+    """Why a package's name is not the release its own metadata says, per file."""
 
 
 @dataclass(frozen=True)
@@ -95,22 +100,33 @@ def _commit(gate: GateRecord, facts: PublishFacts) -> list[str]:
 
 
 def _artifacts(gate: GateRecord, facts: PublishFacts) -> list[str]:
+    refusals = [*facts.hidden, *facts.mislabelled]
     if not facts.files:
-        return [
+        return refusals or [
             "cannot tell what the command publishes: name the package files on its command line "
             "(e.g. dist/*) or pass --artifact FILE"
         ]
     if not gate.artifacts:
-        return [f"{gate.path} records no tested artifact; run the gate with --artifact FILE for each package"]
-    by_digest = {a.sha256: a for a in gate.artifacts}
+        return [
+            *refusals,
+            f"{gate.path} records no tested artifact; run the gate with --artifact FILE for each package",
+        ]
     by_name = {a.name: a for a in gate.artifacts}
-    refusals = []
     for path, digest in facts.files:
-        if digest in by_digest:
-            continue
         name = Path(path).name
+        same_bytes = [a for a in gate.artifacts if a.sha256 == digest]
+        if any(releases.same_release(name, a.name) for a in same_bytes):
+            continue
         tested = by_name.get(name)
-        if tested is not None:
+        if same_bytes:
+            # The tested bytes under another release's name would go out as that release.
+            says = releases.release_of(name)
+            what = f"{says[0]} {says[1]}" if says else "no release"
+            refusals.append(
+                f"{path} has the bytes of the tested {same_bytes[0].name} but its name says {what}; "
+                "publish the file under its tested name"
+            )
+        elif tested is not None:
             refusals.append(
                 f"{path} is not the tested artifact: sha256 {digest[:12]}… but the gate tested "
                 f"{tested.sha256[:12]}…; rebuild nothing after testing, or test this build"
@@ -137,8 +153,9 @@ def _branch(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[
     allowed = rules.branches or facts.default_branches
     if not allowed:
         refusals.append(
-            "cannot tell the repository's default branch in this CI (no event payload, no "
-            "origin/HEAD); set publish-branches in [tool.pytest-pipeline.gate] or pass --allow-branch BRANCH"
+            "cannot tell the repository's default branch in this CI (only the CI's own word counts, "
+            "never a local branch); set publish-branches in [tool.pytest-pipeline.gate] or pass "
+            "--allow-branch BRANCH"
         )
     elif facts.ref is None:
         refusals.append(
@@ -161,44 +178,85 @@ DEFAULT_UPLOAD_DIR = "dist"
 ``hatch publish``, ``pdm publish`` all default to ``dist/``)."""
 
 
-def publishable_files(command: Sequence[str], extra: Iterable[str], known_names: Iterable[str]) -> list[Path]:
+@dataclass(frozen=True)
+class Publishable:
+    """What CMD's command line shows it publishes."""
+
+    files: list[Path]
+    hidden: list[str]
+    """One refusal per argument through which CMD publishes files publish cannot see:
+    code given to a shell or interpreter, a package path inside a larger string."""
+
+
+# Where a package path can hide inside one argument: `file=@pkg.whl` (curl -F),
+# `--file=pkg.whl`, `-Ffile=@pkg.whl`, `a.whl,b.whl`, `host:/srv/pkg.whl`.
+_INSIDE_AN_ARGUMENT = re.compile(r"[=@,;:<>|&()'\"\s]+")
+
+
+def publishable_files(
+    command: Sequence[str], extra: Iterable[str], known_names: Iterable[str]
+) -> Publishable:
     """The files CMD will publish, over-approximated on purpose (any of them untested
     refuses): package files named on its command line, globs expanded as a shell or
     the tool would (``**`` included, and a file literally named like the glob too),
     every package file below a folder it names, files named like a tested artifact,
     and ``extra``. An argument after a bare ``--`` is a path even when it starts with
     ``-``. When the command line names no file, the packages in ``dist/`` count too
-    (``--artifact`` or not), where uploaders look by default."""
+    (``--artifact`` or not), where uploaders look by default.
+
+    What cannot be counted is refused rather than guessed (:attr:`Publishable.hidden`):
+    a shell or interpreter given code (:mod:`~pytest_pipeline.gate.inline_code`), and a
+    package path inside a larger argument (``file=@pkg.whl``, ``--file=pkg.whl``) unless
+    ``extra`` names that very file."""
     known = set(known_names)
     given = list(extra)
     found: dict[str, Path] = {}
 
-    def consider(path: Path) -> None:
-        if path.is_file() and (path.name.endswith(PACKAGE_SUFFIXES) or path.name in known):
-            found.setdefault(str(path), path)
+    def is_package(path: Path) -> bool:
+        return path.name.endswith(PACKAGE_SUFFIXES) or path.name in known
 
+    def packages_in(value: str) -> list[Path]:
+        """Package files ``value`` names: itself, its glob's matches, all below a folder."""
+        paths = []
+        for candidate in _expand(value):
+            path = Path(candidate)
+            paths += sorted(path.rglob("*")) if path.is_dir() else [path]
+        return [path for path in paths if path.is_file() and is_package(path)]
+
+    given_paths = {os.path.realpath(item) for item in given}
+
+    def package_inside(arg: str) -> str | None:
+        """A package path that ``arg`` holds inside a larger string, unless ``extra`` names it."""
+        for piece in _INSIDE_AN_ARGUMENT.split(arg):
+            if not piece or piece == arg or piece.startswith("//") or piece == Path(piece).anchor:
+                continue  # not a part; a URL's remainder; the file system's root
+            if os.path.realpath(piece) in given_paths:
+                continue
+            if is_package(Path(piece)) or packages_in(piece):
+                return piece
+        return None
+
+    code = inline_code.find(command)
+    hidden = [code] if code is not None else []
     after_dashes = False
     for arg in command[1:]:
         if arg == "--" and not after_dashes:
             after_dashes = True
             continue
-        values = [arg]
-        if not after_dashes and arg.startswith("-"):
-            # --opt=value: the value may be a file; a bare option is one only if it exists
-            values = [arg.split("=", 1)[1]] if "=" in arg else []
-            if os.path.exists(arg):
-                values.append(arg)
-        for value in values:
-            for candidate in _expand(value):
-                path = Path(candidate)
-                if path.is_dir():
-                    for inner in sorted(path.rglob("*")):
-                        consider(inner)
-                else:
-                    consider(path)
+        # An option is a path only when it exists (`-x.egg-info`) or follows a bare `--`.
+        if (after_dashes or not arg.startswith("-") or os.path.exists(arg)) and _expand(arg):
+            for path in packages_in(arg):
+                found.setdefault(str(path), path)
+            continue
+        piece = package_inside(arg) if code is None else None
+        if piece is not None:
+            hidden.append(
+                f"argument {arg!r} names a package file inside a larger string ({piece}), which publish "
+                "does not count; name the package files as plain arguments "
+                "(or pass each with --artifact FILE)"
+            )
     if not found and os.path.isdir(DEFAULT_UPLOAD_DIR):
-        for inner in sorted(Path(DEFAULT_UPLOAD_DIR).rglob("*")):
-            consider(inner)
+        found.update((str(path), path) for path in packages_in(DEFAULT_UPLOAD_DIR))
     for item in given:
         path = Path(item)
         if not path.is_file():
@@ -206,7 +264,7 @@ def publishable_files(command: Sequence[str], extra: Iterable[str], known_names:
                 f"--artifact {item}: no such file; build it first or fix the path", ExitCode.PUBLISH_REFUSED
             )
         found.setdefault(str(path), path)
-    return list(found.values())
+    return Publishable(files=list(found.values()), hidden=hidden)
 
 
 def _expand(value: str) -> list[str]:
@@ -225,27 +283,42 @@ def pull_request_detail(provenance: Provenance) -> str:
     return f"{ci.provider} {ci.event or 'pull request'}{number}"
 
 
+def default_branches(provenance: Provenance, cwd: Path) -> tuple[str, ...]:
+    """The branches that count as the repository's default when no rule names one.
+
+    In CI only the provider's own word counts (GitHub's event payload, GitLab's
+    ``CI_DEFAULT_BRANCH``): a local ``main``/``master``, or an ``origin/HEAD`` left on a
+    reused agent, may be left over from a rename, so with no word from the provider
+    there is none, and the rules must name the branch (publish-branches, --allow-branch).
+    Outside CI: ``origin/HEAD``, else the local ``main``/``master``, else either name."""
+    if provenance.ci is not None:
+        return (provenance.ci.default_branch,) if provenance.ci.default_branch else ()
+    if provenance.git.default_branch:
+        return (provenance.git.default_branch,)
+    root = Path(provenance.git.toplevel) if provenance.git.toplevel else cwd
+    existing = tuple(b for b in FALLBACK_DEFAULT_BRANCHES if local_branch_exists(root, b))
+    return existing or FALLBACK_DEFAULT_BRANCHES
+
+
 def gather(
-    cwd: Path, env: Mapping[str, str], files: Sequence[Path], extra_output: Sequence[str] = ()
+    cwd: Path,
+    env: Mapping[str, str],
+    files: Sequence[Path],
+    extra_output: Sequence[str] = (),
+    *,
+    hidden: Sequence[str] = (),
 ) -> PublishFacts:
     provenance = gather_provenance(cwd, env, [*extra_output, *(str(f.parent) for f in files)])
-    default = provenance.default_branch
-    if default:
-        defaults: tuple[str, ...] = (default,)
-    else:
-        root = Path(provenance.git.toplevel) if provenance.git.toplevel else cwd
-        existing = tuple(b for b in FALLBACK_DEFAULT_BRANCHES if local_branch_exists(root, b))
-        # In CI a guess could let a `master` left over from a rename publish: say nothing,
-        # so the rules must name the branch (publish-branches, --allow-branch).
-        defaults = existing or (() if provenance.ci is not None else FALLBACK_DEFAULT_BRANCHES)
     return PublishFacts(
         head=provenance.git.commit,
         dirty_paths=provenance.git.dirty_paths,
         ref=provenance.ref,
-        default_branches=defaults,
+        default_branches=default_branches(provenance, cwd),
         is_pull_request=bool(provenance.ci and provenance.ci.is_pull_request),
         pull_request_detail=pull_request_detail(provenance),
         files=tuple((str(f), sha256_file(f)) for f in files),
+        hidden=tuple(hidden),
+        mislabelled=tuple(line for line in map(releases.mislabelled, files) if line is not None),
     )
 
 

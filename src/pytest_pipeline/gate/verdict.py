@@ -11,6 +11,7 @@ Every finding is either a :class:`Reason` (closes the gate with its code) or a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,15 @@ from pytest_pipeline.gate import globs, quarantine
 from pytest_pipeline.gate.evidence import CellReport, GateResults, LoadedRun
 from pytest_pipeline.gate.policy import Policy
 from pytest_pipeline.gate.provenance import Provenance
-from pytest_pipeline.results import CellRecord, CellStatus, Outcome, TestRef
+from pytest_pipeline.gate.releases import release_of
+from pytest_pipeline.results import (
+    COLLECTION_FAILURE,
+    CellRecord,
+    CellStatus,
+    Outcome,
+    TestRef,
+    describe_exit,
+)
 
 # Reason kinds that mean "a test (or a cell's own command) failed": a --fail-fast
 # cancel caused by one of them is not reported as incomplete on top.
@@ -105,25 +114,6 @@ class Verdict:
         return self.open and bool(self.flaky or self.quarantined or self.notes)
 
 
-def release_of(filename: str) -> tuple[str, str] | None:
-    """(project, version) a wheel's or sdist's file name says, or None when it says neither."""
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
-
-    try:
-        if filename.endswith(".whl"):
-            name, version, *_ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-    return str(name), str(version)
-
-
 def decide(results: GateResults, policy: Policy, context: Provenance, now: dt.datetime) -> Verdict:
     return _Decision(results, policy, context, now).run()
 
@@ -141,6 +131,9 @@ class _Decision:
         # Cells whose own status already explains why they have no (good) results:
         # they get no "ran no tests" reason on top.
         self.explained: set[str] = set()
+        # Cells where pytest stopped at a collection error that closes the gate: it ran
+        # no test, so their empty stages are that error, not one more reason each.
+        self.stopped_at_collection: set[str] = set()
         # Cells with no per-test results, judged by their exit code (as tox judges them).
         self.by_exit_code: set[str] = set()
         self.ignored_outcome = {
@@ -177,8 +170,8 @@ class _Decision:
                 )
         run_stages = self.run_records()
         self.missing_cells()
-        self.empty_stages(run_stages)
         failures = self.failures()
+        self.empty_stages(run_stages)
         flaky = self.flaky_tests()
         expired = self.unused_expired_entries(failures, flaky)
         diff = None
@@ -289,7 +282,7 @@ class _Decision:
         if status is CellStatus.ENV_ERROR:
             closing = (ExitCode.INCOMPLETE, "env-error", f"its environment could not be set up{detail}{log}")
         elif status is CellStatus.CRASHED:
-            closing = (ExitCode.INCOMPLETE, "crashed", f"crashed{detail}{self._exit(cell)}{log}")
+            closing = (ExitCode.INCOMPLETE, "crashed", f"{crash_message(cell, report.readable)}{log}")
         elif status is CellStatus.TIMED_OUT:
             closing = (ExitCode.INCOMPLETE, "timed-out", f"did not finish in time{detail}{log}")
         elif status is CellStatus.INTERRUPTED:
@@ -364,10 +357,6 @@ class _Decision:
         else:
             self.note("cell-failed", f"{message} (not a required cell)", cell=cell.name)
 
-    @staticmethod
-    def _exit(cell: CellRecord) -> str:
-        return f" with exit code {cell.exit_code}" if cell.exit_code is not None else ""
-
     def missing_cells(self) -> None:
         present = self.results.reported_cells | self.results.run_cells
         for name in dict.fromkeys(self.results.expected_cells):
@@ -423,6 +412,8 @@ class _Decision:
                 if cell in planned and stage not in planned[cell]:
                     continue
                 applicable += 1
+                if cell in self.stopped_at_collection:
+                    continue
                 counts = summary.groups.get((cell, stage))
                 if counts is not None and (counts.ran or counts.blocked):
                     continue
@@ -494,6 +485,8 @@ class _Decision:
                 continue
             kind = "error" if ref.outcome is Outcome.ERROR else "failed"
             self.reason(ExitCode.TESTS_FAILED, kind, f"{ref.outcome.value}{summary}", **where)
+            if ref.outcome is Outcome.ERROR and ref.message == COLLECTION_FAILURE:
+                self.stopped_at_collection.add(ref.cell)
         omitted = self.results.summary.failures_omitted
         if omitted:
             # Not listed, so neither scope nor quarantine can be checked: they count.
@@ -616,6 +609,23 @@ class _Decision:
                     f"cancelled before it finished{': ' + cell.message if cell.message else ''}",
                     cell=cell.name,
                 )
+
+
+def crash_message(cell: CellRecord, report_readable: bool) -> str:
+    """``crashed: ...``, naming how the cell ended once.
+
+    A cell killed by a signal says so first (the runner's own words, "no report: trusting
+    exit code -9" or "pytest exited with -9", add nothing to it); otherwise the runner's
+    message, with the exit code added only when the message does not already give it."""
+    code = cell.exit_code
+    if code is None:
+        return f"crashed: {cell.message}" if cell.message else "crashed"
+    no_report = "" if report_readable else ", no report"
+    if code < 0 or not cell.message:
+        return f"crashed: {describe_exit(code)}{no_report}"
+    if re.search(rf"\bexit(?:ed with| code)? {code}\b", cell.message):
+        return f"crashed: {cell.message}"
+    return f"crashed: {cell.message} ({describe_exit(code)})"
 
 
 def _first_line(message: str, limit: int = 200) -> str:

@@ -82,7 +82,16 @@ def listing_for(project_dir: Path, tool: Tool, request: Request) -> tuple[Listin
         if cached is not None:
             return cached, True
     if tool == "tox":
-        listing = from_tox.query(project_dir, env, runner=request.runner, command=command, version=version)
+        try:
+            listing = from_tox.query(
+                project_dir, env, runner=request.runner, command=command, version=version
+            )
+        except PipelineError as error:
+            # In a read-only project tox fails as if its configuration were broken.
+            unwritable = from_tox.unwritable_work_dir(project_dir)
+            if unwritable is None:
+                raise
+            raise unwritable from error
     else:
         listing = from_nox.query(project_dir, env, runner=request.runner, command=command, version=version)
     cache.store(project_dir, tool, cache_key, listing)

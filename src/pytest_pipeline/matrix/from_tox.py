@@ -457,3 +457,22 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str):
         return [value] if value.strip() else []
     return [value]
+
+
+def unwritable_work_dir(project_dir: Path) -> PipelineError | None:
+    """The error to give instead of tox's when tox could not write its work folder.
+
+    tox creates ``.tox`` even to show its configuration, so in a read-only project
+    ``tox config`` fails with an OSError that reads like a broken tox.ini. None when the
+    folder is writable (then tox's own error stands)."""
+    import os
+
+    folder = project_dir / ".tox" if (project_dir / ".tox").is_dir() else project_dir
+    if os.access(folder, os.W_OK):
+        return None
+    read_only = hasattr(os, "statvfs") and bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    why = "a read-only file system" if read_only else "no write permission"
+    return PipelineError(
+        f"{folder}: cannot be written ({why}), and tox writes its work folder .tox there even to list "
+        "environments; make it writable, or run on a writable copy of the project"
+    )

@@ -13,7 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-NO_TOX_MATRIX_ENV = "PYTEST_PIPELINE_NO_TOX_MATRIX"
+from pytest_pipeline import envvars
+
+NO_TOX_MATRIX_ENV = envvars.NO_TOX_MATRIX
 """Set for every tool we start: our tox plugin then declares no ``matrix`` environment, so
 ``tox config -e ALL`` lists only the project's own and a run can never start itself again.
 (``tox_plugin`` spells it out too: it imports nothing of ours; a test keeps them equal.)"""

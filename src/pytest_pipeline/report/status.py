@@ -35,6 +35,11 @@ class Status:
     head: str | None = None
     """The commit checked out now (None outside git)."""
     problems: list[str] = field(default_factory=list)
+    unfinished: bool = False
+    """The folder has a history but neither gate.json nor run.json: a run cleared them
+    when it started and never wrote new ones (killed, or still running)."""
+    unfinished_why: str | None = None
+    """What the run's lock says about it (killed, still running, stopped on an error)."""
 
     @property
     def code(self) -> int:
@@ -117,7 +122,22 @@ def gather(reports: Path, *, head: str | None = None) -> Status:
         except (OSError, ValueError) as exc:
             status.problems.append(f"{run_path}: not a readable run record ({str(exc)[:200]})")
     status.entries = history.read(reports / history.HISTORY_NAME)
+    if not gate_path.exists() and not run_path.exists() and status.entries:
+        from pytest_pipeline.runner.outputs import unfinished_run
+
+        status.unfinished = True
+        status.unfinished_why = unfinished_run(reports)
     return status
+
+
+def unfinished_message(status: Status) -> str:
+    """The last run did not finish: in its lock's words when it left them."""
+    if status.unfinished_why:
+        return f"the last run in {status.reports} did not finish: {status.unfinished_why}"
+    return (
+        f"the last run in {status.reports} did not finish (no gate.json or run.json: it was killed, "
+        "or is still running)"
+    )
 
 
 def _short(commit: object) -> str:
@@ -187,6 +207,15 @@ def _history_line(status: Status, now: dt.datetime) -> str:
     return text + f" ({since} verdict{'s' if since != 1 else ''} ago)"
 
 
+def _recorded_line(entry: Mapping[str, Any], now: dt.datetime) -> str:
+    """One history entry: ``GATE OPEN (0) (1a2b3c4d5e6f on main, decided ...)``."""
+    where = _short(entry.get("commit"))
+    if entry.get("branch"):
+        where += f" on {entry['branch']}"
+    headline = entry.get("headline") or f"gate {entry.get('verdict')} ({entry.get('code')})"
+    return f"{headline} ({where}, decided {_when(entry.get('decided'), now)})"
+
+
 def render_text(status: Status, *, now: dt.datetime | None = None) -> str:
     now = now or dt.datetime.now(dt.timezone.utc)
     gate = status.gate
@@ -195,6 +224,9 @@ def render_text(status: Status, *, now: dt.datetime | None = None) -> str:
         lines.append(str(gate.get("headline") or f"gate {gate.get('verdict')} ({gate.get('code')})"))
         lines.append(f"  commit  {_commit_line(_git(gate), status.head)}")
         lines.append(f"  gate    decided {_when(gate.get('finished'), now)}")
+    elif status.unfinished:
+        lines.append(f"no verdict: {unfinished_message(status)}")
+        lines.append(f"  last recorded verdict: {_recorded_line(status.entries[-1], now)}")
     else:
         lines.append(f"no verdict: {status.reports / 'gate.json'} is missing or unreadable")
     if status.run is not None and (status.run.started or status.run.finished):
@@ -255,6 +287,7 @@ def to_json(status: Status) -> dict[str, Any]:
         ),
         "cells": status.cells(),
         "last_open": status.last_open,
+        "last_recorded": status.entries[-1] if status.entries else None,
         "history_entries": len(status.entries),
-        "problems": list(status.problems),
+        "problems": [*status.problems, *([unfinished_message(status)] if status.unfinished else [])],
     }

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellRecord, CellStatus
+from pytest_pipeline.results import CellRecord, CellStatus, describe_exit
 from pytest_pipeline.runner import cell_junit, cell_nox, cell_tox, envs, locks, tox_commands, tox_route
 from pytest_pipeline.runner.build import Wheel
 from pytest_pipeline.runner.inject import Injection
@@ -112,7 +112,7 @@ def classify(
     if not junit:
         if exit_code == 0:
             return CellStatus.CRASHED, "exit 0 but no JUnit report: did the commands run pytest?"
-        return CellStatus.CRASHED, f"no report: trusting exit code {exit_code}"
+        return CellStatus.CRASHED, f"no report: {describe_exit(exit_code)}"
     if exit_code == 0:
         return CellStatus.PASSED, ""
     if exit_code == 1:
@@ -121,6 +121,8 @@ def classify(
         return CellStatus.NO_TESTS, "no tests ran"
     if exit_code == _PYTEST_INTERRUPTED:
         return CellStatus.FAILED, "pytest stopped early (exit 2: collection errors or an interruption)"
+    if exit_code < 0:
+        return CellStatus.CRASHED, f"pytest {describe_exit(exit_code)}; see the log"
     return CellStatus.CRASHED, f"pytest exited with {exit_code} (internal or usage error); see the log"
 
 

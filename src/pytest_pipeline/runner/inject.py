@@ -7,9 +7,9 @@ minimal ``pytest_pipeline_gate-<version>.dist-info`` whose ``entry_points.txt`` 
 the plugins (``pipeline`` and the in-cell ``pipeline_cell``), and that folder is put on
 the cell's ``sys.path``:
 
-* tox cells: a ``.pth`` file in the environment's ``site-packages`` names the folder
-  (:meth:`Injection.install`). Python adds it at start-up, after site-packages, whatever
-  ``PYTHONPATH`` the project sets in ``set_env`` or its commands; nothing of the
+* tox cells: a ``.pth`` file in the environment's ``site-packages`` adds the folder
+  (:meth:`Injection.install`) at start-up, after site-packages, in the cell's processes,
+  whatever ``PYTHONPATH`` the project sets in ``set_env`` or its commands; nothing of the
   environment's own changes, and a package under test that *is* pytest-pipeline-gate
   is still imported from the tested wheel.
 * nox cells: nox makes the environment inside its own run, so the folder goes on
@@ -42,13 +42,13 @@ import pytest_pipeline
 from pytest_pipeline import __version__
 from pytest_pipeline.config import CONFIG_ENV
 from pytest_pipeline.fileio import write_text_atomic
+from pytest_pipeline.plugin.cell import EVENTS_ENV, JUNIT_DIR_ENV, STAGES_ENV
 from pytest_pipeline.results import CELL_ENV
-from pytest_pipeline.runner.cellplugin import EVENTS_ENV, JUNIT_DIR_ENV, STAGES_ENV
 
 DIST_NAME = "pytest-pipeline-gate"
 PLUGIN_ENTRY_POINT = "pipeline"
 CELL_PLUGIN_ENTRY_POINT = "pipeline_cell"
-CELL_PLUGIN = "pytest_pipeline.runner.cellplugin"
+CELL_PLUGIN = "pytest_pipeline.plugin.cell"
 """Reports live progress (stage, failures) of a cell to the orchestrator and keeps its
 JUnit file; loaded by its entry point name, as ``pipeline`` is."""
 PTH_FILE = "_pytest_pipeline_inject.pth"
@@ -107,9 +107,11 @@ class Injection:
 
     def install(self, site_packages: Path) -> None:
         """Name the folder in a ``.pth`` file of the environment (atomically: a Python
-        starting meanwhile sees the old file or the new one)."""
+        starting meanwhile sees the old file or the new one). The folder joins
+        ``sys.path`` only in a cell's processes (``$PYTEST_PIPELINE_CELL`` set): the
+        environment used by hand shows nothing of ours."""
         target = site_packages / PTH_FILE
-        text = f"{self.path}\n"
+        text = f"import os, sys; os.environ.get({CELL_ENV!r}) and sys.path.append({str(self.path)!r})\n"
         try:
             if target.read_text(encoding="utf-8") == text:
                 return

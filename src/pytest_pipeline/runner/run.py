@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from pytest_pipeline import __version__
+from pytest_pipeline import __version__, envvars
 from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
@@ -59,8 +59,11 @@ _OUTER_VARIABLES = (
     "TOX_WORK_DIR",
     "TOX_PACKAGE",
     "VIRTUAL_ENV",
-    "PYTEST_PIPELINE_CELL",
-    "PYTEST_PIPELINE_EVENTS",
+    envvars.CELL,
+    envvars.EVENTS,
+    envvars.STAGES,
+    envvars.JUNIT_DIR,
+    envvars.ACTIVE,
     "PYTEST_CURRENT_TEST",
     "PYTEST_XDIST_WORKER",
 )
@@ -471,7 +474,7 @@ def _gate_policy(config: config_mod.PipelineConfig, options: RunOptions) -> Poli
 def _check_hook_settings(config: config_mod.PipelineConfig) -> None:
     """[hook] belongs to install-hook, but a wrong key there is still a wrong key of
     [tool.pytest-pipeline]: refused before any work, like the rest (exit 4)."""
-    from pytest_pipeline.githook import configured_command
+    from pytest_pipeline.ci.githook import configured_command
 
     configured_command(config)
 

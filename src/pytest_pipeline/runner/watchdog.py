@@ -34,8 +34,10 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-RUN_MARKER = "PYTEST_PIPELINE_RUN"
-CELL_MARKER = "PYTEST_PIPELINE_RUN_CELL"
+from pytest_pipeline import envvars
+
+RUN_MARKER = envvars.RUN
+CELL_MARKER = envvars.RUN_CELL
 MARKERS = (RUN_MARKER, CELL_MARKER)
 
 _PROC = Path("/proc")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -75,6 +76,18 @@ def cell(
         stages=("unit", "integration"),
         **kw,  # type: ignore[arg-type]
     )
+
+
+def make_wheel(path: Path, name: str, version: str) -> Path:
+    """A wheel whose METADATA says ``name`` ``version``, whatever ``path`` is called."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{name}/__init__.py", "")
+        archive.writestr(
+            f"{name}-{version}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        )
+    return path
 
 
 BOMB = """<?xml version="1.0"?>

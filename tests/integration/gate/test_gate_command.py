@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from gate_files import BOMB, PYPROJECT, cell, green, junit, run_record, write
+from gate_files import BOMB, PYPROJECT, cell, green, junit, make_wheel, run_record, write
 
 from pytest_pipeline.cli import main
 from pytest_pipeline.gate import gatefile
@@ -144,7 +144,14 @@ ROWS = [
         "unreadable",
         "py312.xml",
     ),
-    Row("results folder missing", lambda root: None, 3, "unreadable", "no such file or folder"),
+    Row(
+        "reports folder missing (no input named)",
+        lambda root: None,
+        3,
+        "unreadable",
+        "no such file or folder",
+        [],
+    ),
     Row(
         "expected cell without results",
         per_cell("py310"),
@@ -238,7 +245,7 @@ ROWS = [
         ),
         3,
         "crashed",
-        "crashed with exit code -11",
+        "crashed: killed by SIGSEGV (exit -11), no report",
         [],
     ),
     Row(
@@ -549,3 +556,43 @@ def test_a_dangling_result_file_in_a_folder_closes_the_gate(
     (project / "results" / "py311.xml").symlink_to(project / "never-downloaded.xml")
     assert main(["gate", "results"]) == 3
     assert "py311.xml: cannot be read: No such file or directory" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["nope"], "input nope: no such file or folder"),
+        (["results", "nope/"], "input nope/: no such file or folder"),
+        (["results/*.json"], "input results/*.json: no file matches this pattern"),
+    ],
+)
+def test_a_named_input_that_does_not_exist_is_a_usage_error_that_writes_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str], args: list[str], text: str
+) -> None:
+    """A typo (or a download that did not happen) must not replace the last gate.json."""
+    per_cell("py310")(project)
+    assert main(["gate", "results"]) == 0
+    gate_file = project / "pipeline-reports" / "gate.json"
+    before = gate_file.read_bytes()
+    capsys.readouterr()
+    assert main(["gate", *args]) == 4
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert text in captured.err
+    assert gate_file.read_bytes() == before
+
+
+def test_a_wheel_renamed_to_another_version_is_not_a_tested_artifact(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    per_cell("py310")(project)
+    built = make_wheel(project / "dist" / "greeter-1.0-py3-none-any.whl", "greeter", "1.0")
+    renamed = project / "dist" / "greeter-2.0-py3-none-any.whl"
+    renamed.write_bytes(built.read_bytes())
+    assert main(["gate", "results", "--artifact", str(renamed)]) == 4
+    err = capsys.readouterr().err
+    assert "its name says greeter 2.0 but its own metadata says greeter 1.0" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (project / "pipeline-reports" / "gate.json").exists()
+    assert main(["gate", "results", "--artifact", str(built)]) == 0

@@ -1,13 +1,14 @@
 """``pytest-pipeline publish`` in a real git repository with a real command.
 
-The command writes a marker file and exits 7: the marker proves it ran (or that it
-never started), the exit code that its code became ours.
+The command, a script beside the repository, writes a marker file and exits 7: the
+marker proves it ran (or that it never started), the exit code that its code became ours.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from gate_files import PYPROJECT, green, junit, write
+from gate_files import PYPROJECT, green, junit, make_wheel, write
 
 from pipeline_testkit import clean_environ, git, pipeline_argv, pipeline_cli
 from pytest_pipeline.cli import main
@@ -24,12 +25,15 @@ from pytest_pipeline.cli import main
 SDIST = "dist/greeter-1.0.tar.gz"
 MARKER = "published.txt"
 PUBLISH = "import pathlib, sys; pathlib.Path('published.txt').write_text(' '.join(sys.argv[1:])); sys.exit(7)"
+SCRIPT = "../publish.py"
+"""Where the repo fixture puts PUBLISH: outside the repository, so the tree stays clean."""
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
+    write(tmp_path / "publish.py", PUBLISH + "\n")
     git(root, "init", "-q", "-b", "main")
     write(root / "pyproject.toml", PYPROJECT.format(extra=""))
     write(root / "src" / "greeter.py", "def greet(): return 'hi'\n")
@@ -54,7 +58,7 @@ def publish(root: Path, *args: str, env: dict[str, str] | None = None) -> subpro
 
 
 def publish_cmd(*files: str) -> list[str]:
-    return ["--", sys.executable, "-c", PUBLISH, *files]
+    return ["--", sys.executable, SCRIPT, *files]
 
 
 Change = Callable[[Path], None]
@@ -159,6 +163,32 @@ def drop_gate(root: Path) -> None:
     (root / "pipeline-reports" / "gate.json").unlink()
 
 
+UNTESTED = "build/untested/greeter-1.0-py3-none-any.whl"
+"""A package that was never tested, where build output goes (so the tree stays clean)."""
+
+
+def untested_build(root: Path) -> None:
+    write(root / UNTESTED, b"never tested")
+
+
+def renamed_release(root: Path) -> None:
+    """The tested bytes under another version's name."""
+    write(root / "dist" / "greeter-2.0.tar.gz", (root / SDIST).read_bytes())
+
+
+def leftover_master(root: Path) -> None:
+    """A local `master` beside `main`, say from before a rename: no proof of anything in CI."""
+    git(root, "branch", "-q", "master")
+
+
+def shell(code: str, program: str = "sh") -> list[str]:
+    """CMD as a shell given code that runs the publish script on UNTESTED."""
+    return ["--", program, "-c", code]
+
+
+RUN_SCRIPT_ON_UNTESTED = f"{shlex.quote(sys.executable)} {SCRIPT} build/untested/*.whl"
+
+
 ROWS = [
     Row("gate closed", before_gate=failing_results, text="the gate is closed (code 1)"),
     Row("stale commit", after_gate=new_commit, text="stale gate"),
@@ -195,9 +225,10 @@ ROWS = [
     ),
     Row("feature branch", before_gate=feature_branch, text="feature/x may not publish (allowed: main)"),
     Row(
-        "CI says a non-default branch",
+        "CI says a branch the rules do not allow",
         env={"TF_BUILD": "True", "BUILD_REASON": "IndividualCI", "BUILD_SOURCEBRANCH": "refs/heads/dev"},
-        text="dev may not publish",
+        args=["--allow-branch", "main", *publish_cmd(SDIST)],
+        text="dev may not publish (allowed: main)",
     ),
     Row(
         "CI checkout without branches and no word on the default branch",
@@ -255,7 +286,78 @@ ROWS = [
         args=publish_cmd(SDIST, "--", "-x.egg-info/other-1.0.tar.gz"),
         text="other-1.0.tar.gz was not tested",
     ),
+    Row(
+        "a shell given code hides what it publishes",
+        after_gate=untested_build,
+        args=shell(RUN_SCRIPT_ON_UNTESTED),
+        text="`sh -c` runs code given on its command line",
+    ),
+    Row(
+        "bash given code",
+        after_gate=untested_build,
+        args=shell(RUN_SCRIPT_ON_UNTESTED, "bash"),
+        text="`bash -c` runs code",
+    ),
+    Row(
+        "a shell given code through env",
+        after_gate=untested_build,
+        args=["--", "env", "RELEASE=1", "sh", "-c", RUN_SCRIPT_ON_UNTESTED],
+        text="`sh -c` runs code",
+    ),
+    Row(
+        "python given code",
+        after_gate=untested_build,
+        args=["--", sys.executable, "-c", PUBLISH],
+        text="-c` runs code given on its command line",
+    ),
+    Row(
+        "a package path inside an option's value (curl -F file=@PATH)",
+        after_gate=untested_build,
+        args=["--", sys.executable, SCRIPT, "-F", f"file=@{UNTESTED}"],
+        text=f"argument 'file=@{UNTESTED}' names a package file inside a larger string",
+    ),
+    Row(
+        "a package path inside an option (-Ffile=@PATH)",
+        after_gate=untested_build,
+        args=["--", sys.executable, SCRIPT, f"-Ffile=@{UNTESTED}"],
+        text=f"argument '-Ffile=@{UNTESTED}' names a package file",
+    ),
+    Row(
+        "a package path as --opt=PATH",
+        after_gate=untested_build,
+        args=["--", sys.executable, SCRIPT, f"--file={UNTESTED}"],
+        text="name the package files as plain arguments",
+    ),
+    Row(
+        "the tested bytes renamed to another version",
+        after_gate=renamed_release,
+        args=publish_cmd("dist/greeter-2.0.tar.gz"),
+        text="dist/greeter-2.0.tar.gz has the bytes of the tested greeter-1.0.tar.gz but its name says "
+        "greeter 2.0",
+    ),
+    Row(
+        "CI without a provider: a local main proves nothing",
+        env={"CI": "true"},
+        text="cannot tell the repository's default branch in this CI",
+    ),
+    Row(
+        "Azure building master, with a leftover local master",
+        after_gate=leftover_master,
+        env=AZURE_PUSH_TO_MASTER,
+        text="cannot tell the repository's default branch in this CI",
+    ),
     Row("allowed: default branch, tested artifact", code=7),
+    Row(
+        "allowed: CI without a provider, --allow-branch naming the branch",
+        env={"CI": "true"},
+        args=["--allow-branch", "main", *publish_cmd(SDIST)],
+        code=7,
+    ),
+    Row(
+        "allowed: a package path inside a larger string that --artifact names",
+        args=["--artifact", SDIST, "--", sys.executable, SCRIPT, "-F", f"file=@{SDIST}"],
+        code=7,
+    ),
     Row("allowed: shell glob left unexpanded", args=publish_cmd("dist/*.tar.gz"), code=7),
     Row(
         "allowed: --allow-branch",
@@ -353,7 +455,8 @@ def test_signals_reach_the_command(repo: Path, capsys: pytest.CaptureFixture[str
         "print('ready', flush=True)\n"
         "sys.stdin.read()\n"  # block until signalled; stdin is our pipe
     )
-    command = pipeline_argv("publish", "--", sys.executable, "-c", script, SDIST)
+    write(repo.parent / "wait.py", script)
+    command = pipeline_argv("publish", "--", sys.executable, "../wait.py", SDIST)
     with subprocess.Popen(
         command, cwd=repo, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as child:
@@ -430,3 +533,27 @@ def test_publish_time_policy_is_given_to_publish_not_to_the_gate(
     done = publish(repo, "--allow-branch", "release/*", *publish_cmd(SDIST))
     assert done.returncode == 7, done.stderr
     assert (repo / MARKER).exists()
+
+
+def test_a_wheel_renamed_to_another_version_is_refused(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tested bytes under another version's name would go out as that version."""
+    wheel = "dist/greeter-1.0-py3-none-any.whl"
+    make_wheel(repo / wheel, "greeter", "1.0")
+    assert main(["gate", "pipeline-reports/junit", "--artifact", wheel]) == 0
+    capsys.readouterr()
+    renamed = repo / "dist" / "greeter-2.0-py3-none-any.whl"
+    renamed.write_bytes((repo / wheel).read_bytes())
+    done = publish(repo, *publish_cmd(str(renamed.relative_to(repo))))
+    assert done.returncode == 6, done.stderr
+    assert not (repo / MARKER).exists()
+    lines = done.stderr.splitlines()
+    assert (
+        "pytest-pipeline publish: refused: dist/greeter-2.0-py3-none-any.whl: its name says greeter 2.0 but "
+        "its own metadata says greeter 1.0" in lines[0]
+    )
+    assert (
+        "has the bytes of the tested greeter-1.0-py3-none-any.whl but its name says greeter 2.0" in lines[1]
+    )
+    assert publish(repo, *publish_cmd(wheel)).returncode == 7

@@ -3,11 +3,13 @@ pluggy-like tox.ini (each real tool call takes about a second)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -213,3 +215,43 @@ def test_an_unknown_config_key_exits_4_before_tox_runs(sample: Path) -> None:
     assert "[tool.pytest-pipeline.run] has unknown key 'tools'; known keys: " in line
     assert ", tool" in line
     assert not (sample / ".pytest-pipeline").exists()
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[Path]:
+    """``folder`` as a read-only folder: a read-only bind mount as root (root writes past
+    permissions), its write bits removed otherwise."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield folder
+        finally:
+            folder.chmod(0o755)
+        return
+    view = folder.with_name(folder.name + "-read-only")
+    view.mkdir()
+    mounted = subprocess.run(["mount", "--bind", str(folder), str(view)], capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot bind-mount a read-only view here: {mounted.stderr.decode().strip()}")
+    try:
+        remounted = subprocess.run(
+            ["mount", "-o", "remount,ro,bind", str(view)], capture_output=True, check=False
+        )
+        if remounted.returncode != 0:
+            pytest.skip(f"cannot make the bind mount read-only: {remounted.stderr.decode().strip()}")
+        yield view
+    finally:
+        subprocess.run(["umount", str(view)], check=True)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a read-only bind mount or permissions (Linux)")
+def test_a_read_only_project_is_named_as_not_writable(sample: Path) -> None:
+    """tox writes .tox even to list environments: the project is not writable, and
+    saying "tox cannot load it" sends the user to a tox.ini that is fine."""
+    with read_only(sample) as project:
+        done = plan_cli(project)
+    assert done.returncode == 4, done.stdout + done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"pytest-pipeline: error: {project}: cannot be written (")
+    assert "tox writes its work folder .tox there" in line
+    assert "cannot load it" not in line

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_pipeline.runner import cellplugin
+from pytest_pipeline.plugin import cell as cellplugin
 
 SUITE = """
 import pytest
@@ -20,7 +20,7 @@ def test_unit(): pass
 def test_smoke(): pass
 """
 
-CELL = ("-p", "pytest_pipeline.runner.cellplugin")
+CELL = ("-p", "pytest_pipeline.plugin.cell")
 
 
 @pytest.fixture
@@ -91,3 +91,27 @@ def test_nothing_without_the_variables(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=SUITE)
     pytester.runpytest_subprocess(*CELL).assert_outcomes(passed=2)
     assert not list(pytester.path.rglob("*.xml"))
+
+
+NESTED = """
+import subprocess, sys
+
+def test_runs_pytest_itself(tmp_path):
+    (tmp_path / "test_inner.py").write_text("def test_inner(): pass\\n")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "pytest_pipeline.plugin.cell",
+                           str(tmp_path), "-p", "no:cacheprovider"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+"""
+
+
+def test_a_session_inside_the_cell_s_is_the_project_s_own(
+    pytester: pytest.Pytester, cell: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test that runs pytest (pytester, a subprocess): its session's results are not the
+    cell's, and its tests are not deselected by the cell's stages."""
+    monkeypatch.setenv(cellplugin.STAGES_ENV, "")
+    pytester.makepyfile(test_nested=NESTED)
+    pytester.runpytest_subprocess(*CELL, "test_nested.py").assert_outcomes(passed=1)
+    (written,) = cell.glob("*.xml")  # one session file: the cell's, not the inner one
+    assert cases(written) == ["test_runs_pytest_itself"]
+    assert "PYTEST_PIPELINE_ACTIVE" not in __import__("os").environ

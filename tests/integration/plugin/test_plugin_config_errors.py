@@ -44,6 +44,21 @@ from pytest_pipeline.config import CONFIG_ENV
             "ERROR: *default-stage: 'nightly' is not a declared stage; choose one of*",
         ),
         ('stages = ["unit", "all"]', "ERROR: *stages: 'all' is reserved*"),
+        (
+            "[tool.pytest-pipeline.stage.smoke]\nready-timeout = nan",
+            "ERROR: */pyproject.toml: [[]tool.pytest-pipeline.stage.smoke[]] ready-timeout: "
+            "must be a finite, non-negative number, got nan",
+        ),
+        (
+            "[tool.pytest-pipeline.stage.unit]\nbudget = inf",
+            "ERROR: *[[]tool.pytest-pipeline.stage.unit[]] budget: must be a finite, non-negative number, "
+            "got inf",
+        ),
+        (
+            "[tool.pytest-pipeline.stage.unit]\nretries = -1",
+            "ERROR: *[[]tool.pytest-pipeline.stage.unit[]] retries: must be a finite, non-negative number, "
+            "got -1",
+        ),
     ],
 )
 def test_bad_config_is_one_line(pytester: pytest.Pytester, table: str, message: str) -> None:

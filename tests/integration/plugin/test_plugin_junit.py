@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_pipeline.junitxml import RERUN_TYPE
+from pytest_pipeline.plugin.junitxml import RERUN_TYPE
 from pytest_pipeline.results import BLOCKED_TYPE, CELL_ENV
 
 SUITE = """

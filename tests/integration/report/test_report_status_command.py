@@ -83,6 +83,33 @@ def test_no_results_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "no results in" in capsys.readouterr().err
 
 
+def test_after_a_killed_run_status_reports_the_history_and_that_the_run_did_not_finish(
+    make_reports: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run clears run.json and gate.json when it starts; killed before its gate, it
+    leaves the history alone (tests/integration/runner has the real kill -9)."""
+    root = make_reports()
+    (root / "run.json").unlink()
+    (root / "gate.json").unlink()
+    capsys.readouterr()
+    assert cli.main(["status"]) == 3
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "no verdict: the last run in pipeline-reports did not finish "
+        "(no gate.json or run.json: it was killed, or is still running)"
+    )
+    assert lines[1].startswith("  last recorded verdict: GATE CLOSED (3): 1 cell crashed, 1 failed in 1 cell")
+    assert lines[-1] == "last open gate: none in pipeline-reports/history.jsonl (1 verdict recorded)"
+    assert cli.main(["status", "--format", "json"]) == 3
+    data = json.loads(capsys.readouterr().out)
+    assert (data["verdict"], data["code"], data["history_entries"]) == (None, 3, 1)
+    assert data["last_recorded"]["headline"].startswith("GATE CLOSED (3)")
+    assert data["problems"] == [
+        "the last run in pipeline-reports did not finish (no gate.json or run.json: "
+        "it was killed, or is still running)"
+    ]
+
+
 def test_unreadable_gate_file_gives_incomplete(
     make_reports: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

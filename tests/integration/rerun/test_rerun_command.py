@@ -17,8 +17,8 @@ from pipeline_testkit import git
 from pytest_pipeline import cli
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.junit import summarize
+from pytest_pipeline.plugin.rerun_filter import selected
 from pytest_pipeline.report import history
-from pytest_pipeline.rerun.cellfilter import selected
 from pytest_pipeline.results import Artifact, CellRecord, CellStatus, RunRecord
 from pytest_pipeline.runner import locks, outputs
 from pytest_pipeline.runner import run as runner
@@ -166,7 +166,7 @@ def test_failed_tests_and_crashed_cell_are_re_run_and_folded_in(
     assert options is not None
     assert (options.cells, options.verdict) == (("b", "c"), False)
     assert options.installpkg == root.resolve() / "dist" / "pkg-1.0-py3-none-any.whl"
-    assert options.pytest_args[:2] == ("-p", "pytest_pipeline.rerun.cellfilter")
+    assert options.pytest_args[:2] == ("-p", "pytest_pipeline.plugin.rerun_filter")
     assert len(options.pytest_args) == 3
     assert runner_fake.selection == {"b": [BAD[3], LATER[3]], "c": None}
 
@@ -356,7 +356,7 @@ def test_the_last_runs_pytest_args_backend_and_installer_are_used_again(
     assert cli.main(["rerun", "--failed"]) == 0
     options = runner_fake.options
     assert options is not None
-    assert options.pytest_args[:2] == ("-p", "pytest_pipeline.rerun.cellfilter")  # the filter first
+    assert options.pytest_args[:2] == ("-p", "pytest_pipeline.plugin.rerun_filter")  # the filter first
     assert options.pytest_args[3:] == ("-k", "smoke and not slow", "-x")
     assert (options.backend, options.installer) == ("tox", "pip")
     out = capsys.readouterr().out

@@ -23,7 +23,8 @@ from pytest_pipeline.runner.run import git_provenance
 
 PUBLISHED = "published.txt"
 PUBLISH = f"import pathlib; pathlib.Path({PUBLISHED!r}).write_text('yes')"
-PUBLISH_CMD = ("--", sys.executable, "-c", PUBLISH)
+PUBLISH_CMD = ("--", sys.executable, "../publish.py")
+"""The publish command: a script beside the clone (publish refuses `python -c` code)."""
 
 
 @pytest.fixture
@@ -44,6 +45,7 @@ def clone(tmp_path: Path, needs_git: None) -> Path:
     git(origin, "commit", "-q", "-m", "initial")
     target = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(origin), str(target))
+    (tmp_path / "publish.py").write_text(PUBLISH + "\n")
     return target
 
 

@@ -41,4 +41,5 @@ def test_the_given_file_is_read(
     (project / "pyproject.toml").write_text('[tool.pytest-pipeline]\nreports-dir = "elsewhere"\n')
     monkeypatch.chdir(tmp_path)
     assert cli.main(["status", "--config", "project/pyproject.toml"]) == 4
-    assert "no results in project/elsewhere (no gate.json or run.json)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no results in project/elsewhere (no gate.json, run.json or history.jsonl)" in err

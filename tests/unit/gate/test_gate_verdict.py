@@ -210,7 +210,7 @@ ROWS = [
         ),
         ExitCode.INCOMPLETE,
         "crashed",
-        "crashed with exit code -9",
+        "crashed: killed by SIGKILL (exit -9), no report",
         {"cell": "py312"},
     ),
     Row(
@@ -898,3 +898,72 @@ def test_run_record_optional_fields_round_trip() -> None:
         artifacts=(Artifact("p.tar.gz", "1" * 64),),
     )
     assert RunRecord.from_dict(full.to_dict()) == full
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "junit", "message", "expected"),
+    [
+        # the messages runner.execute.classify gives a crashed cell
+        (-9, None, "no report: trusting exit code -9", "crashed: killed by SIGKILL (exit -9), no report"),
+        (-15, None, "no report: trusting exit code -15", "crashed: killed by SIGTERM (exit -15), no report"),
+        (
+            -11,
+            "py312.xml",
+            "pytest exited with -11 (internal or usage error); see the log",
+            "crashed: killed by SIGSEGV (exit -11)",
+        ),
+        (3, None, "no report: trusting exit code 3", "crashed: no report: trusting exit code 3"),
+        (
+            3,
+            "py312.xml",
+            "pytest exited with 3 (internal or usage error); see the log",
+            "crashed: pytest exited with 3 (internal or usage error); see the log",
+        ),
+        (None, None, "the test command did not run", "crashed: the test command did not run"),
+        (0, None, "exit 0 but no JUnit report: did the commands run pytest?", "crashed: exit 0 but no JUnit"),
+        # a record without a message (another writer of run.json)
+        (-9, None, "", "crashed: killed by SIGKILL (exit -9), no report"),
+        (4, None, "", "crashed: exit code 4, no report"),
+        (-200, None, "", "crashed: killed by signal 200 (exit -200), no report"),
+    ],
+)
+def test_a_crash_names_how_the_cell_ended_once(
+    exit_code: int | None, junit: str | None, message: str, expected: str
+) -> None:
+    crashed = cell("py312", CellStatus.CRASHED, exit_code, junit, message=message)
+    verdict = decide(GateResults(summary(), runs=(passing_run(crashed),)), policy(), Provenance(), NOW)
+    (reason,) = [r for r in verdict.reasons if r.kind == "crashed"]
+    assert reason.message.startswith(expected), reason.message
+    if exit_code is not None:
+        assert reason.message.count(str(exit_code)) == 1, reason.message
+
+
+def collection_error(cell: str = "py312") -> GateResults:
+    """What a cell's JUnit says when pytest stopped at a collection error (a module that
+    does not import, a stage marker naming an unknown stage): one error, nothing ran."""
+    error = ref(cell=cell, name="test_night", outcome=Outcome.ERROR, message="collection failure")
+    groups = green_groups(**{f"{cell}__unit": counts(errors=1)})
+    del groups[(cell, "integration")]
+    return GateResults(summary(groups, failures=(error,)))
+
+
+def test_a_collection_error_is_the_reason_its_cells_stages_ran_nothing() -> None:
+    verdict = decide(collection_error(), policy(), Provenance(), NOW)
+    assert verdict.code is ExitCode.TESTS_FAILED
+    assert [(r.kind, r.cell, r.stage) for r in verdict.reasons] == [("error", "py312", "unit")]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"quarantine": (replace(QUARANTINE_ACTIVE, id="tests.test_calc::test_night"),)},
+        {"required_stages": ("integration",)},
+    ],
+    ids=["the collection error is quarantined", "the collection error is in a stage not required"],
+)
+def test_a_collection_error_that_closes_nothing_leaves_the_empty_stage_a_reason(
+    changes: dict[str, Any],
+) -> None:
+    verdict = decide(collection_error(), policy(**changes), Provenance(), NOW)
+    assert verdict.code is ExitCode.NO_TESTS, [r.to_dict() for r in verdict.reasons]
+    assert [(r.kind, r.cell, r.stage) for r in verdict.reasons] == [("empty-stage", "py312", "integration")]

@@ -83,6 +83,39 @@ ROWS = [
         "other-2.0.whl was not tested (the gate tested greeter-1.0-py3-none-any.whl, greeter-1.0.tar.gz)",
         facts=replace(FACTS, files=(*FACTS.files, ("dist/other-2.0.whl", "4" * 64))),
     ),
+    Row(
+        "the tested bytes renamed to another version",
+        f"dist/greeter-2.0-py3-none-any.whl has the bytes of the tested {WHEEL.name} but its name says "
+        "greeter 2.0; publish the file under its tested name",
+        facts=replace(FACTS, files=(("dist/greeter-2.0-py3-none-any.whl", WHEEL.sha256),)),
+    ),
+    Row(
+        "the tested bytes renamed to another project",
+        "dist/other-1.0.tar.gz has the bytes of the tested greeter-1.0.tar.gz but its name says other 1.0",
+        facts=replace(FACTS, files=(("dist/other-1.0.tar.gz", SDIST.sha256),)),
+    ),
+    Row(
+        "the tested bytes under a name that says no release",
+        "upload/renamed.whl has the bytes of the tested greeter-1.0-py3-none-any.whl but its name says "
+        "no release",
+        facts=replace(FACTS, files=(("upload/renamed.whl", WHEEL.sha256),)),
+    ),
+    Row(
+        "a package whose name is not the release its metadata says",
+        "its own metadata says greeter 1.0",
+        facts=replace(
+            FACTS,
+            mislabelled=(
+                "dist/greeter-2.0-py3-none-any.whl: its name says greeter 2.0 but its own metadata says "
+                "greeter 1.0 (renamed after the build?); use the file under the name it was built with",
+            ),
+        ),
+    ),
+    Row(
+        "an argument hides what it publishes",
+        "`sh -c` runs code given on its command line",
+        facts=replace(FACTS, hidden=("`sh -c` runs code given on its command line ('twine upload x/*')",)),
+    ),
     Row("no artifact named", "cannot tell what the command publishes", facts=replace(FACTS, files=())),
     Row("gate recorded no artifact", "records no tested artifact", gate=replace(GATE, artifacts=())),
     Row(
@@ -133,8 +166,16 @@ def test_everything_in_order_is_allowed() -> None:
     assert check(GATE, FACTS, PublishRules()) == []
 
 
-def test_renamed_but_identical_file_is_the_tested_artifact() -> None:
-    facts = replace(FACTS, files=(("upload/renamed.whl", WHEEL.sha256),))
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"upload/{WHEEL.name}",  # the tested file, copied elsewhere
+        "dist/Greeter-1.0-py3-none-any.whl",  # the same release, the name not normalised
+        "dist/greeter-1.0-py2.py3-none-any.whl",  # the same release, another tag spelling
+    ],
+)
+def test_the_tested_bytes_under_the_tested_release_are_the_tested_artifact(path: str) -> None:
+    facts = replace(FACTS, files=((path, WHEEL.sha256),))
     assert check(GATE, facts, PublishRules()) == []
 
 

@@ -58,9 +58,9 @@ def test_time_limits_are_durations_and_zero_is_none(value: object, seconds: floa
         ({"cells": [1]}, "cells: expected a list of strings, found 1"),
         ({"include": [""]}, "include: an empty name; remove it"),
         ({"timeout": "soon"}, "timeout: 'soon' is not a duration; write seconds (1.5) or a string like"),
-        ({"timeout": -1}, "timeout: a duration cannot be negative, got -1"),
-        ({"run-timeout": float("nan")}, "run-timeout: a time limit must be a finite duration such as '10m'"),
-        ({"run-timeout": float("inf")}, "run-timeout: a time limit must be a finite duration such as '10m'"),
+        ({"timeout": -1}, "timeout: must be a finite, non-negative number, got -1"),
+        ({"run-timeout": float("nan")}, "run-timeout: must be a finite, non-negative number, got nan"),
+        ({"run-timeout": float("inf")}, "run-timeout: must be a finite, non-negative number, got inf"),
         ({"timeout": True}, "timeout: expected a number or a string, got true or false True"),
     ],
 )

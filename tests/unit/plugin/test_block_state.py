@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_pipeline.blocking import BlockState, blocked_message
+from pytest_pipeline.plugin.blocking import BlockState, blocked_message
 from pytest_pipeline.results import BLOCKED_MESSAGE_PREFIX
 
 ORDER = {"unit": 0, "integration": 1, "smoke": 2}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_pipeline.budgets import budget_message, over_budget, seconds
+from pytest_pipeline.plugin.budgets import budget_message, over_budget, seconds
 
 
 def test_over_budget_needs_a_budget_and_a_longer_call() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_pipeline.junitxml import NOT_READY_TYPE, RERUN_TYPE, CaseInfo, case_key, regroup
+from pytest_pipeline.plugin.junitxml import NOT_READY_TYPE, RERUN_TYPE, CaseInfo, case_key, regroup
 from pytest_pipeline.results import BLOCKED_TYPE
 
 PYTEST_OUTPUT = """<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">

@@ -10,7 +10,7 @@ HEAVY = ("tox", "virtualenv", "junitparser", "rich", "defusedxml", "pytest_pipel
 
 PROBE = """
 import json, sys
-import pytest_pipeline.plugin, pytest_pipeline.runtime
+import pytest_pipeline.plugin, pytest_pipeline.plugin.runtime
 ours = {n: m.__doc__ or "" for n, m in sys.modules.items() if n.startswith("pytest_pipeline")}
 print(json.dumps({
     "heavy": [name for name in HEAVY if name in sys.modules],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_pipeline.config import parse_ready_target
-from pytest_pipeline.readiness import FIRST_DELAY, MAX_DELAY, wait_ready
+from pytest_pipeline.plugin.readiness import FIRST_DELAY, MAX_DELAY, wait_ready
 
 
 class FakeTime:

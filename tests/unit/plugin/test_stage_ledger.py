@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from pytest_pipeline.ledger import Ledger, short_message
+from pytest_pipeline.plugin.ledger import Ledger, short_message
 from pytest_pipeline.results import Outcome
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_pipeline.errors import ConfigError
-from pytest_pipeline.stages import describe_selection, parse_selection
+from pytest_pipeline.plugin.stages import describe_selection, parse_selection
 
 KNOWN = ("unit", "integration", "smoke")
 

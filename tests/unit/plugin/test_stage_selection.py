@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pytest_pipeline.config import from_table
-from pytest_pipeline.selection import StageAssigner, select_and_order, strict_error
+from pytest_pipeline.plugin.selection import StageAssigner, select_and_order, strict_error
 
 ORDER = {"unit": 0, "integration": 1, "smoke": 2}
 

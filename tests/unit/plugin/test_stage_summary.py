@@ -5,8 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from pytest_pipeline.ledger import Ledger
-from pytest_pipeline.summary import COLUMNS, detail_lines, table_lines
+from pytest_pipeline.plugin.ledger import Ledger
+from pytest_pipeline.plugin.summary import COLUMNS, detail_lines, table_lines
 
 
 def feed(ledger: Ledger, nodeid: str, stage: str, call: str, **extra: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pytest_pipeline.xdist_support import BARRIER, STATE_DIR, Controller, WorkerLink
+from pytest_pipeline.plugin.xdist_support import BARRIER, STATE_DIR, Controller, WorkerLink
 
 STAGES = ("unit", "integration", "smoke")
 

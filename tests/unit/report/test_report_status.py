@@ -152,6 +152,23 @@ def test_without_verdict_the_code_is_incomplete() -> None:
     }
 
 
+def test_an_unfinished_run_shows_what_the_history_has() -> None:
+    entries = [history.entry(gate(0, commit=OLD)), history.entry(gate(1))]
+    status = Status(reports=Path("r"), entries=entries, unfinished=True)
+    lines = render_text(status, now=NOW).splitlines()
+    assert lines[0] == (
+        "no verdict: the last run in r did not finish (no gate.json or run.json: it was killed, "
+        "or is still running)"
+    )
+    assert lines[1] == (
+        f"  last recorded verdict: GATE CLOSED (1): 1 failed in 1 cell ({NEW[:12]} on main, "
+        "decided 2026-11-22 11:00:00 UTC (1 hour ago))"
+    )
+    assert lines[-1].startswith(f"last open gate: {OLD[:12]} on main")
+    assert status.code == 3
+    assert to_json(status)["last_recorded"] == entries[-1]
+
+
 def test_describe_counts() -> None:
     assert describe_counts(None) == "no results"
     assert describe_counts({"tests": 0}) == "no tests"

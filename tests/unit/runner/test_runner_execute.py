@@ -44,7 +44,9 @@ def test_classify(exit_code: int | None, junit: bool, cancelled: str | None, sta
 
 
 def test_classify_says_when_it_trusts_the_exit_code() -> None:
-    assert classify(exit_code=1, junit=False, cancelled=None)[1] == "no report: trusting exit code 1"
+    assert classify(exit_code=1, junit=False, cancelled=None)[1] == "no report: exit code 1"
+    assert classify(exit_code=-9, junit=False, cancelled=None)[1] == "no report: killed by SIGKILL (exit -9)"
+    assert classify(exit_code=-9, junit=True, cancelled=None)[1].startswith("pytest killed by SIGKILL")
 
 
 def test_env_folder_is_the_env_dir_tox_resolved_with_our_workdir(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from pytest_pipeline import hookspecs
+    from pytest_pipeline.plugin import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
 
@@ -86,8 +86,8 @@ def settings_path(config: pytest.Config) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from pytest_pipeline.runtime import PipelineRuntime
-    from pytest_pipeline.stages import parse_selection
+    from pytest_pipeline.plugin.runtime import PipelineRuntime
+    from pytest_pipeline.plugin.stages import parse_selection
 
     try:
         settings = pipeline_config.load(settings_path(config))

@@ -14,7 +14,10 @@ file, and live events for the orchestrator.
   show which stage a cell is in and to stop everything on the first failure under
   ``--fail-fast``.
 
-Without the variables it does nothing. Standard library only: it runs in the user's
+Without the variables it does nothing, and so it does in a pytest session started inside
+the cell's own (``pytester``, a test that runs pytest in a subprocess): those are the
+project's tests of its own, not the cell's sessions (``$PYTEST_PIPELINE_ACTIVE`` marks
+the cell's session while it runs). Standard library only: it runs in the user's
 environment.
 """
 
@@ -30,10 +33,14 @@ from typing import IO, Any
 
 import pytest
 
-EVENTS_ENV = "PYTEST_PIPELINE_EVENTS"
-JUNIT_DIR_ENV = "PYTEST_PIPELINE_JUNIT_DIR"
-STAGES_ENV = "PYTEST_PIPELINE_STAGES"
+from pytest_pipeline import envvars
+
+EVENTS_ENV = envvars.EVENTS
+JUNIT_DIR_ENV = envvars.JUNIT_DIR
+STAGES_ENV = envvars.STAGES
+ACTIVE_ENV = envvars.ACTIVE
 _OWN_JUNIT = pytest.StashKey[Path]()
+_OUTER = pytest.StashKey[bool]()
 BLOCKED_PREFIX = "blocked by a failure in stage "
 """``results.BLOCKED_MESSAGE_PREFIX``, repeated to keep this module free of our imports."""
 
@@ -86,11 +93,17 @@ def _final_outcome(report: pytest.TestReport) -> str | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     # tryfirst: before pytest's junitxml and our stage plugin read these options.
+    worker = hasattr(config, "workerinput")
+    if not worker:
+        if os.environ.get(ACTIVE_ENV):
+            return  # a session inside the cell's session: the project's, not ours
+        os.environ[ACTIVE_ENV] = str(os.getpid())
+        config.stash[_OUTER] = True
     stages = os.environ.get(STAGES_ENV)
     if stages and not config.getoption("pipeline_stage", None):
         config.option.pipeline_stage = [stages]
     junit_dir = os.environ.get(JUNIT_DIR_ENV)
-    if junit_dir and not hasattr(config, "workerinput"):
+    if junit_dir and not worker:
         target = Path(junit_dir) / f"pytest-{os.getpid()}-{time.time_ns()}.xml"
         if config.getoption("xmlpath", None):
             config.stash[_OWN_JUNIT] = target  # the project's file, copied at the end
@@ -98,7 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
             Path(junit_dir).mkdir(parents=True, exist_ok=True)
             config.option.xmlpath = str(target)
     path = os.environ.get(EVENTS_ENV)
-    if not path or hasattr(config, "workerinput"):  # xdist workers: the controller reports
+    if not path or worker:  # xdist workers: the controller reports
         return
     events = _Events(open(path, "a", encoding="utf-8"))  # noqa: SIM115 - closed in unconfigure
     config.pluginmanager.register(events, "pytest_pipeline_cell_events")
@@ -130,3 +143,5 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     events = config.pluginmanager.get_plugin("pytest_pipeline_cell_events")
     if isinstance(events, _Events):
         events.close()
+    if config.stash.get(_OUTER, False):
+        os.environ.pop(ACTIVE_ENV, None)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from pytest_pipeline.budgets import seconds
-from pytest_pipeline.ledger import Ledger
+from pytest_pipeline.plugin.budgets import seconds
+from pytest_pipeline.plugin.ledger import Ledger
 from pytest_pipeline.results import Counts
 
 COLUMNS = ("passed", "failed", "errors", "skipped", "blocked", "flaky", "over budget", "time")

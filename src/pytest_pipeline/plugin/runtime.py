@@ -17,22 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pipeline.blocking import BlockState, blocked_message
-from pytest_pipeline.budgets import budget_message, over_budget
 from pytest_pipeline.config import PipelineConfig, ReadyTarget
-from pytest_pipeline.ledger import Ledger
-from pytest_pipeline.results import BLOCKED_TYPE, CELL_ENV, STAGE_ERROR, Outcome
-from pytest_pipeline.selection import (
+from pytest_pipeline.plugin.blocking import BlockState, blocked_message
+from pytest_pipeline.plugin.budgets import budget_message, over_budget
+from pytest_pipeline.plugin.ledger import Ledger
+from pytest_pipeline.plugin.selection import (
     STAGE_KEY,
     Assignment,
     StageAssigner,
     select_and_order,
     strict_error,
 )
-from pytest_pipeline.stages import SOURCES, describe_selection
+from pytest_pipeline.plugin.stages import SOURCES, describe_selection
+from pytest_pipeline.results import BLOCKED_TYPE, CELL_ENV, STAGE_ERROR, Outcome
 
 if TYPE_CHECKING:
-    from pytest_pipeline.xdist_support import Controller, WorkerLink
+    from pytest_pipeline.plugin.xdist_support import Controller, WorkerLink
 
 HOLD_KEY = pytest.StashKey[tuple[str, str]]()
 """Why a test must not run: ("blocked" | "not_ready", message)."""
@@ -86,12 +86,12 @@ class PipelineRuntime:
         self.controller: Controller | None = None
         workerinput = getattr(config, "workerinput", None)
         if workerinput is not None:
-            from pytest_pipeline.xdist_support import STATE_DIR, WorkerLink
+            from pytest_pipeline.plugin.xdist_support import STATE_DIR, WorkerLink
 
             if STATE_DIR in workerinput:
                 self.worker = WorkerLink(workerinput)
         elif self._distributing(config):
-            from pytest_pipeline.xdist_support import Controller
+            from pytest_pipeline.plugin.xdist_support import Controller
 
             self.controller = Controller(config, self.stages)
             config.pluginmanager.register(self.controller, "pipeline-xdist-controller")
@@ -270,7 +270,7 @@ class PipelineRuntime:
         settings = self.settings.stage(stage)
         result = None
         if settings.ready:
-            from pytest_pipeline.readiness import wait_ready
+            from pytest_pipeline.plugin.readiness import wait_ready
 
             result = wait_ready(
                 stage, settings.ready, settings.ready_timeout, waiting=self._say_waiting(stage)
@@ -361,7 +361,7 @@ class PipelineRuntime:
             self.controller.show_summary()  # not shown yet when no test started
         if self.ledger is None or not self.ledger.entries or self.config.get_verbosity() < -1:
             return
-        from pytest_pipeline.summary import detail_lines, table_lines
+        from pytest_pipeline.plugin.summary import detail_lines, table_lines
 
         terminalreporter.write_sep("=", "pipeline stages")
         for line in table_lines(self.ledger, self.stages):
@@ -385,7 +385,7 @@ class PipelineRuntime:
                 self.controller.cleanup()
 
     def _rewrite_junit(self) -> None:
-        from pytest_pipeline.junitxml import NOT_READY_TYPE, CaseInfo, case_key, regroup
+        from pytest_pipeline.plugin.junitxml import NOT_READY_TYPE, CaseInfo, case_key, regroup
 
         assert self.ledger is not None
         path = self._junit_path()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline_testkit import git, git_run, pipeline_cli
-from pytest_pipeline import githook
+from pytest_pipeline.ci import githook
 
 FAILING = "def test_broken():\n    assert 1 == 2\n"
 PASSING = "def test_fine():\n    assert 1 == 1\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from pytest_pipeline import githook
+from pytest_pipeline.ci import githook
 from pytest_pipeline.config import from_table
 from pytest_pipeline.errors import PipelineError
 

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from pytest_pipeline.config import PipelineConfig
-from pytest_pipeline.stages import Source
+from pytest_pipeline.plugin.stages import Source
 
 STAGE_KEY = pytest.StashKey[str]()
 """``item.stash[STAGE_KEY]``: the stage a test was given."""

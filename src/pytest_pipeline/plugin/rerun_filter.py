@@ -1,6 +1,6 @@
 """A tiny pytest plugin for ``rerun --failed``: keep only the tests to re-run in this cell.
 
-Loaded in every re-run cell with ``-p pytest_pipeline.rerun.cellfilter
+Loaded in every re-run cell with ``-p pytest_pipeline.plugin.rerun_filter
 --pipeline-rerun=FILE`` (through the orchestrator's ``PYTEST_ADDOPTS``). ``FILE`` maps cell
 names to pytest node ids; the cell is ``$PYTEST_PIPELINE_CELL``. A cell that is not in the
 file runs whole. When any of its node ids is not collected any more (a renamed test), the
@@ -21,8 +21,9 @@ import os
 
 import pytest
 
-CELL_ENV = "PYTEST_PIPELINE_CELL"
-"""``results.CELL_ENV``, repeated to keep this module free of our imports."""
+from pytest_pipeline import envvars
+
+CELL_ENV = envvars.CELL
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

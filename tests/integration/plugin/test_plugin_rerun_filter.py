@@ -47,7 +47,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
 
 def test_only_the_cells_tests_run_and_blocking_still_works(project: pytest.Pytester) -> None:
     option = selection(project, {"py312": [FAILING, LATER], "py310": ["test_cells.py::test_ok"]})
-    result = project.runpytest("-p", "pytest_pipeline.rerun.cellfilter", option, "-v", "-p", "no:randomly")
+    result = project.runpytest("-p", "pytest_pipeline.plugin.rerun_filter", option, "-v", "-p", "no:randomly")
     result.stdout.fnmatch_lines(
         [
             "pytest-pipeline rerun: re-running the 2 tests that failed or were blocked",
@@ -62,21 +62,21 @@ def test_only_the_cells_tests_run_and_blocking_still_works(project: pytest.Pytes
 
 def test_parametrized_node_ids_match_exactly(project: pytest.Pytester) -> None:
     option = selection(project, {"py312": ["test_cells.py::test_param[b::c]"]})
-    result = project.runpytest("-p", "pytest_pipeline.rerun.cellfilter", option, "-v")
+    result = project.runpytest("-p", "pytest_pipeline.plugin.rerun_filter", option, "-v")
     result.stdout.fnmatch_lines(["*test_param?b::c? PASSED*"])
     assert result.parseoutcomes() == {"passed": 1, "deselected": 5}
 
 
 def test_a_cell_not_in_the_file_runs_whole(project: pytest.Pytester) -> None:
     option = selection(project, {"py310": [FAILING]})
-    result = project.runpytest("-p", "pytest_pipeline.rerun.cellfilter", option, "--no-stage-block")
+    result = project.runpytest("-p", "pytest_pipeline.plugin.rerun_filter", option, "--no-stage-block")
     assert result.parseoutcomes() == {"passed": 5, "failed": 1}
     assert "pytest-pipeline rerun" not in result.stdout.str()
 
 
 def test_a_test_that_is_gone_makes_the_whole_cell_run(project: pytest.Pytester) -> None:
     option = selection(project, {"py312": [FAILING, "test_cells.py::test_renamed"]})
-    result = project.runpytest("-p", "pytest_pipeline.rerun.cellfilter", option, "--no-stage-block")
+    result = project.runpytest("-p", "pytest_pipeline.plugin.rerun_filter", option, "--no-stage-block")
     result.stdout.fnmatch_lines(
         [
             "pytest-pipeline rerun: 1 of the 2 tests to re-run are not collected any more "
@@ -87,13 +87,13 @@ def test_a_test_that_is_gone_makes_the_whole_cell_run(project: pytest.Pytester) 
 
 
 def test_without_the_option_nothing_changes(project: pytest.Pytester) -> None:
-    result = project.runpytest("-p", "pytest_pipeline.rerun.cellfilter", "--no-stage-block")
+    result = project.runpytest("-p", "pytest_pipeline.plugin.rerun_filter", "--no-stage-block")
     assert result.parseoutcomes() == {"passed": 5, "failed": 1}
 
 
 def test_unreadable_selection_is_a_usage_error(project: pytest.Pytester) -> None:
     missing = Path(project.path / "nope.json")
-    result = project.runpytest("-p", "pytest_pipeline.rerun.cellfilter", f"--pipeline-rerun={missing}")
+    result = project.runpytest("-p", "pytest_pipeline.plugin.rerun_filter", f"--pipeline-rerun={missing}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*--pipeline-rerun {missing}: cannot be read*"])
 
@@ -101,6 +101,6 @@ def test_unreadable_selection_is_a_usage_error(project: pytest.Pytester) -> None
 def test_xdist_workers_keep_the_same_tests(project: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     option = selection(project, {"py312": [FAILING, LATER, "test_cells.py::test_ok"]})
-    result = project.runpytest_subprocess("-p", "pytest_pipeline.rerun.cellfilter", option, "-n", "2")
+    result = project.runpytest_subprocess("-p", "pytest_pipeline.plugin.rerun_filter", option, "-n", "2")
     outcomes = result.parseoutcomes()
     assert (outcomes["passed"], outcomes["failed"], outcomes["blocked"]) == (1, 1, 1)
