@@ -38,12 +38,10 @@ def run_ci_report(args: argparse.Namespace) -> int:
     from pytest_pipeline.ci.provider import Provider
     from pytest_pipeline.ci.report import read_gate, report_to_ci
     from pytest_pipeline.ci.summary import build_markdown, summary_from_gate
+    from pytest_pipeline.runner.outputs import locate
 
-    if args.gate:
-        gate_path = Path(args.gate)
-    else:
-        settings = config.load_option(args.config)
-        gate_path = Path(settings.reports_dir) / "gate.json"
+    # without --gate: the folder the configuration names, not one relative to where CI runs this
+    gate_path = Path(args.gate) if args.gate else locate(config.load_option(args.config)) / "gate.json"
     data = read_gate(gate_path)
     summary = summary_from_gate(data)
     provider: Provider | None

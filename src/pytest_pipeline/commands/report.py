@@ -68,12 +68,13 @@ def shown(path: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from pytest_pipeline.config import load_option
-    from pytest_pipeline.gate.command import reports_dir
+    from pytest_pipeline.fileio import relative_to_cwd
+    from pytest_pipeline.runner.outputs import locate
 
     if args.html is None:
         raise PipelineError("report: choose a format: --html [FILE] (the only one so far)")
     config = load_option(args.config)
-    root: Path = args.reports_dir if args.reports_dir is not None else reports_dir(config)
+    root = relative_to_cwd(locate(config, given=args.reports_dir))
     if not root.is_dir():
         raise PipelineError(
             f"reports folder {root} does not exist; run `pytest-pipeline run` first, or pass --reports-dir"

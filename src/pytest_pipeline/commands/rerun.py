@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         raise PipelineError(f"--project {args.project}: no such folder; give the folder holding tox.ini")
     pyproject = project / "pyproject.toml"
     config = config_mod.load(pyproject if pyproject.is_file() else None)
-    main = outputs.Reports((args.reports_dir or (project / config.reports_dir)).resolve())
+    main = outputs.Reports(outputs.locate(config, given=args.reports_dir, project=project).resolve())
     record = _load_record(main.run_record)
     gate: dict[str, object] | None = None
     if main.gate.is_file():
@@ -259,11 +259,11 @@ def _rerun(
     pytest_args: tuple[str, ...],
 ) -> ExitCode:
     """Run the chosen cells in a scratch folder, fold the results in, ask the gate."""
+    from pytest_pipeline.commands._finish import finish
+    from pytest_pipeline.commands.run import RunOptions, run_pipeline
     from pytest_pipeline.gate import policy
-    from pytest_pipeline.gate.render import use_colour
     from pytest_pipeline.rerun import combine
-    from pytest_pipeline.runner import outputs, summary
-    from pytest_pipeline.runner import run as runner
+    from pytest_pipeline.runner import outputs
 
     out = sys.stdout
     scratch = _scratch(project)
@@ -272,7 +272,7 @@ def _rerun(
         selection.write_text(json.dumps({"version": 1, "cells": chosen.selection}), encoding="utf-8")
         filter_args = ("-p", FILTER_PLUGIN, f"--pipeline-rerun={selection}") if chosen.selection else ()
         tools = {cell.tool for cell in record.cells}
-        options = runner.RunOptions(
+        options = RunOptions(
             project=project,
             reports_dir=scratch / "reports",
             parallel=parallel,
@@ -285,7 +285,7 @@ def _rerun(
             verdict=False,
             stream=out,
         )
-        result = runner.run(options, config=config)
+        result = run_pipeline(options, config=config)
         rerun_reports = outputs.Reports(result.reports)
         asked = {name: len(tests) for name, tests in chosen.selection.items()}
         staged = combine.stage_cells(
@@ -307,9 +307,15 @@ def _rerun(
     # The next re-run gives the cells the arguments this one gave (not the filter's).
     combined = dataclasses.replace(combined, pytest_args=pytest_args)
     main.write_run_record(combined)
-    merged = runner.merge_results(main, combined.cells, config.default_stage)
-    summary.render(list(combined.cells), merged, combined.stages, out, colour=use_colour(out))
-    code = runner.gate_results(main, config, policy.from_config(config, {}), project, out)
+    code, _ = finish(
+        main,
+        combined.cells,
+        combined.stages,
+        config,
+        policy.from_config(config, {}),
+        project=project,
+        stream=out,
+    )
     return ExitCode.INTERRUPTED if result.code is ExitCode.INTERRUPTED else code
 
 

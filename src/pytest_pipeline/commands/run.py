@@ -1,5 +1,9 @@
 """``pytest-pipeline run``: run the project's tox/nox matrix in stages, merge, gate.
 
+The command owns its flow (:func:`run_pipeline`): load -> plan -> build -> run cells
+(:mod:`pytest_pipeline.runner`) -> merge -> summarize -> gate
+(:mod:`pytest_pipeline.commands._finish`).
+
 Exit code = the gate's code (0 open, 1 tests failed, 2 interrupted, 3 incomplete,
 4 usage error, 5 a required stage ran no tests).
 """
@@ -9,10 +13,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pytest_pipeline.cli_hooks import hookimpl
 from pytest_pipeline.errors import PipelineError
+
+if TYPE_CHECKING:
+    from pytest_pipeline.ci.provider import Provider
+    from pytest_pipeline.config import PipelineConfig
+    from pytest_pipeline.exitcodes import ExitCode
+    from pytest_pipeline.gate.policy import Policy
+    from pytest_pipeline.matrix.model import Plan
+    from pytest_pipeline.results import ResultSummary, RunRecord
+
+Backend = Literal["auto", "tox"]
 
 
 def parse_parallel(value: str) -> str | int:
@@ -172,9 +189,8 @@ def time_limit_option(value: str | None, option: str) -> float | None:
     return time_limit(value, option) or 0.0
 
 
-def options_from(args: argparse.Namespace) -> object:
+def options_from(args: argparse.Namespace) -> RunOptions:
     from pytest_pipeline import ci
-    from pytest_pipeline.runner.run import RunOptions
 
     project: Path = args.project
     if not project.is_dir():
@@ -202,12 +218,7 @@ def options_from(args: argparse.Namespace) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pytest_pipeline.runner.run import RunOptions
-    from pytest_pipeline.runner.run import run as run_pipeline
-
-    options = options_from(args)
-    assert isinstance(options, RunOptions)
-    result = run_pipeline(options)
+    result = run_pipeline(options_from(args))
     if getattr(args, "html", False):
         _write_html(result.reports, args.project)
     return int(result.code)
@@ -221,3 +232,201 @@ def _write_html(reports: Path, project: Path) -> None:
     config = config_mod.load(pyproject if pyproject.is_file() else None)
     written = write_html(reports, reports / HTML_NAME, default_stage=config.default_stage)
     print(f"report: {shown(written)}", flush=True)
+
+
+# --------------------------------------------------------------------------- the run flow
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    project: Path
+    reports_dir: Path | None = None
+    parallel: str | int | None = None
+    fail_fast: bool | None = None
+    cells: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    tool: str | None = None
+    backend: Backend | None = None
+    installer: str | None = None
+    installpkg: Path | None = None
+    pytest_args: tuple[str, ...] = ()
+    recreate: bool = False
+    timeout: float | None = None
+    """Seconds a cell may take; 0: no limit; None: ``[tool.pytest-pipeline.run] timeout``."""
+    run_timeout: float | None = None
+    """Seconds the run may take; 0: no limit; None: ``[tool.pytest-pipeline.run] run-timeout``."""
+    gate_overrides: Mapping[str, Any] = field(default_factory=dict)
+    verdict: bool = True
+    """False: stop after run.json and the merged junit.xml, without the summary table and
+    the gate (the code is then OK or INTERRUPTED): ``rerun`` shows and judges the results
+    combined with the cells it did not re-run."""
+    stream: IO[str] = field(default=sys.stdout, compare=False)
+    ci: Provider | None = field(default=None, compare=False)
+    """The CI this runs in (None: a developer's machine, whose terminal keeps the logs
+    out of sight in ``cells/<cell>/log.txt``). In CI the files are an artifact away, so
+    each cell's log is printed into the job log, folded, once the cells are done."""
+
+
+@dataclass
+class RunResult:
+    code: ExitCode
+    record: RunRecord
+    summary: ResultSummary | None
+    reports: Path
+
+
+def run_pipeline(
+    options: RunOptions,
+    *,
+    plan: Plan | None = None,
+    config: PipelineConfig | None = None,
+) -> RunResult:
+    """load -> plan -> build -> run cells -> merge -> summarize -> gate: the gate's code.
+    ``plan``/``config`` can be given (tests; ``tox -e matrix``)."""
+    import contextlib
+    import time
+
+    from pytest_pipeline import config as config_mod
+    from pytest_pipeline.commands._finish import finish
+    from pytest_pipeline.exitcodes import ExitCode
+    from pytest_pipeline.matrix.settings import run_settings
+    from pytest_pipeline.results import RunRecord
+    from pytest_pipeline.runner import outputs, process, watchdog
+    from pytest_pipeline.runner import run as runner
+    from pytest_pipeline.runner.execute import now_iso
+    from pytest_pipeline.runner.interrupts import signals_as_interrupt
+    from pytest_pipeline.runner.scheduler import worker_count
+
+    started_clock = time.monotonic()
+    project = options.project.resolve()
+    pyproject = project / "pyproject.toml"
+    config = config or config_mod.load(pyproject if pyproject.is_file() else None)
+    settings = run_settings(config)
+    gate_policy = _gate_policy(config, options)  # validate [gate] before any work
+    _check_hook_settings(config)
+    given_wheel = runner.read_installpkg(options.installpkg)
+    workers = worker_count(options.parallel if options.parallel is not None else settings.parallel)
+    fail_fast = settings.fail_fast if options.fail_fast is None else options.fail_fast
+    backend = options.backend or settings.backend
+    installer = runner.choose_installer(options.installer or settings.installer)
+    limits = runner.time_limits(options.timeout, options.run_timeout, settings, started_clock)
+    reports_root = outputs.locate(config, given=options.reports_dir, project=project).resolve()
+    outputs.check_root(
+        reports_root,
+        project,
+        "--reports-dir" if options.reports_dir is not None else "[tool.pytest-pipeline] reports-dir",
+    )
+    started = now_iso()
+    commit, dirty = git_provenance(project, reports_root)
+    early = None
+    run_id = watchdog.new_run_id()
+
+    def say(text: str) -> None:
+        options.stream.write(f"pytest-pipeline: {text}\n")
+
+    # SIGTERM is Ctrl-C from here on: a build, discovery or a merge in progress stops cleanly too.
+    with signals_as_interrupt(), contextlib.ExitStack() as stack:
+        # Before any child starts: each one carries the run's id, and dies with the run.
+        stack.enter_context(process.run_scope(run_id, say=say))
+        if plan is None:
+            # A cold run: the build and `tox config` take about as long; run them together.
+            if options.installpkg is None:
+                early = runner.build_early(
+                    project,
+                    tool=options.tool or settings.tool,
+                    uv=installer.uv,
+                    reports_root=reports_root,
+                    rebuild=options.recreate,
+                )
+            if early is not None:
+                stack.callback(early.cancel)  # a no-op once its wheel was taken
+            plan = runner.discover_plan(
+                project, config, tool=options.tool, cells=options.cells, labels=options.labels
+            )
+        runner.check_plan(plan)
+        for name, why in plan.off_platform.items():  # as tox says it skips them
+            say(f"{name}: left out, {why} (tox `platform`)")
+        reports = stack.enter_context(outputs.open_reports(reports_root, run_id=run_id, say=say))
+        wheel = runner.prepare_wheel(
+            plan,
+            reports,
+            project=project,
+            rebuild=options.recreate,
+            early=early,
+            uv=installer.uv,
+            given=given_wheel,
+        )
+        ctx = runner.cell_context(
+            plan,
+            reports,
+            config,
+            project=project,
+            wheel=wheel,
+            installer=installer,
+            pytest_args=options.pytest_args,
+            backend=backend,
+            recreate=options.recreate,
+        )
+        outcome = runner.run_cells(
+            plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream, limits=limits
+        )
+        records, interrupted = outcome.records, outcome.interrupted
+        record = RunRecord(
+            cells=tuple(records),
+            stages=plan.stages,
+            artifact=wheel.artifact if wheel else None,
+            interrupted=interrupted,
+            started=started,
+            finished=now_iso(),
+            tool_versions=runner.tool_versions(plan, installer),
+            commit=commit,
+            dirty=dirty,
+            pytest_args=options.pytest_args,
+            backend=backend,
+            installer=installer.name,
+        )
+        reports.write_run_record(record)
+        if options.ci is not None:
+            from pytest_pipeline.ci.report import fold_cell_logs
+
+            fold_cell_logs(options.ci, records, reports.root)
+        code, merged = finish(
+            reports,
+            records,
+            plan.stages,
+            config,
+            gate_policy,
+            project=project,
+            stream=options.stream,
+            verdict=options.verdict,
+        )
+        if interrupted:
+            code = ExitCode.INTERRUPTED
+        return RunResult(code, record, merged, reports.root)
+
+
+def _gate_policy(config: PipelineConfig, options: RunOptions) -> Policy:
+    """Check the gate policy now: a typo in [gate] must not cost a whole run."""
+    from pytest_pipeline.gate import policy as policy_mod
+
+    return policy_mod.from_config(config, dict(options.gate_overrides))
+
+
+def _check_hook_settings(config: PipelineConfig) -> None:
+    """[hook] belongs to install-hook, but a wrong key there is still a wrong key of
+    [tool.pytest-pipeline]: refused before any work, like the rest (exit 4)."""
+    from pytest_pipeline.ci.githook import configured_command
+
+    configured_command(config)
+
+
+def git_provenance(project: Path, reports_root: Path) -> tuple[str | None, bool | None]:
+    """The commit the cells test and whether the tree has uncommitted changes, taken
+    before anything runs; (None, None) outside a git repository. Our own outputs (the
+    reports folder, .tox/.pipeline, .pytest-pipeline) are not changes."""
+    from pytest_pipeline.gate.provenance import git_facts
+
+    facts = git_facts(project, [str(reports_root)])
+    if facts.toplevel is None:
+        return None, None
+    return facts.commit, facts.dirty

@@ -13,6 +13,7 @@ from pytest_pipeline.matrix.from_tox import UNRESOLVED
 from pytest_pipeline.matrix.listing import EnvInfo, Listing
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.matrix.runs_pytest import Kind, nox_session_kind, tox_env_kind
+from pytest_pipeline.matrix.tool_config import nox_config, tox_config
 
 INTERPRETER_NOT_FOUND = ("failed to find interpreter", "could not find python interpreter")
 """How tox says a setting needed an interpreter that is missing (older tox 4 resolves
@@ -66,7 +67,7 @@ def _tox_cell(env: EnvInfo, tool_python: str) -> tuple[Cell | None, dict[str, st
         for key in [key for key, value in errors.items() if value.startswith(UNRESOLVED)]:
             errors.pop(key)
     else:
-        kind = tox_env_kind(config)
+        kind = tox_env_kind(tox_config(config))
     if kind is Kind.ORCHESTRATOR:
         return None, {}
     deps = [str(dep) for dep in _as_list(config.get("deps"))]
@@ -107,7 +108,7 @@ def _same_file(a: str, b: str) -> bool:
 
 def _nox_cell(env: EnvInfo) -> Cell | None:
     config = env.config
-    kind = nox_session_kind(config)
+    kind = nox_session_kind(nox_config(config))
     if kind is Kind.ORCHESTRATOR:  # pragma: no cover - nox cannot tell us what a session runs
         return None
     python = config.get("python")

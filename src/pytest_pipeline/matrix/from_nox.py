@@ -20,6 +20,7 @@ from typing import Any
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.matrix.listing import EnvInfo, Listing
+from pytest_pipeline.matrix.tool_config import NoxSessionConfig
 from pytest_pipeline.matrix.toolrun import Completed, Runner, ToolTimeout, first_error_line, run_tool
 
 NOXFILE = "noxfile.py"
@@ -111,7 +112,7 @@ def build_listing(sessions: Sequence[Mapping[str, Any]], default_names: set[str]
             continue
         seen.add(name)
         tags = [str(tag) for tag in item.get("tags") or []]
-        config: dict[str, Any] = {
+        config: NoxSessionConfig = {
             "name": str(item.get("name", name)),
             "python": item.get("python"),
             "call_spec": dict(item.get("call_spec") or {}),

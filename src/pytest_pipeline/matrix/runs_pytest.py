@@ -17,9 +17,10 @@ from __future__ import annotations
 import enum
 import re
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import PurePath, PureWindowsPath
-from typing import Any
+
+from pytest_pipeline.matrix.tool_config import NoxSessionConfig, ToxEnvConfig
 
 
 class Kind(enum.Enum):
@@ -177,11 +178,9 @@ def classify_commands(commands: Iterable[Sequence[str]], _depth: int = 0) -> Kin
     return Kind.OTHER
 
 
-def tox_env_kind(config: Mapping[str, Any]) -> Kind:
+def tox_env_kind(config: ToxEnvConfig) -> Kind:
     """From tox's resolved ``commands`` (``commands_pre``/``_post`` don't make a test env)."""
     commands = config.get("commands") or []
-    if isinstance(commands, str):
-        commands = [commands]
     parsed: list[list[str]] = []
     for command in commands:
         try:
@@ -191,7 +190,7 @@ def tox_env_kind(config: Mapping[str, Any]) -> Kind:
     return classify_commands(parsed)
 
 
-def nox_session_kind(config: Mapping[str, Any]) -> Kind:
+def nox_session_kind(config: NoxSessionConfig) -> Kind:
     python = config.get("python")
     tags = {str(tag).lower() for tag in config.get("tags") or []}
     name = str(config.get("name") or "")

@@ -173,7 +173,7 @@ def check_distinct_folders(cells: Iterable[Cell], source: str = "the project") -
         seen[folded] = cell.name
 
 
-def check_cell_name(name: str, source: str = "the project") -> None:
+def check_cell_name(name: str, source: str = "the project") -> str:
     """A cell name becomes a folder under the reports folder: it must stay inside it,
     and mean the same folder on Linux, macOS and Windows.
 
@@ -189,6 +189,7 @@ def check_cell_name(name: str, source: str = "the project") -> None:
             f"{source}: cell name {name!r} {problem}, and cell names become folder names under the "
             "reports folder; rename the environment (or leave it out with -e/exclude)"
         )
+    return name
 
 
 def _name_problem(name: str) -> str | None:

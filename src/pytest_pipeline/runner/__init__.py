@@ -1,5 +1,6 @@
-"""The runner: build once, prepare one environment per cell, run cells in parallel.
+"""The runner: build once, prepare each cell's environment, run cells in parallel.
 
-Imported only by ``pytest-pipeline run`` and ``tox -e matrix``; never by the pytest plugin.
-The pipeline is in :mod:`pytest_pipeline.runner.run`; each other module has one job.
+Below the commands (``run`` and ``rerun`` string its pieces together, see
+:mod:`pytest_pipeline.commands.run`) and beside the gate: nothing here merges reports,
+judges results or knows a CI. Never imported by the pytest plugin.
 """

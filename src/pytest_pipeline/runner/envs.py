@@ -1,6 +1,6 @@
 """Installers, and what goes on top of an environment tox made: matrix-axis pins.
 
-The environment itself is made as tox makes it (:mod:`.tox_install`, :mod:`.cell_tox`);
+The environment itself is made as tox makes it (:mod:`.tox_install`, :mod:`.tox_setup`);
 a ``[tool.pytest-pipeline.matrix]`` axis is ours, not tox's, so its pins are an
 :class:`Overlay` installed afterwards: uv overrides (they win over ``deps`` and the
 package's own requirements, which is what an axis means), else pip constraints.

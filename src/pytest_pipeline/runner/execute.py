@@ -1,11 +1,9 @@
-"""Run one cell: its environment, our plugin in it, its commands; say how it ended.
+"""Run one cell and say how it ended.
 
-How each cell runs is decided by :mod:`.tox_route` (``plan`` shows it): a tox cell's
-environment is made as tox makes it and its commands run as tox runs them
-(:mod:`.cell_tox`), or tox itself does it; a nox cell runs as ``nox -s`` runs it
-(:mod:`.cell_nox`). In every case the cell's pytest gets our plugin (:mod:`.inject`),
-and each pytest session of the cell leaves a JUnit file that ends up in
-``cells/<cell>/junit.xml``; the status comes from the exit code and that file.
+How a cell runs is decided by :mod:`.tox_route` (``plan`` shows it) and done by its
+backend (:mod:`.backends`). In every case the cell's pytest gets our plugin
+(:mod:`.inject`), each pytest session of the cell leaves a JUnit file that ends up in
+``cells/<cell>/junit.xml``, and the status comes from the exit code and that file.
 """
 
 from __future__ import annotations
@@ -14,77 +12,20 @@ import dataclasses
 import datetime
 import hashlib
 import re
-import shutil
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus, describe_exit
-from pytest_pipeline.runner import cell_junit, cell_nox, cell_tox, envs, locks, tox_commands, tox_route
-from pytest_pipeline.runner.build import Wheel
-from pytest_pipeline.runner.inject import Injection
-from pytest_pipeline.runner.outputs import Reports
+from pytest_pipeline.runner import backends, cell_junit, locks
+from pytest_pipeline.runner.backends import Attempt, CellJob
+from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason
 from pytest_pipeline.runner.process import write_log_line
-from pytest_pipeline.runner.slots import Slots
-
-Backend = Literal["auto", "tox"]
-StopReason = Literal["interrupted", "fail-fast", "timed-out"]
 
 # The ``tox run`` exit code for "interrupted" and pytest's own; both mean the same here.
 _PYTEST_INTERRUPTED = 2
-
-
-@dataclass
-class Cancel:
-    """Set by the scheduler to stop a cell; ``reason`` tells the record what to say."""
-
-    event: threading.Event = field(default_factory=threading.Event)
-    reason: StopReason | None = None
-
-    def set(self, reason: StopReason) -> None:
-        if self.reason is None:
-            self.reason = reason
-        self.event.set()
-
-
-Notify = Callable[..., None]
-"""``notify(phase=..., ...)``: progress updates for the live view (keyword arguments)."""
-
-
-@dataclass(frozen=True)
-class RunContext:
-    project: Path
-    reports: Reports
-    injection: Injection
-    wheel: Wheel | None
-    installer: envs.Installer
-    """How matrix-axis pins are installed on top of an environment (uv, else pip)."""
-    environ: Mapping[str, str]
-    """The caller's environment, cleaned of variables that belong to an outer tox run."""
-    config_file: Path | None = None
-    """The project's pyproject.toml (``PYTEST_PIPELINE_CONFIG`` in cells)."""
-    tool_config: Path | None = None
-    """The tox/nox configuration file (``tox -c`` / ``nox -f``)."""
-    pytest_args: tuple[str, ...] = ()
-    backend: Backend = "auto"
-    recreate: bool = False
-    """Recreate environments (ours through their fingerprints; tox ``-r``; nox ``--reuse-venv=no``)."""
-    slots: Slots | None = None
-    """Test slots (``-p``) a cell takes once its environment is ready; None: no limit
-    beyond the scheduler's (see :mod:`.slots`)."""
-    seed: str = "0"
-    """The run's ``PYTHONHASHSEED`` (tox draws one per run; every cell of a run shares it)."""
-    tox_plugins: tuple[str, ...] = ()
-    """Distributions with tox plugins here (:func:`.tox_route.tox_plugins`)."""
-
-    def route(self, cell: Cell) -> tox_route.Route:
-        return tox_route.route(cell, self.project, backend=self.backend, plugins=self.tox_plugins)
 
 
 # --------------------------------------------------------------------------- status
@@ -148,17 +89,6 @@ def junit_present(path: Path) -> bool:
 
 
 # --------------------------------------------------------------------------- one cell
-
-
-@dataclass
-class _Attempt:
-    exit_code: int | None = None
-    env_error: str | None = None
-    cancelled: bool = False
-    """A command (or the wait for the environment's lock) was stopped by a cancel."""
-    notes: list[str] = field(default_factory=list)
-    waited: float = 0.0
-    """Seconds spent ready, waiting for a test slot: not part of the cell's duration."""
 
 
 def now_iso() -> str:
@@ -258,7 +188,7 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
                     ctx, cell, sessions=sessions, events=events, log=log, cancel=cancel, notify=notify
                 )
         except locks.LockBusy:
-            attempt = _Attempt(cancelled=True)
+            attempt = Attempt(cancelled=True)
         finally:
             broken = cell_junit.collect(sessions, junit)
         waited = attempt.waited
@@ -299,7 +229,7 @@ def _dispatch(
     log: IO[bytes],
     cancel: Cancel,
     notify: Notify,
-) -> _Attempt:
+) -> Attempt:
     def inject(base: Mapping[str, str], *, python_path: bool = False) -> dict[str, str]:
         return ctx.injection.environment(
             base,
@@ -314,151 +244,5 @@ def _dispatch(
 
     route = ctx.route(cell)
     write_log_line(log, f"pytest-pipeline: runs {route.kind}: {route.why}")
-    if cell.tool == "nox":
-        nox_run = cell_nox.NoxCell(
-            project=ctx.project, tool_config=ctx.tool_config, environ=ctx.environ, recreate=ctx.recreate
-        )
-
-        folder = env_folder(cell, ctx.project)
-
-        def run_nox() -> _Attempt:
-            notify(phase="nox")
-            environ = inject(cell_nox.environment(nox_run, cell, folder), python_path=True)
-            outcome = cell_nox.run(nox_run, cell, folder, environ, log=log, cancel=cancel.event)
-            return _Attempt(
-                exit_code=outcome.exit_code,
-                env_error=outcome.env_error,
-                cancelled=outcome.cancelled,
-                notes=outcome.notes,
-            )
-
-        return _in_test_slot(ctx, cancel, notify, [], run_nox)
-    return _run_tox(ctx, cell, route, inject=inject, log=log, cancel=cancel, notify=notify)
-
-
-def _run_tox(
-    ctx: RunContext,
-    cell: Cell,
-    route: tox_route.Route,
-    *,
-    inject: Callable[..., dict[str, str]],
-    log: IO[bytes],
-    cancel: Cancel,
-    notify: Notify,
-) -> _Attempt:
-    run = cell_tox.ToxCell(
-        project=ctx.project,
-        tool_config=ctx.tool_config,
-        wheel=ctx.wheel,
-        environ=ctx.environ,
-        seed=ctx.seed,
-        installer=ctx.installer,
-        recreate=ctx.recreate,
-    )
-    env = cell_tox.env_of(cell, ctx.project)
-    try:
-        interpreter, version = interpreter_of(cell)
-        notify(phase="environment")
-        action = cell_tox.prepare(
-            run,
-            cell,
-            route,
-            interpreter=interpreter,
-            interpreter_version=version,
-            log=log,
-            cancel=cancel.event,
-        )
-        cell_tox.install_plugin(ctx.injection, env)
-    except (cell_tox.EnvError, envs.EnvError) as exc:
-        return _Attempt(env_error=str(exc), cancelled=cancel.event.is_set())
-    notes = [f"environment {action}"] + ([f"through tox ({route.why})"] if route.kind != "native" else [])
-    package = ctx.wheel.path.resolve() if ctx.wheel is not None and env.installs_package else None
-
-    def commands() -> _Attempt:
-        cell_tox.reset_folders(env)
-        if route.kind == "tox":
-            notify(phase="tox")
-            code, cancelled = cell_tox.run_tox_commands(
-                run, cell, env, inject(ctx.environ), log=log, cancel=cancel.event
-            )
-            return _Attempt(exit_code=code, cancelled=cancelled, notes=notes)
-        environ = inject(tox_commands.environment(env, ctx.environ, seed=ctx.seed, package=package))
-        outcome = tox_commands.run_all(
-            env,
-            environ=environ,
-            log=log,
-            cancel=cancel.event,
-            on_phase=lambda key: notify(phase=_PHASES.get(key, key)),
-        )
-        attempt = _Attempt(
-            exit_code=outcome.exit_code, cancelled=outcome.cancelled, notes=[*notes, *outcome.notes]
-        )
-        if outcome.not_allowed:
-            attempt.env_error = (
-                f"{outcome.not_allowed} is not allowed: add it to allowlist_externals (as tox says)"
-            )
-        elif outcome.not_found:
-            attempt.env_error = f"{outcome.not_found}: command not found"
-        return attempt
-
-    return _in_test_slot(ctx, cancel, notify, notes, commands)
-
-
-_PHASES = {"commands": "tests"}
-
-
-def _in_test_slot(
-    ctx: RunContext, cancel: Cancel, notify: Notify, notes: list[str], run: Callable[[], _Attempt]
-) -> _Attempt:
-    """``run()`` while holding one of the run's test slots; the seconds waited for the slot
-    go to the attempt (they are not the cell's time). A cell cancelled while it waits
-    never runs."""
-    waited = 0.0
-    if ctx.slots is not None:
-        notify(phase="ready")
-        acquired = ctx.slots.acquire(cancel.event)
-        if acquired is None:
-            return _Attempt(cancelled=True, notes=notes)
-        waited = acquired
-    try:
-        attempt = run()
-    finally:
-        if ctx.slots is not None:
-            ctx.slots.release()
-    attempt.waited = waited
-    return attempt
-
-
-def interpreter_of(cell: Cell) -> tuple[str, str]:
-    """(path, version) of the cell's base interpreter."""
-    path = cell.python_path
-    if not path:
-        base = cell.config.get("base_python")
-        candidates = [base] if isinstance(base, str) else list(base or [])
-        for candidate in candidates:
-            if Path(str(candidate)).is_absolute():
-                path = str(candidate)
-                break
-        else:
-            path = shutil.which(f"python{cell.python}") if cell.python else sys.executable
-    if not path:
-        raise cell_tox.EnvError(f"python {cell.python} not found")
-    version = cell.python_version or _ask_version(path)
-    return path, version
-
-
-def _ask_version(path: str) -> str:
-    try:
-        done = subprocess.run(
-            [path, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
-            capture_output=True,
-            text=True,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise cell_tox.EnvError(f"{path} does not run ({exc})") from None
-    if done.returncode != 0:
-        raise cell_tox.EnvError(f"{path} does not run (exit {done.returncode})")
-    return done.stdout.strip()
+    job = CellJob(ctx=ctx, cell=cell, route=route, inject=inject, log=log, cancel=cancel, notify=notify)
+    return backends.for_route(route.kind).run(job)

@@ -34,7 +34,6 @@ import dataclasses
 import datetime
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -42,27 +41,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_pipeline.config import DEFAULT_REPORTS_DIR
+from pytest_pipeline.config import DEFAULT_REPORTS_DIR, PipelineConfig
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import describe_disk_full, disk_full, ignore_in_git, write_json_atomic
+from pytest_pipeline.matrix.select import check_cell_name
 from pytest_pipeline.results import RunRecord
 from pytest_pipeline.runner import locks
 
 LOCK_NAME = ".pytest-pipeline.lock"
 _OWN_FILES = ("run.json", "junit.xml", "gate.json", "build.log", "report.html")
 _OWN_DIRS = ("cells", "dist")
-_UNSAFE = re.compile(r"[/\\\x00-\x1f]")
 
 
-def check_cell_name(name: str) -> str:
-    """A cell name becomes a folder name: it must not escape the reports folder."""
-    if not name or name in (".", "..") or name.startswith(".") or _UNSAFE.search(name) or ":" in name:
-        raise PipelineError(
-            f"cell name {name!r} cannot be a folder name under the reports folder (no '/', '\\', ':', "
-            "control characters or leading '.'); rename the environment or select other cells"
-        )
-    return name
+def locate(config: PipelineConfig, *, given: Path | None = None, project: Path | None = None) -> Path:
+    """The reports folder, the one way every command finds it: ``--reports-dir`` as given
+    (relative to where the user is), else ``[tool.pytest-pipeline] reports-dir`` (default
+    ``pipeline-reports``) relative to the pyproject.toml that holds the setting, else to
+    ``project`` (the project folder), else to the current folder."""
+    if given is not None:
+        return given
+    base = config.source.parent if config.source is not None else (project or Path.cwd())
+    return base / config.reports_dir
 
 
 RUNNING, FINISHED, FAILED = "running", "finished", "failed"
@@ -141,7 +141,7 @@ class Reports:
         return self.root / "dist"
 
     def cell_dir(self, cell: str) -> Path:
-        return self.root / "cells" / check_cell_name(cell)
+        return self.root / "cells" / check_cell_name(cell, "a cell of the run record")
 
     def junit(self, cell: str) -> Path:
         return self.cell_dir(cell) / "junit.xml"

@@ -1,8 +1,9 @@
-"""``pytest-pipeline run``: load -> plan -> build -> run cells -> merge -> gate -> summarize.
+"""The pieces of a run below the command: the plan checked, the wheel built once, the
+cells' shared context, and every cell run (``-p`` at a time, within the time limits).
 
-Each step is a small function returning data; :func:`run` strings them together and
-returns the gate's exit code. Nothing here parses command lines (see
-:mod:`pytest_pipeline.commands.run`) or draws tables (see :mod:`.summary`, :mod:`.progress`).
+The command strings them together (:mod:`pytest_pipeline.commands.run`) and judges the
+results (:mod:`pytest_pipeline.commands._finish`); nothing here parses command lines,
+merges reports or sees the gate.
 """
 
 from __future__ import annotations
@@ -13,42 +14,36 @@ import functools
 import importlib
 import importlib.metadata
 import os
-import sys
 import threading
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from pytest_pipeline import __version__, envvars
 from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
-from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.fileio import copy_atomic, ignore_in_git, relative_to_cwd
+from pytest_pipeline.fileio import copy_atomic, ignore_in_git
 from pytest_pipeline.matrix.model import Cell, Plan
+from pytest_pipeline.matrix.select import check_cell_name
 from pytest_pipeline.matrix.toolrun import NO_TOX_MATRIX_ENV
-from pytest_pipeline.results import CellRecord, CellStatus, ResultSummary, RunRecord
+from pytest_pipeline.results import CellStatus
 from pytest_pipeline.runner import (
     build,
     envs,
     inject,
     outputs,
-    process,
     progress,
-    summary,
     tox_commands,
     tox_route,
-    watchdog,
 )
-from pytest_pipeline.runner.execute import Backend, RunContext, env_folder, now_iso, run_cell
+from pytest_pipeline.runner.context import Backend, RunContext
+from pytest_pipeline.runner.execute import env_folder, run_cell
 from pytest_pipeline.runner.interrupts import signals_as_interrupt
-from pytest_pipeline.runner.scheduler import Job, Outcome, Scheduler, worker_count
+from pytest_pipeline.runner.scheduler import Job, Outcome, Scheduler
 from pytest_pipeline.runner.slots import Slots, lanes
 
 if TYPE_CHECKING:
-    from pytest_pipeline.ci.provider import Provider
-    from pytest_pipeline.gate.policy import Policy
     from pytest_pipeline.matrix.settings import RunSettings
 
 # Variables an outer tox run (``tox -e matrix``) or an outer cell sets; a cell must get
@@ -67,44 +62,6 @@ _OUTER_VARIABLES = (
     "PYTEST_CURRENT_TEST",
     "PYTEST_XDIST_WORKER",
 )
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    project: Path
-    reports_dir: Path | None = None
-    parallel: str | int | None = None
-    fail_fast: bool | None = None
-    cells: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()
-    tool: str | None = None
-    backend: Backend | None = None
-    installer: str | None = None
-    installpkg: Path | None = None
-    pytest_args: tuple[str, ...] = ()
-    recreate: bool = False
-    timeout: float | None = None
-    """Seconds a cell may take; 0: no limit; None: ``[tool.pytest-pipeline.run] timeout``."""
-    run_timeout: float | None = None
-    """Seconds the run may take; 0: no limit; None: ``[tool.pytest-pipeline.run] run-timeout``."""
-    gate_overrides: Mapping[str, Any] = field(default_factory=dict)
-    verdict: bool = True
-    """False: stop after run.json and the merged junit.xml, without the summary table and
-    the gate (the code is then OK or INTERRUPTED): ``rerun`` shows and judges the results
-    combined with the cells it did not re-run."""
-    stream: IO[str] = field(default=sys.stdout, compare=False)
-    ci: Provider | None = field(default=None, compare=False)
-    """The CI this runs in (None: a developer's machine, whose terminal keeps the logs
-    out of sight in ``cells/<cell>/log.txt``). In CI the files are an artifact away, so
-    each cell's log is printed into the job log, folded, once the cells are done."""
-
-
-@dataclass
-class RunResult:
-    code: ExitCode
-    record: RunRecord
-    summary: ResultSummary | None
-    reports: Path
 
 
 def clean_environ(environ: Mapping[str, str]) -> dict[str, str]:
@@ -127,7 +84,7 @@ def check_plan(plan: Plan) -> None:
             "select some with --cell or [tool.pytest-pipeline.run] include"
         )
     for cell in plan.cells:
-        outputs.check_cell_name(cell.name)
+        check_cell_name(cell.name, plan.config_file)
 
 
 def needs_package(plan: Plan) -> bool:
@@ -149,7 +106,7 @@ def tool_root(plan: Plan) -> Path:
     return project / ".tox" / ".pipeline"
 
 
-def _own_tool_folders(root: Path) -> None:
+def own_tool_folders(root: Path) -> None:
     """``.tox/.pipeline`` (or ``.nox/.pipeline``) made, and kept out of ``git status``: the
     tool's own folder too when we are the first to make it (tox ignores ``.tox`` itself)."""
     for folder in (root.parent, root):
@@ -175,10 +132,11 @@ def read_installpkg(source: Path | None) -> build.Wheel | None:
 def prepare_wheel(
     plan: Plan,
     reports: outputs.Reports,
-    options: RunOptions,
+    *,
+    project: Path,
+    rebuild: bool,
     early: build.EarlyBuild | None,
     uv: str | None,
-    *,
     given: build.Wheel | None = None,
 ) -> build.Wheel | None:
     """The wheel every cell installs: ``given`` (``--installpkg``, see :func:`read_installpkg`),
@@ -193,33 +151,31 @@ def prepare_wheel(
         if early is not None:
             early.cancel()
         return None
-    return (early or start_build(options, uv, reports.root)).wheel(reports.dist, reports.build_log)
+    started = early or start_build(project, uv=uv, reports_root=reports.root, rebuild=rebuild)
+    return started.wheel(reports.dist, reports.build_log)
 
 
-def start_build(options: RunOptions, uv: str | None, reports_root: Path) -> build.EarlyBuild:
-    return build.EarlyBuild(
-        options.project.resolve(), uv=uv, skip=(reports_root,), rebuild=options.recreate
-    ).start()
+def start_build(project: Path, *, uv: str | None, reports_root: Path, rebuild: bool) -> build.EarlyBuild:
+    return build.EarlyBuild(project.resolve(), uv=uv, skip=(reports_root,), rebuild=rebuild).start()
 
 
 def build_early(
-    options: RunOptions, config: config_mod.PipelineConfig, uv: str | None, reports_root: Path
+    project: Path, *, tool: str, uv: str | None, reports_root: Path, rebuild: bool
 ) -> build.EarlyBuild | None:
     """Start the package build before discovery when the run will most likely need it: a
-    project that can be built, with no ``--installpkg``. When the plan then needs no
-    package, the build is stopped."""
+    project that can be built with ``tool`` (``auto``, ``tox``, ``nox``). When the plan
+    then needs no package, the build is stopped."""
     from pytest_pipeline.matrix.discover import choose_tool
-    from pytest_pipeline.matrix.settings import run_settings
 
-    project = options.project.resolve()
-    if options.installpkg is not None or not build.buildable(project):
+    project = project.resolve()
+    if not build.buildable(project):
         return None
     try:
-        choose_tool(project, options.tool or run_settings(config).tool)
+        choose_tool(project, tool)
     except PipelineError:
         return None  # discovery says the same, in its own words
     try:
-        return start_build(options, uv, reports_root)
+        return start_build(project, uv=uv, reports_root=reports_root, rebuild=rebuild)
     except OSError:
         return None  # no temporary folder to stage in: build after discovery, as before
 
@@ -287,10 +243,12 @@ class TimeLimits:
     """When the run started (``time.monotonic()``)."""
 
 
-def time_limits(options: RunOptions, settings: RunSettings, started: float) -> TimeLimits:
+def time_limits(
+    cell_timeout: float | None, run_timeout: float | None, settings: RunSettings, started: float
+) -> TimeLimits:
     """The command line's limits over the configured ones; 0 from the command line lifts one."""
-    cell = settings.timeout if options.timeout is None else options.timeout
-    whole = settings.run_timeout if options.run_timeout is None else options.run_timeout
+    cell = settings.timeout if cell_timeout is None else cell_timeout
+    whole = settings.run_timeout if run_timeout is None else run_timeout
     return TimeLimits(cell=cell or None, run=whole or None, started=started)
 
 
@@ -333,190 +291,48 @@ def run_cells(
     return outcome
 
 
-def merge_results(
-    reports: outputs.Reports, records: Sequence[CellRecord], default_stage: str
-) -> ResultSummary:
-    """The cells' JUnit files merged into ``junit.xml`` (``run``, and ``rerun`` once it has
-    folded its cells in); no report at all leaves no merged file behind."""
-    from pytest_pipeline import junit
-
-    files = [reports.root / record.junit for record in records if record.junit]
-    files = [path for path in files if path.is_file()]
-    if not files:
-        reports.merged.unlink(missing_ok=True)
-        return ResultSummary()
-    return junit.merge(files, reports.merged, default_stage=default_stage)
-
-
-def discover_plan(options: RunOptions, config: config_mod.PipelineConfig) -> Plan:
+def discover_plan(
+    project: Path,
+    config: config_mod.PipelineConfig,
+    *,
+    tool: str | None,
+    cells: tuple[str, ...],
+    labels: tuple[str, ...],
+) -> Plan:
     from pytest_pipeline.matrix.discover import Request, discover
 
-    request = Request(
-        tool=options.tool,
-        select=options.cells,
-        labels=options.labels,
-        environ=clean_environ(os.environ),
-    )
-    return discover(options.project.resolve(), config, request)
+    request = Request(tool=tool, select=cells, labels=labels, environ=clean_environ(os.environ))
+    return discover(project.resolve(), config, request)
 
 
-def run(
-    options: RunOptions,
-    *,
-    plan: Plan | None = None,
-    config: config_mod.PipelineConfig | None = None,
-) -> RunResult:
-    """The whole pipeline. ``plan``/``config`` can be given (tests; ``tox -e matrix``)."""
-    from pytest_pipeline.matrix.settings import run_settings
-
-    started_clock = time.monotonic()
-    project = options.project.resolve()
-    pyproject = project / "pyproject.toml"
-    config = config or config_mod.load(pyproject if pyproject.is_file() else None)
-    settings = run_settings(config)
-    gate_policy = _gate_policy(config, options)  # validate [gate] before any work
-    _check_hook_settings(config)
-    given_wheel = read_installpkg(options.installpkg)
-    workers = worker_count(options.parallel if options.parallel is not None else settings.parallel)
-    fail_fast = settings.fail_fast if options.fail_fast is None else options.fail_fast
-    backend: Backend = options.backend or settings.backend
-    installer = choose_installer(options.installer or settings.installer)
-    limits = time_limits(options, settings, started_clock)
-    reports_root = (options.reports_dir or (project / config.reports_dir)).resolve()
-    outputs.check_root(
-        reports_root,
-        project,
-        "--reports-dir" if options.reports_dir is not None else "[tool.pytest-pipeline] reports-dir",
-    )
-    started = now_iso()
-    # Before the build starts: a build may leave files in the tree (build/, *.egg-info).
-    commit, dirty = git_provenance(project, reports_root)
-    early: build.EarlyBuild | None = None
-    run_id = watchdog.new_run_id()
-
-    def say(text: str) -> None:
-        options.stream.write(f"pytest-pipeline: {text}\n")
-
-    # SIGTERM is Ctrl-C from here on: a build, discovery or a merge in progress stops cleanly too.
-    with signals_as_interrupt(), contextlib.ExitStack() as stack:
-        # Before any child starts: each one carries the run's id, and dies with the run.
-        stack.enter_context(process.run_scope(run_id, say=say))
-        if plan is None:
-            # A cold run: the build and `tox config` take about as long; run them together.
-            early = build_early(options, config, installer.uv, reports_root)
-            if early is not None:
-                stack.callback(early.cancel)  # a no-op once its wheel was taken
-            plan = discover_plan(options, config)
-        check_plan(plan)
-        for name, why in plan.off_platform.items():  # as tox says it skips them
-            options.stream.write(f"pytest-pipeline: {name}: left out, {why} (tox `platform`)\n")
-        reports = stack.enter_context(outputs.open_reports(reports_root, run_id=run_id, say=say))
-        root = tool_root(plan)
-        _own_tool_folders(root)
-        wheel = prepare_wheel(plan, reports, options, early, installer.uv, given=given_wheel)
-        ctx = RunContext(
-            project=project,
-            reports=reports,
-            injection=inject.prepare(root / ".pytest-pipeline-inject", companions=companions(config)),
-            wheel=wheel,
-            installer=installer,
-            environ=clean_environ(os.environ),
-            config_file=config.source,
-            tool_config=project / plan.config_file if plan.config_file else None,
-            pytest_args=options.pytest_args,
-            backend=backend,
-            recreate=options.recreate,
-            seed=tox_commands.hash_seed(os.environ),
-            tox_plugins=tox_route.tox_plugins() if plan.tool == "tox" else (),
-        )
-        outcome = run_cells(
-            plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream, limits=limits
-        )
-        records, interrupted = outcome.records, outcome.interrupted
-        record = RunRecord(
-            cells=tuple(records),
-            stages=plan.stages,
-            artifact=wheel.artifact if wheel else None,
-            interrupted=interrupted,
-            started=started,
-            finished=now_iso(),
-            tool_versions=tool_versions(plan, installer),
-            commit=commit,
-            dirty=dirty,
-            pytest_args=options.pytest_args,
-            backend=backend,
-            installer=installer.name,
-        )
-        reports.write_run_record(record)
-        if options.ci is not None:
-            from pytest_pipeline.ci.report import fold_cell_logs
-
-            fold_cell_logs(options.ci, records, reports.root)
-        merged = merge_results(reports, records, config.default_stage)
-        code = ExitCode.OK
-        if options.verdict:
-            from pytest_pipeline.gate.render import use_colour
-
-            summary.render(records, merged, plan.stages, options.stream, colour=use_colour(options.stream))
-            code = gate_results(reports, config, gate_policy, project, options.stream)
-        if interrupted:
-            code = ExitCode.INTERRUPTED
-        return RunResult(code, record, merged, reports.root)
-
-
-def _gate_policy(config: config_mod.PipelineConfig, options: RunOptions) -> Policy:
-    """Check the gate policy now: a typo in [gate] must not cost a whole run."""
-    from pytest_pipeline.gate import policy as policy_mod
-
-    return policy_mod.from_config(config, dict(options.gate_overrides))
-
-
-def _check_hook_settings(config: config_mod.PipelineConfig) -> None:
-    """[hook] belongs to install-hook, but a wrong key there is still a wrong key of
-    [tool.pytest-pipeline]: refused before any work, like the rest (exit 4)."""
-    from pytest_pipeline.ci.githook import configured_command
-
-    configured_command(config)
-
-
-def git_provenance(project: Path, reports_root: Path) -> tuple[str | None, bool | None]:
-    """The commit the cells test and whether the tree has uncommitted changes, taken
-    before anything runs; (None, None) outside a git repository. Our own outputs (the
-    reports folder, .tox/.pipeline, .pytest-pipeline) are not changes."""
-    from pytest_pipeline.gate.provenance import git_facts
-
-    facts = git_facts(project, [str(reports_root)])
-    if facts.toplevel is None:
-        return None, None
-    return facts.commit, facts.dirty
-
-
-def gate_results(
+def cell_context(
+    plan: Plan,
     reports: outputs.Reports,
     config: config_mod.PipelineConfig,
-    gate_policy: Policy,
+    *,
     project: Path,
-    stream: IO[str],
-) -> ExitCode:
-    """The ``gate`` command's own evaluation over this run's record: gate.json, verdict."""
-    from pytest_pipeline.gate import evaluate
-
-    request = evaluate.Request(
-        inputs=(str(reports.run_record),),
-        output=reports.gate,
-        policy=gate_policy,
-        default_stage=config.default_stage,
-        cwd=project,
-        environ=os.environ,
-        not_source=(str(reports.root),),
+    wheel: build.Wheel | None,
+    installer: envs.Installer,
+    pytest_args: tuple[str, ...],
+    backend: Backend,
+    recreate: bool,
+) -> RunContext:
+    """What every cell of the run shares: the reports, the wheel, our plugin's folder
+    (beside the tool's, ``.tox/.pipeline``), the caller's variables, the hash seed."""
+    root = tool_root(plan)
+    own_tool_folders(root)
+    return RunContext(
+        project=project,
+        reports=reports,
+        injection=inject.prepare(root / ".pytest-pipeline-inject", companions=companions(config)),
+        wheel=wheel,
+        installer=installer,
+        environ=clean_environ(os.environ),
         config_file=config.source,
+        tool_config=project / plan.config_file if plan.config_file else None,
+        pytest_args=pytest_args,
+        backend=backend,
+        recreate=recreate,
+        seed=tox_commands.hash_seed(os.environ),
+        tox_plugins=tox_route.tox_plugins() if plan.tool == "tox" else (),
     )
-    evaluation = evaluate.evaluate(request)
-    # The gate file is named as the user would type it: relative to where they are.
-    stream.write("\n")
-    evaluate.show(dataclasses.replace(evaluation, output=relative_to_cwd(reports.gate)), stream)
-    stream.write(
-        f"reports: {relative_to_cwd(reports.root)} (run.json, junit.xml, gate.json, cells/<cell>/log.txt)\n"
-    )
-    stream.flush()
-    return evaluation.code

@@ -32,8 +32,9 @@ from pytest_pipeline.fileio import describe_disk_full, disk_full
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
 from pytest_pipeline.runner import process, watchdog
+from pytest_pipeline.runner.context import Cancel, Notify, StopReason
 from pytest_pipeline.runner.events import EventTail
-from pytest_pipeline.runner.execute import Cancel, Notify, StopReason, record_of
+from pytest_pipeline.runner.execute import record_of
 
 FAIL_FAST_STATUSES = frozenset(
     {CellStatus.FAILED, CellStatus.CRASHED, CellStatus.ENV_ERROR, CellStatus.TIMED_OUT}

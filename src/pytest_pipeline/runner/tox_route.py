@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 from pytest_pipeline.matrix.model import Cell
+from pytest_pipeline.matrix.tool_config import tox_config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,7 +70,7 @@ def route(cell: Cell, project: Path, *, backend: str = "auto", plugins: Iterable
         return Route("tox", f"tox plugin {', '.join(unknown)} may change how environments run")
     if "commands" not in cell.config:
         return Route("tox", "tox did not report the environment's commands")
-    env = from_config(cell.env, cell.config, project)
+    env = from_config(cell.env, tox_config(cell.config), project)
     if env.extra_setup_commands:
         return Route("tox", "extra_setup_commands run inside tox's setup")
     blocker = _env_blocker(env)

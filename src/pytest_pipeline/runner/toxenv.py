@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline.matrix.from_tox import WORK_DIR
+from pytest_pipeline.matrix.tool_config import ToxEnvConfig
 
 UV_RUNNER = "uv-venv-runner"
 VIRTUALENV_RUNNER = "virtualenv"
@@ -116,7 +117,7 @@ class ToxEnv:
         return self.env_log_dir or self.env_dir / "log"
 
 
-def from_config(name: str, config: Mapping[str, Any], tox_root: Path) -> ToxEnv:
+def from_config(name: str, config: ToxEnvConfig, tox_root: Path) -> ToxEnv:
     """``config``: what discovery kept of ``tox config -e NAME`` (``Cell.config``)."""
     env_dir = config.get("env_dir")
     set_env = config.get("set_env")

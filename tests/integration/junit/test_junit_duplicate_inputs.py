@@ -36,7 +36,7 @@ def make_run(root: Path, cells: tuple[str, ...] = CELLS) -> Reports:
         path = reports.junit(cell)
         path.parent.mkdir(parents=True)
         path.write_text(cell_file(cell), encoding="utf-8")
-    # As runner.run.merge_results does it.
+    # As commands.finish.merge_results does it.
     junit.merge([reports.junit(cell) for cell in cells], reports.merged, default_stage="unit")
     status = CellStatus.FAILED
     reports.write_run_record(

@@ -15,13 +15,13 @@ import pytest
 
 from pipeline_testkit import git
 from pytest_pipeline import cli
+from pytest_pipeline.commands import run as runner
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.junit import summarize
 from pytest_pipeline.plugin.rerun_filter import selected
 from pytest_pipeline.report import history
 from pytest_pipeline.results import Artifact, CellRecord, CellStatus, RunRecord
 from pytest_pipeline.runner import locks, outputs
-from pytest_pipeline.runner import run as runner
 
 STAGES = ("unit", "integration")
 OK = ("unit", "tests.test_b", "test_ok", "tests/test_b.py::test_ok")
@@ -108,7 +108,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 class FakeRunner:
-    """Stands in for ``runner.run.run``: writes the re-run cells' files like the runner would."""
+    """Stands in for ``commands.run.run_pipeline``: writes the re-run cells' files like the runner would."""
 
     def __init__(self, results: dict[str, list[tuple[CaseKey, str]] | None]) -> None:
         self.results = results
@@ -142,7 +142,7 @@ def fake(
 ) -> Callable[[dict[str, list[tuple[CaseKey, str]] | None]], FakeRunner]:
     def install(results: dict[str, list[tuple[CaseKey, str]] | None]) -> FakeRunner:
         instance = FakeRunner(results)
-        monkeypatch.setattr(runner, "run", instance)
+        monkeypatch.setattr(runner, "run_pipeline", instance)
         return instance
 
     return install

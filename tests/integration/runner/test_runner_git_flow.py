@@ -18,8 +18,8 @@ import pytest
 from mini_project import write_project
 
 from pipeline_testkit import git, pipeline_cli
+from pytest_pipeline.commands.run import git_provenance
 from pytest_pipeline.runner import envs
-from pytest_pipeline.runner.run import git_provenance
 
 PUBLISHED = "published.txt"
 PUBLISH = f"import pathlib; pathlib.Path({PUBLISHED!r}).write_text('yes')"

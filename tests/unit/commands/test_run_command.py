@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_pipeline import cli
-from pytest_pipeline.commands.run import options_from
-from pytest_pipeline.runner.run import RunOptions
+from pytest_pipeline.commands.run import RunOptions, options_from
 
 
 def parse(*argv: str) -> RunOptions:

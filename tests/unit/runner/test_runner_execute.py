@@ -14,9 +14,9 @@ from pytest_pipeline.runner.execute import (
     classify,
     classify_by_exit_code,
     env_folder,
-    interpreter_of,
     record_of,
 )
+from pytest_pipeline.runner.tox_setup import interpreter_of
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,8 @@ def test_a_nox_cell_is_one_nox_run_with_its_own_envdir_and_pins(
     """nox installs and runs the session in one go (a session may use what session.run
     printed while installing); pins reach its installers through their variables. Every
     command a cell runs, with a fake in place of the process."""
-    from pytest_pipeline.runner import cell_nox, envs, execute
+    from pytest_pipeline.runner import context, envs, execute
+    from pytest_pipeline.runner.backends import nox as nox_backend
     from pytest_pipeline.runner.inject import Injection
     from pytest_pipeline.runner.outputs import Reports
     from pytest_pipeline.runner.process import CommandResult
@@ -117,8 +118,8 @@ def test_a_nox_cell_is_one_nox_run_with_its_own_envdir_and_pins(
         Path(env["PYTEST_PIPELINE_EVENTS"]).write_text('{"event":"collected"}\n')
         return CommandResult(tuple(argv), 0)
 
-    monkeypatch.setattr(cell_nox, "run_command", fake_run)
-    ctx = execute.RunContext(
+    monkeypatch.setattr(nox_backend, "run_command", fake_run)
+    ctx = context.RunContext(
         project=project,
         reports=reports,
         injection=Injection(tmp_path / "inject"),
@@ -131,7 +132,7 @@ def test_a_nox_cell_is_one_nox_run_with_its_own_envdir_and_pins(
     for value in ("23.2", "24.2"):
         cell = Cell(f"tests-3.12+attrs{value}", "nox", "tests-3.12", pins=(f"attrs=={value}.*",))
         commands.clear()
-        record = execute.run_cell(ctx, cell, execute.Cancel(), lambda **_: None)
+        record = execute.run_cell(ctx, cell, context.Cancel(), lambda **_: None)
         assert record.status is CellStatus.PASSED, record
         assert record.junit == f"cells/{cell.name}/junit.xml"
         assert f"pinned attrs=={value}.*" in record.message

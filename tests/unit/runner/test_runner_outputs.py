@@ -31,7 +31,7 @@ def test_safe_cell_names(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["", ".", "..", "../x", "a/b", "a\\b", ".hidden", "a\x00b", "c:x", "a\nb"])
 def test_unsafe_cell_names(name: str) -> None:
-    with pytest.raises(PipelineError, match="cannot be a folder name") as info:
+    with pytest.raises(PipelineError, match="cell names become folder names") as info:
         check_cell_name(name)
     assert info.value.code is ExitCode.USAGE_ERROR
 

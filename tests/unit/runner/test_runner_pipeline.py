@@ -17,7 +17,6 @@ from pytest_pipeline.runner import build, inject, outputs
 from pytest_pipeline.runner import run as run_mod
 from pytest_pipeline.runner.run import (
     NO_TOX_MATRIX_ENV,
-    RunOptions,
     build_early,
     check_plan,
     clean_environ,
@@ -66,7 +65,7 @@ def test_clean_environ_keeps_a_venv_the_user_activated(tmp_path: Path) -> None:
 def test_check_plan() -> None:
     with pytest.raises(PipelineError, match="no cells to run"):
         check_plan(plan())
-    with pytest.raises(PipelineError, match="cannot be a folder name"):
+    with pytest.raises(PipelineError, match="cell names become folder names"):
         check_plan(plan(Cell("../up", "tox", "x")))
     check_plan(plan(Cell("py312", "tox", "py312")))
 
@@ -103,43 +102,35 @@ class FakeEarly:
 def test_an_early_build_is_stopped_when_no_cell_installs_the_package(tmp_path: Path) -> None:
     early = FakeEarly()
     reports = outputs.Reports(tmp_path / "reports")
-    options = RunOptions(project=tmp_path)
     skipping = plan(Cell("lint", "tox", "lint", config={"skip_install": True}))
-    wheel = prepare_wheel(skipping, reports, options, early, None)  # type: ignore[arg-type]
+    wheel = prepare_wheel(skipping, reports, project=tmp_path, rebuild=False, early=early, uv=None)  # type: ignore[arg-type]
     assert wheel is None
     assert early.calls == ["cancel"]
 
 
 @pytest.mark.parametrize(
-    ("files", "extra", "starts"),
+    ("files", "starts"),
     [
-        ({"tox.ini": "[tox]\n", "pyproject.toml": "[project]\nname='p'\n"}, {}, True),
-        ({"tox.ini": "[tox]\n", "setup.py": ""}, {}, True),
-        ({"tox.ini": "[tox]\n"}, {}, False),  # nothing to build: the envs skip_install
-        ({"noxfile.py": "", "pyproject.toml": ""}, {}, True),  # nox cells get the one wheel too
-        ({"tox.ini": "[tox]\n", "pyproject.toml": ""}, {"installpkg": Path("x.whl")}, False),
-        ({"pyproject.toml": ""}, {}, False),  # no tool at all: discovery says so
+        ({"tox.ini": "[tox]\n", "pyproject.toml": "[project]\nname='p'\n"}, True),
+        ({"tox.ini": "[tox]\n", "setup.py": ""}, True),
+        ({"tox.ini": "[tox]\n"}, False),  # nothing to build: the envs skip_install
+        ({"noxfile.py": "", "pyproject.toml": ""}, True),  # a nox-only plan then stops it
+        ({"pyproject.toml": ""}, False),  # no tool at all: discovery says so
     ],
 )
 def test_when_the_build_starts_before_discovery(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    files: dict[str, str],
-    extra: dict[str, Any],
-    starts: bool,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], starts: bool
 ) -> None:
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     started: list[Path] = []
 
-    def fake_start(options: RunOptions, uv: str | None, root: Path) -> FakeEarly:
-        started.append(options.project)
+    def fake_start(project: Path, **_: Any) -> FakeEarly:
+        started.append(project)
         return FakeEarly()
 
     monkeypatch.setattr(run_mod, "start_build", fake_start)
-    early = build_early(
-        RunOptions(project=tmp_path, **extra), PipelineConfig(source=None), None, tmp_path / "r"
-    )
+    early = build_early(tmp_path, tool="auto", uv=None, reports_root=tmp_path / "r", rebuild=False)
     assert started == ([tmp_path] if starts else [])
     assert (early is not None) == starts
 
@@ -156,9 +147,8 @@ def test_no_early_build_where_it_cannot_stage(tmp_path: Path, monkeypatch: pytes
     (tmp_path / "tox.ini").write_text("[tox]\n")
     (tmp_path / "pyproject.toml").write_text("")
 
-    def read_only(options: RunOptions, uv: str | None, root: Path) -> FakeEarly:
+    def read_only(project: Path, **_: Any) -> FakeEarly:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(run_mod, "start_build", read_only)
-    options = RunOptions(project=tmp_path)
-    assert build_early(options, PipelineConfig(source=None), None, tmp_path / "r") is None
+    assert build_early(tmp_path, tool="auto", uv=None, reports_root=tmp_path / "r", rebuild=False) is None

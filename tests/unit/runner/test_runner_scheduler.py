@@ -19,7 +19,8 @@ import pytest
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
 from pytest_pipeline.runner import process, scheduler, watchdog
-from pytest_pipeline.runner.execute import Cancel, Notify, classify
+from pytest_pipeline.runner.context import Cancel, Notify
+from pytest_pipeline.runner.execute import classify
 from pytest_pipeline.runner.scheduler import Job, Listener, Scheduler, worker_count
 
 WAIT = 30.0

@@ -16,8 +16,9 @@ import pytest
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus
-from pytest_pipeline.runner import cell_tox, envs, execute, outputs, slots, tox_commands
-from pytest_pipeline.runner.execute import Cancel, RunContext, run_cell
+from pytest_pipeline.runner import envs, execute, outputs, slots, tox_commands, tox_setup
+from pytest_pipeline.runner.context import Cancel, RunContext
+from pytest_pipeline.runner.execute import run_cell
 from pytest_pipeline.runner.inject import Injection
 from pytest_pipeline.runner.slots import Slots, lanes
 
@@ -119,8 +120,8 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Cells:
     cells = Cells(clock)
     monkeypatch.setattr(execute, "time", clock)
     monkeypatch.setattr(slots, "time", clock)
-    monkeypatch.setattr(cell_tox, "prepare", cells.prepare)
-    monkeypatch.setattr(cell_tox, "install_plugin", lambda injection, env: None)
+    monkeypatch.setattr(tox_setup, "prepare", cells.prepare)
+    monkeypatch.setattr(tox_setup, "install_plugin", lambda injection, env: None)
     monkeypatch.setattr(tox_commands, "run_all", cells.commands)
     return cells
 

@@ -1,4 +1,4 @@
-"""One tox cell: its environment, our plugin in it, its commands (see :mod:`.tox_route`).
+"""A tox cell's environment, made as tox makes it, with our plugin in it.
 
 The environment lives where ``tox run -e ENV --workdir .tox/.pipeline`` keeps it (the
 ``env_dir`` discovery read from tox), so everything tox resolved from it, such as
@@ -15,20 +15,27 @@ import dataclasses
 import itertools
 import json
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pytest_pipeline import __version__
 from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.matrix.model import Cell
+from pytest_pipeline.matrix.tool_config import tox_config
 from pytest_pipeline.runner import envs, tox_commands, tox_install
+from pytest_pipeline.runner.backends import Attempt
 from pytest_pipeline.runner.build import Wheel
 from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
 from pytest_pipeline.runner.tox_route import Route
 from pytest_pipeline.runner.toxenv import ToxEnv, from_config, site_packages
+
+if TYPE_CHECKING:
+    from pytest_pipeline.runner.backends import CellJob
+    from pytest_pipeline.runner.context import RunContext
 
 FINGERPRINT_FILE = ".pytest-pipeline-env.json"
 FINGERPRINT_VERSION = 2
@@ -39,16 +46,6 @@ uv lock): a change re-runs tox's setup for ``tox-env`` cells."""
 
 class EnvError(Exception):
     """The environment could not be made (details are in the cell's log)."""
-
-
-@dataclass
-class Outcome:
-    """What happened to a tox cell (the caller turns it into a status)."""
-
-    exit_code: int | None = None
-    env_error: str | None = None
-    cancelled: bool = False
-    notes: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,7 @@ Inject = Callable[[Mapping[str, str]], dict[str, str]]
 
 def env_of(cell: Cell, project: Path) -> ToxEnv:
     """The cell's tox environment; a ``resolution`` axis is tox-uv's ``uv_resolution``."""
-    env = from_config(cell.env, cell.config, project)
+    env = from_config(cell.env, tox_config(cell.config), project)
     if cell.resolution and tox_install.uv_binary(env) is not None:
         command = list(env.install_command)
         if "--resolution" in command:
@@ -350,3 +347,77 @@ def install_plugin(injection: Any, env: ToxEnv) -> None:
     if site is None:
         raise EnvError(f"{env.env_dir}: no site-packages folder found to load the plugin from")
     injection.install(site)
+
+
+# --------------------------------------------------------------------------- for the backends
+
+
+def tox_cell(ctx: RunContext) -> ToxCell:
+    return ToxCell(
+        project=ctx.project,
+        tool_config=ctx.tool_config,
+        wheel=ctx.wheel,
+        environ=ctx.environ,
+        seed=ctx.seed,
+        installer=ctx.installer,
+        recreate=ctx.recreate,
+    )
+
+
+def prepare_cell(job: CellJob) -> tuple[ToxEnv, list[str]] | Attempt:
+    """The cell's environment made (or reused) and our plugin in it: the environment and
+    the notes for the record, or the :class:`Attempt` that says why it could not be."""
+    cell, route = job.cell, job.route
+    env = env_of(cell, job.ctx.project)
+    try:
+        interpreter, version = interpreter_of(cell)
+        job.notify(phase="environment")
+        action = prepare(
+            tox_cell(job.ctx),
+            cell,
+            route,
+            interpreter=interpreter,
+            interpreter_version=version,
+            log=job.log,
+            cancel=job.cancel.event,
+        )
+        install_plugin(job.ctx.injection, env)
+    except (EnvError, envs.EnvError) as exc:
+        return Attempt(env_error=str(exc), cancelled=job.cancel.event.is_set())
+    notes = [f"environment {action}"] + ([f"through tox ({route.why})"] if route.kind != "native" else [])
+    return env, notes
+
+
+def interpreter_of(cell: Cell) -> tuple[str, str]:
+    """(path, version) of the cell's base interpreter."""
+    path = cell.python_path
+    if not path:
+        base = cell.config.get("base_python")
+        candidates = [base] if isinstance(base, str) else list(base or [])
+        for candidate in candidates:
+            if Path(str(candidate)).is_absolute():
+                path = str(candidate)
+                break
+        else:
+            path = shutil.which(f"python{cell.python}") if cell.python else sys.executable
+    if not path:
+        raise EnvError(f"python {cell.python} not found")
+    version = cell.python_version or _ask_version(path)
+    return path, version
+
+
+def _ask_version(path: str) -> str:
+    try:
+        done = subprocess.run(
+            [path, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EnvError(f"{path} does not run ({exc})") from None
+    if done.returncode != 0:
+        raise EnvError(f"{path} does not run (exit {done.returncode})")
+    return str(done.stdout).strip()

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from pytest_pipeline.matrix.model import Cell
+from pytest_pipeline.runner.backends import Attempt, CellJob
 from pytest_pipeline.runner.process import CommandNotFound, run_command
 
 
@@ -27,14 +28,6 @@ class NoxCell:
     tool_config: Path | None
     environ: Mapping[str, str]
     recreate: bool = False
-
-
-@dataclass
-class Outcome:
-    exit_code: int | None = None
-    env_error: str | None = None
-    cancelled: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 def argv(run: NoxCell, cell: Cell, folder: Path) -> list[str]:
@@ -63,12 +56,33 @@ def environment(run: NoxCell, cell: Cell, folder: Path | None = None) -> dict[st
 
 def run(
     nox: NoxCell, cell: Cell, folder: Path, environ: Mapping[str, str], *, log: IO[bytes], cancel: Any
-) -> Outcome:
+) -> Attempt:
     notes = ["the session's own install was tested (nox builds it), not the run's wheel"]
     if cell.pins:
         notes.append(f"pinned {', '.join(cell.pins)}")
     try:
         result = run_command(argv(nox, cell, folder), cwd=nox.project, env=environ, log=log, cancel=cancel)
     except CommandNotFound as missing:
-        return Outcome(env_error=f"{missing.program}: command not found")
-    return Outcome(exit_code=result.returncode, cancelled=result.cancelled, notes=notes)
+        return Attempt(env_error=f"{missing.program}: command not found")
+    return Attempt(exit_code=result.returncode, cancelled=result.cancelled, notes=notes)
+
+
+class NoxBackend:
+    def run(self, job: CellJob) -> Attempt:
+        from pytest_pipeline.runner.execute import env_folder
+
+        ctx, cell = job.ctx, job.cell
+        nox = NoxCell(
+            project=ctx.project, tool_config=ctx.tool_config, environ=ctx.environ, recreate=ctx.recreate
+        )
+        folder = env_folder(cell, ctx.project)
+
+        def session() -> Attempt:
+            job.notify(phase="nox")
+            environ = job.inject(environment(nox, cell, folder), python_path=True)
+            return run(nox, cell, folder, environ, log=job.log, cancel=job.cancel.event)
+
+        return job.in_test_slot([], session)
+
+
+BACKEND = NoxBackend()

@@ -14,7 +14,7 @@ import pytest
 from pipeline_testkit import make_wheel
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import Artifact
-from pytest_pipeline.runner import cell_tox, envs
+from pytest_pipeline.runner import envs, tox_setup
 from pytest_pipeline.runner.process import CommandResult
 from pytest_pipeline.runner.tox_route import Route
 
@@ -56,13 +56,13 @@ class Commands:
 @pytest.fixture
 def commands(monkeypatch: pytest.MonkeyPatch) -> Commands:
     fake = Commands()
-    monkeypatch.setattr(cell_tox, "run_command", fake)
+    monkeypatch.setattr(tox_setup, "run_command", fake)
     # installers are found on the environment's PATH, like tox's: pretend uv is there
-    monkeypatch.setattr(cell_tox.tox_commands, "resolve", lambda argv, *a: list(argv))
+    monkeypatch.setattr(tox_setup.tox_commands, "resolve", lambda argv, *a: list(argv))
     return fake
 
 
-def run_of(tmp_path: Path, wheel: Any, **changes: object) -> cell_tox.ToxCell:
+def run_of(tmp_path: Path, wheel: Any, **changes: object) -> tox_setup.ToxCell:
     values: dict[str, object] = {
         "project": tmp_path,
         "tool_config": tmp_path / "tox.ini",
@@ -72,11 +72,11 @@ def run_of(tmp_path: Path, wheel: Any, **changes: object) -> cell_tox.ToxCell:
         "installer": envs.Installer(UV),
     }
     values.update(changes)
-    return cell_tox.ToxCell(**values)  # type: ignore[arg-type]
+    return tox_setup.ToxCell(**values)  # type: ignore[arg-type]
 
 
-def prepare(run: cell_tox.ToxCell, cell: Cell, route: Route = NATIVE) -> str:
-    return cell_tox.prepare(
+def prepare(run: tox_setup.ToxCell, cell: Cell, route: Route = NATIVE) -> str:
+    return tox_setup.prepare(
         run, cell, route, interpreter="/py/python3.12", interpreter_version="3.12.1", log=io.BytesIO(),
         cancel=threading.Event(),
     )  # fmt: skip
@@ -136,7 +136,7 @@ def test_tox_makes_the_tox_env_route(tmp_path: Path, commands: Commands) -> None
 
 
 def test_no_wheel_for_a_cell_that_installs_the_package(tmp_path: Path, commands: Commands) -> None:
-    with pytest.raises(cell_tox.EnvError, match="no package was built"):
+    with pytest.raises(tox_setup.EnvError, match="no package was built"):
         prepare(run_of(tmp_path, None), tox_cell(tmp_path))
 
 
@@ -154,22 +154,22 @@ def test_overrides_are_written_as_the_configuration_is(
     tmp_path: Path, name: str, text: str, expected: str
 ) -> None:
     (tmp_path / name).write_text(text)
-    assert cell_tox.override(tmp_path / name, "py312", "env_dir", "/x") == expected
+    assert tox_setup.override(tmp_path / name, "py312", "env_dir", "/x") == expected
 
 
 def test_a_resolution_axis_is_tox_uv_s_uv_resolution(tmp_path: Path) -> None:
     cell = tox_cell(tmp_path)
     lowest = Cell("py312+lowest-direct", "tox", "py312", resolution="lowest-direct", config=cell.config)
-    assert cell_tox.env_of(lowest, tmp_path).install_command == (
+    assert tox_setup.env_of(lowest, tmp_path).install_command == (
         UV, "pip", "install", "--resolution", "lowest-direct", "{packages}",
     )  # fmt: skip
     run = run_of(tmp_path, None)
-    argv = cell_tox.tox_argv(run, lowest, cell_tox.env_of(lowest, tmp_path))
+    argv = tox_setup.tox_argv(run, lowest, tox_setup.env_of(lowest, tmp_path))
     assert "testenv:py312.uv_resolution=lowest-direct" in argv
 
 
 def test_a_matrix_axis_cell_runs_tox_in_its_own_folder(tmp_path: Path) -> None:
     folder = tmp_path / ".tox" / ".pipeline" / "py312+attrs23"
     cell = Cell("py312+attrs23", "tox", "py312", pins=("attrs==23.*",), config={"env_dir": str(folder)})
-    argv = cell_tox.tox_argv(run_of(tmp_path, None), cell, cell_tox.env_of(cell, tmp_path))
+    argv = tox_setup.tox_argv(run_of(tmp_path, None), cell, tox_setup.env_of(cell, tmp_path))
     assert f"testenv:py312.env_dir={folder}" in argv
