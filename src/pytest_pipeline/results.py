@@ -249,6 +249,9 @@ class CellRecord:
     """What the cell's environment held of the project: ``wheel`` (the run's built wheel,
     whose sha256 is the run's artifact), ``source`` (what a nox session installed itself,
     from the source tree), ``nothing`` (no package installed); None in older records."""
+    reused_from: Mapping[str, str] | None = None
+    """The earlier run whose results these are (``run``, ``finished``, ``commit``), when
+    the cell was not run again because nothing that feeds it changed; None: it ran."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -269,6 +272,7 @@ class CellRecord:
             "runs_pytest": self.runs_pytest,
             "ignore_outcome": self.ignore_outcome,
             "tested": self.tested,
+            "reused_from": dict(self.reused_from) if self.reused_from is not None else None,
         }
 
     @classmethod
@@ -291,10 +295,17 @@ class CellRecord:
             runs_pytest=bool(data.get("runs_pytest", True)),
             ignore_outcome=data.get("ignore_outcome") is True,
             tested=data.get("tested") if data.get("tested") in TESTED else None,
+            reused_from=_origin(data.get("reused_from")),
         )
 
 
 TESTED = ("wheel", "source", "nothing")
+
+
+def _origin(value: Any) -> dict[str, str] | None:
+    if not isinstance(value, Mapping):
+        return None
+    return {str(key): str(item) for key, item in value.items() if item is not None}
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def run_init_ci(args: argparse.Namespace) -> int:
 
 def repository_root() -> Path:
     """The git work tree's top folder (CI files live there), else the current folder."""
-    from pytest_pipeline.gate.provenance import git_output
+    from pytest_pipeline.git import git_output
 
     out = (git_output(["rev-parse", "--show-toplevel"], Path.cwd()) or "").strip()
     return Path(out) if out else Path.cwd()

@@ -284,6 +284,7 @@ def _rerun(
             pytest_args=(*filter_args, *pytest_args),
             verdict=False,
             stream=out,
+            fresh=True,  # a re-run runs: stored results would only say the same again
         )
         result = run_pipeline(options, config=config)
         rerun_reports = outputs.Reports(result.reports)

@@ -148,6 +148,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "(nox: --reuse-venv=no)",
     )
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run every cell even when an earlier run's results for exactly its inputs are stored "
+        "(.pytest-pipeline/results; this run's results are still stored)",
+    )
+    parser.add_argument(
         "--html",
         action="store_true",
         help="also write the HTML report, <reports-dir>/report.html (see `pytest-pipeline report`)",
@@ -210,6 +216,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         installpkg=args.installpkg,
         pytest_args=tuple(args.pytest_args),
         recreate=args.recreate,
+        fresh=args.fresh,
         timeout=time_limit_option(args.timeout, "--timeout"),
         run_timeout=time_limit_option(args.run_timeout, "--run-timeout"),
         stream=sys.stdout,
@@ -251,6 +258,8 @@ class RunOptions:
     installpkg: Path | None = None
     pytest_args: tuple[str, ...] = ()
     recreate: bool = False
+    fresh: bool = False
+    """Run every cell, whatever the result store holds (the results are still stored)."""
     timeout: float | None = None
     """Seconds a cell may take; 0: no limit; None: ``[tool.pytest-pipeline.run] timeout``."""
     run_timeout: float | None = None
@@ -291,8 +300,9 @@ def run_pipeline(
     from pytest_pipeline.exitcodes import ExitCode
     from pytest_pipeline.matrix.settings import run_settings
     from pytest_pipeline.results import RunRecord
-    from pytest_pipeline.runner import outputs, process, watchdog
+    from pytest_pipeline.runner import outputs, process, reuse, watchdog
     from pytest_pipeline.runner import run as runner
+    from pytest_pipeline.runner.context import Reuse
     from pytest_pipeline.runner.execute import now_iso
     from pytest_pipeline.runner.interrupts import signals_as_interrupt
     from pytest_pipeline.runner.scheduler import worker_count
@@ -366,6 +376,11 @@ def run_pipeline(
             pytest_args=options.pytest_args,
             backend=backend,
             recreate=options.recreate,
+            reuse=Reuse(
+                project_digest=reuse.project_digest(project, skip=(reports_root,)),
+                origin={"run": run_id, "commit": commit or ""},
+                fresh=options.fresh or options.recreate,
+            ),
         )
         outcome = runner.run_cells(
             plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream, limits=limits

@@ -12,9 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
-
 from pytest_pipeline.config import PipelineConfig, Table, parse_duration
 from pytest_pipeline.errors import ConfigError
 
@@ -182,6 +179,9 @@ def _axis(table: Table, key: str) -> Axis:
 
 def axis_value(name: str, value: str, where: str) -> AxisValue:
     """``("attrs", "23.2")`` -> ``attrs==23.2.*``; a value with an operator is used verbatim."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion, Version
+
     if _OPERATOR.match(value):
         text = f"{name} {value}" if value.startswith("@") else f"{name}{value}"
     else:

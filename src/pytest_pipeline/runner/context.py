@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +40,18 @@ Notify = Callable[..., None]
 
 
 @dataclass(frozen=True)
+class Reuse:
+    """The result store's side of a run (see :mod:`.reuse`)."""
+
+    project_digest: str
+    """The project's content, computed once per run."""
+    origin: Mapping[str, str]
+    """What a result stored by this run says of it: ``run`` id, ``commit``."""
+    fresh: bool = False
+    """``--fresh``: run every cell (their results are still stored)."""
+
+
+@dataclass(frozen=True)
 class RunContext:
     project: Path
     reports: Reports
@@ -62,6 +76,33 @@ class RunContext:
     """The run's ``PYTHONHASHSEED`` (tox draws one per run; every cell of a run shares it)."""
     tox_plugins: tuple[str, ...] = ()
     """Distributions with tox plugins here (:func:`.tox_route.tox_plugins`)."""
+    reuse: Reuse | None = None
+    """Where results whose inputs did not change come from (None: every cell runs)."""
 
     def route(self, cell: Cell) -> tox_route.Route:
         return tox_route.route(cell, self.project, backend=self.backend, plugins=self.tox_plugins)
+
+
+def env_folder(cell: Cell, project: Path) -> Path:
+    """The cell's environment: tox's ``env_dir`` for it (discovery asked tox with our
+    ``--workdir``, beside tox's own folders); for a nox cell, the ``--envdir`` nox makes
+    the session's environment in."""
+    if cell.tool == "nox":
+        return project / ".nox" / ".pipeline" / _plain_name(cell.name)
+    env_dir = cell.config.get("env_dir")
+    if isinstance(env_dir, str) and env_dir:
+        return Path(env_dir)
+    return project / ".tox" / ".pipeline" / cell.name
+
+
+def _plain_name(name: str) -> str:
+    """``name`` with only letters, digits and ``._+-``, made unique by a hash when changed.
+
+    nox sessions are named like calls (``tests-3.12(attrs='24.2')``). In a folder named
+    so, the scripts of a virtualenv whose path is too long for a ``#!`` line (it starts
+    them through ``/bin/sh`` then) fail on the parentheses and quotes.
+    """
+    plain = re.sub(r"[^A-Za-z0-9._+-]+", "-", name).strip("-.")
+    if plain == name:
+        return name
+    return f"{plain}-{hashlib.sha1(name.encode()).hexdigest()[:6]}"

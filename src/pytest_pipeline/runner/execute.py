@@ -8,10 +8,9 @@ backend (:mod:`.backends`). In every case the cell's pytest gets our plugin
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
-import hashlib
-import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,9 +18,9 @@ from typing import IO
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellRecord, CellStatus, describe_exit
-from pytest_pipeline.runner import backends, cell_junit, locks
-from pytest_pipeline.runner.backends import Attempt, CellJob
-from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason
+from pytest_pipeline.runner import backends, cell_junit, locks, reuse
+from pytest_pipeline.runner.backends.base import Attempt, CellJob
+from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason, env_folder
 from pytest_pipeline.runner.process import write_log_line
 
 # The ``tox run`` exit code for "interrupted" and pytest's own; both mean the same here.
@@ -121,31 +120,6 @@ def _tested(cell: Cell) -> str:
     return "wheel" if installs else "nothing"
 
 
-def env_folder(cell: Cell, project: Path) -> Path:
-    """The cell's environment: tox's ``env_dir`` for it (discovery asked tox with our
-    ``--workdir``, beside tox's own folders); for a nox cell, the ``--envdir`` nox makes
-    the session's environment in."""
-    if cell.tool == "nox":
-        return project / ".nox" / ".pipeline" / _plain_name(cell.name)
-    env_dir = cell.config.get("env_dir")
-    if isinstance(env_dir, str) and env_dir:
-        return Path(env_dir)
-    return project / ".tox" / ".pipeline" / cell.name
-
-
-def _plain_name(name: str) -> str:
-    """``name`` with only letters, digits and ``._+-``, made unique by a hash when changed.
-
-    nox sessions are named like calls (``tests-3.12(attrs='24.2')``). In a folder named
-    so, the scripts of a virtualenv whose path is too long for a ``#!`` line (it starts
-    them through ``/bin/sh`` then) fail on the parentheses and quotes.
-    """
-    plain = re.sub(r"[^A-Za-z0-9._+-]+", "-", name).strip("-.")
-    if plain == name:
-        return name
-    return f"{plain}-{hashlib.sha1(name.encode()).hexdigest()[:6]}"
-
-
 def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> CellRecord:
     reports = ctx.reports
     reports.cell_dir(cell.name).mkdir(parents=True, exist_ok=True)
@@ -192,6 +166,8 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
         finally:
             broken = cell_junit.collect(sessions, junit)
         waited = attempt.waited
+        if attempt.reused is not None:
+            return _reused(attempt.reused, record(CellStatus.PASSED, ""), reports.cell_dir(cell.name), log)
         by_exit_code = False
         if attempt.cancelled and cancel.reason is not None:
             status, message = classify(exit_code=attempt.exit_code, junit=False, cancelled=cancel.reason)
@@ -217,7 +193,44 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
             log, f"pytest-pipeline: cell {cell.name}: {status.value}" + (f" - {message}" if message else "")
         )
         done = record(status, message, attempt.exit_code)
-        return dataclasses.replace(done, runs_pytest=False) if by_exit_code else done
+        if by_exit_code:
+            done = dataclasses.replace(done, runs_pytest=False)
+    _keep(ctx, done, attempt.reuse_key, reports.cell_dir(cell.name))
+    return done
+
+
+def _reused(stored: reuse.Stored, now: CellRecord, folder: Path, log: IO[bytes]) -> CellRecord:
+    """The cell's record and files from an earlier run whose inputs were these very ones."""
+    reuse.restore(stored, folder, skip=("log.txt",))
+    write_log_line(log, f"pytest-pipeline: {stored.describe()}: nothing that feeds this cell changed")
+    earlier_log = stored.folder / "log.txt"
+    if earlier_log.is_file():
+        write_log_line(log, "pytest-pipeline: the earlier run's log follows")
+        log.write(earlier_log.read_bytes())
+        log.flush()
+    earlier = CellRecord.from_dict(stored.record)
+    junit = now.junit or (earlier.junit and f"cells/{now.name}/junit.xml")
+    return dataclasses.replace(
+        now,
+        status=earlier.status,
+        exit_code=earlier.exit_code,
+        junit=junit if (folder / "junit.xml").is_file() else None,
+        runs_pytest=earlier.runs_pytest,
+        message="; ".join(filter(None, [stored.describe(), earlier.message])),
+        reused_from=dict(stored.origin),
+    )
+
+
+def _keep(ctx: RunContext, done: CellRecord, key: str | None, folder: Path) -> None:
+    """Store a result that depends on its inputs alone, for a later run to reuse."""
+    if key is None or ctx.reuse is None or done.reused_from is not None:
+        return
+    if reuse.flaky(folder / "junit.xml"):
+        return
+    origin = {**ctx.reuse.origin, "finished": done.finished or ""}
+    # A store that cannot be written costs the next run a run, nothing more.
+    with contextlib.suppress(OSError):
+        reuse.save(ctx.project, key, record=done.to_dict(), origin=origin, cell_dir=folder)
 
 
 def _dispatch(

@@ -39,11 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest_pipeline
-from pytest_pipeline import __version__
-from pytest_pipeline.config import CONFIG_ENV
+from pytest_pipeline import __version__, envvars
 from pytest_pipeline.fileio import write_text_atomic
-from pytest_pipeline.plugin.cell import EVENTS_ENV, JUNIT_DIR_ENV, STAGES_ENV
-from pytest_pipeline.results import CELL_ENV
 
 DIST_NAME = "pytest-pipeline-gate"
 PLUGIN_ENTRY_POINT = "pipeline"
@@ -94,15 +91,15 @@ class Injection:
         if env.get("PYTEST_ADDOPTS"):
             addopts = f"{env['PYTEST_ADDOPTS']} {addopts}"
         env["PYTEST_ADDOPTS"] = addopts
-        env[CELL_ENV] = cell
-        env[STAGES_ENV] = ",".join(stages)
-        env[JUNIT_DIR_ENV] = str(junit_dir)
+        env[envvars.CELL] = cell
+        env[envvars.STAGES] = ",".join(stages)
+        env[envvars.JUNIT_DIR] = str(junit_dir)
         if config is not None:
-            env[CONFIG_ENV] = str(config)
+            env[envvars.CONFIG] = str(config)
         else:
-            env.pop(CONFIG_ENV, None)
+            env.pop(envvars.CONFIG, None)
         if events is not None:
-            env[EVENTS_ENV] = str(events)
+            env[envvars.EVENTS] = str(events)
         return env
 
     def install(self, site_packages: Path) -> None:
@@ -111,7 +108,7 @@ class Injection:
         ``sys.path`` only in a cell's processes (``$PYTEST_PIPELINE_CELL`` set): the
         environment used by hand shows nothing of ours."""
         target = site_packages / PTH_FILE
-        text = f"import os, sys; os.environ.get({CELL_ENV!r}) and sys.path.append({str(self.path)!r})\n"
+        text = f"import os, sys; os.environ.get({envvars.CELL!r}) and sys.path.append({str(self.path)!r})\n"
         try:
             if target.read_text(encoding="utf-8") == text:
                 return

@@ -37,8 +37,8 @@ from pytest_pipeline.runner import (
     tox_commands,
     tox_route,
 )
-from pytest_pipeline.runner.context import Backend, RunContext
-from pytest_pipeline.runner.execute import env_folder, run_cell
+from pytest_pipeline.runner.context import Backend, Reuse, RunContext, env_folder
+from pytest_pipeline.runner.execute import run_cell
 from pytest_pipeline.runner.interrupts import signals_as_interrupt
 from pytest_pipeline.runner.scheduler import Job, Outcome, Scheduler
 from pytest_pipeline.runner.slots import Slots, lanes
@@ -316,6 +316,7 @@ def cell_context(
     pytest_args: tuple[str, ...],
     backend: Backend,
     recreate: bool,
+    reuse: Reuse | None = None,
 ) -> RunContext:
     """What every cell of the run shares: the reports, the wheel, our plugin's folder
     (beside the tool's, ``.tox/.pipeline``), the caller's variables, the hash seed."""
@@ -335,4 +336,5 @@ def cell_context(
         recreate=recreate,
         seed=tox_commands.hash_seed(os.environ),
         tox_plugins=tox_route.tox_plugins() if plan.tool == "tox" else (),
+        reuse=reuse,
     )

@@ -40,7 +40,7 @@ from typing import Any
 from pytest_pipeline import tool_output
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.gate.provenance import dirty_paths, git_output
+from pytest_pipeline.git import dirty_paths, git_output
 
 WORKDIR_PREFIX = "pytest-pipeline-build-"
 """The prefix of the temporary folders builds stage in (their snapshots and wheels)."""

@@ -27,18 +27,18 @@ from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.matrix.tool_config import tox_config
 from pytest_pipeline.runner import envs, tox_commands, tox_install
-from pytest_pipeline.runner.backends import Attempt
+from pytest_pipeline.runner.backends.base import Attempt
 from pytest_pipeline.runner.build import Wheel
 from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
 from pytest_pipeline.runner.tox_route import Route
 from pytest_pipeline.runner.toxenv import ToxEnv, from_config, site_packages
 
 if TYPE_CHECKING:
-    from pytest_pipeline.runner.backends import CellJob
+    from pytest_pipeline.runner.backends.base import CellJob
     from pytest_pipeline.runner.context import RunContext
 
 FINGERPRINT_FILE = ".pytest-pipeline-env.json"
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 3
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "uv.lock")
 """Files tox reads while it makes an environment (package metadata, dependency groups, a
 uv lock): a change re-runs tox's setup for ``tox-env`` cells."""
@@ -94,32 +94,37 @@ def prepare(
     cancel: Any,
 ) -> str:
     """Make, update or reuse the cell's environment; what was done (``created``,
-    ``reused``, ...). Raises :class:`EnvError`."""
+    ``reused``, ...). Raises :class:`EnvError`.
+
+    The fingerprint is of what tox's steps are made from (the settings tox reported, the
+    files they name, the interpreter, the tools' versions), not of the steps: a warm
+    environment is known to be current without asking tox's code for the steps."""
     env = env_of(cell, run.project)
     wheel = run.wheel if env.installs_package else None
     if env.installs_package and run.wheel is None:
         raise EnvError("no package was built for this run")
-    install: tox_install.InstallPlan | None = None
-    if route.kind == "native":
-        try:
-            install = tox_install.plan(env, interpreter=interpreter, wheel=wheel)
-        except tox_install.UnsupportedInstall as exc:
-            write_log_line(log, f"pytest-pipeline: tox makes this environment: {exc}")
     new = _fingerprint(
         run,
         cell=cell,
         env=env,
-        install=install,
+        route=route,
         interpreter=interpreter,
         version=interpreter_version,
         wheel=wheel,
     )
     old = _read_fingerprint(env.env_dir)
     action = _action(old, new, env.env_dir, recreate=run.recreate)
+    if action == "reused":
+        write_log_line(log, f"pytest-pipeline: environment {env.env_dir}: reused")
+        return action
+    install: tox_install.InstallPlan | None = None
+    if route.kind == "native":
+        try:
+            install = tox_install.plan(env, interpreter=interpreter, wheel=wheel)
+        except tox_install.UnsupportedInstall as exc:
+            write_log_line(log, f"pytest-pipeline: tox makes this environment: {exc}")
     how = "ours" if install is not None else "tox"
     write_log_line(log, f"pytest-pipeline: environment {env.env_dir}: {action} ({how})")
-    if action == "reused":
-        return action
     (env.env_dir / FINGERPRINT_FILE).unlink(missing_ok=True)
     variables = tox_commands.environment(env, run.environ, seed=run.seed, package=None)
     if install is None:
@@ -143,23 +148,23 @@ def _fingerprint(
     *,
     cell: Cell,
     env: ToxEnv,
-    install: tox_install.InstallPlan | None,
+    route: Route,
     interpreter: str,
     version: str,
     wheel: Wheel | None,
 ) -> dict[str, Any]:
-    if install is not None:
-        how: dict[str, Any] = {"ours": install.fingerprint()}
-        files = _referenced_files(install, env.tox_root)
-    else:
-        # tox decides: what it was asked and what it reads.
-        how = {"tox": {key: value for key, value in sorted(cell.config.items()) if key != "description"}}
-        files = {name: _hash(env.tox_root / name) for name in (*PROJECT_FILES, env.pylock) if name}
-        files.update(_referenced_files(None, env.tox_root, lines=(*env.deps, *env.constraints)))
+    """What decides the environment's content: every setting tox reported for it, the
+    files tox or its installers read (``-r``/``-c`` files; the project's metadata files
+    when tox makes the environment), the interpreter, the tools' versions."""
+    files = _referenced_files(env.tox_root, lines=(*env.deps, *env.constraints))
+    if route.kind != "native":
+        files.update({name: _hash(env.tox_root / name) for name in (*PROJECT_FILES, env.pylock) if name})
     base = {
         "version": FINGERPRINT_VERSION,
         "pytest_pipeline": __version__,
-        "how": how,
+        "how": "ours" if route.kind == "native" else "tox",
+        "config": {key: value for key, value in sorted(cell.config.items()) if key != "description"},
+        "install_command": list(env.install_command),
         "files": files,
         "interpreter": [interpreter, version],
         "tools": tox_install.versions(),
@@ -173,15 +178,10 @@ def _fingerprint(
     return {"base": base, "package": package}
 
 
-def _referenced_files(
-    install: tox_install.InstallPlan | None, root: Path, lines: Sequence[str] = ()
-) -> dict[str, str]:
+def _referenced_files(root: Path, lines: Sequence[str] = ()) -> dict[str, str]:
     """Hashes of requirement and constraint files the installs name: editing one changes
     the environment although no setting changed."""
     words: list[str] = []
-    if install is not None:
-        for step in install.installs:
-            words.extend(step.argv)
     for line in lines:
         words.extend(line.split())
     found: dict[str, str] = {}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_pipeline.gate.provenance import CIFacts, ci_facts, dirty_paths, is_output_path, truthy
+from pytest_pipeline.gate.provenance import CIFacts, ci_facts, truthy
+from pytest_pipeline.git import dirty_paths, is_output_path
 
 
 def test_no_ci() -> None:

@@ -10,10 +10,10 @@ import pytest
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.results import CellStatus
+from pytest_pipeline.runner.context import env_folder
 from pytest_pipeline.runner.execute import (
     classify,
     classify_by_exit_code,
-    env_folder,
     record_of,
 )
 from pytest_pipeline.runner.tox_setup import interpreter_of

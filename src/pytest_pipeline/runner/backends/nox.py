@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.runner.backends import Attempt, CellJob
+from pytest_pipeline.runner.backends.base import Attempt, CellJob
+from pytest_pipeline.runner.context import env_folder
 from pytest_pipeline.runner.process import CommandNotFound, run_command
 
 
@@ -69,8 +70,6 @@ def run(
 
 class NoxBackend:
     def run(self, job: CellJob) -> Attempt:
-        from pytest_pipeline.runner.execute import env_folder
-
         ctx, cell = job.ctx, job.cell
         nox = NoxCell(
             project=ctx.project, tool_config=ctx.tool_config, environ=ctx.environ, recreate=ctx.recreate

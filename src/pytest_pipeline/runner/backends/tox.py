@@ -5,7 +5,7 @@ we do not reproduce: a tox plugin we do not know, ``extra_setup_commands``, or
 from __future__ import annotations
 
 from pytest_pipeline.runner import tox_setup
-from pytest_pipeline.runner.backends import Attempt, CellJob
+from pytest_pipeline.runner.backends.base import Attempt, CellJob
 
 
 class ToxBackend:
