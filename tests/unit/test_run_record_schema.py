@@ -43,6 +43,7 @@ def full_record() -> RunRecord:
         runs_pytest=True,
         ignore_outcome=True,
         tested="wheel",
+        reused_from={"run": "20261122T011507Z-1234", "finished": "2026-11-22T01:10:00+00:00", "commit": "1a"},
     )
     return RunRecord(
         cells=(cell, CellRecord("lint", CellStatus.QUEUED, runs_pytest=False)),
