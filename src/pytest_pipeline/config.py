@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from pytest_pipeline import envvars
 from pytest_pipeline.errors import ConfigError
+from pytest_pipeline.globs import path_glob
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -257,51 +258,6 @@ class PathRule:
         return self.regex.match(relpath) is not None
 
 
-def compile_glob(pattern: str, where: str) -> re.Pattern[str]:
-    """A path glob where ``**`` spans directories and ``*``/``?`` stay inside one.
-
-    A pattern naming a directory (``tests/e2e`` or ``tests/e2e/``) also matches
-    everything below it, which is what people mean by it.
-    """
-    text = pattern.strip().replace("\\", "/")
-    if not text or text.startswith("/") or re.match(r"^[A-Za-z]:", text):
-        raise ConfigError(f"{where}: path rule {pattern!r} must be a relative glob such as 'tests/e2e/**'")
-    if text.count("[") != text.count("]"):
-        raise ConfigError(f"{where}: path rule {pattern!r} has an unbalanced '[': close it or remove it")
-    text = text.removeprefix("./").rstrip("/")
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if text.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif text.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif text[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif text[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif text[i] == "[":
-            end = text.index("]", i)
-            body = text[i + 1 : end]
-            if not body:
-                raise ConfigError(f"{where}: path rule {pattern!r} has an empty '[]'")
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append(f"[{body}]")
-            i = end + 1
-        else:
-            out.append(re.escape(text[i]))
-            i += 1
-    try:
-        return re.compile("".join(out) + "(?:/.*)?$")
-    except re.error as exc:
-        raise ConfigError(f"{where}: path rule {pattern!r} is malformed ({exc})") from None
-
-
 @dataclass(frozen=True)
 class PipelineConfig:
     source: Path | None
@@ -427,7 +383,7 @@ def from_table(section: Mapping[str, Any], source: Path) -> PipelineConfig:
         where = rules_table.where(repr(pattern))
         if stage not in seen:
             raise ConfigError(f"{where}: unknown stage {stage!r}; declared stages are {', '.join(names)}")
-        rules.append(PathRule(pattern, stage, compile_glob(pattern, where)))
+        rules.append(PathRule(pattern, stage, path_glob(pattern, where)))
 
     config = PipelineConfig(
         source=source,

@@ -9,15 +9,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from pytest_pipeline.ci.provider import Level, Provider
 from pytest_pipeline.ci.summary import SUMMARY_LIMIT, build_markdown
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.gate.record import GateRecord, UnsupportedVersion
 from pytest_pipeline.results import CellRecord, Outcome, ResultSummary, TestRef
 
 LOG_BYTES = 2_000_000
@@ -61,7 +62,7 @@ def annotate(
     flaky: Sequence[TestRef] = (),
     *,
     root: Path | None = None,
-    verdict: Mapping[str, Any] | None = None,
+    verdict: GateRecord | None = None,
 ) -> tuple[int, int]:
     """Failed and errored tests as errors, then blocked ones, then flaky passes as
     warnings, up to the provider's limit.
@@ -102,25 +103,18 @@ def annotate(
     return len(shown), left_out
 
 
-def _closing(verdict: Mapping[str, Any] | None) -> set[tuple[Any, Any, Any]] | None:
+def _closing(verdict: GateRecord | None) -> set[tuple[str | None, str | None, str | None]] | None:
     """(cell, stage, test) of each reason the gate closed for (test None for a blocked
     stage, which is one reason per cell and stage); None without a verdict."""
     if verdict is None:
         return None
-    reasons = verdict.get("reasons")
-    if not isinstance(reasons, list):
-        return None
-    return {
-        (reason.get("cell"), reason.get("stage"), reason.get("test"))
-        for reason in reasons
-        if isinstance(reason, Mapping)
-    }
+    return {(reason.cell, reason.stage, reason.test) for reason in verdict.reasons}
 
 
 def report_to_ci(
     provider: Provider | None,
     summary: ResultSummary,
-    verdict: Mapping[str, Any] | None = None,
+    verdict: GateRecord | None = None,
     *,
     junit: Path | None = None,
     stream: TextIO | None = None,
@@ -180,8 +174,8 @@ def fold_cell_logs(provider: Provider, cells: Sequence[CellRecord], root: Path) 
     return printed
 
 
-def read_gate(path: Path) -> dict[str, Any]:
-    """``gate.json`` as a dict; a missing or broken file is an incomplete picture (3)."""
+def read_gate(path: Path) -> GateRecord:
+    """``gate.json``, its version checked; a missing or broken file is an incomplete picture (3)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -197,4 +191,15 @@ def read_gate(path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise PipelineError(f"{path}: is not a gate file (not a JSON object)", ExitCode.INCOMPLETE)
-    return data
+    try:
+        return GateRecord.from_dict(data, path=str(path))
+    except UnsupportedVersion as exc:
+        raise PipelineError(
+            f"{path}: {exc}; use the pytest-pipeline that wrote it", ExitCode.INCOMPLETE
+        ) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PipelineError(
+            f"{path}: is not a valid gate file ({type(exc).__name__}: {str(exc)[:100]}); "
+            "pass the gate.json that `pytest-pipeline gate` wrote",
+            ExitCode.INCOMPLETE,
+        ) from None

@@ -1,18 +1,18 @@
 """The Markdown summary of a run: verdict, cells x stages, failures, flaky, quarantined.
 
-Built from a :class:`~pytest_pipeline.results.ResultSummary` and a verdict mapping
-(``gate.json`` is one: ``verdict``, ``code``, ``reasons``, ``headline``, ``cells``,
-``quarantined`` are used when present; every key is optional, so the input can grow
-without breaking this). The result stays under a byte limit by leaving out whole table
-rows, least important sections first, and saying how many were left out.
+Built from a :class:`~pytest_pipeline.results.ResultSummary` and, when there is one,
+the gate's verdict (a :class:`~pytest_pipeline.gate.record.GateRecord`, read from
+``gate.json``). The result stays under a byte limit by leaving out whole table rows,
+least important sections first, and saying how many were left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from pytest_pipeline.gate.record import GateRecord
 from pytest_pipeline.results import Counts, ResultSummary, TestRef
 
 SUMMARY_LIMIT = 65_000
@@ -28,23 +28,15 @@ NOT_RUN = "\u2013"  # an en dash: the stage did not run in this cell
 # --------------------------------------------------------------------------- gate.json -> inputs
 
 
-def summary_from_gate(data: Mapping[str, Any]) -> ResultSummary:
+def summary_from_gate(record: GateRecord) -> ResultSummary:
     """The :class:`ResultSummary` a ``gate.json`` carries (counts per cell and stage, the
     failures and flaky passes it lists)."""
-    counts = data.get("counts")
-    groups = counts.get("groups") if isinstance(counts, Mapping) else None
-    return ResultSummary.from_dict(
-        {
-            "groups": groups if isinstance(groups, list) else [],
-            "failures": _list(data.get("failures")),
-            "flaky": _list(data.get("flaky")),
-            "problems": _list((data.get("inputs") or {}).get("problems")),
-        }
+    return ResultSummary(
+        groups={group: dataclasses.replace(counts) for group, counts in record.counts.groups.items()},
+        failures=list(record.failures),
+        flaky=list(record.flaky),
+        problems=list(record.inputs.problems),
     )
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -117,39 +109,35 @@ class _Section:
     """Lines always kept after the rows (a totals row)."""
 
 
-def _verdict_lines(verdict: Mapping[str, Any] | None, total: Counts) -> list[str]:
-    if verdict is None or "verdict" not in verdict:
+def _verdict_lines(verdict: GateRecord | None, total: Counts) -> list[str]:
+    if verdict is None:
         title = "## pytest-pipeline results"
     else:
-        is_open = verdict.get("verdict") == "open"
-        code_text = f" (exit {verdict['code']})" if isinstance(verdict.get("code"), int) else ""
+        is_open = verdict.verdict == "open"
         state = "✅ pytest-pipeline: gate open" if is_open else "❌ pytest-pipeline: gate closed"
-        title = f"## {state}{code_text}"
+        title = f"## {state} (exit {int(verdict.code)})"
     lines = [title, ""]
-    headline = verdict.get("headline") if verdict else None
-    if isinstance(headline, str) and headline:
-        lines += [f"**{escape(headline)}**", ""]
+    if verdict is not None and verdict.headline:
+        lines += [f"**{escape(verdict.headline)}**", ""]
     lines += [f"{total.tests} tests: {describe(total)[2:]} in {_seconds(total.time)}", ""]
     return lines
 
 
-def _reason_rows(verdict: Mapping[str, Any] | None) -> tuple[list[str], int]:
+def _reason_rows(verdict: GateRecord | None) -> tuple[list[str], int]:
     """Bullets for the reasons that are not a failed test (those are in Failures)."""
     rows: list[str] = []
     test_reasons = 0
-    for reason in _list((verdict or {}).get("reasons")):
-        if not isinstance(reason, Mapping):
-            continue
-        if reason.get("test"):
+    for reason in verdict.reasons if verdict else ():
+        if reason.test:
             test_reasons += 1
             continue
-        where = " · ".join(escape(reason[key]) for key in ("cell", "stage") if reason.get(key))
-        message = escape(first_line(str(reason.get("message", "")), 300))
+        where = " · ".join(escape(part) for part in (reason.cell, reason.stage) if part)
+        message = escape(first_line(reason.message, 300))
         rows.append(f"- {'**' + where + '**: ' if where else ''}{message}")
     return rows, test_reasons
 
 
-def _matrix(summary: ResultSummary, verdict: Mapping[str, Any] | None, stages: Sequence[str]) -> _Section:
+def _matrix(summary: ResultSummary, verdict: GateRecord | None, stages: Sequence[str]) -> _Section:
     columns = list(stages) or list(dict.fromkeys(stage for _, stage in summary.groups))
     for _, stage in summary.groups:
         if stage not in columns:
@@ -160,13 +148,11 @@ def _matrix(summary: ResultSummary, verdict: Mapping[str, Any] | None, stages: S
     ]
     statuses: dict[str, str] = {}
     order = list(summary.cells)
-    for cell in _list((verdict or {}).get("cells")):
-        if isinstance(cell, Mapping) and isinstance(cell.get("name"), str):
-            name = cell["name"]
-            if name not in order:
-                order.append(name)
-            if cell.get("reported") is False or name not in summary.cells:
-                statuses[name] = str(cell.get("status") or "")
+    for known in verdict.cells if verdict else ():
+        if known.name not in order:
+            order.append(known.name)
+        if not known.reported or known.name not in summary.cells:
+            statuses[known.name] = known.status.value if known.status else ""
     rows: list[str] = []
     for cell in order:
         if cell in statuses and cell not in summary.cells:
@@ -197,15 +183,15 @@ def _tests(title: str, refs: Sequence[TestRef], what: str, priority: int, *, fla
     return _Section(f"### {title} ({len(refs)})", header, rows, what, priority)
 
 
-def _quarantined(verdict: Mapping[str, Any] | None) -> _Section:
-    items = [q for q in _list((verdict or {}).get("quarantined")) if isinstance(q, Mapping)]
+def _quarantined(verdict: GateRecord | None) -> _Section:
+    items = verdict.quarantined if verdict else ()
     header = ["| cell | stage | test | reason | expires |", "|---|---|---|---|---|"]
     rows = []
     for item in items:
-        test = item.get("test") or item.get("id") or item.get("name") or "?"
+        test, entry = item.test, item.entry
         rows.append(
-            f"| {escape(item.get('cell') or '')} | {escape(item.get('stage') or '')} | {code(test)} "
-            f"| {escape(first_line(str(item.get('reason') or '')))} | {escape(item.get('expires') or '')} |"
+            f"| {escape(test.cell)} | {escape(test.stage)} | {code(test.test_id)} "
+            f"| {escape(first_line(entry.reason))} | {escape(entry.expires.isoformat())} |"
         )
     return _Section(f"### Quarantined ({len(items)})", header, rows, "quarantined tests", priority=5)
 
@@ -215,22 +201,20 @@ def _quarantined(verdict: Mapping[str, Any] | None) -> _Section:
 
 def build_markdown(
     summary: ResultSummary,
-    verdict: Mapping[str, Any] | None = None,
+    verdict: GateRecord | None = None,
     *,
     stages: Sequence[str] = (),
     limit: int = SUMMARY_LIMIT,
 ) -> str:
     """The whole summary, at most ``limit`` bytes of UTF-8.
 
-    ``stages`` orders the matrix columns (default: ``verdict["required"]["stages"]``,
+    ``stages`` orders the matrix columns (default: the verdict's required stages,
     then the order stages first appear in). When the text would be too long, whole rows
     are left out, reasons and the matrix last, quarantined tests first, and each cut
     section says how many rows it does not show.
     """
     if not stages and verdict:
-        required = verdict.get("required")
-        if isinstance(required, Mapping) and isinstance(required.get("stages"), list):
-            stages = [str(s) for s in required["stages"]]
+        stages = verdict.required.stages
     head = _verdict_lines(verdict, summary.total())
     reason_rows, test_reasons = _reason_rows(verdict)
     sections: list[_Section] = []

@@ -42,15 +42,15 @@ def run_ci_report(args: argparse.Namespace) -> int:
 
     # without --gate: the folder the configuration names, not one relative to where CI runs this
     gate_path = Path(args.gate) if args.gate else locate(config.load_option(args.config)) / "gate.json"
-    data = read_gate(gate_path)
-    summary = summary_from_gate(data)
+    record = read_gate(gate_path)
+    summary = summary_from_gate(record)
     provider: Provider | None
     if args.provider:
         provider = ci.get(args.plugin_manager, args.provider)
     else:
         provider = ci.detect(args.plugin_manager, os.environ)
     if args.markdown:
-        fileio.write_text_atomic(args.markdown, build_markdown(summary, data))
+        fileio.write_text_atomic(args.markdown, build_markdown(summary, record))
     junit = args.junit
     if junit is not None and not junit.is_file():
         # The merge step may have failed; the summary is still worth showing.
@@ -58,5 +58,5 @@ def run_ci_report(args: argparse.Namespace) -> int:
             f"pytest-pipeline: ci-report: {junit} does not exist; test results not published", file=sys.stderr
         )
         junit = None
-    report_to_ci(provider, summary, data, junit=junit)
+    report_to_ci(provider, summary, record, junit=junit)
     return int(ExitCode.OK)

@@ -1,11 +1,25 @@
-"""``pytest-pipeline gate``: results + policy -> verdict, gate.json, exit code."""
+"""``pytest-pipeline gate``: results + policy -> verdict, gate.json, exit code.
+
+The command's flow: its options become a typed :class:`~pytest_pipeline.gate.evaluate.Request`
+(the inputs, the policy with the overrides, the expected cells, the tested artifacts,
+what is output rather than source), and :func:`~pytest_pipeline.gate.evaluate.evaluate`
+reads, decides and writes. Nothing below this module sees the command line.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import glob
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_pipeline.cli_hooks import hookimpl
+
+if TYPE_CHECKING:
+    from pytest_pipeline.gate.policy import PolicyOverrides
+    from pytest_pipeline.results import Artifact
 
 _LIST_HELP = "comma-separated or repeated"
 
@@ -63,19 +77,23 @@ def add_policy_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def policy_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
-    for key, value in (
-        ("required-stages", _split(args.required_stages)),
-        ("required-cells", _split(args.required_cells)),
-        ("allow-empty-stages", _bool_or_list(args.allow_empty_stages)),
-        ("flaky", args.flaky),
-        ("missing-interpreters", args.missing_interpreters),
-        ("baseline", args.baseline),
-        ("mode", args.mode),
-    ):
-        if value is not None:
-            overrides[key] = value
+def policy_overrides(args: argparse.Namespace) -> PolicyOverrides:
+    """The policy options given, by their ``[tool.pytest-pipeline.gate]`` key."""
+    overrides: PolicyOverrides = {}
+    if (stages := _split(args.required_stages)) is not None:
+        overrides["required-stages"] = stages
+    if (cells := _split(args.required_cells)) is not None:
+        overrides["required-cells"] = cells
+    if (empty := _bool_or_list(args.allow_empty_stages)) is not None:
+        overrides["allow-empty-stages"] = empty
+    if args.flaky is not None:
+        overrides["flaky"] = args.flaky
+    if args.missing_interpreters is not None:
+        overrides["missing-interpreters"] = args.missing_interpreters
+    if args.baseline is not None:
+        overrides["baseline"] = args.baseline
+    if args.mode is not None:
+        overrides["mode"] = args.mode
     if args.no_quarantine:
         overrides["quarantine"] = None
     elif args.quarantine is not None:
@@ -123,6 +141,68 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 
 
 def run_gate(args: argparse.Namespace) -> int:
-    from pytest_pipeline.gate.command import gate_command
+    from pytest_pipeline import config as config_mod
+    from pytest_pipeline.fileio import relative_to_cwd
+    from pytest_pipeline.gate import evaluate, gatefile, inputs, policy
+    from pytest_pipeline.gate.loading import load_policy_files
+    from pytest_pipeline.runner.outputs import locate
 
-    return gate_command(args, policy_overrides(args), _split(args.expect_cells) or [])
+    inputs.check_named(args.inputs)
+    config = config_mod.load_option(args.config)
+    gate_policy = policy.from_config(config, policy_overrides(args))
+    files = load_policy_files(gate_policy)  # a broken quarantine file is refused first
+    expected = _split(args.expect_cells) or []
+    if args.expect_cells_from:
+        expected += inputs.expected_cells_from(Path(args.expect_cells_from))
+    reports = relative_to_cwd(locate(config))
+    paths = args.inputs or [str(reports)]
+    output = Path(args.output) if args.output else reports / gatefile.GATE_FILE_NAME
+    artifacts = tested_artifacts(args.artifact)
+    # What the gate reads and writes is not source: a fan-in job downloads the cells'
+    # reports, the plan and the packages into its checkout, and that tree is still clean.
+    read = [*_expand(paths), *[p for p in (args.expect_cells_from, gate_policy.baseline_path) if p]]
+    request = evaluate.Request(
+        inputs=tuple(paths),
+        output=output,
+        policy=gate_policy,
+        files=files,
+        default_stage=config.default_stage,
+        cwd=Path.cwd(),
+        environ=os.environ,
+        expected_cells=tuple(expected),
+        given_artifacts=tuple(artifacts),
+        not_source=(str(reports), *(str(Path(a).parent) for a in args.artifact), *read),
+        input_paths=tuple(read),
+        attestation=Path(args.attestation) if args.attestation else None,
+        config_file=config.source,
+    )
+    evaluation = evaluate.evaluate(request)
+    evaluate.show(evaluation, sys.stdout, quiet=args.quiet)
+    return int(evaluation.code)
+
+
+def tested_artifacts(files: list[str]) -> list[Artifact]:
+    """Each ``--artifact`` by name and sha256; the name must be the release the package's
+    own metadata says, or the gate would vouch for the tested bytes as another version."""
+    from pytest_pipeline.errors import PipelineError
+    from pytest_pipeline.fileio import sha256_file
+    from pytest_pipeline.gate.releases import mislabelled
+    from pytest_pipeline.results import Artifact
+
+    artifacts = []
+    for item in files:
+        path = Path(item)
+        if not path.is_file():
+            raise PipelineError(f"--artifact {item}: no such file; build the package first or fix the path")
+        problem = mislabelled(path)
+        if problem is not None:
+            raise PipelineError(f"--artifact {problem}")
+        artifacts.append(Artifact(name=path.name, sha256=sha256_file(path)))
+    return artifacts
+
+
+def _expand(paths: list[str]) -> list[str]:
+    found: list[str] = []
+    for text in paths:
+        found.extend(glob.glob(text) if glob.has_magic(text) and not Path(text).exists() else [text])
+    return found

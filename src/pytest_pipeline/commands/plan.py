@@ -107,9 +107,9 @@ def check_other_settings(config: PipelineConfig) -> None:
     """The tables discovery does not read ([gate], [hook]), checked as ``run`` checks
     them: whatever ``run`` would refuse (exit 4), ``plan`` refuses too."""
     from pytest_pipeline.ci.githook import configured_command
-    from pytest_pipeline.gate.policy import from_config
+    from pytest_pipeline.gate.loading import checked_policy
 
-    from_config(config)
+    checked_policy(config)
     configured_command(config)
 
 

@@ -1,8 +1,16 @@
-"""``pytest-pipeline publish -- CMD ...``: run CMD only for an open gate and the tested artifacts."""
+"""``pytest-pipeline publish -- CMD ...``: run CMD only for an open gate and the tested artifacts.
+
+The command's flow: read gate.json, see what CMD publishes, gather the facts of this
+checkout and CI run, let the pure guard (:func:`pytest_pipeline.gate.publish.check`)
+refuse or hand over to CMD.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
 
 from pytest_pipeline.cli_hooks import hookimpl
 
@@ -57,9 +65,52 @@ def _usage(parser: argparse.ArgumentParser) -> str:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from pytest_pipeline.gate.command import publish_command
+    from pytest_pipeline import config as config_mod
+    from pytest_pipeline.errors import PipelineError
+    from pytest_pipeline.fileio import relative_to_cwd
+    from pytest_pipeline.gate import gatefile, policy, provenance, publish
+    from pytest_pipeline.runner.outputs import locate
 
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
-    return publish_command(args, command)
+    if not command:
+        raise PipelineError("publish: give the command to run after --, e.g. -- twine upload dist/*")
+    config = config_mod.load_option(args.config)
+    gate_policy = policy.from_config(config)
+    reports = relative_to_cwd(locate(config))
+    gate_path = Path(args.gate) if args.gate else reports / gatefile.GATE_FILE_NAME
+    try:
+        record = gatefile.read(gate_path)
+    except gatefile.GateFileError as exc:
+        return _refuse([f"{exc}; run `pytest-pipeline gate` first (or pass --gate FILE)"])
+    seen = publish.publishable_files(command, args.artifact, (a.name for a in record.artifacts))
+    # Not source: what the gate read and wrote, by name. Not the gate file's whole folder:
+    # at the repository root that would be every untracked file.
+    not_source = [str(reports), str(gate_path), *record.output_paths, *record.input_paths]
+    # gate.json names what it read and wrote, and it is only a file: never let it exempt
+    # a folder of source (a forged `inputs.paths = ["src"]`), only untracked things.
+    not_source = [path for path in not_source if not provenance.holds_tracked_files(Path.cwd(), path)]
+    facts = publish.gather(Path.cwd(), os.environ, seen.files, not_source, hidden=seen.hidden)
+    rules = publish.PublishRules(
+        branches=(*(gate_policy.publish_branches or facts.default_branches), *args.allow_branch),
+        allow_pull_request=gate_policy.allow_pull_request_publish or args.allow_pull_request,
+    )
+    refusals = publish.check(record, facts, rules)
+    if refusals:
+        return _refuse(refusals)
+    names = ", ".join(Path(path).name for path, _ in facts.files)
+    print(
+        f"pytest-pipeline publish: gate open for {record.commit and record.commit[:12]}, verified {names}; "
+        f"running: {' '.join(command)}",
+        file=sys.stderr,
+    )
+    return publish.run(command)
+
+
+def _refuse(refusals: list[str]) -> int:
+    from pytest_pipeline.exitcodes import ExitCode
+
+    for refusal in refusals:
+        print(f"pytest-pipeline publish: refused: {refusal}", file=sys.stderr)
+    return int(ExitCode.PUBLISH_REFUSED)

@@ -187,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
     gate: dict[str, object] | None = None
     if main.gate.is_file():
         try:
-            gate = dict(gatefile.read(main.gate).data)
+            gate = gatefile.read(main.gate).to_dict()
         except gatefile.GateFileError:
             gate = None  # the cells' statuses still say what failed; counts cannot be checked
     dirty = _check_same_commit(project, main.root, record, gate)

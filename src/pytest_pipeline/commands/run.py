@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 from pytest_pipeline.cli_hooks import hookimpl
 from pytest_pipeline.errors import PipelineError
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from pytest_pipeline.ci.provider import Provider
     from pytest_pipeline.config import PipelineConfig
     from pytest_pipeline.exitcodes import ExitCode
-    from pytest_pipeline.gate.policy import Policy
+    from pytest_pipeline.gate.policy import Policy, PolicyOverrides
     from pytest_pipeline.matrix.model import Plan
     from pytest_pipeline.results import ResultSummary, RunRecord
 
@@ -244,6 +243,10 @@ def _write_html(reports: Path, project: Path) -> None:
 # --------------------------------------------------------------------------- the run flow
 
 
+def _no_overrides() -> PolicyOverrides:
+    return {}
+
+
 @dataclass(frozen=True)
 class RunOptions:
     project: Path
@@ -264,7 +267,7 @@ class RunOptions:
     """Seconds a cell may take; 0: no limit; None: ``[tool.pytest-pipeline.run] timeout``."""
     run_timeout: float | None = None
     """Seconds the run may take; 0: no limit; None: ``[tool.pytest-pipeline.run] run-timeout``."""
-    gate_overrides: Mapping[str, Any] = field(default_factory=dict)
+    gate_overrides: PolicyOverrides = field(default_factory=_no_overrides)
     verdict: bool = True
     """False: stop after run.json and the merged junit.xml, without the summary table and
     the gate (the code is then OK or INTERRUPTED): ``rerun`` shows and judges the results
@@ -421,10 +424,10 @@ def run_pipeline(
 
 
 def _gate_policy(config: PipelineConfig, options: RunOptions) -> Policy:
-    """Check the gate policy now: a typo in [gate] must not cost a whole run."""
-    from pytest_pipeline.gate import policy as policy_mod
+    """Check the gate policy now (its files too): a typo in [gate] must not cost a whole run."""
+    from pytest_pipeline.gate.loading import checked_policy
 
-    return policy_mod.from_config(config, dict(options.gate_overrides))
+    return checked_policy(config, options.gate_overrides)
 
 
 def _check_hook_settings(config: PipelineConfig) -> None:

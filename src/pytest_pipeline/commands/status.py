@@ -46,12 +46,13 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 
 def run(args: argparse.Namespace) -> int:
     from pytest_pipeline.config import load_option
-    from pytest_pipeline.gate.command import reports_dir
+    from pytest_pipeline.fileio import relative_to_cwd
     from pytest_pipeline.gate.provenance import git_facts
     from pytest_pipeline.report import status as status_mod
+    from pytest_pipeline.runner.outputs import locate
 
     config = load_option(args.config)
-    root: Path = args.reports_dir if args.reports_dir is not None else reports_dir(config)
+    root = relative_to_cwd(locate(config, given=args.reports_dir))
     project = config.source.parent if config.source else Path.cwd()
     status = status_mod.gather(root, head=git_facts(project).commit)
     if status.gate is None and status.run is None and not status.problems and not status.unfinished:

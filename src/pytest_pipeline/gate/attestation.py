@@ -27,27 +27,13 @@ from typing import Any
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.fileio import sha256_file
 from pytest_pipeline.gate.evidence import GateResults
+from pytest_pipeline.gate.findings import CELL_PROBLEM_KINDS
 from pytest_pipeline.gate.provenance import Provenance
 from pytest_pipeline.gate.verdict import Verdict
 from pytest_pipeline.results import Artifact
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://in-toto.io/attestation/test-result/v0.1"
-
-_CELL_PROBLEM_KINDS = frozenset(
-    {
-        "missing-cell",
-        "no-report",
-        "crashed",
-        "env-error",
-        "missing-interpreter",
-        "unfinished",
-        "timed-out",
-        "cancelled",
-        "interrupted",
-        "cell-failed",
-    }
-)
 
 
 def group_name(stage: str, cell: str) -> str:
@@ -71,7 +57,7 @@ def result(verdict: Verdict) -> str:
 def group_results(verdict: Verdict, results: GateResults) -> tuple[list[str], list[str], list[str]]:
     """(passed, warned, failed) ``"<stage> (<cell>)"`` names over the required grid."""
     failed_cells = {
-        r.cell for r in verdict.reasons if r.cell and r.stage is None and r.kind in _CELL_PROBLEM_KINDS
+        r.cell for r in verdict.reasons if r.cell and r.stage is None and r.kind in CELL_PROBLEM_KINDS
     }
     failed_groups = {(r.cell, r.stage) for r in verdict.reasons if r.cell and r.stage}
     warned_cells = {n.cell for n in verdict.notes if n.cell and n.stage is None}

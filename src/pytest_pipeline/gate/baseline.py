@@ -6,12 +6,10 @@ in another cell is a new failure there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from pytest_pipeline.errors import ConfigError
 from pytest_pipeline.results import TestRef
 
 Key = tuple[str, str]
@@ -51,6 +49,16 @@ class BaselineDiff:
             "fixed": [{"cell": cell, "id": test_id} for cell, test_id in self.fixed],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BaselineDiff:
+        return cls(
+            source=str(data["source"]),
+            commit=data.get("commit"),
+            new_failures=tuple(TestRef.from_dict(ref) for ref in data.get("new_failures") or ()),
+            still_failing=tuple(TestRef.from_dict(ref) for ref in data.get("still_failing") or ()),
+            fixed=tuple((str(item["cell"]), str(item["id"])) for item in data.get("fixed") or ()),
+        )
+
 
 def diff(baseline: Baseline, failures: Iterable[TestRef], reported_cells: Iterable[str]) -> BaselineDiff:
     new: list[TestRef] = []
@@ -62,20 +70,3 @@ def diff(baseline: Baseline, failures: Iterable[TestRef], reported_cells: Iterab
     reported = set(reported_cells)
     fixed = tuple(sorted(k for k in baseline.failing if k not in now and k[0] in reported))
     return BaselineDiff(baseline.source, baseline.commit, tuple(new), tuple(still), fixed)
-
-
-def load(path: Path) -> Baseline:
-    from pytest_pipeline.gate import gatefile
-
-    try:
-        record = gatefile.read(path)
-    except gatefile.GateFileError as exc:
-        raise ConfigError(
-            f"baseline {exc}; point 'baseline' at a gate.json written by pytest-pipeline gate"
-        ) from None
-    return Baseline(
-        source=str(path),
-        failing=frozenset(key(ref) for ref in record.failures),
-        cells=frozenset(record.cells),
-        commit=record.commit,
-    )

@@ -14,13 +14,15 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from pytest_pipeline import fileio
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import attestation, gatefile, inputs, provenance, render, verdict
 from pytest_pipeline.gate.evidence import GateResults
-from pytest_pipeline.gate.policy import Policy
+from pytest_pipeline.gate.loading import load_policy_files
+from pytest_pipeline.gate.policy import Policy, PolicyFiles
+from pytest_pipeline.gate.record import GateRecord
 from pytest_pipeline.results import Artifact
 
 
@@ -48,6 +50,9 @@ class Request:
     """Also write an in-toto test-result Statement here."""
     config_file: Path | None = None
     """The pyproject.toml the policy came from (an attestation names it)."""
+    files: PolicyFiles | None = None
+    """What the policy's quarantine file and baseline say, when the caller read them
+    already (:func:`~pytest_pipeline.gate.loading.load_policy_files`); None: read here."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class Evaluation:
     results: GateResults
     headline: str
     output: Path
-    record: Mapping[str, Any]
+    record: GateRecord
 
     @property
     def code(self) -> ExitCode:
@@ -83,6 +88,7 @@ def evaluate(
     the request cannot be answered (an attestation without a subject).
     """
     started = now()
+    files = request.files if request.files is not None else load_policy_files(request.policy)
     results = inputs.load(
         request.inputs,
         reader or inputs.junit_reader(request.default_stage),
@@ -97,7 +103,7 @@ def evaluate(
     context = provenance.gather(request.cwd, request.environ, [*request.not_source, *outputs])
     if request.attestation is not None:
         attestation.subjects(artifacts, context)  # fail before writing anything
-    decided = verdict.decide(results, request.policy, context, started)
+    decided = verdict.decide(results, request.policy, context, started, files)
     headline = render.headline(decided)
     record = gatefile.build(
         verdict=decided,

@@ -6,6 +6,10 @@ the same name); an override replaces the configured value (it does not add to it
 runs, so their overrides are ``publish``'s own ``--allow-branch`` and
 ``--allow-pull-request`` (a gate option for them would be recorded and then ignored).
 Unknown keys and wrong types are one-line errors (exit 4) naming the key and the fix.
+
+A :class:`Policy` names its files (the quarantine file, the baseline) by path and
+reads none of them: :func:`pytest_pipeline.gate.loading.load_policy_files` does, as a
+step of the evaluation, into :class:`PolicyFiles`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypedDict, cast
 
 from pytest_pipeline.config import PipelineConfig
 from pytest_pipeline.errors import ConfigError
@@ -27,6 +31,40 @@ Mode = Literal["all", "regressions-only"]
 FLAKY_CHOICES: tuple[FlakyPolicy, ...] = ("allow", "fail")
 INTERPRETER_CHOICES: tuple[InterpreterPolicy, ...] = ("auto", "allow", "fail")
 MODE_CHOICES: tuple[Mode, ...] = ("all", "regressions-only")
+
+PolicyOverrides = TypedDict(
+    "PolicyOverrides",
+    {
+        "required-stages": list[str],
+        "required-cells": list[str],
+        "allow-empty-stages": "bool | list[str]",
+        "flaky": str,
+        "missing-interpreters": str,
+        "quarantine": "str | None",
+        "baseline": str,
+        "mode": str,
+    },
+    total=False,
+)
+"""The policy options given on a command line, by their key in the table (an option
+replaces the configured value; ``quarantine`` None is ``--no-quarantine``)."""
+
+PolicyRecord = TypedDict(
+    "PolicyRecord",
+    {
+        "required-stages": list[str],
+        "required-cells": list[str],
+        "allow-empty-stages": list[str],
+        "flaky": str,
+        "missing-interpreters": str,
+        "quarantine": "str | None",
+        "baseline": "str | None",
+        "mode": str,
+        "publish-branches": list[str],
+        "allow-pull-request-publish": bool,
+    },
+)
+"""The effective policy as gate.json records it (``policy``)."""
 
 KEYS = (
     "required-stages",
@@ -53,9 +91,9 @@ class Policy:
     flaky: FlakyPolicy = "allow"
     missing_interpreters: InterpreterPolicy = "auto"
     quarantine_path: str | None = None
-    quarantine: tuple[QuarantineEntry, ...] = ()
+    """The quarantine file (TOML); read by the evaluation, not here."""
     baseline_path: str | None = None
-    baseline: Baseline | None = None
+    """An earlier gate.json to compare with; read by the evaluation, not here."""
     mode: Mode = "all"
     publish_branches: tuple[str, ...] = ()
     """Branch (or ``refs/tags/...``) globs publish accepts; empty means the default branch."""
@@ -72,17 +110,17 @@ class Policy:
         return stage in self.required_stages or stage not in self.stages
 
     def stage_runs_in(self, stage: str, cell: str) -> bool:
-        from pytest_pipeline.gate import globs
+        from pytest_pipeline import globs
 
         patterns = self.stage_cells.get(stage, ())
-        return not patterns or globs.matches_any(patterns, cell)
+        return not patterns or globs.matches_any_name(patterns, cell)
 
     def closes_on_missing_interpreter(self, in_ci: bool) -> bool:
         if self.missing_interpreters == "auto":
             return in_ci
         return self.missing_interpreters == "fail"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> PolicyRecord:
         return {
             "required-stages": list(self.required_stages),
             "required-cells": list(self.required_cells),
@@ -97,20 +135,23 @@ class Policy:
         }
 
 
-def from_config(
-    config: PipelineConfig,
-    overrides: Mapping[str, Any] | None = None,
-    *,
-    load_files: bool = True,
-) -> Policy:
+@dataclass(frozen=True)
+class PolicyFiles:
+    """What the policy's files say: the quarantine entries and the baseline."""
+
+    quarantine: tuple[QuarantineEntry, ...] = ()
+    baseline: Baseline | None = None
+
+
+def from_config(config: PipelineConfig, overrides: PolicyOverrides | None = None) -> Policy:
     """The policy from ``config``'s gate table with ``overrides`` (keys as in the table) on top.
 
     Relative ``quarantine``/``baseline`` paths from the file are relative to the
-    pyproject.toml; from the command line, to the current directory. With
-    ``load_files`` the quarantine and baseline files are read and checked too.
+    pyproject.toml; from the command line, to the current directory. The files
+    themselves are read by :func:`pytest_pipeline.gate.loading.load_policy_files`.
     """
     table = config.table("gate")
-    given = dict(overrides or {})
+    given: dict[str, object] = dict(overrides or {})
     unknown = sorted(set(given) - set(KEYS))
     if unknown:  # pragma: no cover - a programming error in the command, not user input
         raise ValueError(f"unknown gate override {unknown[0]!r}")
@@ -178,18 +219,6 @@ def from_config(
     allow_pr = value("allow-pull-request-publish", bool, False)
     table.done()
 
-    quarantine: tuple[QuarantineEntry, ...] = ()
-    baseline: Baseline | None = None
-    if load_files:
-        if quarantine_path is not None:
-            from pytest_pipeline.gate import quarantine as quarantine_file
-
-            quarantine = quarantine_file.load(Path(quarantine_path))
-        if baseline_path is not None:
-            from pytest_pipeline.gate import baseline as baseline_file
-
-            baseline = baseline_file.load(Path(baseline_path))
-
     return Policy(
         stages=stages,
         required_stages=required_stages,
@@ -199,9 +228,7 @@ def from_config(
         flaky=cast(FlakyPolicy, flaky),
         missing_interpreters=cast(InterpreterPolicy, interpreters),
         quarantine_path=quarantine_path,
-        quarantine=quarantine,
         baseline_path=baseline_path,
-        baseline=baseline,
         mode=cast(Mode, mode),
         publish_branches=publish_branches,
         allow_pull_request_publish=bool(allow_pr),
@@ -209,7 +236,7 @@ def from_config(
     )
 
 
-def _where(configured: str, key: str, given: Mapping[str, Any]) -> str:
+def _where(configured: str, key: str, given: Mapping[str, object]) -> str:
     """Name the command-line option when the value came from there."""
     return f"--{key}" if key in given else configured
 

@@ -59,6 +59,20 @@ class GitFacts:
             "default_branch": self.default_branch,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GitFacts:
+        """Facts as gate.json records them (``branch`` is ``ref``'s short form, not read)."""
+        commit = data.get("commit")
+        if commit is not None and not isinstance(commit, str):
+            raise TypeError("git.commit must be a string")
+        return cls(
+            commit=commit,
+            dirty=bool(data.get("dirty", False)),
+            dirty_paths=tuple(str(path) for path in data.get("dirty_paths") or ()),
+            ref=data.get("ref"),
+            default_branch=data.get("default_branch"),
+        )
+
 
 @dataclass(frozen=True)
 class CIFacts:
@@ -87,6 +101,19 @@ class CIFacts:
             "ref": self.ref,
             "commit": self.commit,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CIFacts:
+        return cls(
+            provider=str(data.get("provider", "unknown")),
+            run_id=data.get("run_id"),
+            run_url=data.get("run_url"),
+            event=data.get("event"),
+            pull_request=data.get("pull_request"),
+            is_pull_request=bool(data.get("is_pull_request", False)),
+            ref=data.get("ref"),
+            commit=data.get("commit"),
+        )
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_pipeline import globs
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import sha256_file
-from pytest_pipeline.gate import globs, inline_code, releases
-from pytest_pipeline.gate.gatefile import GateRecord
+from pytest_pipeline.gate import inline_code, releases
 from pytest_pipeline.gate.provenance import (
     Provenance,
     full_branch_ref,
@@ -30,6 +30,7 @@ from pytest_pipeline.gate.provenance import (
 from pytest_pipeline.gate.provenance import (
     gather as gather_provenance,
 )
+from pytest_pipeline.gate.record import GateRecord
 
 # Files on CMD's command line that are packages it is about to publish. Signatures
 # and attestations (.asc, .sigstore, .intoto.jsonl) ride along with the package they
@@ -68,8 +69,9 @@ class PublishRules:
 def check(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[str]:
     refusals: list[str] = []
     if not gate.open:
-        first = f": {gate.reasons[0]}" if gate.reasons else ""
-        more = f" (and {len(gate.reasons) - 1} more)" if len(gate.reasons) > 1 else ""
+        reasons = gate.reason_lines
+        first = f": {reasons[0]}" if reasons else ""
+        more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
         refusals.append(f"the gate is closed (code {gate.code}){first}{more}; fix it and run the gate again")
     refusals += _commit(gate, facts)
     refusals += _artifacts(gate, facts)
@@ -162,7 +164,7 @@ def _branch(gate: GateRecord, facts: PublishFacts, rules: PublishRules) -> list[
             "cannot tell which branch this is (HEAD is detached and no CI branch variable is set); "
             "check out the branch"
         )
-    elif not any(globs.matches(full_branch_ref(pattern), facts.ref) for pattern in allowed):
+    elif not any(globs.matches_name(full_branch_ref(pattern), facts.ref) for pattern in allowed):
         refusals.append(
             f"{short_ref(facts.ref)!s} may not publish (allowed: {', '.join(allowed)}); "
             "set publish-branches in [tool.pytest-pipeline.gate] or pass --allow-branch"

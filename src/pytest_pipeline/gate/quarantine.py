@@ -15,13 +15,14 @@ failures it covered count again, and the stale entry is itself reported.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from pytest_pipeline import globs
 from pytest_pipeline.config import Table, read_toml
 from pytest_pipeline.errors import ConfigError
-from pytest_pipeline.gate import globs
 from pytest_pipeline.results import TestRef
 
 
@@ -37,18 +38,27 @@ class QuarantineEntry:
         return today > self.expires
 
     def matches(self, ref: TestRef) -> bool:
-        if self.cells and not globs.matches_any(self.cells, ref.cell):
+        if self.cells and not globs.matches_any_name(self.cells, ref.cell):
             return False
-        if globs.matches(self.id, ref.test_id):
+        if globs.matches_name(self.id, ref.test_id):
             return True
         # People think in pytest node ids (tests/test_x.py::test_a); JUnit has the file.
-        return ref.file is not None and globs.matches(self.id, f"{ref.file}::{ref.name}")
+        return ref.file is not None and globs.matches_name(self.id, f"{ref.file}::{ref.name}")
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "reason": self.reason, "expires": self.expires.isoformat()}
         if self.cells:
             data["cells"] = list(self.cells)
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QuarantineEntry:
+        return cls(
+            id=str(data["id"]),
+            reason=str(data["reason"]),
+            expires=dt.date.fromisoformat(data["expires"]),
+            cells=tuple(str(cell) for cell in data.get("cells") or ()),
+        )
 
 
 @dataclass(frozen=True)

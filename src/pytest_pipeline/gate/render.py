@@ -25,34 +25,35 @@ from typing import IO
 
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate.evidence import GateResults
-from pytest_pipeline.gate.verdict import Reason, Verdict
+from pytest_pipeline.gate.findings import Kind, NoteKind, Reason, ReasonKind
+from pytest_pipeline.gate.verdict import Verdict
 from pytest_pipeline.results import Counts
 
 MAX_REASONS = 10
 MAX_ROWS = 24
 MAX_LISTED = 5
 
-_PHRASES = {
-    "failed": ("failed", "failed"),
-    "error": ("errored", "errored"),
-    "blocked": ("blocked stage", "blocked stages"),
-    "flaky": ("flaky", "flaky"),
-    "quarantine-expired": ("failed (quarantine expired)", "failed (quarantine expired)"),
-    "cell-failed": ("cell failed outside its tests", "cells failed outside their tests"),
-    "artifact-mismatch": ("artifact mismatch", "artifact mismatches"),
-    "stale-results": ("stale run record", "stale run records"),
-    "missing-cell": ("cell missing", "cells missing"),
-    "no-report": ("cell without report", "cells without report"),
-    "crashed": ("cell crashed", "cells crashed"),
-    "env-error": ("environment failed", "environments failed"),
-    "missing-interpreter": ("interpreter missing", "interpreters missing"),
-    "unfinished": ("cell unfinished", "cells unfinished"),
-    "unfinished-run": ("unfinished run", "unfinished runs"),
-    "timed-out": ("cell timed out", "cells timed out"),
-    "cancelled": ("cell cancelled", "cells cancelled"),
-    "unreadable": ("unreadable file", "unreadable files"),
-    "interrupted": ("interrupted", "interrupted"),
-    "empty-stage": ("empty stage", "empty stages"),
+_PHRASES: dict[ReasonKind, tuple[str, str]] = {
+    ReasonKind.FAILED: ("failed", "failed"),
+    ReasonKind.ERROR: ("errored", "errored"),
+    ReasonKind.BLOCKED: ("blocked stage", "blocked stages"),
+    ReasonKind.FLAKY: ("flaky", "flaky"),
+    ReasonKind.QUARANTINE_EXPIRED: ("failed (quarantine expired)", "failed (quarantine expired)"),
+    ReasonKind.CELL_FAILED: ("cell failed outside its tests", "cells failed outside their tests"),
+    ReasonKind.ARTIFACT_MISMATCH: ("artifact mismatch", "artifact mismatches"),
+    ReasonKind.STALE_RESULTS: ("stale run record", "stale run records"),
+    ReasonKind.MISSING_CELL: ("cell missing", "cells missing"),
+    ReasonKind.NO_REPORT: ("cell without report", "cells without report"),
+    ReasonKind.CRASHED: ("cell crashed", "cells crashed"),
+    ReasonKind.ENV_ERROR: ("environment failed", "environments failed"),
+    ReasonKind.MISSING_INTERPRETER: ("interpreter missing", "interpreters missing"),
+    ReasonKind.UNFINISHED: ("cell unfinished", "cells unfinished"),
+    ReasonKind.UNFINISHED_RUN: ("unfinished run", "unfinished runs"),
+    ReasonKind.TIMED_OUT: ("cell timed out", "cells timed out"),
+    ReasonKind.CANCELLED: ("cell cancelled", "cells cancelled"),
+    ReasonKind.UNREADABLE: ("unreadable file", "unreadable files"),
+    ReasonKind.INTERRUPTED: ("interrupted", "interrupted"),
+    ReasonKind.EMPTY_STAGE: ("empty stage", "empty stages"),
 }
 
 
@@ -69,7 +70,7 @@ def _open_summary(verdict: Verdict) -> str:
         parts.append(f"{len(verdict.flaky)} flaky allowed")
     if verdict.quarantined:
         parts.append(f"{len(verdict.quarantined)} quarantined")
-    others = [n for n in verdict.notes if n.kind not in ("flaky", "quarantined")]
+    others = [n for n in verdict.notes if n.kind not in (ReasonKind.FLAKY, NoteKind.QUARANTINED)]
     if others:
         parts.append(f"{len(others)} note{'s' if len(others) != 1 else ''}")
     return ", ".join(parts)
@@ -77,17 +78,17 @@ def _open_summary(verdict: Verdict) -> str:
 
 def summarize_reasons(reasons: tuple[Reason, ...]) -> str:
     """``3 failed in 2 cells, 1 cell missing``: the winning code's reasons first."""
-    by_kind: dict[str, list[Reason]] = {}
+    by_kind: dict[ReasonKind, list[Reason]] = {}
     for reason in reasons:
         by_kind.setdefault(reason.kind, []).append(reason)
     parts = []
     for kind, items in by_kind.items():
-        singular, plural = _PHRASES.get(kind, (kind, kind))
-        if kind in ("failed", "error", "flaky", "quarantine-expired"):
+        singular, plural = _PHRASES.get(kind, (kind.value, kind.value))
+        if kind in (ReasonKind.FAILED, ReasonKind.ERROR, ReasonKind.FLAKY, ReasonKind.QUARANTINE_EXPIRED):
             cells = {r.cell for r in items}
             where = f" in {len(cells)} cell{'s' if len(cells) != 1 else ''}" if any(cells) else ""
             parts.append(f"{len(items)} {singular}{where}")
-        elif kind == "interrupted":
+        elif kind is ReasonKind.INTERRUPTED:
             parts.append("interrupted")
         else:
             parts.append(f"{len(items)} {singular if len(items) == 1 else plural}")
@@ -95,24 +96,24 @@ def summarize_reasons(reasons: tuple[Reason, ...]) -> str:
 
 
 # What a cell-level finding shows in every stage column of the grid.
-_STATUS_TEXT = {
-    "missing-cell": "✗ missing",
-    "no-report": "✗ no report",
-    "crashed": "✗ crashed",
-    "env-error": "✗ env failed",
-    "missing-interpreter": "— no interpreter",
-    "unfinished": "✗ unfinished",
-    "timed-out": "✗ timed out",
-    "cancelled": "— cancelled",
-    "interrupted": "✗ interrupted",
-    "cell-failed": "✗ commands failed",
-    "no-pytest": "— no pytest, exit 0",
+_STATUS_TEXT: dict[Kind, str] = {
+    ReasonKind.MISSING_CELL: "✗ missing",
+    ReasonKind.NO_REPORT: "✗ no report",
+    ReasonKind.CRASHED: "✗ crashed",
+    ReasonKind.ENV_ERROR: "✗ env failed",
+    ReasonKind.MISSING_INTERPRETER: "— no interpreter",
+    ReasonKind.UNFINISHED: "✗ unfinished",
+    ReasonKind.TIMED_OUT: "✗ timed out",
+    ReasonKind.CANCELLED: "— cancelled",
+    ReasonKind.INTERRUPTED: "✗ interrupted",
+    ReasonKind.CELL_FAILED: "✗ commands failed",
+    NoteKind.NO_PYTEST: "— no pytest, exit 0",
 }
 
 
-def _cell_text(counts: Counts | None, bad_status: str | None) -> str:
+def _cell_text(counts: Counts | None, bad_status: Kind | None) -> str:
     if bad_status:
-        return _STATUS_TEXT.get(bad_status, f"✗ {bad_status}")
+        return _STATUS_TEXT.get(bad_status, f"✗ {bad_status.value}")
     if counts is None or counts.tests == 0:
         return "— no tests"
     if counts.bad:
@@ -139,16 +140,20 @@ def grid(verdict: Verdict, results: GateResults) -> list[str]:
         return []
     groups: Mapping[tuple[str, str], Counts] = results.summary.groups
     reported = {cell for cell, _ in groups}
-    status: dict[str, str] = {}
+    status: dict[str, Kind] = {}
     for reason in verdict.reasons:
         # A cell that failed after its tests shows their counts; one without any (a
         # lint cell that runs no pytest) shows that its commands failed.
         if not reason.cell or reason.stage is not None:
             continue
-        if reason.kind != "cell-failed" or reason.cell not in reported:
+        if reason.kind is not ReasonKind.CELL_FAILED or reason.cell not in reported:
             status.setdefault(reason.cell, reason.kind)
     for note in verdict.notes:
-        if note.cell and note.kind in ("missing-interpreter", "cancelled", "no-pytest"):
+        if note.cell and note.kind in (
+            ReasonKind.MISSING_INTERPRETER,
+            ReasonKind.CANCELLED,
+            NoteKind.NO_PYTEST,
+        ):
             status.setdefault(note.cell, note.kind)
     rows = [
         [cell] + [_cell_text(groups.get((cell, stage)), status.get(cell)) for stage in stages]
@@ -184,9 +189,16 @@ def lines(verdict: Verdict, results: GateResults, gate_path: str | None) -> list
             out.append(f"  [{int(reason.code)}] {where + ' — ' if where else ''}{reason.message}")
         if more:
             out.append(f"  ... {more} more in gate.json")
-    for title, kind in (("flaky", "flaky"), ("quarantined", "quarantined"), ("notes", None)):
+    listed: tuple[tuple[str, Kind | None], ...] = (
+        ("flaky", ReasonKind.FLAKY),
+        ("quarantined", NoteKind.QUARANTINED),
+        ("notes", None),
+    )
+    for title, kind in listed:
         notes = [
-            n for n in verdict.notes if (n.kind == kind if kind else n.kind not in ("flaky", "quarantined"))
+            n
+            for n in verdict.notes
+            if (n.kind is kind if kind else n.kind not in (ReasonKind.FLAKY, NoteKind.QUARANTINED))
         ]
         if not notes:
             continue

@@ -19,20 +19,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
+from pytest_pipeline import globs
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.matrix.model import Cell
 
-_GLOB_CHARS = re.compile(r"[*?\[]")
 # Names Windows reserves for devices, with or without an extension.
 _WINDOWS_DEVICES = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?$", re.IGNORECASE)
 _WINDOWS_FORBIDDEN = set('<>:"|?*')
 MAX_NAME = 120
-
-
-def is_glob(pattern: str) -> bool:
-    return _GLOB_CHARS.search(pattern) is not None
 
 
 def matches(cell: Cell, pattern: str) -> bool:
@@ -41,7 +36,7 @@ def matches(cell: Cell, pattern: str) -> bool:
     if cell.tool == "nox" and cell.config.get("name"):
         names.append(str(cell.config["name"]))
         names.extend(str(s) for s in cell.config.get("signatures") or [])
-    return any(fnmatchcase(name, pattern) for name in names)
+    return any(globs.fnmatch(name, pattern) for name in names)
 
 
 def split_patterns(values: Iterable[str]) -> tuple[str, ...]:
@@ -105,7 +100,7 @@ def select(
                     f"{patterns_from} {pattern!r}: no cell of {source} matches it; "
                     f"use a known cell or a glob: {_some(cells)}"
                 )
-            explicit = not is_glob(pattern)
+            explicit = not globs.is_fnmatch_glob(pattern)
             if not explicit and not any(cell.runs_pytest for cell in found):
                 raise PipelineError(
                     f"{patterns_from} {pattern!r} matches only environments that don't run pytest "

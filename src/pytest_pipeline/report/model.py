@@ -498,7 +498,7 @@ def collect(root: Path, *, default_stage: str = "unit", title: str | None = None
     data.run = _run_records(root, data.problems)
     if gate_path.is_file():
         try:
-            data.gate = gatefile.read(gate_path).data
+            data.gate = gatefile.read(gate_path).to_dict()
         except gatefile.GateFileError as exc:
             data.problems.append(InputProblem("gate.json", str(exc).removeprefix(f"{gate_path}: ")))
     files: list[Path] = []

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.report import history
+from pytest_pipeline.gate import history
 from pytest_pipeline.results import RunRecord
 
 STATUS_JSON_VERSION = 1
@@ -112,7 +112,7 @@ def gather(reports: Path, *, head: str | None = None) -> Status:
     gate_path = reports / gatefile.GATE_FILE_NAME
     if gate_path.is_file():
         try:
-            status.gate = gatefile.read(gate_path).data
+            status.gate = gatefile.read(gate_path).to_dict()
         except gatefile.GateFileError as exc:
             status.problems.append(str(exc))
     run_path = reports / "run.json"

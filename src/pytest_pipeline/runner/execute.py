@@ -167,7 +167,8 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
             broken = cell_junit.collect(sessions, junit)
         waited = attempt.waited
         if attempt.reused is not None:
-            return _reused(attempt.reused, record(CellStatus.PASSED, ""), reports.cell_dir(cell.name), log)
+            now = record(CellStatus.PASSED, "; ".join(attempt.notes))
+            return _reused(attempt.reused, now, reports.cell_dir(cell.name), log)
         by_exit_code = False
         if attempt.cancelled and cancel.reason is not None:
             status, message = classify(exit_code=attempt.exit_code, junit=False, cancelled=cancel.reason)
@@ -216,9 +217,18 @@ def _reused(stored: reuse.Stored, now: CellRecord, folder: Path, log: IO[bytes])
         exit_code=earlier.exit_code,
         junit=junit if (folder / "junit.xml").is_file() else None,
         runs_pytest=earlier.runs_pytest,
-        message="; ".join(filter(None, [stored.describe(), earlier.message])),
+        message="; ".join(
+            [*filter(None, [now.message, stored.describe()]), *_outcome_notes(earlier.message)]
+        ),
         reused_from=dict(stored.origin),
     )
+
+
+def _outcome_notes(message: str) -> list[str]:
+    """An earlier record's message without what it said of its environment then."""
+    return [
+        part for part in message.split("; ") if part and not part.startswith(("environment ", "through tox"))
+    ]
 
 
 def _keep(ctx: RunContext, done: CellRecord, key: str | None, folder: Path) -> None:

@@ -209,7 +209,7 @@ def tool_versions(plan: Plan, installer: envs.Installer) -> dict[str, str]:
 AFTER_CELLS = (
     "pytest_pipeline.junit",
     "pytest_pipeline.gate.evaluate",
-    "pytest_pipeline.report.history",
+    "pytest_pipeline.gate.history",
     "rich.console",
     "rich.table",
     "rich.box",

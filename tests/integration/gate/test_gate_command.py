@@ -20,6 +20,7 @@ from gate_files import BOMB, PYPROJECT, cell, green, junit, make_wheel, run_reco
 
 from pytest_pipeline.cli import main
 from pytest_pipeline.gate import gatefile
+from pytest_pipeline.gate.record import GateRecord
 from pytest_pipeline.results import CellStatus
 
 Setup = Callable[[Path], None]
@@ -30,6 +31,8 @@ def validate(record: dict[str, Any]) -> None:
         gatefile.schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     validator.validate(record)
+    # Read back as typed data and written again, it is the same file: same keys, same order.
+    assert json.dumps(GateRecord.from_dict(record).to_dict()) == json.dumps(record)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from report_builders import passing as passing_cases
 
 from pipeline_testkit import git
 from pytest_pipeline import cli
-from pytest_pipeline.report import history
+from pytest_pipeline.gate import history
 from pytest_pipeline.results import CellStatus
 
 

@@ -17,9 +17,9 @@ from pipeline_testkit import git
 from pytest_pipeline import cli
 from pytest_pipeline.commands import run as runner
 from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.gate import history
 from pytest_pipeline.junit import summarize
 from pytest_pipeline.plugin.rerun_filter import selected
-from pytest_pipeline.report import history
 from pytest_pipeline.results import Artifact, CellRecord, CellStatus, RunRecord
 from pytest_pipeline.runner import locks, outputs
 

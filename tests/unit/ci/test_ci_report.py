@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,7 +14,18 @@ from pytest_pipeline.ci.github import GitHubActions
 from pytest_pipeline.ci.gitlab import GitLabCI
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.gate.findings import Reason, ReasonKind
+from pytest_pipeline.gate.record import GateRecord
 from pytest_pipeline.results import CellRecord, CellStatus, Outcome, ResultSummary, TestRef
+
+
+def closed_by(summary: ResultSummary) -> GateRecord:
+    """The gate's verdict on ``summary``: closed by each of its failures."""
+    reasons = tuple(
+        Reason(ExitCode.TESTS_FAILED, ReasonKind.FAILED, ref.message, ref.cell, ref.stage, ref.test_id)
+        for ref in summary.failures
+    )
+    return GateRecord(verdict="closed", code=ExitCode.TESTS_FAILED, reasons=reasons)
 
 
 def summary_with(failures: int, flaky: int = 0) -> ResultSummary:
@@ -35,7 +45,8 @@ def test_github_gets_annotations_up_to_its_limit_and_a_summary_page(tmp_path: Pa
     page = tmp_path / "step-summary.md"
     out = io.StringIO()
     provider = GitHubActions({"GITHUB_STEP_SUMMARY": str(page)}, out)
-    done = report.report_to_ci(provider, summary_with(12, 3), {"verdict": "closed", "code": 1})
+    summary = summary_with(12, 3)
+    done = report.report_to_ci(provider, summary, closed_by(summary))
     lines = out.getvalue().splitlines()
     assert [line.split(" ", 1)[0] for line in lines[:10]] == ["::error"] * 10
     assert lines[10].startswith(
@@ -77,15 +88,25 @@ def test_with_the_verdict_only_what_closed_the_gate_is_an_error() -> None:
     quarantined = TestRef("py312", "unit", "t", "test_quarantined", Outcome.FAILED, "known")
     blocked = TestRef("py312", "smoke", "t", "test_blocked", Outcome.BLOCKED, "blocked by a failure")
     strict_flaky = TestRef("py310", "unit", "t", "test_flaky", Outcome.PASSED, "", attempts=2)
-    verdict = {
-        "reasons": [
-            {"kind": "failed", "cell": "py312", "stage": "unit", "test": closing.test_id},
-            {"kind": "blocked", "cell": "py312", "stage": "smoke", "test": None},
-            {"kind": "flaky", "cell": "py310", "stage": "unit", "test": strict_flaky.test_id},
-        ]
-    }
+    failed = ExitCode.TESTS_FAILED
+    verdict = GateRecord(
+        verdict="closed",
+        code=failed,
+        reasons=(
+            Reason(failed, ReasonKind.FAILED, "failed", "py312", "unit", closing.test_id),
+            Reason(failed, ReasonKind.BLOCKED, "1 test blocked", "py312", "smoke", None),
+            Reason(
+                failed,
+                ReasonKind.FLAKY,
+                "passed only after 2 attempts",
+                "py310",
+                "unit",
+                strict_flaky.test_id,
+            ),
+        ),
+    )
 
-    def levels(verdict: dict[str, Any] | None) -> list[tuple[str, str]]:
+    def levels(verdict: GateRecord | None) -> list[tuple[str, str]]:
         out = io.StringIO()
         report.annotate(
             GitHubActions({}, out), [quarantined, closing, blocked], [strict_flaky], verdict=verdict
@@ -99,7 +120,7 @@ def test_with_the_verdict_only_what_closed_the_gate_is_an_error() -> None:
         ("warning", "test_quarantined"),
     ]
     # An open gate: nothing is red.
-    assert {level for level, _ in levels({"reasons": []})} == {"warning"}
+    assert {level for level, _ in levels(GateRecord(verdict="open", code=ExitCode.OK))} == {"warning"}
     # No verdict at hand: every failure is an error, as before.
     assert levels(None) == [
         ("error", "test_quarantined"),
@@ -121,7 +142,7 @@ def test_azure_publishes_the_junit_file(tmp_path: Path) -> None:
 
 def test_without_a_summary_page_the_summary_is_folded_into_the_log() -> None:
     out = io.StringIO()
-    done = report.report_to_ci(GitLabCI({}, out), summary_with(2), {"verdict": "closed", "code": 1})
+    done = report.report_to_ci(GitLabCI({}, out), summary_with(2), closed_by(summary_with(2)))
     text = out.getvalue()
     assert not done.summary
     assert "section_start:" in text
@@ -132,7 +153,7 @@ def test_without_a_summary_page_the_summary_is_folded_into_the_log() -> None:
 
 def test_outside_ci_the_summary_is_printed() -> None:
     out = io.StringIO()
-    done = report.report_to_ci(None, summary_with(1), {"verdict": "closed", "code": 1}, stream=out)
+    done = report.report_to_ci(None, summary_with(1), closed_by(summary_with(1)), stream=out)
     assert out.getvalue().startswith("## ❌ pytest-pipeline: gate closed (exit 1)")
     assert done == report.Reported(0, 0, False, False)
 
@@ -162,6 +183,23 @@ def test_read_gate_errors_are_incomplete(tmp_path: Path, content: str | None, ma
     if content is not None:
         path.write_text(content, encoding="utf-8")
     with pytest.raises(PipelineError, match=match) as info:
+        report.read_gate(path)
+    assert info.value.code == ExitCode.INCOMPLETE
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ('{"version": 2, "verdict": "open", "code": 0}', "gate file version 2 is not supported (expected 1)"),
+        ('{"verdict": "open", "code": 0}', "gate file version None is not supported"),
+        ('{"version": 1, "verdict": "maybe", "code": 0}', "is not a valid gate file"),
+    ],
+)
+def test_read_gate_checks_the_version_and_the_shape(tmp_path: Path, content: str, match: str) -> None:
+    """ci-report reads gate.json as publish does: another version is refused, not guessed at."""
+    path = tmp_path / "gate.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(PipelineError, match=re.escape(match)) as info:
         report.read_gate(path)
     assert info.value.code == ExitCode.INCOMPLETE
 

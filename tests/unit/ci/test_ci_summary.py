@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_pipeline.ci import summary as md
+from pytest_pipeline.gate.record import GateRecord
 from pytest_pipeline.results import Counts, Outcome, ResultSummary, TestRef
 
 NR = md.NOT_RUN
@@ -19,7 +20,15 @@ def ref(cell: str, stage: str, name: str, outcome: Outcome = Outcome.FAILED, **k
     return TestRef(cell, stage, "tests.test_mod", name, outcome, **kw)
 
 
-def sample() -> tuple[ResultSummary, dict[str, Any]]:
+def verdict_of(data: dict[str, Any]) -> GateRecord:
+    """A gate.json verdict from the parts of the file a test cares about."""
+    return GateRecord.from_dict({"version": 1, "verdict": "closed", "code": 1, **data})
+
+
+CLOSED = verdict_of({})
+
+
+def sample() -> tuple[ResultSummary, GateRecord]:
     s = ResultSummary()
     for _ in range(3):
         s.counts("py310", "unit").add(Outcome.PASSED, 0.5)
@@ -30,22 +39,36 @@ def sample() -> tuple[ResultSummary, dict[str, Any]]:
     s.failures.append(ref("py312", "unit", "test_a|b", message="assert <1> == 2\nwhere ..."))
     s.failures.append(ref("py312", "integration", "test_c", Outcome.BLOCKED, message="blocked by unit"))
     s.flaky.append(ref("py310", "unit", "test_f", Outcome.PASSED, attempts=3))
-    verdict = {
-        "verdict": "closed",
-        "code": 3,
-        "headline": "GATE CLOSED (3): 1 failed in 1 cell, 1 cell missing",
-        "reasons": [
-            {"code": 1, "kind": "failed", "message": "failed", "cell": "py312", "stage": "unit", "test": "x"},
-            {"code": 3, "kind": "missing-cell", "message": "no results for cell py313", "cell": "py313"},
-        ],
-        "required": {"stages": ["unit", "integration", "smoke"]},
-        "cells": [
-            {"name": "py310", "reported": True},
-            {"name": "py312", "reported": True},
-            {"name": "py313", "status": "crashed", "reported": False},
-        ],
-        "quarantined": [{"id": "tests.test_q::test_q", "reason": "ticket #12", "expires": "2026-12-31"}],
-    }
+    verdict = verdict_of(
+        {
+            "verdict": "closed",
+            "code": 3,
+            "headline": "GATE CLOSED (3): 1 failed in 1 cell, 1 cell missing",
+            "reasons": [
+                {
+                    "code": 1,
+                    "kind": "failed",
+                    "message": "failed",
+                    "cell": "py312",
+                    "stage": "unit",
+                    "test": "x",
+                },
+                {"code": 3, "kind": "missing-cell", "message": "no results for cell py313", "cell": "py313"},
+            ],
+            "required": {"stages": ["unit", "integration", "smoke"]},
+            "cells": [
+                {"name": "py310", "reported": True},
+                {"name": "py312", "reported": True},
+                {"name": "py313", "status": "crashed", "reported": False},
+            ],
+            "quarantined": [
+                {
+                    **TestRef("", "", "tests.test_q", "test_q", Outcome.FAILED).to_dict(),
+                    "quarantine": {"id": "tests.test_q::*", "reason": "ticket #12", "expires": "2026-12-31"},
+                }
+            ],
+        }
+    )
     return s, verdict
 
 
@@ -83,7 +106,7 @@ def test_summary_shows_verdict_matrix_failures_flaky_and_quarantined() -> None:
 def test_open_gate_and_no_verdict() -> None:
     s = ResultSummary()
     s.counts("py", "unit").add(Outcome.PASSED, 0.25)
-    text = md.build_markdown(s, {"verdict": "open", "code": 0})
+    text = md.build_markdown(s, verdict_of({"verdict": "open", "code": 0}))
     assert text.startswith("## ✅ pytest-pipeline: gate open (exit 0)\n")
     assert "Why the gate is closed" not in text
     assert "1 tests: 1 passed in 0.2 s" in text
@@ -142,7 +165,7 @@ def big_summary(cells: int, failures: int) -> ResultSummary:
 
 def test_a_huge_summary_stays_under_the_limit_and_says_what_it_left_out() -> None:
     s = big_summary(cells=300, failures=5000)
-    text = md.build_markdown(s, {"verdict": "closed", "code": 1})
+    text = md.build_markdown(s, CLOSED)
     size = len(text.encode("utf-8"))
     assert size <= md.SUMMARY_LIMIT < 65_535
     assert size > md.SUMMARY_LIMIT - 1_000, "the room is used, not wasted"
@@ -171,7 +194,7 @@ def test_any_summary_respects_any_limit(cells: int, failures: int, limit: int, m
     s = big_summary(cells, 0)
     for f in range(failures):
         s.failures.append(ref(f"c{f % 7}", "unit", f"test_{f}", message=message))
-    text = md.build_markdown(s, {"verdict": "closed", "code": 1, "headline": message}, limit=limit)
+    text = md.build_markdown(s, verdict_of({"headline": message}), limit=limit)
     assert len(text.encode("utf-8")) <= limit
     shown = table_rows(text, f"### Failures ({failures})") if failures else []
     cut = re.search(rf"_(\d+) of {failures} failures not shown", text)
@@ -180,19 +203,32 @@ def test_any_summary_respects_any_limit(cells: int, failures: int, limit: int, m
 
 def test_summary_from_gate_reads_the_gate_file_shape() -> None:
     s, _ = sample()
-    gate = {
-        "version": 1,
-        "counts": {"groups": s.to_dict()["groups"], "total": {}},
-        "failures": [r.to_dict() for r in s.failures],
-        "flaky": [r.to_dict() for r in s.flaky],
-        "inputs": {"problems": [{"path": "cells/x/junit.xml", "message": "truncated"}]},
-    }
+    gate = verdict_of(
+        {
+            "counts": {"groups": s.to_dict()["groups"], "total": {}},
+            "failures": [r.to_dict() for r in s.failures],
+            "flaky": [r.to_dict() for r in s.flaky],
+            "inputs": {"problems": [{"path": "cells/x/junit.xml", "message": "truncated"}]},
+        }
+    )
     back = md.summary_from_gate(gate)
     assert back.groups == s.groups
     assert back.failures == s.failures
     assert back.flaky == s.flaky
     assert [str(p) for p in back.problems] == ["cells/x/junit.xml: truncated"]
-    assert md.summary_from_gate({}).groups == {}
+    assert md.summary_from_gate(CLOSED).groups == {}
     text = md.build_markdown(back, gate)
     assert "### Unreadable inputs (1)" in text
     assert "- cells/x/junit.xml: truncated" in text
+
+
+def test_quarantined_tests_show_their_entrys_reason_and_expiry() -> None:
+    """gate.json nests the entry under ``quarantine``; the row shows where the test failed,
+    and why and until when it is quarantined."""
+    s, _ = sample()
+    test = ref("py312", "unit", "test_q[big]")
+    entry = {"id": "tests.test_mod::test_q*", "reason": "sandbox times out, #123", "expires": "2026-12-31"}
+    gate = verdict_of({"quarantined": [{**test.to_dict(), "quarantine": entry}]})
+    assert table_rows(md.build_markdown(s, gate), "### Quarantined (1)") == [
+        "| py312 | unit | `tests.test_mod::test_q[big]` | sandbox times out, \\#123 | 2026-12-31 |"
+    ]

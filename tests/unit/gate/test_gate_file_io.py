@@ -15,7 +15,7 @@ from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import gatefile, render
 from pytest_pipeline.gate.evidence import GateResults
 from pytest_pipeline.gate.inputs import expected_cells_from
-from pytest_pipeline.gate.verdict import Note, Reason, Verdict
+from pytest_pipeline.gate.verdict import Note, NoteKind, Reason, ReasonKind, Verdict
 from pytest_pipeline.results import Counts, ResultSummary
 
 MINIMAL: dict[str, Any] = {
@@ -45,7 +45,7 @@ def test_read_minimal(tmp_path: Path) -> None:
     assert record.commit == "a" * 40
     assert record.artifacts[0].name == "x.whl"
     assert record.failures[0].test_id == "t::x"
-    assert record.cells == ("py310",)
+    assert record.reported_cells == ("py310",)
 
 
 @pytest.mark.parametrize(
@@ -200,3 +200,14 @@ def test_reasons_are_capped_on_screen() -> None:
     assert sum(line.startswith("  [1]") for line in lines) == render.MAX_REASONS
     assert "  ... 15 more in gate.json" in lines
     assert lines[-1] == "gate file: gate.json"
+
+
+def test_every_reason_kind_has_a_headline_phrase() -> None:
+    """A kind without one would show as its bare string in the headline."""
+    assert set(render._PHRASES) == set(ReasonKind)
+
+
+def test_the_schema_names_every_kind() -> None:
+    defs = gatefile.schema()["$defs"]
+    assert defs["reason"]["properties"]["kind"]["enum"] == [kind.value for kind in ReasonKind]
+    assert defs["note"]["properties"]["kind"]["enum"] == [kind.value for kind in (*ReasonKind, *NoteKind)]

@@ -12,6 +12,7 @@ from pytest_pipeline.config import from_table
 from pytest_pipeline.errors import ConfigError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import quarantine
+from pytest_pipeline.gate.loading import checked_policy
 from pytest_pipeline.gate.policy import Policy, from_config
 from pytest_pipeline.results import Outcome, TestRef
 
@@ -21,7 +22,7 @@ def make_policy(
 ) -> Policy:
     source = tmp_path / "pyproject.toml"
     config = from_table({"stages": ["unit", "integration", "smoke"], "gate": gate, **kw}, source)
-    return from_config(config, overrides)
+    return checked_policy(config, overrides)
 
 
 def test_defaults_require_every_declared_stage_and_cell(tmp_path: Path) -> None:

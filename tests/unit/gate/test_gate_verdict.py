@@ -16,10 +16,10 @@ import pytest
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate.baseline import Baseline
 from pytest_pipeline.gate.evidence import CellReport, GateResults, LoadedRun
-from pytest_pipeline.gate.policy import Policy
+from pytest_pipeline.gate.policy import Policy, PolicyFiles
 from pytest_pipeline.gate.provenance import GitFacts, Provenance
 from pytest_pipeline.gate.quarantine import QuarantineEntry
-from pytest_pipeline.gate.verdict import Verdict, decide
+from pytest_pipeline.gate.verdict import Note, NoteKind, Reason, ReasonKind, Verdict, decide
 from pytest_pipeline.results import (
     Artifact,
     CellRecord,
@@ -143,6 +143,8 @@ class Row:
     where: Mapping[str, str | None] = field(default_factory=dict)
     policy: Policy = field(default_factory=policy)
     in_ci: bool = False
+    files: PolicyFiles = field(default_factory=PolicyFiles)
+    """What the quarantine file and the baseline say."""
 
 
 ROWS = [
@@ -365,7 +367,7 @@ ROWS = [
         "quarantine-expired",
         "expired on 2026-05-31",
         {"test": "tests.test_calc::test_add"},
-        policy=policy(quarantine=(QUARANTINE_EXPIRED,)),
+        files=PolicyFiles(quarantine=(QUARANTINE_EXPIRED,)),
     ),
     Row(
         "active quarantine keeps the gate open and lists the failure",
@@ -373,7 +375,7 @@ ROWS = [
         ExitCode.OK,
         "quarantined",
         "quarantined until 2026-12-31",
-        policy=policy(quarantine=(QUARANTINE_ACTIVE,)),
+        files=PolicyFiles(quarantine=(QUARANTINE_ACTIVE,)),
     ),
     Row(
         "quarantine limited to other cells does not apply",
@@ -381,7 +383,7 @@ ROWS = [
         ExitCode.TESTS_FAILED,
         "failed",
         "assert 1 == 2",
-        policy=policy(quarantine=(replace(QUARANTINE_ACTIVE, cells=("py312",)),)),
+        files=PolicyFiles(quarantine=(replace(QUARANTINE_ACTIVE, cells=("py312",)),)),
     ),
     Row(
         "missing interpreter in CI (auto)",
@@ -484,7 +486,8 @@ ROWS = [
         "failed",
         "assert 1 == 2",
         {"cell": "py312"},
-        policy=policy(mode="regressions-only", baseline=BASELINE),
+        policy=policy(mode="regressions-only"),
+        files=PolicyFiles(baseline=BASELINE),
     ),
     Row(
         "regressions-only: a known failure is a note",
@@ -492,7 +495,8 @@ ROWS = [
         ExitCode.OK,
         "baseline",
         "also failing in the baseline",
-        policy=policy(mode="regressions-only", baseline=BASELINE),
+        policy=policy(mode="regressions-only"),
+        files=PolicyFiles(baseline=BASELINE),
     ),
     Row(
         "a missing cell outranks test failures",
@@ -693,7 +697,7 @@ ROWS = [
 
 
 def _decide(row: Row) -> Verdict:
-    return decide(row.results, row.policy, Provenance(in_ci=row.in_ci), NOW)
+    return decide(row.results, row.policy, Provenance(in_ci=row.in_ci), NOW, row.files)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
@@ -783,18 +787,22 @@ def test_dirty_tree_is_noted_for_publish() -> None:
 
 
 def test_unused_expired_quarantine_entry_is_reported() -> None:
-    verdict = decide(GateResults(summary()), policy(quarantine=(QUARANTINE_EXPIRED,)), Provenance(), NOW)
+    verdict = decide(
+        GateResults(summary()), policy(), Provenance(), NOW, PolicyFiles(quarantine=(QUARANTINE_EXPIRED,))
+    )
     assert verdict.code is ExitCode.OK
     assert any(n.kind == "quarantine-expired" and "remove it" in n.message for n in verdict.notes)
 
 
 def test_quarantine_applies_through_its_last_day() -> None:
     entry = replace(QUARANTINE_ACTIVE, expires=NOW.date())
-    verdict = decide(GateResults(summary(failures=(ref(),))), policy(quarantine=(entry,)), Provenance(), NOW)
+    verdict = decide(
+        GateResults(summary(failures=(ref(),))), policy(), Provenance(), NOW, PolicyFiles((entry,))
+    )
     assert verdict.code is ExitCode.OK
     the_day_after = NOW + dt.timedelta(days=1)
     verdict = decide(
-        GateResults(summary(failures=(ref(),))), policy(quarantine=(entry,)), Provenance(), the_day_after
+        GateResults(summary(failures=(ref(),))), policy(), Provenance(), the_day_after, PolicyFiles((entry,))
     )
     assert verdict.code is ExitCode.TESTS_FAILED
 
@@ -812,7 +820,9 @@ def test_baseline_diff_lists_new_fixed_and_still_failing() -> None:
         frozenset({"py310", "py312", "py399"}),
     )
     failures = (ref(), ref(name="test_new"))
-    verdict = decide(GateResults(summary(failures=failures)), policy(baseline=base), Provenance(), NOW)
+    verdict = decide(
+        GateResults(summary(failures=failures)), policy(), Provenance(), NOW, PolicyFiles(baseline=base)
+    )
     assert verdict.baseline is not None
     assert [r.name for r in verdict.baseline.new_failures] == ["test_new"]
     assert [r.name for r in verdict.baseline.still_failing] == ["test_add"]
@@ -954,16 +964,32 @@ def test_a_collection_error_is_the_reason_its_cells_stages_ran_nothing() -> None
 
 
 @pytest.mark.parametrize(
-    "changes",
+    ("changes", "files"),
     [
-        {"quarantine": (replace(QUARANTINE_ACTIVE, id="tests.test_calc::test_night"),)},
-        {"required_stages": ("integration",)},
+        ({}, PolicyFiles((replace(QUARANTINE_ACTIVE, id="tests.test_calc::test_night"),))),
+        ({"required_stages": ("integration",)}, PolicyFiles()),
     ],
     ids=["the collection error is quarantined", "the collection error is in a stage not required"],
 )
 def test_a_collection_error_that_closes_nothing_leaves_the_empty_stage_a_reason(
-    changes: dict[str, Any],
+    changes: dict[str, Any], files: PolicyFiles
 ) -> None:
-    verdict = decide(collection_error(), policy(**changes), Provenance(), NOW)
+    verdict = decide(collection_error(), policy(**changes), Provenance(), NOW, files)
     assert verdict.code is ExitCode.NO_TESTS, [r.to_dict() for r in verdict.reasons]
     assert [(r.kind, r.cell, r.stage) for r in verdict.reasons] == [("empty-stage", "py312", "integration")]
+
+
+def test_every_finding_the_verdict_gives_has_one_spelling() -> None:
+    """Kinds are enum members whatever built them, and their JSON is the old string."""
+    verdict = decide(
+        GateResults(summary(failures=(ref(),), flaky=(ref(outcome=Outcome.PASSED, attempts=2),))),
+        policy(),
+        Provenance(),
+        NOW,
+    )
+    assert [type(r.kind) for r in verdict.reasons] == [ReasonKind]
+    assert {type(n.kind) for n in verdict.notes} == {ReasonKind}
+    assert verdict.reasons[0].to_dict()["kind"] == "failed"
+    assert Reason(ExitCode.TESTS_FAILED, "failed", "x").kind is ReasonKind.FAILED  # type: ignore[arg-type]
+    assert Note("dirty-tree", "x").kind is NoteKind.DIRTY_TREE  # type: ignore[arg-type]
+    assert f"{ReasonKind.EMPTY_STAGE}" == str(ReasonKind.EMPTY_STAGE) == "empty-stage"

@@ -6,8 +6,12 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
+from pytest_pipeline.exitcodes import ExitCode
+from pytest_pipeline.gate.findings import Reason, ReasonKind
 from pytest_pipeline.gate.gatefile import GateRecord
+from pytest_pipeline.gate.provenance import CIFacts, GitFacts
 from pytest_pipeline.gate.publish import PublishFacts, PublishRules, check
+from pytest_pipeline.gate.record import GateCell
 from pytest_pipeline.results import Artifact
 
 COMMIT = "a" * 40
@@ -18,18 +22,20 @@ SDIST = Artifact("greeter-1.0.tar.gz", "2" * 64)
 GATE = GateRecord(
     path="pipeline-reports/gate.json",
     verdict="open",
-    code=0,
-    commit=COMMIT,
-    dirty=False,
-    is_pull_request=False,
+    code=ExitCode.OK,
+    git=GitFacts(commit=COMMIT, dirty=False),
+    ci=None,
     artifacts=(WHEEL, SDIST),
-    failures=(),
-    cells=("py310",),
-    reasons=(),
-    input_paths=(),
-    output_paths=(),
-    data={},
+    cells=(GateCell("py310", reported=True),),
 )
+
+
+def failed(cell: str, message: str, code: ExitCode = ExitCode.TESTS_FAILED) -> Reason:
+    return Reason(
+        code, ReasonKind.FAILED if code is ExitCode.TESTS_FAILED else ReasonKind.CRASHED, message, cell
+    )
+
+
 FACTS = PublishFacts(
     head=COMMIT,
     dirty_paths=(),
@@ -54,14 +60,19 @@ ROWS = [
     Row(
         "closed gate",
         "the gate is closed (code 1): py310: failed (and 1 more)",
-        gate=replace(GATE, verdict="closed", code=1, reasons=("py310: failed", "py312: failed")),
+        gate=replace(
+            GATE,
+            verdict="closed",
+            code=ExitCode.TESTS_FAILED,
+            reasons=(failed("py310", "failed"), failed("py312", "failed")),
+        ),
     ),
     Row(
         "stale commit",
         f"stale gate: it tested commit {COMMIT[:12]} but HEAD is {OTHER[:12]}",
         facts=replace(FACTS, head=OTHER),
     ),
-    Row("gate without commit", "records no git commit", gate=replace(GATE, commit=None)),
+    Row("gate without commit", "records no git commit", gate=replace(GATE, git=GitFacts(commit=None))),
     Row("not a git checkout", "not inside a git repository", facts=replace(FACTS, head=None)),
     Row(
         "dirty tree",
@@ -71,7 +82,7 @@ ROWS = [
     Row(
         "gate ran on a dirty tree",
         "says the tree was dirty when the gate ran",
-        gate=replace(GATE, dirty=True),
+        gate=replace(GATE, git=GitFacts(commit=COMMIT, dirty=True)),
     ),
     Row(
         "different artifact",
@@ -128,7 +139,7 @@ ROWS = [
     Row(
         "gate written by a pull-request build",
         "was written by a pull-request build",
-        gate=replace(GATE, is_pull_request=True),
+        gate=replace(GATE, ci=CIFacts("github", is_pull_request=True)),
     ),
     Row(
         "feature branch",
@@ -203,7 +214,12 @@ def test_pull_request_allowed_explicitly() -> None:
 
 
 def test_every_problem_is_listed() -> None:
-    gate = replace(GATE, verdict="closed", code=3, reasons=("py312: crashed",))
+    gate = replace(
+        GATE,
+        verdict="closed",
+        code=ExitCode.INCOMPLETE,
+        reasons=(failed("py312", "crashed", ExitCode.INCOMPLETE),),
+    )
     facts = replace(
         FACTS,
         head=OTHER,

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from pytest_pipeline.report import history
+from pytest_pipeline.gate import history
 from pytest_pipeline.report.status import Status, describe_counts, render_text, to_json
 from pytest_pipeline.results import CellRecord, CellStatus, RunRecord
 

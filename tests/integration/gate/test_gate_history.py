@@ -9,8 +9,31 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from gate_files import PYPROJECT, cell, green, run_record, write
+
 from pytest_pipeline import cli
-from pytest_pipeline.report import history
+from pytest_pipeline.gate import history
+from pytest_pipeline.results import CellStatus
+
+
+@pytest.fixture
+def make_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """A run's reports folder (the working directory holds the project): one passing cell
+    and ``py312-attrs24`` crashed without a report, so its gate closes with code 3."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", PYPROJECT.format(extra=""))
+
+    def make(*, gate: bool = True) -> Path:
+        root = tmp_path / "pipeline-reports"
+        write(root / "cells" / "py310" / "junit.xml", green("py310"))
+        crashed = cell("py312-attrs24", CellStatus.CRASHED, -9, junit=None)
+        run_record(root, cell("py310"), crashed)
+        if gate:
+            cli.main(["gate", str(root / "run.json"), "-o", str(root / "gate.json"), "-q"])
+        return root
+
+    return make
 
 
 def test_each_gate_verdict_is_appended(make_reports: Callable[..., Path]) -> None:
@@ -41,7 +64,7 @@ def test_a_gate_file_outside_a_reports_folder_gets_no_history(make_reports: Call
 APPENDER = """
 import sys
 from pathlib import Path
-from pytest_pipeline.report import history
+from pytest_pipeline.gate import history
 path, writer = Path(sys.argv[1]), sys.argv[2]
 for number in range(150):
     history.append(path, {"version": 1, "writer": writer, "number": number, "pad": "x" * 3000})
