@@ -295,14 +295,21 @@ class CellRecord:
             runs_pytest=bool(data.get("runs_pytest", True)),
             ignore_outcome=data.get("ignore_outcome") is True,
             tested=data.get("tested") if data.get("tested") in TESTED else None,
-            reused_from=_origin(data.get("reused_from")),
+            reused_from=read_origin(data.get("reused_from")),
         )
 
 
 TESTED = ("wheel", "source", "nothing")
 
 
-def _origin(value: Any) -> dict[str, str] | None:
+def describe_origin(origin: Mapping[str, Any]) -> str:
+    """``reused from run R (finished, commit)``: how every output names reused results."""
+    commit = str(origin.get("commit") or "")[:12] or "no commit"
+    return f"reused from run {origin.get('run', '?')} ({origin.get('finished', '?')}, {commit})"
+
+
+def read_origin(value: Any) -> dict[str, str] | None:
+    """A ``reused_from`` mapping as read from a file: strings only, None if it is not one."""
     if not isinstance(value, Mapping):
         return None
     return {str(key): str(item) for key, item in value.items() if item is not None}

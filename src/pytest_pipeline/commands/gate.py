@@ -75,6 +75,11 @@ def add_policy_options(parser: argparse.ArgumentParser) -> None:
         help="all: every failure closes the gate; regressions-only: only failures not in the baseline "
         "(needs --baseline or baseline)",
     )
+    group.add_argument(
+        "--reused-results",
+        choices=("accept", "refuse"),
+        help="whether results a run reused from an earlier run with the same inputs count",
+    )
 
 
 def policy_overrides(args: argparse.Namespace) -> PolicyOverrides:
@@ -94,6 +99,8 @@ def policy_overrides(args: argparse.Namespace) -> PolicyOverrides:
         overrides["baseline"] = args.baseline
     if args.mode is not None:
         overrides["mode"] = args.mode
+    if args.reused_results is not None:
+        overrides["reused-results"] = args.reused_results
     if args.no_quarantine:
         overrides["quarantine"] = None
     elif args.quarantine is not None:

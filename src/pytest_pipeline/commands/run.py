@@ -382,7 +382,8 @@ def run_pipeline(
             reuse=Reuse(
                 project_digest=reuse.project_digest(project, skip=(reports_root,)),
                 origin={"run": run_id, "commit": commit or ""},
-                fresh=options.fresh or options.recreate,
+                # A gate that refuses reused results would close on them: run every cell.
+                fresh=options.fresh or options.recreate or gate_policy.reused_results == "refuse",
             ),
         )
         outcome = runner.run_cells(

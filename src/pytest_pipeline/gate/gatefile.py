@@ -83,6 +83,7 @@ def build(
                 reported=name in reported,
                 required=name in verdict.required_cells,
                 tested=run_cells[name].tested if name in run_cells else None,
+                reused_from=run_cells[name].reused_from if name in run_cells else None,
             )
             for name in cell_names
         ),

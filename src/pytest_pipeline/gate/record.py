@@ -20,7 +20,7 @@ from pytest_pipeline.gate.baseline import BaselineDiff
 from pytest_pipeline.gate.findings import Note, Quarantined, Reason
 from pytest_pipeline.gate.policy import PolicyRecord
 from pytest_pipeline.gate.provenance import CIFacts, GitFacts
-from pytest_pipeline.results import Artifact, CellStatus, Counts, InputProblem, TestRef
+from pytest_pipeline.results import Artifact, CellStatus, Counts, InputProblem, TestRef, read_origin
 
 GATE_FILE_VERSION = 1
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -107,6 +107,8 @@ class GateCell:
     required: bool = False
     tested: str | None = None
     """``wheel``, ``source`` or ``nothing`` (:attr:`~pytest_pipeline.results.CellRecord.tested`)."""
+    reused_from: Mapping[str, str] | None = None
+    """The earlier run whose results this cell reused (``run``, ``finished``, ``commit``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +117,7 @@ class GateCell:
             "reported": self.reported,
             "required": self.required,
             "tested": self.tested,
+            "reused_from": dict(self.reused_from) if self.reused_from is not None else None,
         }
 
     @classmethod
@@ -126,6 +129,7 @@ class GateCell:
             reported=bool(data.get("reported", False)),
             required=bool(data.get("required", False)),
             tested=data.get("tested"),
+            reused_from=read_origin(data.get("reused_from")),
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import IO
 
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, ResultSummary
+from pytest_pipeline.results import CellRecord, CellStatus, Counts, ResultSummary, describe_origin
 
 _UNREPORTED = frozenset(
     {
@@ -76,6 +76,8 @@ def rows(
         status = record.status.value
         if record.ignore_outcome and record.status is not CellStatus.PASSED:
             status += " (ignored)"  # tox's ignore_outcome: the gate does not require the cell
+        if record.reused_from is not None:
+            status += " (reused)"  # its results are an earlier run's: the inputs were the same
         table.append([record.name, *cells, status, duration])
     return table
 
@@ -112,6 +114,21 @@ def render(
     ]
     for note in notes[:10]:
         console.print(note, markup=False, highlight=False)
+    for line in reused_lines(records):
+        console.print(line, markup=False, highlight=False)
+
+
+def reused_lines(records: Sequence[CellRecord]) -> list[str]:
+    """One line per earlier run whose results were reused, naming its cells, and how to
+    run them again: a table that says "passed" must not hide that nothing ran."""
+    by_origin: dict[str, list[str]] = {}
+    for record in records:
+        if record.reused_from is not None:
+            by_origin.setdefault(describe_origin(record.reused_from), []).append(record.name)
+    lines = [f"  {', '.join(names)}: {origin}" for origin, names in by_origin.items()]
+    if lines:
+        lines.append("  (their inputs were unchanged; pytest-pipeline run --fresh runs every cell)")
+    return lines
 
 
 def _width(table_rows: list[list[str]]) -> int:

@@ -60,3 +60,27 @@ def test_render_plain_text_with_notes_for_what_junit_cannot_say() -> None:
     assert "1 passed (1 flaky) 0.10s" in text
     assert "py313: missing-interpreter: python 3.13 not found" in text
     assert "py312: failed" not in text  # failures are the gate's to list
+
+
+ORIGIN = {"run": "R1", "finished": "2026-12-07T08:00:05+00:00", "commit": "0123456789abcdef"}
+
+
+def test_reused_cells_say_so_in_the_status_and_below_the_table() -> None:
+    records = [
+        CellRecord("py310", CellStatus.PASSED, stages=("unit",), reused_from=ORIGIN),
+        CellRecord("py312", CellStatus.FAILED, stages=("unit",), reused_from=ORIGIN),
+        CellRecord("py313", CellStatus.PASSED, stages=("unit",)),
+    ]
+    table = rows(records, summary(), ("unit",))
+    assert [row[-2] for row in table[1:]] == ["passed (reused)", "failed (reused)", "passed"]
+    out = io.StringIO()
+    render(records, summary(), ("unit",), out, colour=False)
+    text = out.getvalue()
+    assert "py310, py312: reused from run R1 (2026-12-07T08:00:05+00:00, 0123456789ab)" in text
+    assert "pytest-pipeline run --fresh runs every cell" in text
+
+
+def test_no_reuse_line_when_every_cell_ran() -> None:
+    out = io.StringIO()
+    render(RECORDS, summary(), ("unit", "integration", "smoke"), out, colour=False)
+    assert "reused" not in out.getvalue()
