@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pytest_pipeline.gate.record import GateRecord
-from pytest_pipeline.results import Counts, ResultSummary, TestRef, describe_origin
+from pytest_pipeline.results import Counts, ResultSummary, TestRef
+from pytest_pipeline.run_record import describe_origin
 
 SUMMARY_LIMIT = 65_000
 """Bytes. GitHub cuts job summaries and check-run texts at 65,535 characters (and refuses

@@ -19,7 +19,7 @@ from pytest_pipeline.cli_hooks import hookimpl
 
 if TYPE_CHECKING:
     from pytest_pipeline.gate.policy import PolicyOverrides
-    from pytest_pipeline.results import Artifact
+    from pytest_pipeline.run_record import Artifact
 
 _LIST_HELP = "comma-separated or repeated"
 
@@ -194,7 +194,7 @@ def tested_artifacts(files: list[str]) -> list[Artifact]:
     from pytest_pipeline.errors import PipelineError
     from pytest_pipeline.fileio import sha256_file
     from pytest_pipeline.gate.releases import mislabelled
-    from pytest_pipeline.results import Artifact
+    from pytest_pipeline.run_record import Artifact
 
     artifacts = []
     for item in files:

@@ -10,7 +10,7 @@ from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate.decision import Decision
 from pytest_pipeline.gate.evidence import CellReport, LoadedRun
 from pytest_pipeline.gate.findings import TEST_FAILURE_KINDS, NoteKind, ReasonKind
-from pytest_pipeline.results import CellRecord, CellStatus, describe_exit, describe_origin
+from pytest_pipeline.run_record import CellRecord, CellStatus, describe_exit, describe_origin
 
 
 def input_problems(decision: Decision) -> None:

@@ -29,7 +29,8 @@ from pytest_pipeline.gate.record import (
     UnsupportedVersion,
 )
 from pytest_pipeline.gate.verdict import Verdict
-from pytest_pipeline.results import Artifact, Counts
+from pytest_pipeline.results import Counts
+from pytest_pipeline.run_record import Artifact
 
 __all__ = ["GATE_FILE_NAME", "GATE_FILE_VERSION", "GateFileError", "GateRecord", "build", "read", "write"]
 

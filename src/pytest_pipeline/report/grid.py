@@ -7,7 +7,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pytest_pipeline.results import CellRecord, Counts
+from pytest_pipeline.results import Counts
+from pytest_pipeline.run_record import CellRecord
 
 NO_PYTHON = "(tool's interpreter)"
 NO_DEPENDENCIES = "-"

@@ -2,7 +2,7 @@
 
 Sources, all optional but at least one needed:
 
-- ``run.json`` (:class:`~pytest_pipeline.results.RunRecord`): the cells, their interpreter
+- ``run.json`` (:class:`~pytest_pipeline.run_record.RunRecord`): the cells, their interpreter
   and dependency set (the grid), status, duration, logs;
 - ``gate.json``: the verdict, its reasons and notes, quarantined tests, provenance;
 - the merged ``junit.xml`` (else each cell's JUnit file named by ``run.json``): counts per
@@ -27,7 +27,8 @@ from pytest_pipeline.report.junit_results import SLOWEST, FailureDetail, TimedTe
 from pytest_pipeline.report.paths import inside
 from pytest_pipeline.report.runs import job_records, run_records
 from pytest_pipeline.report.untrusted import JsonObject, as_dict
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, InputProblem, RunRecord, TestRef
+from pytest_pipeline.results import Counts, InputProblem, TestRef
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 __all__ = ["FailureDetail", "ReportData", "TimedTest", "collect"]
 

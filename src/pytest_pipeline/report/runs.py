@@ -7,7 +7,8 @@ import dataclasses
 from pathlib import Path
 
 from pytest_pipeline.report.paths import inside, shown
-from pytest_pipeline.results import InputProblem, RunRecord
+from pytest_pipeline.results import InputProblem
+from pytest_pipeline.run_record import RunRecord
 
 MAX_RUN_RECORDS = 1_000
 """run.json files read below a fan-in folder (GitHub allows 256 jobs per matrix)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import history
 from pytest_pipeline.report.untrusted import JsonObject, as_dict, as_list
-from pytest_pipeline.results import RunRecord, read_origin
+from pytest_pipeline.run_record import RunRecord, read_origin
 
 if TYPE_CHECKING:
     from pytest_pipeline.runner.reuse import StoreContents

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellRecord, CellStatus, describe_exit
+from pytest_pipeline.run_record import CellRecord, CellStatus, describe_exit
 from pytest_pipeline.runner import backends, cell_junit, locks, reuse
 from pytest_pipeline.runner.backends.base import Attempt, CellJob
 from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason, env_folder

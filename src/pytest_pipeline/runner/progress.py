@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from pytest_pipeline.config import format_duration
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellRecord, CellStatus
+from pytest_pipeline.run_record import CellRecord, CellStatus
 from pytest_pipeline.runner.scheduler import Listener
 
 # Phases the live table shows but a log does not need a line for: they follow each

@@ -44,7 +44,7 @@ from typing import Any
 
 from pytest_pipeline import __version__, tool_output
 from pytest_pipeline.git import git_output, is_output_path
-from pytest_pipeline.results import describe_origin
+from pytest_pipeline.run_record import describe_origin
 
 STORE_VERSION = 2
 STORE_DIR = "results"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import IO
 
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, ResultSummary, describe_origin
+from pytest_pipeline.results import Counts, ResultSummary
+from pytest_pipeline.run_record import CellRecord, CellStatus, describe_origin
 
 _UNREPORTED = frozenset(
     {

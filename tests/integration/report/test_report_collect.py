@@ -13,7 +13,8 @@ from report_builders import HOSTILE_NAME, HOSTILE_TRACE, MATRIX, junit_xml
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.report import model
 from pytest_pipeline.report.junit_results import MAX_FAILURES, MAX_TEXT
-from pytest_pipeline.results import CellStatus, Outcome
+from pytest_pipeline.results import Outcome
+from pytest_pipeline.run_record import CellStatus
 
 
 def test_collect_reads_run_gate_and_merged_junit(make_reports: Callable[..., Path]) -> None:

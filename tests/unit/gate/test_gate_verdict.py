@@ -20,17 +20,8 @@ from pytest_pipeline.gate.policy import Policy, PolicyFiles
 from pytest_pipeline.gate.provenance import GitFacts, Provenance
 from pytest_pipeline.gate.quarantine import QuarantineEntry
 from pytest_pipeline.gate.verdict import Note, NoteKind, Reason, ReasonKind, Verdict, decide
-from pytest_pipeline.results import (
-    Artifact,
-    CellRecord,
-    CellStatus,
-    Counts,
-    InputProblem,
-    Outcome,
-    ResultSummary,
-    RunRecord,
-    TestRef,
-)
+from pytest_pipeline.results import Counts, InputProblem, Outcome, ResultSummary, TestRef
+from pytest_pipeline.run_record import Artifact, CellRecord, CellStatus, RunRecord
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 STAGES = ("unit", "integration")

@@ -12,7 +12,8 @@ from pytest_pipeline.report.grid import (
     dependency_set,
     stage_mark,
 )
-from pytest_pipeline.results import CellRecord, CellStatus, Counts
+from pytest_pipeline.results import Counts
+from pytest_pipeline.run_record import CellRecord, CellStatus
 
 
 def counts(**values: int) -> Counts:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_pipeline.report.model import ReportData
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, RunRecord
+from pytest_pipeline.results import Counts
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 
 def counts(**values: int) -> Counts:

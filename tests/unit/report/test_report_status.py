@@ -8,7 +8,7 @@ from typing import Any
 
 from pytest_pipeline.gate import history
 from pytest_pipeline.report.status import Status, describe_counts, render_text, to_json
-from pytest_pipeline.results import CellRecord, CellStatus, RunRecord
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, 0, tzinfo=dt.timezone.utc)
 OLD = "a" * 40

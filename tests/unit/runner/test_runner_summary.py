@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, ResultSummary
+from pytest_pipeline.results import Counts, ResultSummary
+from pytest_pipeline.run_record import CellRecord, CellStatus
 from pytest_pipeline.runner.summary import render, rows, stage_text
 
 

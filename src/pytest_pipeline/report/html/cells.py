@@ -8,10 +8,11 @@ import urllib.parse
 from pathlib import Path
 
 from pytest_pipeline.report.grid import dependency_set
-from pytest_pipeline.report.html.matrix import status_badge
+from pytest_pipeline.report.html.matrix import reused_badge, status_badge
 from pytest_pipeline.report.html.text import cell_stage, esc, seconds
 from pytest_pipeline.report.model import ReportData
-from pytest_pipeline.results import CellRecord, Counts
+from pytest_pipeline.results import Counts
+from pytest_pipeline.run_record import CellRecord
 
 
 def slowest_section(data: ReportData) -> str:
@@ -73,7 +74,8 @@ def cells_section(data: ReportData, output: Path | None) -> str:
         out.append(
             f"<tr><td>{esc(cell.name)}</td><td>{esc(cell.python or '')}</td>"
             f"<td>{esc(dependency_set(cell))}</td>"
-            f'<td>{status_badge(cell.status.value)}</td><td class="num">{esc(exit_code)}</td>'
+            f"<td>{status_badge(cell.status.value)}{reused_badge(cell)}</td>"
+            f'<td class="num">{esc(exit_code)}</td>'
             f'<td class="num">{seconds(cell.duration) if cell.duration else ""}</td>'
             f'<td class="num">{tests}</td><td>{esc(cell.message)}</td>'
             f"<td>{_log_link(cell, data.root, output)}</td></tr>"

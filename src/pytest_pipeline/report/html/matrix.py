@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pytest_pipeline.report.grid import Grid, StageMark, cell_marks
 from pytest_pipeline.report.html.text import esc
 from pytest_pipeline.report.model import ReportData
-from pytest_pipeline.results import CellRecord
+from pytest_pipeline.run_record import CellRecord, describe_origin
 
 SYMBOLS = {
     "passed": "✓",
@@ -49,6 +49,14 @@ def status_badge(status: str) -> str:
     return f'<span class="badge s-{state}">{esc(status)}</span>'
 
 
+def reused_badge(cell: CellRecord) -> str:
+    """A cell whose results an earlier run with the same inputs gave: says which run."""
+    if cell.reused_from is None:
+        return ""
+    origin = describe_origin(cell.reused_from)
+    return f' <span class="badge reused" title="{esc(origin)}">reused</span>'
+
+
 def _entry(cell: CellRecord, data: ReportData, anchors: Mapping[str, str]) -> str:
     marks = cell_marks(cell, data.stages, data.groups)
     name = esc(cell.name)
@@ -57,13 +65,13 @@ def _entry(cell: CellRecord, data: ReportData, anchors: Mapping[str, str]) -> st
     parts = [
         '<div class="entry">',
         f'<div class="entry-head"><span class="cell-name">{name}</span>',
-        f"{status_badge(cell.status.value)}</div>",
+        f"{status_badge(cell.status.value)}{reused_badge(cell)}</div>",
     ]
     if marks:
         parts.append('<ul class="marks">' + "".join(_mark(mark) for mark in marks) + "</ul>")
     else:
         parts.append('<p class="note">no stages</p>')
-    if cell.message and cell.status.value not in ("passed", "failed"):
+    if cell.message and (cell.status.value not in ("passed", "failed") or cell.reused_from is not None):
         parts.append(f'<div class="note">{esc(cell.message)}</div>')
     parts.append("</div>")
     return "".join(parts)

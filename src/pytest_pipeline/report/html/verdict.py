@@ -9,7 +9,8 @@ from pytest_pipeline import __version__
 from pytest_pipeline.report.html.text import cell_stage, counted, esc, safe_url, when
 from pytest_pipeline.report.model import ReportData
 from pytest_pipeline.report.untrusted import JsonObject, as_dict, as_list, as_str
-from pytest_pipeline.results import Counts, RunRecord
+from pytest_pipeline.results import Counts
+from pytest_pipeline.run_record import RunRecord
 
 MAX_REASONS = 200
 """Gate reasons and notes listed; gate.json has them all."""

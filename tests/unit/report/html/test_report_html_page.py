@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pytest_pipeline.report.html import render
 from pytest_pipeline.report.model import FailureDetail, ReportData, TimedTest
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, Outcome, RunRecord, TestRef
+from pytest_pipeline.results import Counts, Outcome, TestRef
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -226,3 +227,17 @@ def test_omitted_counts_are_said() -> None:
     assert "5 more failures not shown" in page
     assert "2 more blocked tests not listed" in page
     assert "1 more flaky test not listed" in page
+
+
+def test_a_reused_cell_is_marked_with_the_run_it_came_from_and_hostile_origins_stay_text() -> None:
+    origin = {"run": "R1", "finished": "2026-12-07T08:00:00+00:00", "commit": HOSTILE}
+    reused = CellRecord(name="py312", status=CellStatus.PASSED, stages=("unit",), reused_from=origin)
+    ran = CellRecord(name="py313", status=CellStatus.PASSED, stages=("unit",))
+    data = ReportData(root=Path("reports"), title="t", run=RunRecord(cells=(reused, ran), stages=("unit",)))
+    elements = parse(render(data))
+    badges = [attrs for tag, attrs in elements.tags if tag == "span" and attrs.get("class") == "badge reused"]
+    assert len(badges) == 2  # the matrix and the cells table, for py312 only
+    assert all(
+        str(attrs["title"]).startswith("reused from run R1 (2026-12-07T08:00:00+00:00, ") for attrs in badges
+    )
+    assert not any(tag in ("script", "img") for tag, _ in elements.tags)
