@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pytest_pipeline.results import Artifact, CellRecord, CellStatus, RunRecord
+from pytest_pipeline.run_record import Artifact, CellRecord, CellStatus, RunRecord
 
 SHA = "ab" * 32
 
