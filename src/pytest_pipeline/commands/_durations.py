@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-
-from pytest_pipeline.ci.matrix import durations_from_record
 
 
 def previous_durations(reports_root: Path) -> dict[str, float]:
@@ -14,6 +11,10 @@ def previous_durations(reports_root: Path) -> dict[str, float]:
     ``plan --shard --durations`` reads it); empty when there is none or it cannot be read
     (the configuration's order then). A reused cell's time is the look-up's, not its
     tests': it is left out (an unrecorded cell counts as the mean)."""
+    import json  # this module loads with the CLI: nothing more until it is called
+
+    from pytest_pipeline.ci.matrix import durations_from_record
+
     try:
         data = json.loads((reports_root / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

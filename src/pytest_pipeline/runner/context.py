@@ -78,6 +78,8 @@ class RunContext:
     """Distributions with tox plugins here (:func:`.tox_route.tox_plugins`)."""
     reuse: Reuse | None = None
     """Where results whose inputs did not change come from (None: every cell runs)."""
+    durations: Mapping[str, float] = field(default_factory=dict)
+    """Each cell's seconds in the previous run: the longest start first (:mod:`.scheduler`)."""
 
     def route(self, cell: Cell) -> tox_route.Route:
         return tox_route.route(cell, self.project, backend=self.backend, plugins=self.tox_plugins)

@@ -260,18 +260,17 @@ def run_cells(
     fail_fast: bool,
     stream: IO[str],
     limits: TimeLimits = TimeLimits(),
-    durations: Mapping[str, float] | None = None,
 ) -> Outcome:
     """Run every cell: ``workers`` test slots, each cell holding one or its xdist workers'
     (:mod:`.slots`), a few more preparing their environments meanwhile; the longest cells
-    of the previous run (``durations``) first (:func:`.scheduler.schedule`)."""
+    of the previous run (``ctx.durations``) first (:func:`.scheduler.schedule`)."""
     planned = schedule(
         plan.cells,
         pool=workers,
         project=ctx.project,
         environ=ctx.environ,
         pytest_args=ctx.pytest_args,
-        durations=durations,
+        durations=ctx.durations,
     )
     ctx = dataclasses.replace(ctx, slots=Slots(workers, planned.allotments, planned.order))
     jobs = [
@@ -328,6 +327,7 @@ def cell_context(
     backend: Backend,
     recreate: bool,
     reuse: Reuse | None = None,
+    durations: Mapping[str, float] | None = None,
 ) -> RunContext:
     """What every cell of the run shares: the reports, the wheel, our plugin's folder
     (beside the tool's, ``.tox/.pipeline``), the caller's variables, the hash seed."""
@@ -348,4 +348,5 @@ def cell_context(
         seed=tox_commands.hash_seed(os.environ),
         tox_plugins=tox_route.tox_plugins() if plan.tool == "tox" else (),
         reuse=reuse,
+        durations=dict(durations or {}),
     )
