@@ -210,12 +210,10 @@ AFTER_CELLS = (
     "pytest_pipeline.junit",
     "pytest_pipeline.gate.evaluate",
     "pytest_pipeline.gate.history",
-    "rich.console",
-    "rich.table",
-    "rich.box",
 )
-"""What the end of a run imports (merge, summary table, gate): ~0.2-0.3 s of a 2-3 s warm
-run, with nothing else to do in this process while the cells run."""
+"""What the end of a run imports (merge, gate): ~0.2-0.3 s of a 2-3 s warm run, with
+nothing else to do in this process while the cells run. Not rich: a terminal's progress
+board has loaded it already, and plain output prints the summary table without it."""
 
 
 def preload(modules: Sequence[str]) -> threading.Thread:

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_pipeline.results import CellRecord, CellStatus, Counts, ResultSummary
-from pytest_pipeline.runner.summary import render, rows, stage_text
+from pytest_pipeline.runner.summary import (
+    _render_with_rich,
+    plain_table,
+    plain_text_is_rich_text,
+    render,
+    rows,
+    stage_text,
+)
 
 
 def test_stage_text() -> None:
@@ -60,3 +72,71 @@ def test_render_plain_text_with_notes_for_what_junit_cannot_say() -> None:
     assert "1 passed (1 flaky) 0.10s" in text
     assert "py313: missing-interpreter: python 3.13 not found" in text
     assert "py312: failed" not in text  # failures are the gate's to list
+
+
+# The plain table is printed without rich when nothing needs it (no colour, no notes):
+# it must be rich's own output, character for character.
+PLAIN_TEXT = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="[]\\:"), max_size=14
+)
+
+
+def rich_output(table_rows: list[list[str]], records: list[CellRecord]) -> str:
+    out = io.StringIO()
+    _render_with_rich(records, table_rows, out, colour=False)
+    return out.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    columns=st.integers(min_value=2, max_value=6),
+    texts=st.lists(st.lists(PLAIN_TEXT, min_size=6, max_size=6), min_size=1, max_size=5),
+    header=st.lists(PLAIN_TEXT.filter(bool), min_size=6, max_size=6),
+)
+def test_the_plain_table_is_what_rich_prints(columns: int, texts: list[list[str]], header: list[str]) -> None:
+    table_rows = [header[:columns], *(row[:columns] for row in texts)]
+    records = [CellRecord(f"cell{index}", CellStatus.PASSED) for index in range(len(texts))]
+    assert plain_text_is_rich_text(table_rows, io.StringIO())
+    assert plain_table(table_rows) == rich_output(table_rows, records)
+
+
+def test_a_run_s_table_is_printed_without_rich_when_nothing_needs_it() -> None:
+    records = [
+        CellRecord("py310", CellStatus.PASSED, stages=("unit", "integration", "smoke"), duration=1.5),
+        CellRecord(
+            "py312-pytest8@windows-latest", CellStatus.FAILED, stages=("unit", "smoke"), duration=12.0
+        ),
+        CellRecord("lint", CellStatus.PASSED, ignore_outcome=True),
+    ]
+    table_rows = rows(records, summary(), ("unit", "integration", "smoke"))
+    out = io.StringIO()
+    render(records, summary(), ("unit", "integration", "smoke"), out, colour=False)
+    assert out.getvalue() == rich_output(table_rows, records)
+    probe = (
+        "import io, sys\n"
+        "from pytest_pipeline.results import CellRecord, CellStatus, ResultSummary\n"
+        "from pytest_pipeline.runner.summary import render\n"
+        "records = [CellRecord('py310', CellStatus.PASSED)]\n"
+        "render(records, ResultSummary(), ('unit',), io.StringIO(), colour=False)\n"
+        "print('rich' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout == "False\n"
+
+
+class _Encoded(io.StringIO):
+    def __init__(self, encoding: str) -> None:
+        super().__init__()
+        self._encoding = encoding
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._encoding
+
+
+def test_rich_draws_what_the_plain_table_cannot() -> None:
+    table_rows = [["cell", "time"], ["py310", "1.00s"]]
+    assert plain_text_is_rich_text(table_rows, io.StringIO())
+    assert not plain_text_is_rich_text(table_rows, _Encoded("cp1252"))  # rich swaps its box for ASCII
+    assert not plain_text_is_rich_text([["cell", "time"], ["py[3]", ":x:"]], io.StringIO())
+    assert not plain_text_is_rich_text([["cell", "time"], ["café", "1s"]], io.StringIO())  # width != length
