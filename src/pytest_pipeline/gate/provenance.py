@@ -12,11 +12,10 @@ import json
 import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pytest_pipeline import __version__
+from pytest_pipeline import __version__, installed
 from pytest_pipeline.git import dirty_paths, git_output
 
 PULL_REQUEST_EVENTS = {
@@ -356,10 +355,9 @@ def tool_versions() -> dict[str, str]:
     """Versions of this tool, Python and the test tools installed beside it."""
     versions = {"pytest-pipeline-gate": __version__, "python": platform.python_version()}
     for name in _TOOL_DISTRIBUTIONS:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
+        version = installed.version(name)
+        if version is not None:
+            versions[name] = version
     return versions
 
 
