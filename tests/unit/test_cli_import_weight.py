@@ -89,3 +89,19 @@ def test_the_providers_still_answer_once_asked() -> None:
     found = ci.detect(pm, {"TF_BUILD": "True"})
     assert found is not None
     assert found.name == "azure"
+
+
+def test_detecting_the_ci_loads_no_workflow_templates() -> None:
+    # Every `run` asks which CI it runs in; the templates only write workflows (init-ci).
+    probe = (
+        "import sys\n"
+        "from pytest_pipeline import ci, cli\n"
+        "pm = cli.plugin_manager(load_entry_points=False)\n"
+        "assert ci.detect(pm, {'GITLAB_CI': 'true'}).name == 'gitlab'\n"
+        "heavy = ('pytest_pipeline.ci.templates', 'importlib.resources')\n"
+        "print(repr([name for name in heavy if name in sys.modules]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL
+    )
+    assert ast.literal_eval(result.stdout) == []
