@@ -6,6 +6,8 @@ Two projects, each with its own configuration unmodified:
   23/24 on the pyenv interpreters 3.10 and 3.12). Both sides exit 1: 3.12 fails on purpose.
 * ``--project pluggy``: pluggy 1.6.0's sdist from PyPI (sha256 pinned), its tox.ini's
   py310, py311, py312 and py313 on the pyenv interpreters 3.10 to 3.13. Both sides exit 0.
+* ``--project attrs``: attrs 26.1.0's sdist (sha256 pinned), its tox.ini's py312-tests and
+  py313-tests (tox-uv's uv-venv-lock-runner, ``pytest -n auto``). Both sides exit 0.
 
 Each side works on its own copy in a temporary folder, so no side reuses another's
 environments:
@@ -30,6 +32,7 @@ turn into "every run took 0.0 s".
 
     python benchmarks/bench_matrix.py                        # sample, 3 cold + 3 warm runs per side
     python benchmarks/bench_matrix.py --project pluggy       # pluggy 1.6.0, 4 interpreters
+    python benchmarks/bench_matrix.py --project attrs        # attrs 26.1.0, 2 cells, pytest -n auto
     python benchmarks/bench_matrix.py --cold-runs 1 --runs 1 # quicker
     python benchmarks/bench_matrix.py --plain                # also tox's virtualenv runner, both sides
 """
@@ -67,13 +70,21 @@ class Project:
     """``copy(cache, target)``: a fresh copy of the project in ``target``."""
     test_file: str
     """A test file the "changed" runs edit (a comment appended: every cell must run again)."""
+    tox_runner: str | None = "uv-venv-runner"
+    """The runner tox is told to use (``--runner``; tox-uv's), or None: the project's own."""
 
 
 PLUGGY = ("pluggy", "1.6.0", "7dcc130b76258d33b90f61b658791dede3486c3e6bfb003ee5c9bfb396dd22f3")
+ATTRS = ("attrs", "26.1.0", "d03ceb89cb322a8fd706d4fb91940737b6642aa36998fe130a9bc96c985eff32")
 
 
-def pluggy_copy(cache: Path, target: Path) -> Path:
-    name, version, sha256 = PLUGGY
+def sdist_copy(pinned: tuple[str, str, str]) -> Callable[[Path, Path], Path]:
+    """``copy(cache, target)`` for a pinned sdist from the package index."""
+    return lambda cache, target: unpack_sdist(pinned, cache, target)
+
+
+def unpack_sdist(pinned: tuple[str, str, str], cache: Path, target: Path) -> Path:
+    name, version, sha256 = pinned
     sdist = cache / f"{name}-{version}.tar.gz"
     if not sdist.is_file():
         cache.mkdir(parents=True, exist_ok=True)
@@ -100,8 +111,17 @@ PROJECTS = {
         cells=("py310", "py311", "py312", "py313"),
         pythons=("3.10", "3.11", "3.12", "3.13"),
         exit_code=0,
-        copy=pluggy_copy,
+        copy=sdist_copy(PLUGGY),
         test_file="testing/test_hookcaller.py",
+    ),
+    # Its own runner (tox-uv's uv-venv-lock-runner: uv sync --locked) and pytest -n auto.
+    "attrs": Project(
+        cells=("py312-tests", "py313-tests"),
+        pythons=("3.12", "3.13"),
+        exit_code=0,
+        copy=sdist_copy(ATTRS),
+        test_file="tests/test_funcs.py",
+        tox_runner=None,
     ),
 }
 
@@ -184,9 +204,10 @@ def sides(project: Project, plain: bool) -> list[Side]:
     envs = ",".join(project.cells)
     pipeline = pipeline_argv("run", "-p", "auto", "-e", envs)
     tox = [sys.executable, "-m", "tox", "run-parallel", "-p", "auto", "-e", envs, "--parallel-no-spinner"]
+    runner = ["--runner", project.tox_runner] if project.tox_runner else []
     found = [
         Side("pytest-pipeline run (tox-uv)", pipeline, "ours"),
-        Side("tox run-parallel (tox-uv)", [*tox, "--runner", "uv-venv-runner"], "tox"),
+        Side("tox run-parallel (tox-uv)", [*tox, *runner], "tox"),
     ]
     if plain:
         virtualenv = {"TOX_DEFAULT_RUNNER": "virtualenv"}

@@ -161,7 +161,7 @@ def make_wheel(folder: Path, requires: tuple[str, ...] = (), extras: tuple[str, 
     """A wheel file with only its METADATA (enough for what reads requirements)."""
     import zipfile
 
-    from pytest_pipeline.results import Artifact
+    from pytest_pipeline.run_record import Artifact
     from pytest_pipeline.runner.build import Wheel
 
     path = folder / "greeter-1.0-py3-none-any.whl"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_pipeline.results import CellRecord, CellStatus, RunRecord
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 
 def test_a_written_record_reads_back(tmp_path: Path) -> None:

@@ -111,9 +111,10 @@ def configured_command(config: PipelineConfig) -> str | None:
 def invocation(command: str) -> str:
     """The shell line that runs ``command`` with the recorded interpreter (``$python``).
 
-    ``pytest ...`` becomes ``"$python" -m pytest ...`` and ``python ...`` becomes
-    ``"$python" ...``, so neither depends on what ``PATH`` finds; any other program
-    runs as written, with the interpreter's folder first on ``PATH``.
+    ``pytest ...`` becomes ``"$python" -m pytest ...``, ``pytest-pipeline ...``
+    ``"$python" -m pytest_pipeline ...`` and ``python ...`` ``"$python" ...``, so none
+    depends on what ``PATH`` finds; any other program runs as written, with the
+    interpreter's folder first on ``PATH``.
     """
     try:
         argv = shlex.split(command)
@@ -125,6 +126,8 @@ def invocation(command: str) -> str:
     program = argv[0]
     if program in ("pytest", "py.test"):
         head = '"$python" -m pytest'
+    elif program == "pytest-pipeline":
+        head = '"$python" -m pytest_pipeline'
     elif program in ("python", "python3"):
         head = '"$python"'
     else:
@@ -134,6 +137,11 @@ def invocation(command: str) -> str:
 
 def script(command: str, python: str) -> str:
     line = invocation(command)
+    # A program found on PATH needs the interpreter's folder first there; our own
+    # commands run through "$python" and keep the pusher's PATH as it is.
+    on_path = '\nelse\n    PATH="$(dirname "$python"):$PATH"\n    export PATH'
+    if line.startswith('"$python"'):
+        on_path = ""
     return f"""#!/bin/sh
 {MARKER}
 # Runs the fast test stages before every push and blocks the push when they fail.
@@ -153,13 +161,18 @@ while read -r local_ref local_sha remote_ref remote_sha; do
 done
 [ "$updates" = 1 ] || exit 0
 
+# git runs hooks with its own folder first on PATH: take it off, so the command sees the
+# PATH of the shell that pushed (PATH is one of a cell's inputs: with it unchanged, a
+# pytest-pipeline run reuses the results of the same inputs).
+git_exec_path=$(git --exec-path 2>/dev/null)
+case "$PATH" in
+    "$git_exec_path":*) PATH=${{PATH#"$git_exec_path":}}; export PATH ;;
+esac
+
 if [ ! -x "$python" ]; then
     echo "pytest-pipeline pre-push: $python (which installed this hook) is gone; using python3 on PATH." >&2
     echo "pytest-pipeline pre-push: run 'pytest-pipeline install-hook' from your environment to fix it." >&2
-    python=python3
-else
-    PATH="$(dirname "$python"):$PATH"
-    export PATH
+    python=python3{on_path}
 fi
 
 cd "$(git rev-parse --show-toplevel)" || exit 1

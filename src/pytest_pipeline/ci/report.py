@@ -19,7 +19,8 @@ from pytest_pipeline.ci.summary import SUMMARY_LIMIT, build_markdown
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate.record import GateRecord, UnsupportedVersion
-from pytest_pipeline.results import CellRecord, Outcome, ResultSummary, TestRef
+from pytest_pipeline.results import Outcome, ResultSummary, TestRef
+from pytest_pipeline.run_record import CellRecord
 
 LOG_BYTES = 2_000_000
 """At most this much of one cell's log is printed into a folded group (its end, where

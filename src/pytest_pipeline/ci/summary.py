@@ -9,11 +9,12 @@ least important sections first, and saying how many were left out.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pytest_pipeline.gate.record import GateRecord
 from pytest_pipeline.results import Counts, ResultSummary, TestRef
+from pytest_pipeline.run_record import describe_origin
 
 SUMMARY_LIMIT = 65_000
 """Bytes. GitHub cuts job summaries and check-run texts at 65,535 characters (and refuses
@@ -148,6 +149,9 @@ def _matrix(summary: ResultSummary, verdict: GateRecord | None, stages: Sequence
     ]
     statuses: dict[str, str] = {}
     order = list(summary.cells)
+    reused = (
+        {known.name: known.reused_from for known in verdict.cells if known.reused_from} if verdict else {}
+    )
     for known in verdict.cells if verdict else ():
         if known.name not in order:
             order.append(known.name)
@@ -161,12 +165,21 @@ def _matrix(summary: ResultSummary, verdict: GateRecord | None, stages: Sequence
             rows.append(f"| {escape(cell)} | " + " | ".join(marks) + f" | {NOT_RUN} |")
             continue
         marks = [describe(summary.groups.get((cell, stage))) for stage in columns]
-        rows.append(
-            f"| {escape(cell)} | " + " | ".join(marks) + f" | {_seconds(summary.cell_total(cell).time)} |"
-        )
+        name = f"{escape(cell)} (reused)" if cell in reused else escape(cell)
+        rows.append(f"| {name} | " + " | ".join(marks) + f" | {_seconds(summary.cell_total(cell).time)} |")
     totals = [describe(summary.stage_total(stage)) for stage in columns]
     footer = ["| **all cells** | " + " | ".join(totals) + f" | {_seconds(summary.total().time)} |"]
+    footer += _reused_lines(reused)
     return _Section(f"### Matrix ({len(order)} cells)", header, rows, "cells", priority=1, footer=footer)
+
+
+def _reused_lines(reused: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Below the matrix: which cells' results came from an earlier run, and which run."""
+    by_origin: dict[str, list[str]] = {}
+    for cell, origin in reused.items():
+        by_origin.setdefault(describe_origin(origin), []).append(cell)
+    lines = [f"(reused) {escape(', '.join(cells))}: {escape(origin)}" for origin, cells in by_origin.items()]
+    return ["", *lines, "(their inputs were unchanged since that run)"] if lines else []
 
 
 def _tests(title: str, refs: Sequence[TestRef], what: str, priority: int, *, flaky: bool = False) -> _Section:

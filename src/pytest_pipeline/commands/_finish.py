@@ -19,7 +19,8 @@ from pytest_pipeline import config as config_mod
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import relative_to_cwd
 from pytest_pipeline.gate.policy import Policy
-from pytest_pipeline.results import CellRecord, ResultSummary
+from pytest_pipeline.results import ResultSummary
+from pytest_pipeline.run_record import CellRecord
 from pytest_pipeline.runner import summary
 from pytest_pipeline.runner.outputs import Reports
 

@@ -18,7 +18,7 @@ from pytest_pipeline.cli_hooks import hookimpl
 
 if TYPE_CHECKING:
     from pytest_pipeline.gate.policy import PolicyOverrides
-    from pytest_pipeline.results import Artifact
+    from pytest_pipeline.run_record import Artifact
 
 _LIST_HELP = "comma-separated or repeated"
 
@@ -64,6 +64,11 @@ def add_policy_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-quarantine", action="store_true", help="ignore the configured quarantine file")
     group.add_argument("--baseline", metavar="FILE", help="an earlier gate.json to compare with")
     group.add_argument("--mode", choices=("all", "regressions-only"))
+    group.add_argument(
+        "--reused-results",
+        choices=("accept", "refuse"),
+        help="whether results a run reused from an earlier run with the same inputs count",
+    )
 
 
 def policy_overrides(args: argparse.Namespace) -> PolicyOverrides:
@@ -83,6 +88,8 @@ def policy_overrides(args: argparse.Namespace) -> PolicyOverrides:
         overrides["baseline"] = args.baseline
     if args.mode is not None:
         overrides["mode"] = args.mode
+    if args.reused_results is not None:
+        overrides["reused-results"] = args.reused_results
     if args.no_quarantine:
         overrides["quarantine"] = None
     elif args.quarantine is not None:
@@ -176,7 +183,7 @@ def tested_artifacts(files: list[str]) -> list[Artifact]:
     from pytest_pipeline.errors import PipelineError
     from pytest_pipeline.fileio import sha256_file
     from pytest_pipeline.gate.releases import mislabelled
-    from pytest_pipeline.results import Artifact
+    from pytest_pipeline.run_record import Artifact
 
     artifacts = []
     for item in files:

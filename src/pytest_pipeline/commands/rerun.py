@@ -23,7 +23,7 @@ from pytest_pipeline.exitcodes import ExitCode
 if TYPE_CHECKING:
     from pytest_pipeline.config import PipelineConfig
     from pytest_pipeline.rerun.plan import CellEvents, RerunPlan
-    from pytest_pipeline.results import RunRecord
+    from pytest_pipeline.run_record import RunRecord
     from pytest_pipeline.runner.outputs import Reports
 
 FILTER_PLUGIN = "pytest_pipeline.plugin.rerun_filter"
@@ -68,7 +68,7 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 
 
 def _load_record(path: Path) -> RunRecord:
-    from pytest_pipeline.results import RunRecord
+    from pytest_pipeline.run_record import RunRecord
 
     if not path.is_file():
         raise PipelineError(

@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     from pytest_pipeline.exitcodes import ExitCode
     from pytest_pipeline.gate.policy import Policy, PolicyOverrides
     from pytest_pipeline.matrix.model import Plan
-    from pytest_pipeline.results import ResultSummary, RunRecord
+    from pytest_pipeline.matrix.settings import RunSettings
+    from pytest_pipeline.results import ResultSummary
+    from pytest_pipeline.run_record import RunRecord
+    from pytest_pipeline.runner.build import EarlyBuild
+    from pytest_pipeline.runner.context import Reuse
+    from pytest_pipeline.runner.envs import Installer
+    from pytest_pipeline.runner.outputs import Reports
 
 Backend = Literal["auto", "tox"]
 
@@ -282,10 +288,9 @@ def run_pipeline(
     from pytest_pipeline.commands._finish import finish
     from pytest_pipeline.exitcodes import ExitCode
     from pytest_pipeline.matrix.settings import run_settings
-    from pytest_pipeline.results import RunRecord
-    from pytest_pipeline.runner import outputs, process, reuse, watchdog
+    from pytest_pipeline.run_record import RunRecord
+    from pytest_pipeline.runner import outputs, process, watchdog
     from pytest_pipeline.runner import run as runner
-    from pytest_pipeline.runner.context import Reuse
     from pytest_pipeline.runner.execute import now_iso
     from pytest_pipeline.runner.interrupts import signals_as_interrupt
     from pytest_pipeline.runner.scheduler import worker_count
@@ -303,15 +308,9 @@ def run_pipeline(
     backend = options.backend or settings.backend
     installer = runner.choose_installer(options.installer or settings.installer)
     limits = runner.time_limits(options.timeout, options.run_timeout, settings, started_clock)
-    reports_root = outputs.locate(config, given=options.reports_dir, project=project).resolve()
-    outputs.check_root(
-        reports_root,
-        project,
-        "--reports-dir" if options.reports_dir is not None else "[tool.pytest-pipeline] reports-dir",
-    )
+    reports_root = _reports_root(config, options)
     started = now_iso()
     commit, dirty = git_provenance(project, reports_root)
-    early = None
     run_id = watchdog.new_run_id()
 
     def say(text: str) -> None:
@@ -321,21 +320,13 @@ def run_pipeline(
     with signals_as_interrupt(), contextlib.ExitStack() as stack:
         # Before any child starts: each one carries the run's id, and dies with the run.
         stack.enter_context(process.run_scope(run_id, say=say))
-        if plan is None:
-            # A cold run: the build and `tox config` take about as long; run them together.
-            if options.installpkg is None:
-                early = runner.build_early(
-                    project,
-                    tool=options.tool or settings.tool,
-                    uv=installer.uv,
-                    reports_root=reports_root,
-                    rebuild=options.recreate,
-                )
-            if early is not None:
-                stack.callback(early.cancel)  # a no-op once its wheel was taken
-            plan = runner.discover_plan(
-                project, config, tool=options.tool, cells=options.cells, labels=options.labels
-            )
+        plan, early = (
+            (plan, None)
+            if plan is not None
+            else _discover_while_building(options, config, settings, installer, reports_root)
+        )
+        if early is not None:
+            stack.callback(early.cancel)  # a no-op once its wheel was taken
         runner.check_plan(plan)
         for name, why in plan.off_platform.items():  # as tox says it skips them
             say(f"{name}: left out, {why} (tox `platform`)")
@@ -359,11 +350,7 @@ def run_pipeline(
             pytest_args=options.pytest_args,
             backend=backend,
             recreate=options.recreate,
-            reuse=Reuse(
-                project_digest=reuse.project_digest(project, skip=(reports_root,)),
-                origin={"run": run_id, "commit": commit or ""},
-                fresh=options.fresh or options.recreate,
-            ),
+            reuse=_reuse(options, gate_policy, reports_root, run_id, commit),
         )
         outcome = runner.run_cells(
             plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream, limits=limits
@@ -383,11 +370,7 @@ def run_pipeline(
             backend=backend,
             installer=installer.name,
         )
-        reports.write_run_record(record)
-        if options.ci is not None:
-            from pytest_pipeline.ci.report import fold_cell_logs
-
-            fold_cell_logs(options.ci, records, reports.root)
+        _write_record(reports, record, options.ci)
         code, merged = finish(
             reports,
             records,
@@ -401,6 +384,70 @@ def run_pipeline(
         if interrupted:
             code = ExitCode.INTERRUPTED
         return RunResult(code, record, merged, reports.root)
+
+
+def _reports_root(config: PipelineConfig, options: RunOptions) -> Path:
+    """The reports folder, refused (exit 4) when it is the project or holds it."""
+    from pytest_pipeline.runner import outputs
+
+    project = options.project.resolve()
+    root = outputs.locate(config, given=options.reports_dir, project=project).resolve()
+    where = "--reports-dir" if options.reports_dir is not None else "[tool.pytest-pipeline] reports-dir"
+    outputs.check_root(root, project, where)
+    return root
+
+
+def _write_record(reports: Reports, record: RunRecord, ci: Provider | None) -> None:
+    """run.json; in CI also each cell's log, folded, into the job's log."""
+    reports.write_run_record(record)
+    if ci is not None:
+        from pytest_pipeline.ci.report import fold_cell_logs
+
+        fold_cell_logs(ci, list(record.cells), reports.root)
+
+
+def _discover_while_building(
+    options: RunOptions,
+    config: PipelineConfig,
+    settings: RunSettings,
+    installer: Installer,
+    reports_root: Path,
+) -> tuple[Plan, EarlyBuild | None]:
+    """A cold run's build and `tox config` take about as long: the build starts first, in
+    the background, and discovery runs meanwhile (a given --installpkg builds nothing)."""
+    from pytest_pipeline.runner import run as runner
+
+    early = None
+    if options.installpkg is None:
+        early = runner.build_early(
+            options.project.resolve(),
+            tool=options.tool or settings.tool,
+            uv=installer.uv,
+            reports_root=reports_root,
+            rebuild=options.recreate,
+        )
+    try:
+        plan = runner.discover_plan(
+            options.project.resolve(), config, tool=options.tool, cells=options.cells, labels=options.labels
+        )
+    except BaseException:
+        if early is not None:
+            early.cancel()
+        raise
+    return plan, early
+
+
+def _reuse(options: RunOptions, policy: Policy, reports_root: Path, run_id: str, commit: str | None) -> Reuse:
+    """What the cells need to look up and store results (see runner/reuse.py)."""
+    from pytest_pipeline.runner import reuse
+    from pytest_pipeline.runner.context import Reuse
+
+    return Reuse(
+        project_digest=reuse.project_digest(options.project.resolve(), skip=(reports_root,)),
+        origin={"run": run_id, "commit": commit or ""},
+        # A gate that refuses reused results would close on them: run every cell.
+        fresh=options.fresh or options.recreate or policy.reused_results == "refuse",
+    )
 
 
 def _gate_policy(config: PipelineConfig, options: RunOptions) -> Policy:

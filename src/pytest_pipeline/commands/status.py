@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_option(args.config)
     root = relative_to_cwd(locate(config, given=args.reports_dir))
     project = config.source.parent if config.source else Path.cwd()
-    status = status_mod.gather(root, head=git_facts(project).commit)
+    status = status_mod.gather(root, head=git_facts(project).commit, project=project)
     if status.gate is None and status.run is None and not status.problems and not status.unfinished:
         raise PipelineError(
             f"no results in {root} (no gate.json, run.json or history.jsonl); run `pytest-pipeline run` "

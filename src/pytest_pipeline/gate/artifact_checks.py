@@ -11,7 +11,7 @@ from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate.decision import Decision
 from pytest_pipeline.gate.findings import NoteKind, ReasonKind
 from pytest_pipeline.gate.releases import release_of
-from pytest_pipeline.results import Artifact
+from pytest_pipeline.run_record import Artifact
 
 
 def artifact_checks(decision: Decision) -> None:

@@ -30,7 +30,7 @@ from pytest_pipeline.gate.evidence import GateResults
 from pytest_pipeline.gate.findings import CELL_PROBLEM_KINDS
 from pytest_pipeline.gate.provenance import Provenance
 from pytest_pipeline.gate.verdict import Verdict
-from pytest_pipeline.results import Artifact
+from pytest_pipeline.run_record import Artifact
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://in-toto.io/attestation/test-result/v0.1"

@@ -10,7 +10,7 @@ from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate.decision import Decision
 from pytest_pipeline.gate.evidence import CellReport, LoadedRun
 from pytest_pipeline.gate.findings import TEST_FAILURE_KINDS, NoteKind, ReasonKind
-from pytest_pipeline.results import CellRecord, CellStatus, describe_exit
+from pytest_pipeline.run_record import CellRecord, CellStatus, describe_exit, describe_origin
 
 
 def input_problems(decision: Decision) -> None:
@@ -237,6 +237,31 @@ def source_tested(decision: Decision) -> None:
             f"{shown} tested the source tree as nox installed it, not a built artifact: "
             "no artifact's sha256 vouches for them",
         )
+
+
+def reused_results(decision: Decision) -> None:
+    """Cells whose results a run reused from an earlier run with the same inputs: a
+    note each (the gate says where its results came from), or, under
+    ``reused-results = "refuse"``, incomplete for a required one."""
+    for run in decision.results.runs:
+        for cell in run.record.cells:
+            if cell.reused_from is None:
+                continue
+            origin = describe_origin(cell.reused_from)
+            if decision.policy.reused_results == "refuse" and decision.cell_required(cell.name):
+                decision.reason(
+                    ExitCode.INCOMPLETE,
+                    ReasonKind.REUSED_RESULTS,
+                    f"{origin}; the policy refuses reused results (reused-results = 'refuse'): "
+                    "run it again with pytest-pipeline run --fresh",
+                    cell=cell.name,
+                )
+            else:
+                decision.note(
+                    ReasonKind.REUSED_RESULTS,
+                    f"{origin}: its inputs were byte-for-byte those of that run",
+                    cell=cell.name,
+                )
 
 
 def dirty_tree(decision: Decision) -> None:

@@ -17,7 +17,8 @@ from pytest_pipeline.gate.evidence import GateResults, LoadedRun
 from pytest_pipeline.gate.findings import Kind, Note, Quarantined, Reason, ReasonKind
 from pytest_pipeline.gate.policy import Policy, PolicyFiles
 from pytest_pipeline.gate.provenance import Provenance
-from pytest_pipeline.results import CellRecord, TestRef
+from pytest_pipeline.results import TestRef
+from pytest_pipeline.run_record import CellRecord
 
 
 class Decision:

@@ -23,7 +23,7 @@ from pytest_pipeline.gate.evidence import GateResults
 from pytest_pipeline.gate.loading import load_policy_files
 from pytest_pipeline.gate.policy import Policy, PolicyFiles
 from pytest_pipeline.gate.record import GateRecord
-from pytest_pipeline.results import Artifact
+from pytest_pipeline.run_record import Artifact
 
 
 @dataclass(frozen=True)

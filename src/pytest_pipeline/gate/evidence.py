@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pytest_pipeline.results import Artifact, ResultSummary, RunRecord
+from pytest_pipeline.results import ResultSummary
+from pytest_pipeline.run_record import Artifact, RunRecord
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class ReasonKind(_Kind):
     NO_REPORT = "no-report"
     CANCELLED = "cancelled"
     CELL_FAILED = "cell-failed"
+    REUSED_RESULTS = "reused-results"
     # a stage
     EMPTY_STAGE = "empty-stage"
     # tests

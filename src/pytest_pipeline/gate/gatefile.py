@@ -29,7 +29,8 @@ from pytest_pipeline.gate.record import (
     UnsupportedVersion,
 )
 from pytest_pipeline.gate.verdict import Verdict
-from pytest_pipeline.results import Artifact, Counts
+from pytest_pipeline.results import Counts
+from pytest_pipeline.run_record import Artifact
 
 __all__ = ["GATE_FILE_NAME", "GATE_FILE_VERSION", "GateFileError", "GateRecord", "build", "read", "write"]
 
@@ -83,6 +84,7 @@ def build(
                 reported=name in reported,
                 required=name in verdict.required_cells,
                 tested=run_cells[name].tested if name in run_cells else None,
+                reused_from=run_cells[name].reused_from if name in run_cells else None,
             )
             for name in cell_names
         ),

@@ -38,13 +38,8 @@ from typing import Any
 
 from pytest_pipeline.errors import ConfigError
 from pytest_pipeline.gate.evidence import CellReport, GateResults, LoadedRun
-from pytest_pipeline.results import (
-    Artifact,
-    InputProblem,
-    ResultSummary,
-    RunRecord,
-    duplicate_results_message,
-)
+from pytest_pipeline.results import InputProblem, ResultSummary, duplicate_results_message
+from pytest_pipeline.run_record import Artifact, RunRecord
 
 RUN_RECORD_NAME = "run.json"
 

@@ -27,10 +27,12 @@ from pytest_pipeline.gate.quarantine import QuarantineEntry
 FlakyPolicy = Literal["allow", "fail"]
 InterpreterPolicy = Literal["auto", "allow", "fail"]
 Mode = Literal["all", "regressions-only"]
+ReusedPolicy = Literal["accept", "refuse"]
 
 FLAKY_CHOICES: tuple[FlakyPolicy, ...] = ("allow", "fail")
 INTERPRETER_CHOICES: tuple[InterpreterPolicy, ...] = ("auto", "allow", "fail")
 MODE_CHOICES: tuple[Mode, ...] = ("all", "regressions-only")
+REUSED_CHOICES: tuple[ReusedPolicy, ...] = ("accept", "refuse")
 
 PolicyOverrides = TypedDict(
     "PolicyOverrides",
@@ -43,6 +45,7 @@ PolicyOverrides = TypedDict(
         "quarantine": "str | None",
         "baseline": str,
         "mode": str,
+        "reused-results": str,
     },
     total=False,
 )
@@ -60,6 +63,7 @@ PolicyRecord = TypedDict(
         "quarantine": "str | None",
         "baseline": "str | None",
         "mode": str,
+        "reused-results": str,
         "publish-branches": list[str],
         "allow-pull-request-publish": bool,
     },
@@ -75,6 +79,7 @@ KEYS = (
     "quarantine",
     "baseline",
     "mode",
+    "reused-results",
     "publish-branches",
     "allow-pull-request-publish",
 )
@@ -95,6 +100,10 @@ class Policy:
     baseline_path: str | None = None
     """An earlier gate.json to compare with; read by the evaluation, not here."""
     mode: Mode = "all"
+    reused_results: ReusedPolicy = "accept"
+    """Whether results a run reused from an earlier run with the same inputs count
+    (``refuse``: such a required cell makes the gate incomplete, and ``run`` runs every
+    cell afresh)."""
     publish_branches: tuple[str, ...] = ()
     """Branch (or ``refs/tags/...``) globs publish accepts; empty means the default branch."""
     allow_pull_request_publish: bool = False
@@ -130,6 +139,7 @@ class Policy:
             "quarantine": self.quarantine_path,
             "baseline": self.baseline_path,
             "mode": self.mode,
+            "reused-results": self.reused_results,
             "publish-branches": list(self.publish_branches),
             "allow-pull-request-publish": self.allow_pull_request_publish,
         }
@@ -205,6 +215,8 @@ def from_config(config: PipelineConfig, overrides: PolicyOverrides | None = None
     )
     mode = value("mode", str, "all")
     _choice(mode, MODE_CHOICES, where("mode"))
+    reused = value("reused-results", str, "accept")
+    _choice(reused, REUSED_CHOICES, where("reused-results"))
 
     quarantine_path = _path(
         table.get("quarantine", str, None), given.get("quarantine"), "quarantine" in given, base
@@ -230,6 +242,7 @@ def from_config(config: PipelineConfig, overrides: PolicyOverrides | None = None
         quarantine_path=quarantine_path,
         baseline_path=baseline_path,
         mode=cast(Mode, mode),
+        reused_results=cast(ReusedPolicy, reused),
         publish_branches=publish_branches,
         allow_pull_request_publish=bool(allow_pr),
         stage_cells={stage.name: stage.cells for stage in config.stages if stage.cells},

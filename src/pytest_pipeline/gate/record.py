@@ -1,5 +1,5 @@
 """``gate.json`` as typed data: :class:`GateRecord` and its parts, with ``to_dict`` and
-``from_dict`` like :class:`~pytest_pipeline.results.RunRecord`.
+``from_dict`` like :class:`~pytest_pipeline.run_record.RunRecord`.
 
 ``to_dict`` gives the file's keys in the file's order (the JSON Schema beside this module,
 ``gate.schema.json``, documents them). ``from_dict`` checks the version first, on every
@@ -20,7 +20,8 @@ from pytest_pipeline.gate.baseline import BaselineDiff
 from pytest_pipeline.gate.findings import Note, Quarantined, Reason
 from pytest_pipeline.gate.policy import PolicyRecord
 from pytest_pipeline.gate.provenance import CIFacts, GitFacts
-from pytest_pipeline.results import Artifact, CellStatus, Counts, InputProblem, TestRef
+from pytest_pipeline.results import Counts, InputProblem, TestRef
+from pytest_pipeline.run_record import Artifact, CellStatus, read_origin
 
 GATE_FILE_VERSION = 1
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -106,7 +107,9 @@ class GateCell:
     """A readable result file exists for it."""
     required: bool = False
     tested: str | None = None
-    """``wheel``, ``source`` or ``nothing`` (:attr:`~pytest_pipeline.results.CellRecord.tested`)."""
+    """``wheel``, ``source`` or ``nothing`` (:attr:`~pytest_pipeline.run_record.CellRecord.tested`)."""
+    reused_from: Mapping[str, str] | None = None
+    """The earlier run whose results this cell reused (``run``, ``finished``, ``commit``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +118,7 @@ class GateCell:
             "reported": self.reported,
             "required": self.required,
             "tested": self.tested,
+            "reused_from": dict(self.reused_from) if self.reused_from is not None else None,
         }
 
     @classmethod
@@ -126,6 +130,7 @@ class GateCell:
             reported=bool(data.get("reported", False)),
             required=bool(data.get("required", False)),
             tested=data.get("tested"),
+            reused_from=read_origin(data.get("reused_from")),
         )
 
 

@@ -54,6 +54,7 @@ _PHRASES: dict[ReasonKind, tuple[str, str]] = {
     ReasonKind.UNREADABLE: ("unreadable file", "unreadable files"),
     ReasonKind.INTERRUPTED: ("interrupted", "interrupted"),
     ReasonKind.EMPTY_STAGE: ("empty stage", "empty stages"),
+    ReasonKind.REUSED_RESULTS: ("cell with reused results", "cells with reused results"),
 }
 
 
@@ -107,6 +108,7 @@ _STATUS_TEXT: dict[Kind, str] = {
     ReasonKind.CANCELLED: "— cancelled",
     ReasonKind.INTERRUPTED: "✗ interrupted",
     ReasonKind.CELL_FAILED: "✗ commands failed",
+    ReasonKind.REUSED_RESULTS: "✗ reused, refused",
     NoteKind.NO_PYTEST: "— no pytest, exit 0",
 }
 

@@ -82,6 +82,7 @@ def decide(
     cell_checks.cancelled_cells(decision)  # after every check that may find a test failure
     artifact_checks.artifact_checks(decision)
     cell_checks.source_tested(decision)
+    cell_checks.reused_results(decision)
     cell_checks.dirty_tree(decision)
     order = {code: index for index, code in enumerate(PRECEDENCE)}
     reasons = sorted(decision.reasons, key=lambda r: order[r.code])

@@ -5,6 +5,12 @@
 - :func:`merge` does the same and writes one merged JUnit file;
 - :func:`expand_inputs` turns command-line arguments (files, globs, folders) into files.
 
+How a file flows through the package: :mod:`.reader` opens it safely and feeds expat, whose
+:mod:`.handlers` turn elements into :mod:`.records` (texts capped by :mod:`.text`);
+:mod:`.collapse` folds rerun attempts into one test; :mod:`.pipeline` counts each test and
+hands it to :mod:`.writer`, which streams the merged file. :mod:`.identity` says which cell
+and stage a testcase belongs to; :mod:`.inputs` expands command-line arguments.
+
 Imported by the command line, the gate and the orchestrator only; never by the pytest plugin.
 """
 

@@ -32,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pytest_pipeline.junit.reader import TEARDOWN_PREFIX, ResultEntry, TestCaseRecord
+from pytest_pipeline.junit.records import TEARDOWN_PREFIX, ResultEntry, TestCaseRecord
 from pytest_pipeline.results import Outcome
 
 WINDOW = 128

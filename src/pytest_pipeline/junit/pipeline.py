@@ -24,7 +24,8 @@ from typing import Any
 
 from pytest_pipeline.junit import reader
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
-from pytest_pipeline.junit.reader import EmptySuite, NotMerged, StageTime, TestCaseRecord, UnreadableInput
+from pytest_pipeline.junit.reader import UnreadableInput
+from pytest_pipeline.junit.records import EmptySuite, NotMerged, StageTime, TestCaseRecord
 from pytest_pipeline.junit.writer import Group, SpoolWriter, render, render_single, single_outcome
 from pytest_pipeline.results import (
     Counts,

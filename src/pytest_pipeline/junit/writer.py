@@ -39,7 +39,8 @@ from pytest_pipeline.junit.identity import (
     NOT_MERGED_TYPE,
     display_names,
 )
-from pytest_pipeline.junit.reader import TestCaseRecord, share
+from pytest_pipeline.junit.records import ResultEntry, TestCaseRecord
+from pytest_pipeline.junit.text import share
 from pytest_pipeline.results import BLOCKED_TYPE, Counts, InputProblem, Outcome
 
 BUFFER_BUDGET = 4 * 1024 * 1024
@@ -146,14 +147,19 @@ def render_passed(record: TestCaseRecord, max_text: int) -> str:
 
 def _with_output(classname: str, name: str, cell: str, record: TestCaseRecord, max_text: int) -> str:
     classname = f"{cell}.{classname}" if classname else cell
-    parts = [f'<testcase classname="{classname}" name="{name} [{cell}]" time="{record.time:.3f}">']
     out, err = share((record.out, record.err), max_text)
-    if out:
-        parts.append(f"<system-out>{escape_text(out)}</system-out>")
+    return (
+        f'<testcase classname="{classname}" name="{name} [{cell}]" time="{record.time:.3f}">'
+        f"{_captured(out, err)}</testcase>\n"
+    )
+
+
+def _captured(out: str, err: str) -> str:
+    """A test's ``system-out`` and ``system-err`` elements (empty when it printed nothing)."""
+    text = f"<system-out>{escape_text(out)}</system-out>" if out else ""
     if err:
-        parts.append(f"<system-err>{escape_text(err)}</system-err>")
-    parts.append("</testcase>\n")
-    return "".join(parts)
+        text += f"<system-err>{escape_text(err)}</system-err>"
+    return text
 
 
 def single_outcome(record: TestCaseRecord) -> bool:
@@ -169,13 +175,10 @@ def render_single(record: TestCaseRecord, max_text: int) -> str:
     type_ = BLOCKED_TYPE if entry.outcome is Outcome.BLOCKED else entry.type
     head = f'<testcase classname="{escape_attr(classname)}" name="{escape_attr(name)}"'
     message, text, out, err = share((entry.message, entry.text, record.out, record.err), max_text)
-    parts = [f'{head} time="{record.time:.3f}">', _element(entry.kind, type_, message, text)]
-    if out:
-        parts.append(f"<system-out>{escape_text(out)}</system-out>")
-    if err:
-        parts.append(f"<system-err>{escape_text(err)}</system-err>")
-    parts.append("</testcase>\n")
-    return "".join(parts)
+    return (
+        f'{head} time="{record.time:.3f}">{_element(entry.kind, type_, message, text)}'
+        f"{_captured(out, err)}</testcase>\n"
+    )
 
 
 def render(test: CollapsedTest, max_text: int) -> str:
@@ -185,66 +188,66 @@ def render(test: CollapsedTest, max_text: int) -> str:
         return render_single(record, max_text)  # writes what the general path below would
     classname, name = display_names(record.cell, record.classname, record.name)
     head = f'<testcase classname="{escape_attr(classname)}" name="{escape_attr(name)}" time="{test.time:.3f}"'
-    results = record.results
-    out = record.out
-    err = record.err
     earlier = test.earlier
-    if not results and not earlier and not out and not err:
+    if not record.results and not earlier and not record.out and not record.err:
         return head + "/>\n"
     outcome = record.outcome
     primary = record.primary()
     texts: list[str] = []
     if primary is not None:
-        text = primary.text
-        if len(results) > 1 or record.dropped:
-            # The schema allows one outcome per consumer's reading; the others (pytest's
-            # teardown error after a failure, a skip whose teardown failed) stay readable.
-            others = [entry for entry in results if entry is not primary]
-            text += "".join(f"\n\n[also reported: <{e.kind}> {e.message}]\n{e.text}" for e in others)
-            if record.dropped:
-                text += f"\n\n[{record.dropped} more outcome elements not kept by pytest-pipeline]"
-        texts += (primary.message, text)
+        texts += (primary.message, _primary_text(record, primary))
     for entry in earlier:
         texts += (entry.message, entry.text, entry.out, entry.err)
-    texts += (out, err)
+    texts += (record.out, record.err)
     # One budget for all of the test's texts: a test rerun ten times keeps no more than one.
     kept = iter(share(texts, max_text))
     parts = [head, ">"]
     if primary is not None:
         type_ = BLOCKED_TYPE if outcome is Outcome.BLOCKED else primary.type
         parts.append(_element(primary.kind, type_, next(kept), next(kept)))
-    if earlier:
-        prefix = "flaky" if outcome is Outcome.PASSED else "rerun"
-        for entry in earlier:
-            message, text, entry_out, entry_err = next(kept), next(kept), next(kept), next(kept)
-            tag = prefix + ("Failure" if entry.kind == "failure" else "Error")
-            parts.append(f'<{tag} type="{escape_attr(entry.type or entry.kind)}"')
-            if message:
-                parts.append(f' message="{escape_attr(message)}"')
-            if text or entry_out or entry_err:
-                parts.append(">")
-                if text:
-                    parts.append(f"<stackTrace>{escape_text(text)}</stackTrace>")
-                if entry_out:
-                    parts.append(f"<system-out>{escape_text(entry_out)}</system-out>")
-                if entry_err:
-                    parts.append(f"<system-err>{escape_text(entry_err)}</system-err>")
-                parts.append(f"</{tag}>")
-            else:
-                parts.append("/>")
+    prefix = "flaky" if outcome is Outcome.PASSED else "rerun"
+    for entry in earlier:
+        message, text, out, err = next(kept), next(kept), next(kept), next(kept)
+        parts.append(_earlier_attempt(prefix, entry, message=message, text=text, out=out, err=err))
     out, err = next(kept), next(kept)
-    omitted = test.omitted
-    if omitted:
-        prefix = "flaky" if outcome is Outcome.PASSED else "rerun"
+    if test.omitted:
         parts.append(
             f'<{prefix}Failure type="pytest-pipeline.omitted" '
-            f'message="{omitted} more earlier attempts not kept by pytest-pipeline"/>'
+            f'message="{test.omitted} more earlier attempts not kept by pytest-pipeline"/>'
         )
+    parts.append(f"{_captured(out, err)}</testcase>\n")
+    return "".join(parts)
+
+
+def _primary_text(record: TestCaseRecord, primary: ResultEntry) -> str:
+    """The text of the outcome element that decides the test, followed by the others: the
+    schema allows one outcome per consumer's reading, and the others (pytest's teardown
+    error after a failure, a skip whose teardown failed) must stay readable."""
+    text = primary.text
+    if len(record.results) > 1 or record.dropped:
+        others = [entry for entry in record.results if entry is not primary]
+        text += "".join(f"\n\n[also reported: <{e.kind}> {e.message}]\n{e.text}" for e in others)
+        if record.dropped:
+            text += f"\n\n[{record.dropped} more outcome elements not kept by pytest-pipeline]"
+    return text
+
+
+def _earlier_attempt(prefix: str, entry: ResultEntry, *, message: str, text: str, out: str, err: str) -> str:
+    """An earlier attempt as a ``rerunFailure``/``flakyError``-like element, its texts as kept."""
+    tag = prefix + ("Failure" if entry.kind == "failure" else "Error")
+    element = f'<{tag} type="{escape_attr(entry.type or entry.kind)}"'
+    if message:
+        element += f' message="{escape_attr(message)}"'
+    if not (text or out or err):
+        return element + "/>"
+    parts = [element, ">"]
+    if text:
+        parts.append(f"<stackTrace>{escape_text(text)}</stackTrace>")
     if out:
         parts.append(f"<system-out>{escape_text(out)}</system-out>")
     if err:
         parts.append(f"<system-err>{escape_text(err)}</system-err>")
-    parts.append("</testcase>\n")
+    parts.append(f"</{tag}>")
     return "".join(parts)
 
 

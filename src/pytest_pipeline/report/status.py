@@ -10,11 +10,15 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import history
-from pytest_pipeline.results import RunRecord
+from pytest_pipeline.report.untrusted import JsonObject, as_dict, as_list
+from pytest_pipeline.run_record import RunRecord, read_origin
+
+if TYPE_CHECKING:
+    from pytest_pipeline.runner.reuse import StoreContents
 
 STATUS_JSON_VERSION = 1
 COUNT_WORDS = (
@@ -26,10 +30,56 @@ COUNT_WORDS = (
 )
 
 
+class CellRow(TypedDict):
+    """One cell as ``status`` shows it: from ``run.json``; without one, from ``gate.json``
+    (then only its name and status, as that file says them)."""
+
+    name: str
+    status: object
+    python: str | None
+    factors: dict[str, str]
+    duration: float | None
+    exit_code: int | None
+    counts: dict[str, object] | None
+    """The cell's counts in ``gate.json`` (None without a readable gate file)."""
+    reused_from: dict[str, str] | None
+    """The earlier run whose results the cell reused (None: it ran)."""
+
+
+class RunTimes(TypedDict):
+    started: str | None
+    finished: str | None
+    interrupted: bool
+
+
+class StatusJson(TypedDict):
+    """``status --format json``, version :data:`STATUS_JSON_VERSION` (keys are only ever
+    added). Values taken from ``gate.json`` as it says them are ``object``."""
+
+    version: int
+    reports_dir: str
+    verdict: object
+    code: int
+    headline: object
+    decided: object
+    commit: str | None
+    branch: object
+    dirty: object
+    head: str | None
+    head_matches: bool | None
+    run: RunTimes | None
+    cells: list[CellRow]
+    last_open: dict[str, Any] | None
+    last_recorded: dict[str, Any] | None
+    history_entries: int
+    store: dict[str, Any] | None
+    problems: list[str]
+
+
 @dataclass
 class Status:
     reports: Path
-    gate: Mapping[str, Any] | None = None
+    gate: JsonObject | None = None
     run: RunRecord | None = None
     entries: list[dict[str, Any]] = field(default_factory=list)
     head: str | None = None
@@ -40,6 +90,8 @@ class Status:
     when it started and never wrote new ones (killed, or still running)."""
     unfinished_why: str | None = None
     """What the run's lock says about it (killed, still running, stopped on an error)."""
+    store: StoreContents | None = None
+    """What the project's result store holds (results ``run`` may reuse)."""
 
     @property
     def code(self) -> int:
@@ -58,10 +110,10 @@ class Status:
     def last_open(self) -> dict[str, Any] | None:
         return history.last_open(self.entries)
 
-    def cells(self) -> list[dict[str, Any]]:
+    def cells(self) -> list[CellRow]:
         """Each cell of the last run with its status and counts, in run order."""
-        counts = _mapping(_mapping((self.gate or {}).get("counts")).get("cells"))
-        rows: list[dict[str, Any]] = []
+        counts = as_dict(as_dict((self.gate or {}).get("counts")).get("cells"))
+        rows: list[CellRow] = []
         if self.run is not None:
             for cell in self.run.cells:
                 rows.append(
@@ -73,42 +125,46 @@ class Status:
                         "duration": round(cell.duration, 3),
                         "exit_code": cell.exit_code,
                         "counts": _counts_or_none(counts.get(cell.name)),
+                        "reused_from": dict(cell.reused_from) if cell.reused_from is not None else None,
                     }
                 )
             return rows
-        for item in (self.gate or {}).get("cells") or ():
-            if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+        for item in as_list((self.gate or {}).get("cells")):
+            entry = as_dict(item)
+            name = entry.get("name")
+            if isinstance(name, str):
                 rows.append(
                     {
-                        "name": item["name"],
-                        "status": item.get("status"),
+                        "name": name,
+                        "status": entry.get("status"),
                         "python": None,
                         "factors": {},
                         "duration": None,
                         "exit_code": None,
-                        "counts": _counts_or_none(counts.get(item["name"])),
+                        "counts": _counts_or_none(counts.get(name)),
+                        "reused_from": read_origin(entry.get("reused_from")),
                     }
                 )
         return rows
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+def _git(gate: JsonObject | None) -> JsonObject:
+    return as_dict((gate or {}).get("git"))
 
 
-def _git(gate: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return _mapping((gate or {}).get("git"))
-
-
-def _counts_or_none(value: Any) -> dict[str, Any] | None:
+def _counts_or_none(value: object) -> dict[str, object] | None:
     return dict(value) if isinstance(value, Mapping) else None
 
 
-def gather(reports: Path, *, head: str | None = None) -> Status:
-    """Read ``gate.json``, ``run.json`` and ``history.jsonl`` of the reports folder."""
+def gather(reports: Path, *, head: str | None = None, project: Path | None = None) -> Status:
+    """Read ``gate.json``, ``run.json`` and ``history.jsonl`` of the reports folder, and
+    what ``project``'s result store holds."""
     from pytest_pipeline.gate import gatefile
+    from pytest_pipeline.runner import reuse
 
     status = Status(reports=reports, head=head)
+    if project is not None:
+        status.store = reuse.contents(project)
     gate_path = reports / gatefile.GATE_FILE_NAME
     if gate_path.is_file():
         try:
@@ -167,7 +223,7 @@ def _ago(delta: dt.timedelta) -> str:
     return "just now"
 
 
-def describe_counts(counts: Mapping[str, Any] | None) -> str:
+def describe_counts(counts: JsonObject | None) -> str:
     if not counts:
         return "no results"
     parts = [f"{counts.get(key)} {word}" for key, word in COUNT_WORDS if counts.get(key)]
@@ -177,7 +233,7 @@ def describe_counts(counts: Mapping[str, Any] | None) -> str:
     return text
 
 
-def _commit_line(git: Mapping[str, Any], head: str | None) -> str:
+def _commit_line(git: JsonObject, head: str | None) -> str:
     commit = git.get("commit")
     text = _short(commit)
     if git.get("branch"):
@@ -207,7 +263,7 @@ def _history_line(status: Status, now: dt.datetime) -> str:
     return text + f" ({since} verdict{'s' if since != 1 else ''} ago)"
 
 
-def _recorded_line(entry: Mapping[str, Any], now: dt.datetime) -> str:
+def _recorded_line(entry: JsonObject, now: dt.datetime) -> str:
     """One history entry: ``GATE OPEN (0) (1a2b3c4d5e6f on main, decided ...)``."""
     where = _short(entry.get("commit"))
     if entry.get("branch"):
@@ -247,7 +303,7 @@ def render_text(status: Status, *, now: dt.datetime | None = None) -> str:
             rows.append(
                 (
                     str(cell["name"]),
-                    str(cell["status"]),
+                    str(cell["status"]) + (" (reused)" if cell["reused_from"] else ""),
                     describe_counts(cell["counts"]),
                     f"{duration:.2f}s" if duration else "",
                 )
@@ -256,13 +312,37 @@ def render_text(status: Status, *, now: dt.datetime | None = None) -> str:
         for row in rows:
             lines.append("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     lines.append("")
+    if status.store is not None:
+        lines += store_lines(status.store, now)
     lines.append(_history_line(status, now))
     for problem in status.problems:
         lines.append(f"problem: {problem}")
     return "\n".join(lines) + "\n"
 
 
-def to_json(status: Status) -> dict[str, Any]:
+def store_lines(store: StoreContents, now: dt.datetime) -> list[str]:
+    """``stored results: 8 (1.2 MiB of 200 MiB) in DIR, last used 2 min ago`` and a line per cell."""
+    from pytest_pipeline.fileio import relative_to_cwd
+
+    if not store.entries:
+        return [
+            f"stored results: none in {relative_to_cwd(store.path)} (run stores each cell's result for reuse)"
+        ]
+    used = dt.datetime.fromtimestamp(store.last_used, dt.timezone.utc) if store.last_used else None
+    mib = 1024 * 1024
+    lines = [
+        f"stored results: {store.entries} ({store.size / mib:.1f} MiB of {store.max_size / mib:.0f} MiB) "
+        f"in {relative_to_cwd(store.path)}, last used {_when(used.isoformat() if used else None, now)}"
+    ]
+    width = max(len(name) for name in store.cells) if store.cells else 0
+    for name, tally in store.cells.items():
+        lines.append(f"  {name:<{width}}  " + ", ".join(f"{n} {state}" for state, n in sorted(tally.items())))
+    if store.damaged:
+        lines.append(f"  {store.damaged} damaged (ignored; removed as the store is pruned)")
+    return lines
+
+
+def to_json(status: Status) -> StatusJson:
     """``status --format json`` (``version`` 1; keys are only ever added)."""
     gate = status.gate or {}
     git = _git(gate)
@@ -289,5 +369,6 @@ def to_json(status: Status) -> dict[str, Any]:
         "last_open": status.last_open,
         "last_recorded": status.entries[-1] if status.entries else None,
         "history_entries": len(status.entries),
+        "store": status.store.to_dict() if status.store is not None else None,
         "problems": [*status.problems, *([unfinished_message(status)] if status.unfinished else [])],
     }

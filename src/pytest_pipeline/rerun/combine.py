@@ -23,7 +23,8 @@ from pathlib import Path
 from pytest_pipeline import junit
 from pytest_pipeline.fileio import copy_atomic
 from pytest_pipeline.junit.reader import TestCaseRecord, UnreadableInput, read
-from pytest_pipeline.results import CellRecord, CellStatus, ResultSummary, RunRecord
+from pytest_pipeline.results import ResultSummary
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 from pytest_pipeline.runner.outputs import Reports
 
 CELL_FILES = ("junit.xml", "log.txt", "events.jsonl")

@@ -35,7 +35,7 @@ from pathlib import Path
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import copy_atomic, sha256_file
-from pytest_pipeline.results import Artifact
+from pytest_pipeline.run_record import Artifact
 from pytest_pipeline.runner import snapshot
 from pytest_pipeline.runner.process import CommandNotFound, run_command
 from pytest_pipeline.tool_output import OWN_DIR, own_dir

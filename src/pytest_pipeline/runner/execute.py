@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellRecord, CellStatus, describe_exit
+from pytest_pipeline.run_record import CellRecord, CellStatus, describe_exit
 from pytest_pipeline.runner import backends, cell_junit, locks, reuse
 from pytest_pipeline.runner.backends.base import Attempt, CellJob
 from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason, env_folder
@@ -196,7 +196,7 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
         done = record(status, message, attempt.exit_code)
         if by_exit_code:
             done = dataclasses.replace(done, runs_pytest=False)
-    _keep(ctx, done, attempt.reuse_key, reports.cell_dir(cell.name))
+    _keep(ctx, done, attempt.reuse_inputs, reports.cell_dir(cell.name))
     return done
 
 
@@ -231,16 +231,16 @@ def _outcome_notes(message: str) -> list[str]:
     ]
 
 
-def _keep(ctx: RunContext, done: CellRecord, key: str | None, folder: Path) -> None:
+def _keep(ctx: RunContext, done: CellRecord, inputs: reuse.Inputs | None, folder: Path) -> None:
     """Store a result that depends on its inputs alone, for a later run to reuse."""
-    if key is None or ctx.reuse is None or done.reused_from is not None:
+    if inputs is None or ctx.reuse is None or done.reused_from is not None:
         return
     if reuse.flaky(folder / "junit.xml"):
         return
     origin = {**ctx.reuse.origin, "finished": done.finished or ""}
     # A store that cannot be written costs the next run a run, nothing more.
     with contextlib.suppress(OSError):
-        reuse.save(ctx.project, key, record=done.to_dict(), origin=origin, cell_dir=folder)
+        reuse.save(ctx.project, inputs, record=done.to_dict(), origin=origin, cell_dir=folder)
 
 
 def _dispatch(

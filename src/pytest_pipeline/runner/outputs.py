@@ -46,7 +46,7 @@ from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import describe_disk_full, disk_full, ignore_in_git, write_json_atomic
 from pytest_pipeline.matrix.select import check_cell_name
-from pytest_pipeline.results import RunRecord
+from pytest_pipeline.run_record import RunRecord
 from pytest_pipeline.runner import locks
 
 LOCK_NAME = ".pytest-pipeline.lock"

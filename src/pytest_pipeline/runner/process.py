@@ -324,6 +324,18 @@ def run_command(
         activity.touch()
     if _IS_WINDOWS:  # pragma: no cover - POSIX CI only
         return _run_on_windows(argv, cwd=cwd, env=env, log=log, cancel=cancel, grace=grace)
+    child, read_fd = _start(argv, cwd=cwd, env=env, log=log)
+    cancelled = _supervise(child, _Output(read_fd, log, activity), log=log, cancel=cancel, grace=grace)
+    returncode = child.wait()
+    duration = time.monotonic() - started
+    write_log_line(log, f"pytest-pipeline: exit {returncode} ({duration:.2f}s)")
+    return CommandResult(tuple(argv), returncode, cancelled=cancelled, duration=duration)
+
+
+def _start(
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log: IO[bytes]
+) -> tuple[subprocess.Popen[bytes], int]:
+    """The child in a session of its own, its output into a pipe: (child, the pipe's read end)."""
     read_fd, write_fd = os.pipe()
     try:
         child = subprocess.Popen(
@@ -343,11 +355,23 @@ def run_command(
         raise
     finally:
         os.close(write_fd)  # the child has its copy; ours would keep the pipe from ending
+    return child, read_fd
+
+
+def _supervise(
+    child: subprocess.Popen[bytes],
+    output: _Output,
+    *,
+    log: IO[bytes],
+    cancel: threading.Event,
+    grace: float,
+) -> bool:
+    """Pump the child's output until it ends or ``cancel`` is set (then stop its group);
+    whether it was cancelled. Whatever happens, its group does not outlive this call."""
     run = _current_run()
     watch = run.watchdog() if run is not None else None
     if watch is not None:
         watch.track(child.pid)
-    output = _Output(read_fd, log, activity)
     cancelled = False
     try:
         while True:
@@ -361,7 +385,6 @@ def run_command(
             if child.poll() is not None:
                 break
     finally:
-        # Whatever happens to us, the group must not outlive this call.
         if child.poll() is None:
             stop_group(child, grace)
         _reap_leftovers(child)
@@ -371,10 +394,7 @@ def run_command(
             output.drain()
         finally:
             output.close()
-    returncode = child.wait()
-    duration = time.monotonic() - started
-    write_log_line(log, f"pytest-pipeline: exit {returncode} ({duration:.2f}s)")
-    return CommandResult(tuple(argv), returncode, cancelled=cancelled, duration=duration)
+    return cancelled
 
 
 def _run_on_windows(  # pragma: no cover - POSIX CI only

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from pytest_pipeline.config import format_duration
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellRecord, CellStatus
+from pytest_pipeline.run_record import CellRecord, CellStatus
 from pytest_pipeline.runner.scheduler import Listener
 
 # Phases the live table shows but a log does not need a line for: they follow each
@@ -43,6 +43,8 @@ class CellView:
     message: str = ""
     quiet_since: float | None = None
     """When it last printed, while it has been quiet for long (None: it is not)."""
+    reused: bool = False
+    """Its results came from an earlier run with the same inputs (see runner/reuse.py)."""
 
     def elapsed(self, now: float) -> float:
         if self.duration is not None:
@@ -112,6 +114,7 @@ class Board(Listener):
         with self.lock:
             view = self.views[record.name]
             view.status, view.message = record.status, record.message
+            view.reused = record.reused_from is not None
             view.duration = record.duration if view.started is not None else None
             view.quiet_since = None
         self.changed(record.name, "finished")
@@ -206,9 +209,10 @@ class LiveProgress(Board):
                 if view.status is CellStatus.RUNNING and view.quiet_since is not None:
                     quiet = f"[yellow]quiet {format_duration(now - view.quiet_since)}[/]"
                     stage = f"{stage}, {quiet}" if stage else quiet
+                reused = " (reused)" if view.reused else ""
                 table.add_row(
                     view.name,
-                    f"[{_STYLE[view.status]}]{view.status.value}[/]",
+                    f"[{_STYLE[view.status]}]{view.status.value}[/]{reused}",
                     stage,
                     str(view.passed or ""),
                     f"[red]{view.failed}[/]" if view.failed else "",

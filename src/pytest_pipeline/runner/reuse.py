@@ -30,6 +30,7 @@ first).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -37,14 +38,15 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_pipeline import __version__, tool_output
 from pytest_pipeline.git import git_output, is_output_path
+from pytest_pipeline.run_record import describe_origin
 
-STORE_VERSION = 1
+STORE_VERSION = 2
 STORE_DIR = "results"
 MAX_BYTES = 200 * 1024 * 1024
 """The store's size limit: past it, the least recently used results are removed."""
@@ -136,21 +138,26 @@ class Inputs:
     stages: Sequence[str]
     pytest_args: Sequence[str]
 
+    def parts(self) -> dict[str, str]:
+        """A digest per input, by the name a person knows it by. A variable's value is
+        kept only as its digest: a later miss can say *which* variable changed, and
+        the store holds no secret a configuration passes."""
+        parts = {
+            "the store's version": str(STORE_VERSION),
+            "pytest-pipeline": f"{__version__} {self.tool}",
+            "the wheel": self.wheel or "",
+            "the project's files": self.project,
+            "the installed distributions or interpreter": digest(list(self.environment)),
+            "the configuration": digest(dict(self.config)),
+            "the stages": digest(list(self.stages)),
+            "the arguments after --": digest(list(self.pytest_args)),
+        }
+        for name, value in self.variables.items():
+            parts[f"${name}"] = digest(value)
+        return parts
+
     def key(self) -> str:
-        return digest(
-            {
-                "store": STORE_VERSION,
-                "pytest_pipeline": __version__,
-                "tool": self.tool,
-                "wheel": self.wheel,
-                "project": self.project,
-                "environment": list(self.environment),
-                "config": dict(self.config),
-                "variables": dict(self.variables),
-                "stages": list(self.stages),
-                "pytest_args": list(self.pytest_args),
-            }
-        )
+        return digest(self.parts())
 
 
 # --------------------------------------------------------------------------- the store
@@ -167,8 +174,7 @@ class Stored:
     """Where it came from: ``run`` (id), ``finished`` (time), ``commit``."""
 
     def describe(self) -> str:
-        commit = str(self.origin.get("commit") or "")[:12] or "no commit"
-        return f"reused from run {self.origin.get('run', '?')} ({self.origin.get('finished', '?')}, {commit})"
+        return describe_origin(self.origin)
 
 
 def find(project: Path, key: str) -> tuple[Stored | None, str | None]:
@@ -200,7 +206,7 @@ def find(project: Path, key: str) -> tuple[Stored | None, str | None]:
 
 def save(
     project: Path,
-    key: str,
+    inputs: Inputs,
     *,
     record: Mapping[str, Any],
     origin: Mapping[str, Any],
@@ -212,7 +218,7 @@ def save(
     if record.get("status") not in STORABLE:
         return False
     root = store_dir(project)
-    target = root / key
+    target = root / inputs.key()
     if target.exists():
         return False
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -226,7 +232,13 @@ def save(
             if source.is_file():
                 shutil.copyfile(source, staging / name)
                 files.append(name)
-        result = {"version": STORE_VERSION, "record": dict(record), "origin": dict(origin), "files": files}
+        result = {
+            "version": STORE_VERSION,
+            "record": dict(record),
+            "origin": dict(origin),
+            "files": files,
+            "inputs": inputs.parts(),
+        }
         (staging / RESULT).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         try:
             staging.rename(target)
@@ -236,6 +248,23 @@ def save(
         shutil.rmtree(staging, ignore_errors=True)
     prune(root, max_bytes=max_bytes)
     return True
+
+
+def why_not_reused(project: Path, cell: str, inputs: Inputs, *, look_at: int = 200) -> str | None:
+    """Which inputs changed since the cell's most recently used stored result (None when
+    the store holds none for it): the line a log needs when a user expected a reuse."""
+    parts = inputs.parts()
+    for folder, _, _ in reversed(entries(store_dir(project))[-look_at:]):
+        try:
+            data = json.loads((folder / RESULT).read_text(encoding="utf-8"))
+            if data["record"]["name"] != cell or not isinstance(data.get("inputs"), dict):
+                continue
+            earlier, origin = data["inputs"], data["origin"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        changed = [name for name in {**earlier, **parts} if earlier.get(name) != parts.get(name)]
+        return f"since the result stored by run {origin.get('run', '?')}, changed: {', '.join(changed)}"
+    return None
 
 
 def restore(stored: Stored, cell_dir: Path, skip: Sequence[str] = ()) -> None:
@@ -261,6 +290,59 @@ def entries(root: Path) -> list[tuple[Path, int, float]]:
             size = sum(path.stat().st_size for path in folder.iterdir())
             found.append((folder, size, folder.stat().st_mtime))
     return sorted(found, key=lambda entry: entry[2])
+
+
+@dataclass(frozen=True)
+class StoreContents:
+    """What the store holds, for ``status``: per cell, how many results of each status."""
+
+    path: Path
+    entries: int = 0
+    size: int = 0
+    max_size: int = MAX_BYTES
+    cells: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    last_used: float | None = None
+    damaged: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "entries": self.entries,
+            "bytes": self.size,
+            "max_bytes": self.max_size,
+            "cells": {name: dict(tally) for name, tally in self.cells.items()},
+            "last_used": (
+                dt.datetime.fromtimestamp(self.last_used, dt.timezone.utc).isoformat(timespec="seconds")
+                if self.last_used is not None
+                else None
+            ),
+            "damaged": self.damaged,
+        }
+
+
+def contents(project: Path) -> StoreContents:
+    """Read every stored result's record (a damaged one is counted, not trusted)."""
+    root = store_dir(project)
+    found = entries(root)
+    cells: dict[str, dict[str, int]] = {}
+    damaged = 0
+    for folder, _, _ in found:
+        try:
+            record = json.loads((folder / RESULT).read_text(encoding="utf-8"))["record"]
+            name, status = str(record["name"]), str(record["status"])
+        except (OSError, ValueError, KeyError, TypeError):
+            damaged += 1
+            continue
+        tally = cells.setdefault(name, {})
+        tally[status] = tally.get(status, 0) + 1
+    return StoreContents(
+        path=root,
+        entries=len(found),
+        size=sum(size for _, size, _ in found),
+        cells=dict(sorted(cells.items())),
+        last_used=found[-1][2] if found else None,
+        damaged=damaged,
+    )
 
 
 def prune(root: Path, *, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> int:

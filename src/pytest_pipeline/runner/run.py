@@ -26,7 +26,7 @@ from pytest_pipeline.fileio import copy_atomic, ignore_in_git
 from pytest_pipeline.matrix.model import Cell, Plan
 from pytest_pipeline.matrix.select import check_cell_name
 from pytest_pipeline.matrix.toolrun import NO_TOX_MATRIX_ENV
-from pytest_pipeline.results import CellStatus
+from pytest_pipeline.run_record import CellStatus
 from pytest_pipeline.runner import (
     build,
     envs,

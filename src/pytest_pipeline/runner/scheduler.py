@@ -30,7 +30,7 @@ from typing import Any
 from pytest_pipeline.config import format_duration
 from pytest_pipeline.fileio import describe_disk_full, disk_full
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellRecord, CellStatus
+from pytest_pipeline.run_record import CellRecord, CellStatus
 from pytest_pipeline.runner import process, watchdog
 from pytest_pipeline.runner.context import Cancel, Notify, StopReason
 from pytest_pipeline.runner.events import EventTail

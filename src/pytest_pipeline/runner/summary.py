@@ -12,7 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import IO
 
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, ResultSummary
+from pytest_pipeline.results import Counts, ResultSummary
+from pytest_pipeline.run_record import CellRecord, CellStatus, describe_origin
 
 _UNREPORTED = frozenset(
     {
@@ -78,6 +79,8 @@ def rows(
         status = record.status.value
         if record.ignore_outcome and record.status is not CellStatus.PASSED:
             status += " (ignored)"  # tox's ignore_outcome: the gate does not require the cell
+        if record.reused_from is not None:
+            status += " (reused)"  # its results are an earlier run's: the inputs were the same
         table.append([record.name, *cells, status, duration])
     return table
 
@@ -91,27 +94,51 @@ def render(
     colour: bool,
 ) -> None:
     table_rows = rows(records, summary, stages)
-    if not colour and not _notes(records) and plain_text_is_rich_text(table_rows, stream):
+    below = reused_lines(records)
+    if not colour and not _notes(records) and plain_text_is_rich_text(table_rows, stream, below):
         # What rich prints without colour, without importing it (~20 ms of a warm run).
-        stream.write(plain_table(table_rows))
+        stream.write(plain_table(table_rows) + plain_lines(below, console_width(table_rows)))
         return
-    _render_with_rich(records, table_rows, stream, colour=colour)
+    _render_with_rich(records, table_rows, stream, colour=colour, below=below)
 
 
 _PLAIN_SAFE = re.compile(r"[ -9;-Z^-~]*")
-"""Printable ASCII without ``[`` ``]`` ``\\`` ``:``: text that rich shows as it is (no
-markup, no ``:emoji:`` codes) and whose width is its length."""
+"""Printable ASCII without ``[`` ``]`` ``\\`` ``:``: table text that rich shows as it is
+(no markup, no ``:emoji:`` codes) and whose width is its length."""
+_PRINTABLE = re.compile(r"[ -~]*")
+_WORDS = re.compile(r"\s*\S+\s*")
+"""A word as rich wraps text (rich/_wrap.py): with the spaces around it."""
 
 
-def plain_text_is_rich_text(table_rows: list[list[str]], stream: IO[str]) -> bool:
-    """Whether :func:`plain_table` prints what rich would: every text plain (see
-    ``_PLAIN_SAFE``), and a UTF-8 stream off Windows, where rich keeps its box characters."""
+def plain_text_is_rich_text(table_rows: list[list[str]], stream: IO[str], lines: Sequence[str] = ()) -> bool:
+    """Whether :func:`plain_table` and ``lines`` as they are print what rich would: every
+    table text plain (see ``_PLAIN_SAFE``); every line printable ASCII (rich prints them
+    without markup) whose colons hold no emoji code and which fits the console's width
+    (rich would wrap it); a UTF-8 stream off Windows, where rich keeps its box characters."""
     encoding = (getattr(stream, "encoding", None) or "utf-8").lower()
+    width = console_width(table_rows)
     return (
         os.name != "nt"
         and encoding.startswith("utf")
         and all(_PLAIN_SAFE.fullmatch(text) for row in table_rows for text in row)
+        and all(
+            _PRINTABLE.fullmatch(line) and _no_emoji_code(line) and _wrapped(line, width) is not None
+            for line in lines
+        )
     )
+
+
+def _no_emoji_code(line: str) -> bool:
+    """Whether rich leaves ``line`` as it is: it replaces ``:code:`` by an emoji, markup
+    or not. Asked of rich's own replacement (its small module, not its console); a rich
+    without it is left to draw the line."""
+    if ":" not in line:
+        return True
+    try:
+        from rich._emoji_replace import _emoji_replace
+    except ImportError:
+        return False
+    return bool(_emoji_replace(line) == line)
 
 
 def plain_table(table_rows: list[list[str]]) -> str:
@@ -133,6 +160,33 @@ def plain_table(table_rows: list[list[str]]) -> str:
     return "\n".join([header, "─" * len(header), *body]) + "\n"
 
 
+def plain_lines(lines: Sequence[str], width: int) -> str:
+    """``lines`` as rich's console prints them without markup, ``width`` wide: wrapped
+    (see :func:`_wrapped`); only for lines :func:`plain_text_is_rich_text` accepts."""
+    return "".join(f"{piece}\n" for line in lines for piece in _wrapped(line, width) or [line])
+
+
+def _wrapped(line: str, width: int) -> list[str] | None:
+    """``line`` broken where rich breaks it: before the first word that would pass
+    ``width`` (a line keeps the space before its break; whitespace past ``width`` goes);
+    None when a word is wider than ``width`` (rich folds it) . Tested against rich."""
+    if not line.strip():
+        return [line] if len(line) <= width else None
+    pieces: list[str] = []
+    current = ""
+    for match in _WORDS.finditer(line):
+        word = match.group()
+        if len(word.rstrip()) > width:
+            return None
+        if current and len(current) + len(word.rstrip()) > width:
+            pieces.append(current)
+            current = word
+        else:
+            current += word
+    pieces.append(current)
+    return [piece if len(piece) <= width else piece[:width] + piece[width:].strip() for piece in pieces]
+
+
 def _notes(records: Sequence[CellRecord]) -> list[str]:
     """Failures are the gate's to list; here only what no JUnit report can say."""
     return [
@@ -143,7 +197,12 @@ def _notes(records: Sequence[CellRecord]) -> list[str]:
 
 
 def _render_with_rich(
-    records: Sequence[CellRecord], table_rows: list[list[str]], stream: IO[str], *, colour: bool
+    records: Sequence[CellRecord],
+    table_rows: list[list[str]],
+    stream: IO[str],
+    *,
+    colour: bool,
+    below: Sequence[str] = (),
 ) -> None:
     from rich import box
     from rich.console import Console
@@ -157,11 +216,31 @@ def _render_with_rich(
         style = "red" if bad else ("green" if record.status is CellStatus.PASSED else "yellow")
         table.add_row(*row[:-2], f"[{style}]{row[-2]}[/]", row[-1])
     console = Console(
-        file=stream, no_color=not colour, force_terminal=colour, width=max(100, _width(table_rows))
+        file=stream, no_color=not colour, force_terminal=colour, width=console_width(table_rows)
     )
     console.print(table)
     for note in _notes(records)[:10]:
         console.print(note, markup=False, highlight=False)
+    for line in below:
+        console.print(line, markup=False, highlight=False)
+
+
+def reused_lines(records: Sequence[CellRecord]) -> list[str]:
+    """One line per earlier run whose results were reused, naming its cells, and how to
+    run them again: a table that says "passed" must not hide that nothing ran."""
+    by_origin: dict[str, list[str]] = {}
+    for record in records:
+        if record.reused_from is not None:
+            by_origin.setdefault(describe_origin(record.reused_from), []).append(record.name)
+    lines = [f"  {', '.join(names)}: {origin}" for origin, names in by_origin.items()]
+    if lines:
+        lines.append("  (their inputs were unchanged; pytest-pipeline run --fresh runs every cell)")
+    return lines
+
+
+def console_width(table_rows: list[list[str]]) -> int:
+    """The width the table and the lines below it are drawn in (wide enough for the table)."""
+    return max(100, _width(table_rows))
 
 
 def _width(table_rows: list[list[str]]) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_testkit import git, git_run, pipeline_cli
+from pipeline_testkit import clean_environ, git, git_run, pipeline_cli, pyenv_path
 from pytest_pipeline.ci import githook
 
 FAILING = "def test_broken():\n    assert 1 == 2\n"
@@ -259,3 +259,46 @@ def test_outside_a_repository(tmp_path: Path) -> None:
     result = pipeline_cli("install-hook", cwd=tmp_path)
     assert result.returncode == 4
     assert "is not inside a git repository" in result.stderr
+
+
+TOX_INI = """
+[tox]
+env_list = py312
+[testenv]
+skip_install = true
+deps = pytest>=8
+commands = pytest {posargs} -p no:cacheprovider
+"""
+
+
+def test_a_run_hook_reuses_what_already_passed_and_blocks_what_fails(repo: Path) -> None:
+    """``install-hook --command "pytest-pipeline run"``: pushing a commit whose cells already
+    ran costs only the lookup of their stored results; a failing change still blocks."""
+    try:
+        environ = clean_environ(PATH=pyenv_path("3.12"), NO_COLOR="1")
+    except LookupError as missing:
+        pytest.skip(str(missing))
+    environ.update({key: os.environ[key] for key in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM")})
+    (repo / "tests" / "integration" / "test_slow.py").write_text(PASSING, encoding="utf-8")
+    (repo / "tox.ini").write_text(TOX_INI, encoding="utf-8")
+    (repo / ".gitignore").write_text(".tox/\n__pycache__/\n", encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "tox")
+    first = pipeline_cli("run", "-e", "py312", cwd=repo, env=environ)
+    assert first.returncode == 0, first.stdout + first.stderr
+    installed = pipeline_cli(
+        "install-hook", "--command", "pytest-pipeline run -e py312", cwd=repo, env=environ
+    )
+    assert installed.returncode == 0, installed.stderr
+
+    pushed = git_run(repo, "push", "origin", "main", check=False, env=environ)
+    output = pushed.stdout + pushed.stderr
+    assert pushed.returncode == 0, output
+    assert "passed (reused)" in output  # nothing ran: the stored result of the same inputs
+    assert remote_head(repo) == git(repo, "rev-parse", "HEAD")
+
+    broken = commit(repo, "tests/unit/test_unit.py", FAILING)
+    pushed = git_run(repo, "push", "origin", "main", check=False, env=environ)
+    assert pushed.returncode != 0
+    assert "push blocked" in pushed.stderr
+    assert remote_head(repo) != broken

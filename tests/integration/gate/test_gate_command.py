@@ -21,7 +21,7 @@ from gate_files import BOMB, PYPROJECT, cell, green, junit, make_wheel, run_reco
 from pytest_pipeline.cli import main
 from pytest_pipeline.gate import gatefile
 from pytest_pipeline.gate.record import GateRecord
-from pytest_pipeline.results import CellStatus
+from pytest_pipeline.run_record import CellStatus
 
 Setup = Callable[[Path], None]
 

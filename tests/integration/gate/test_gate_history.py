@@ -14,7 +14,7 @@ from gate_files import PYPROJECT, cell, green, run_record, write
 
 from pytest_pipeline import cli
 from pytest_pipeline.gate import history
-from pytest_pipeline.results import CellStatus
+from pytest_pipeline.run_record import CellStatus
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pytest_pipeline.cli import main
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import inputs as gate_inputs
 from pytest_pipeline.report import model
-from pytest_pipeline.results import CellRecord, CellStatus, RunRecord
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 from pytest_pipeline.runner.outputs import Reports
 
 CELLS = ("py311", "py312")

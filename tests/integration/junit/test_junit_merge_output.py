@@ -231,7 +231,7 @@ def test_spool_writer_flushes_chunks_and_rolls_back_a_file(tmp_path: Path) -> No
 def test_fast_path_renders_like_the_general_path(
     tmp_path: Path, cell: str, classname: str, name: str
 ) -> None:
-    from pytest_pipeline.junit.reader import TestCaseRecord
+    from pytest_pipeline.junit.records import TestCaseRecord
     from pytest_pipeline.junit.writer import render_passed
 
     record = TestCaseRecord(cell, "unit", classname, name, 0.5)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from report_builders import MATRIX, Case, write_reports
 
-from pytest_pipeline.results import CellStatus
+from pytest_pipeline.run_record import CellStatus
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from pytest_pipeline import cli, junit
-from pytest_pipeline.results import BLOCKED_TYPE, CellRecord, CellStatus, RunRecord
+from pytest_pipeline.results import BLOCKED_TYPE
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 HOSTILE_NAME = "test_render[<script>alert(1)</script>]"
 HOSTILE_MESSAGE = 'assert "<img src=x onerror=alert(2)>" == ""'

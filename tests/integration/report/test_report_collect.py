@@ -12,7 +12,9 @@ from report_builders import HOSTILE_NAME, HOSTILE_TRACE, MATRIX, junit_xml
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.report import model
-from pytest_pipeline.results import CellStatus, Outcome
+from pytest_pipeline.report.junit_results import MAX_FAILURES, MAX_TEXT
+from pytest_pipeline.results import Outcome
+from pytest_pipeline.run_record import CellStatus
 
 
 def test_collect_reads_run_gate_and_merged_junit(make_reports: Callable[..., Path]) -> None:
@@ -132,18 +134,18 @@ def test_nothing_to_report_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_failures_and_texts_are_capped(tmp_path: Path) -> None:
-    count = model.MAX_FAILURES + 5
+    count = MAX_FAILURES + 5
     cases = [("unit", "tests.test_many", f"test_{i}", 0.0, "failed") for i in range(count)]
     text = junit_xml("c", cases).replace(
-        "assert 1 == 2</failure>", "assert 1 == 2\n" + "x" * (3 * model.MAX_TEXT) + "\nLAST LINE</failure>", 1
+        "assert 1 == 2</failure>", "assert 1 == 2\n" + "x" * (3 * MAX_TEXT) + "\nLAST LINE</failure>", 1
     )
     (tmp_path / "junit.xml").write_text(text, encoding="utf-8")
     data = model.collect(tmp_path)
-    assert len(data.failures) == model.MAX_FAILURES
+    assert len(data.failures) == MAX_FAILURES
     assert data.failures_omitted == 5
     assert data.groups[("c", "unit")].failed == count
     first = data.failures[0].text
-    assert len(first) < model.MAX_TEXT + 200
+    assert len(first) < MAX_TEXT + 200
     assert first.endswith("LAST LINE")  # the tail, where the error is, survives the cap
     assert "truncated" in first
 

@@ -12,7 +12,7 @@ from report_builders import passing as passing_cases
 from pipeline_testkit import git
 from pytest_pipeline import cli
 from pytest_pipeline.gate import history
-from pytest_pipeline.results import CellStatus
+from pytest_pipeline.run_record import CellStatus
 
 
 def test_status_text_and_exit_code_are_the_last_gate(

@@ -10,7 +10,8 @@ from pathlib import Path
 from pytest_pipeline import junit
 from pytest_pipeline.junit.reader import TestCaseRecord
 from pytest_pipeline.rerun.combine import combine_junit, identities, install_cell, status_from
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, ResultSummary
+from pytest_pipeline.results import Counts, ResultSummary
+from pytest_pipeline.run_record import CellRecord, CellStatus
 from pytest_pipeline.runner.outputs import Reports
 
 

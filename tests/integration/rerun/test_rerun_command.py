@@ -20,7 +20,7 @@ from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import history
 from pytest_pipeline.junit import summarize
 from pytest_pipeline.plugin.rerun_filter import selected
-from pytest_pipeline.results import Artifact, CellRecord, CellStatus, RunRecord
+from pytest_pipeline.run_record import Artifact, CellRecord, CellStatus, RunRecord
 from pytest_pipeline.runner import locks, outputs
 
 STAGES = ("unit", "integration")

@@ -108,3 +108,26 @@ def test_a_damaged_store_is_ignored_with_a_note(project: Path, environ: dict[str
     assert cell["reused_from"] is None
     log = (project / "pipeline-reports" / "cells" / "py312" / "log.txt").read_text()
     assert "ignored a damaged stored result" in log
+
+
+def test_reused_results_are_labelled_and_the_policy_decides(project: Path, environ: dict[str, str]) -> None:
+    run(project, environ)
+    again = run(project, environ)
+    assert "passed (reused)" in str(again["output"])  # the summary table
+    gate = json.loads((project / "pipeline-reports" / "gate.json").read_text())
+    (cell,) = gate["cells"]
+    assert cell["reused_from"] == again["reused_from"]
+    assert [note["cell"] for note in gate["notes"] if note["kind"] == "reused-results"] == ["py312"]
+    assert gate["code"] == 0
+    # The same reports under a policy that refuses reused results: incomplete.
+    refused = pipeline_cli("gate", "--reused-results", "refuse", cwd=project, env=environ)
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "the policy refuses reused results" in refused.stdout
+    # A project whose policy refuses them: run runs the cell rather than reuse it.
+    (project / "pyproject.toml").write_text('[tool.pytest-pipeline.gate]\nreused-results = "refuse"\n')
+    git(project, "add", "-A")
+    git(project, "-c", "user.email=a@b", "-c", "user.name=n", "commit", "-qm", "refuse")
+    run(project, environ)  # the pyproject.toml is an input: this one runs anyway
+    fresh = run(project, environ)  # unchanged inputs, but the policy refuses reuse
+    assert fresh["reused_from"] is None
+    assert json.loads((project / "pipeline-reports" / "gate.json").read_text())["code"] == 0

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[3]
     [
         ("pytest --stage=unit -x -q", '"$python" -m pytest --stage=unit -x -q'),
         ("py.test", '"$python" -m pytest'),
+        ("pytest-pipeline run -e 'py3*'", "\"$python\" -m pytest_pipeline run -e 'py3*'"),
         ("python -m pytest -k 'a or b'", "\"$python\" -m pytest -k 'a or b'"),
         ("python3 tools/check.py", '"$python" tools/check.py'),
         ("tox -e py312 -- -x", "tox -e py312 -- -x"),

@@ -16,7 +16,8 @@ from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate.findings import Reason, ReasonKind
 from pytest_pipeline.gate.record import GateRecord
-from pytest_pipeline.results import CellRecord, CellStatus, Outcome, ResultSummary, TestRef
+from pytest_pipeline.results import Outcome, ResultSummary, TestRef
+from pytest_pipeline.run_record import CellRecord, CellStatus
 
 
 def closed_by(summary: ResultSummary) -> GateRecord:

@@ -232,3 +232,22 @@ def test_quarantined_tests_show_their_entrys_reason_and_expiry() -> None:
     assert table_rows(md.build_markdown(s, gate), "### Quarantined (1)") == [
         "| py312 | unit | `tests.test_mod::test_q[big]` | sandbox times out, \\#123 | 2026-12-31 |"
     ]
+
+
+def test_reused_cells_are_marked_in_the_matrix_with_the_run_they_came_from() -> None:
+    s, _ = sample()
+    origin = {"run": "R1", "finished": "2026-12-07T08:00:05+00:00", "commit": "0123456789abcdef"}
+    verdict = verdict_of(
+        {
+            "cells": [
+                {"name": "py310", "reported": True, "reused_from": origin},
+                {"name": "py312", "reported": True},
+            ]
+        }
+    )
+    text = md.build_markdown(s, verdict)
+    rows = table_rows(text, "### Matrix (2 cells)")
+    assert rows[0].startswith("| py310 (reused) | ✓ 4 passed")
+    assert rows[1].startswith("| py312 | ✗ 1 failed")
+    assert "(reused) py310: reused from run R1 (2026-12-07T08:00:05+00:00, 0123456789ab)" in text
+    assert "(reused)" not in md.build_markdown(*sample())

@@ -60,9 +60,11 @@ def test_every_key_read(tmp_path: Path) -> None:
             "quarantine": "q.toml",
             "publish-branches": ["main", "refs/tags/v*"],
             "allow-pull-request-publish": True,
+            "reused-results": "refuse",
         },
     )
     assert policy.required_stages == ("unit",)
+    assert policy.reused_results == "refuse"
     assert policy.required_cells == ("py3*",)
     assert policy.allow_empty_stages == {"unit", "integration", "smoke"}
     assert (policy.flaky, policy.missing_interpreters) == ("fail", "fail")
@@ -109,6 +111,7 @@ def test_stage_cells_come_from_stage_settings(tmp_path: Path) -> None:
         ({"required-stages": []}, None, "name at least one stage"),
         ({"required-cells": 3}, None, "expected a list or a string, got an integer 3"),
         ({"mode": "regressions-only"}, None, "'regressions-only' needs a baseline"),
+        ({"reused-results": "maybe"}, None, "reused-results: 'maybe' is not one of 'accept', 'refuse'"),
         ({"quarantine": "missing.toml"}, None, "quarantine file"),
         ({"baseline": "missing.json"}, None, "baseline"),
     ],

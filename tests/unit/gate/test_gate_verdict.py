@@ -20,17 +20,8 @@ from pytest_pipeline.gate.policy import Policy, PolicyFiles
 from pytest_pipeline.gate.provenance import GitFacts, Provenance
 from pytest_pipeline.gate.quarantine import QuarantineEntry
 from pytest_pipeline.gate.verdict import Note, NoteKind, Reason, ReasonKind, Verdict, decide
-from pytest_pipeline.results import (
-    Artifact,
-    CellRecord,
-    CellStatus,
-    Counts,
-    InputProblem,
-    Outcome,
-    ResultSummary,
-    RunRecord,
-    TestRef,
-)
+from pytest_pipeline.results import Counts, InputProblem, Outcome, ResultSummary, TestRef
+from pytest_pipeline.run_record import Artifact, CellRecord, CellStatus, RunRecord
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 STAGES = ("unit", "integration")
@@ -119,6 +110,7 @@ def policy(**changes: Any) -> Policy:
     return replace(Policy(stages=STAGES, required_stages=STAGES), **changes)
 
 
+ORIGIN = {"run": "20261207T0800Z-1-ab", "finished": "2026-12-07T08:00:05+00:00", "commit": "0123456789abcdef"}
 QUARANTINE_ACTIVE = QuarantineEntry("tests.test_calc::test_add", "flaky upstream, #12", dt.date(2026, 12, 31))
 QUARANTINE_EXPIRED = QuarantineEntry("tests.test_calc::test_add", "flaky upstream, #12", dt.date(2026, 5, 31))
 BASELINE = Baseline("old/gate.json", frozenset({("py310", "tests.test_calc::test_add")}), frozenset(CELLS))
@@ -630,6 +622,43 @@ ROWS = [
         ExitCode.OK,
         "tested-source",
         "py312 tested the source tree as nox installed it, not a built artifact",
+    ),
+    Row(
+        "a cell's results were reused: the gate names the run they came from",
+        GateResults(
+            summary(),
+            runs=(passing_run(cell("py312", CellStatus.PASSED, junit="py312.xml", reused_from=ORIGIN)),),
+        ),
+        ExitCode.OK,
+        "reused-results",
+        "reused from run 20261207T0800Z-1-ab (2026-12-07T08:00:05+00:00, 0123456789ab): its inputs were",
+        {"cell": "py312"},
+    ),
+    Row(
+        "reused results under reused-results = refuse: incomplete",
+        GateResults(
+            summary(),
+            runs=(passing_run(cell("py312", CellStatus.PASSED, junit="py312.xml", reused_from=ORIGIN)),),
+        ),
+        ExitCode.INCOMPLETE,
+        "reused-results",
+        "the policy refuses reused results (reused-results = 'refuse'): run it again with",
+        {"cell": "py312"},
+        policy=policy(reused_results="refuse"),
+    ),
+    Row(
+        "reused results of a cell that is not required, under refuse: only a note",
+        GateResults(
+            summary(),
+            runs=(
+                passing_run(cell("lint", CellStatus.PASSED, 0, None, runs_pytest=False, reused_from=ORIGIN)),
+            ),
+        ),
+        ExitCode.OK,
+        "reused-results",
+        "reused from run 20261207T0800Z-1-ab",
+        {"cell": "lint"},
+        policy=policy(required_cells=("py*",), reused_results="refuse"),
     ),
     Row(
         "cell that runs no pytest and is not required failed: a note",

@@ -12,7 +12,7 @@ from pytest_pipeline.gate.gatefile import GateRecord
 from pytest_pipeline.gate.provenance import CIFacts, GitFacts
 from pytest_pipeline.gate.publish import PublishFacts, PublishRules, check
 from pytest_pipeline.gate.record import GateCell
-from pytest_pipeline.results import Artifact
+from pytest_pipeline.run_record import Artifact
 
 COMMIT = "a" * 40
 OTHER = "b" * 40

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_pipeline.junit.collapse import MAX_EARLIER, CollapsedTest, Collapser
-from pytest_pipeline.junit.reader import ResultEntry, TestCaseRecord
+from pytest_pipeline.junit.records import ResultEntry, TestCaseRecord
 from pytest_pipeline.results import Outcome
 
 
@@ -214,7 +214,7 @@ def test_batched_passes_and_push_all_emit_the_same_tests_in_the_same_order() -> 
     import random
 
     from pytest_pipeline.junit.collapse import PASSED_BATCH
-    from pytest_pipeline.junit.reader import EmptySuite
+    from pytest_pipeline.junit.records import EmptySuite
 
     rng = random.Random(7)
     items: list[TestCaseRecord | EmptySuite] = []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pytest_pipeline.junit.pipeline import _Accumulator
-from pytest_pipeline.junit.reader import EmptySuite, ResultEntry, TestCaseRecord, UnreadableInput
+from pytest_pipeline.junit.reader import UnreadableInput
+from pytest_pipeline.junit.records import EmptySuite, ResultEntry, TestCaseRecord
 from pytest_pipeline.results import ResultSummary
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from pytest_pipeline.junit.collapse import CollapsedTest
-from pytest_pipeline.junit.reader import ResultEntry, TestCaseRecord
+from pytest_pipeline.junit.records import ResultEntry, TestCaseRecord
 from pytest_pipeline.junit.writer import render, render_passed, suite_header
 from pytest_pipeline.results import BLOCKED_TYPE, Counts, Outcome
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_pipeline.junit import identity
-from pytest_pipeline.junit.reader import TextBuffer, capped, share, short_message
+from pytest_pipeline.junit.text import TextBuffer, capped, share, short_message
 from pytest_pipeline.junit.writer import escape_attr, escape_text, format_time, plain_attr
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pytest_pipeline.gate import history
 from pytest_pipeline.report.status import Status, describe_counts, render_text, to_json
-from pytest_pipeline.results import CellRecord, CellStatus, RunRecord
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, 0, tzinfo=dt.timezone.utc)
 OLD = "a" * 40
@@ -123,6 +123,7 @@ def test_open_gate_is_its_own_last_open_gate() -> None:
             "duration": None,
             "exit_code": None,
             "counts": {"tests": 3, "passed": 2, "failed": 1, "blocked": 0, "flaky": 1},
+            "reused_from": None,
         }
     ]
 
@@ -173,3 +174,37 @@ def test_describe_counts() -> None:
     assert describe_counts(None) == "no results"
     assert describe_counts({"tests": 0}) == "no tests"
     assert describe_counts({"errors": 2, "blocked": 1, "skipped": 3}) == "2 errors, 1 blocked, 3 skipped"
+
+
+def test_status_tells_what_the_result_store_holds(tmp_path: Path) -> None:
+    from pytest_pipeline.runner import reuse
+
+    cell_dir = tmp_path / "cell"
+    cell_dir.mkdir()
+    (cell_dir / "junit.xml").write_text("<testsuites/>")
+    origin = {"run": "R1", "finished": "2026-11-22T10:59:00+00:00", "commit": NEW}
+    for key, name, state in (("k1", "py312", "passed"), ("k2", "py312", "failed"), ("k3", "py313", "passed")):
+        record = {"name": name, "status": state}
+        inputs = reuse.Inputs("tool", None, key, (), {}, {}, (), ())
+        assert reuse.save(tmp_path, inputs, record=record, origin=origin, cell_dir=cell_dir)
+    damaged = reuse.Inputs("tool", None, "k3", (), {}, {}, (), ()).key()
+    (reuse.store_dir(tmp_path) / damaged / reuse.RESULT).write_text("{half")
+    store = reuse.contents(tmp_path)
+    assert (store.entries, store.damaged) == (3, 1)
+    assert store.cells == {"py312": {"failed": 1, "passed": 1}}
+    status = Status(reports=tmp_path / "pipeline-reports", gate=gate(0), store=store)
+    text = render_text(status, now=NOW)
+    assert "stored results: 3 (0.0 MiB of 200 MiB) in " in text
+    assert "  py312  1 failed, 1 passed" in text
+    assert "  1 damaged (ignored" in text
+    assert to_json(status)["store"]["cells"] == {"py312": {"failed": 1, "passed": 1}}
+    empty = Status(reports=tmp_path, gate=gate(0), store=reuse.contents(tmp_path / "elsewhere"))
+    assert "stored results: none in " in render_text(empty, now=NOW)
+
+
+def test_a_reused_cell_says_so_in_the_cells_table() -> None:
+    origin = {"run": "R1", "finished": "2026-11-22T10:59:00+00:00", "commit": NEW}
+    record = RunRecord(cells=(CellRecord(name="py312", status=CellStatus.PASSED, reused_from=origin),))
+    text = render_text(Status(reports=Path("r"), gate=gate(0), run=record), now=NOW)
+    assert "py312  passed (reused)" in text
+    assert to_json(Status(reports=Path("r"), gate=gate(0), run=record))["cells"][0]["reused_from"] == origin

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_pipeline.rerun.plan import CellEvents, plan, read_events
-from pytest_pipeline.results import CellRecord, CellStatus, RunRecord
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 BAD = ("tests/unit/test_a.py::test_one", "tests/integration/test_b.py::test_two[x-1]")
 

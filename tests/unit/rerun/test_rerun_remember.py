@@ -7,7 +7,7 @@ import json
 
 from pytest_pipeline.commands.rerun import choose_pytest_args
 from pytest_pipeline.rerun.combine import combined_record
-from pytest_pipeline.results import CellRecord, CellStatus, RunRecord
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 
 def test_run_record_keeps_how_the_cells_ran() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellStatus
+from pytest_pipeline.run_record import CellStatus
 from pytest_pipeline.runner.context import env_folder
 from pytest_pipeline.runner.execute import (
     classify,

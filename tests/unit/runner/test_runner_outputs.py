@@ -12,7 +12,7 @@ import pytest
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
-from pytest_pipeline.results import RunRecord
+from pytest_pipeline.run_record import RunRecord
 from pytest_pipeline.runner import locks
 from pytest_pipeline.runner.outputs import (
     LOCK_NAME,

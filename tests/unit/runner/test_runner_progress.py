@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellRecord, CellStatus
+from pytest_pipeline.run_record import CellRecord, CellStatus
 from pytest_pipeline.runner import progress
 
 CELLS = [Cell("py310", "tox", "py310"), Cell("py312", "tox", "py312")]

@@ -112,8 +112,8 @@ ORIGIN = {"run": "r1", "finished": "2026-12-07T08:00:00+00:00", "commit": "c" * 
 
 def test_a_result_is_stored_found_and_restored(tmp_path: Path) -> None:
     folder, record = cell_dir(tmp_path)
-    assert reuse.save(tmp_path, "k1", record=record, origin=ORIGIN, cell_dir=folder)
-    stored, note = reuse.find(tmp_path, "k1")
+    assert reuse.save(tmp_path, inputs(project="k1"), record=record, origin=ORIGIN, cell_dir=folder)
+    stored, note = reuse.find(tmp_path, inputs(project="k1").key())
     assert note is None
     assert stored is not None
     assert stored.record == record
@@ -121,14 +121,14 @@ def test_a_result_is_stored_found_and_restored(tmp_path: Path) -> None:
     target = tmp_path / "again"
     reuse.restore(stored, target)
     assert (target / "junit.xml").read_text() == "<testsuite/>"
-    assert reuse.find(tmp_path, "other") == (None, None)
+    assert reuse.find(tmp_path, inputs(project="other").key()) == (None, None)
 
 
 @pytest.mark.parametrize("status", ["crashed", "timed-out", "interrupted", "env-error"])
 def test_only_results_of_the_inputs_are_stored(tmp_path: Path, status: str) -> None:
     folder, record = cell_dir(tmp_path, status)
-    assert not reuse.save(tmp_path, "k", record=record, origin=ORIGIN, cell_dir=folder)
-    assert reuse.find(tmp_path, "k") == (None, None)
+    assert not reuse.save(tmp_path, inputs(project="k"), record=record, origin=ORIGIN, cell_dir=folder)
+    assert reuse.find(tmp_path, inputs(project="k").key()) == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -142,9 +142,9 @@ def test_only_results_of_the_inputs_are_stored(tmp_path: Path, status: str) -> N
 )
 def test_a_damaged_result_is_ignored_with_a_note(tmp_path: Path, damage: object) -> None:
     folder, record = cell_dir(tmp_path)
-    reuse.save(tmp_path, "k", record=record, origin=ORIGIN, cell_dir=folder)
-    damage(reuse.store_dir(tmp_path) / "k")  # type: ignore[operator]
-    stored, note = reuse.find(tmp_path, "k")
+    reuse.save(tmp_path, inputs(project="k"), record=record, origin=ORIGIN, cell_dir=folder)
+    damage(reuse.store_dir(tmp_path) / inputs(project="k").key())  # type: ignore[operator]
+    stored, note = reuse.find(tmp_path, inputs(project="k").key())
     assert stored is None
     assert note is None or note.startswith("ignored a")
 
@@ -156,7 +156,9 @@ def test_two_runs_storing_at_once_lose_nothing(tmp_path: Path) -> None:
 
     def store(key: str) -> None:
         start.wait()
-        results.append(reuse.save(tmp_path, key, record=record, origin=ORIGIN, cell_dir=folder))
+        results.append(
+            reuse.save(tmp_path, inputs(project=key), record=record, origin=ORIGIN, cell_dir=folder)
+        )
 
     threads = [threading.Thread(target=store, args=(f"k{index % 4}",)) for index in range(8)]
     for thread in threads:
@@ -165,7 +167,7 @@ def test_two_runs_storing_at_once_lose_nothing(tmp_path: Path) -> None:
         thread.join()
     assert results.count(True) == 4  # each key stored once, the second writer of it gives way
     for index in range(4):
-        stored, note = reuse.find(tmp_path, f"k{index}")
+        stored, note = reuse.find(tmp_path, inputs(project=f"k{index}").key())
         assert stored is not None, note
     assert not list(reuse.store_dir(tmp_path).glob(".store-*"))  # no staging left behind
 
@@ -174,13 +176,22 @@ def test_the_store_keeps_under_its_limit_least_recently_used_first(tmp_path: Pat
     folder, record = cell_dir(tmp_path)
     (folder / "log.txt").write_text("x" * 1000)
     for index in range(5):
-        reuse.save(tmp_path, f"k{index}", record=record, origin=ORIGIN, cell_dir=folder, max_bytes=10**9)
+        reuse.save(
+            tmp_path,
+            inputs(project=f"k{index}"),
+            record=record,
+            origin=ORIGIN,
+            cell_dir=folder,
+            max_bytes=10**9,
+        )
     import os
 
-    for index in range(5):  # k0 used most recently
-        os.utime(reuse.store_dir(tmp_path) / f"k{index}", (1000 + (5 - index), 1000 + (5 - index)))
-    reuse.prune(reuse.store_dir(tmp_path), max_bytes=3 * 1100)
-    assert sorted(path.name for path, _, _ in reuse.entries(reuse.store_dir(tmp_path))) == ["k0", "k1"]
+    keys = [inputs(project=f"k{index}").key() for index in range(5)]
+    for index, key in enumerate(keys):  # k0 used most recently
+        os.utime(reuse.store_dir(tmp_path) / key, (1000 + (5 - index), 1000 + (5 - index)))
+    size = max(size for _, size, _ in reuse.entries(reuse.store_dir(tmp_path)))
+    reuse.prune(reuse.store_dir(tmp_path), max_bytes=2 * size + size // 2)  # room for two
+    assert sorted(path.name for path, _, _ in reuse.entries(reuse.store_dir(tmp_path))) == sorted(keys[:2])
 
 
 def test_a_flaky_result_is_recognised(tmp_path: Path) -> None:
@@ -189,3 +200,16 @@ def test_a_flaky_result_is_recognised(tmp_path: Path) -> None:
     assert reuse.flaky(junit)
     junit.write_text('<testsuite><testcase name="a"/></testsuite>')
     assert not reuse.flaky(junit)
+
+
+def test_a_miss_says_which_inputs_changed_and_never_a_value(tmp_path: Path) -> None:
+    folder, record = cell_dir(tmp_path)
+    secret = {"FOO": "1", "TOKEN": "s3cr3t-value"}
+    assert reuse.why_not_reused(tmp_path, "py312", inputs(variables=secret)) is None  # nothing stored
+    reuse.save(tmp_path, inputs(variables=secret), record=record, origin=ORIGIN, cell_dir=folder)
+    changed = inputs(project="p2", variables={"FOO": "2", "TOKEN": "s3cr3t-value", "NEW": "x"})
+    why = reuse.why_not_reused(tmp_path, "py312", changed)
+    assert why == "since the result stored by run r1, changed: the project's files, $FOO, $NEW"
+    assert reuse.why_not_reused(tmp_path, "py313", changed) is None  # another cell's result says nothing
+    stored = next(reuse.store_dir(tmp_path).iterdir()) / reuse.RESULT
+    assert "s3cr3t-value" not in stored.read_text()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellRecord, CellStatus
+from pytest_pipeline.run_record import CellRecord, CellStatus
 from pytest_pipeline.runner import process, scheduler, watchdog
 from pytest_pipeline.runner.context import Cancel, Notify
 from pytest_pipeline.runner.execute import classify

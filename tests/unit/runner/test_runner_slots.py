@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import CellRecord, CellStatus
+from pytest_pipeline.run_record import CellRecord, CellStatus
 from pytest_pipeline.runner import envs, execute, outputs, slots, tox_commands, tox_setup
 from pytest_pipeline.runner.context import Cancel, RunContext
 from pytest_pipeline.runner.execute import run_cell

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline_testkit import make_wheel
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.results import Artifact
+from pytest_pipeline.run_record import Artifact
 from pytest_pipeline.runner import envs, tox_setup
 from pytest_pipeline.runner.process import CommandResult
 from pytest_pipeline.runner.tox_route import Route

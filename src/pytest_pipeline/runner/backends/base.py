@@ -9,7 +9,7 @@ from typing import IO, Protocol
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.runner.context import Cancel, Notify, RunContext
-from pytest_pipeline.runner.reuse import Stored
+from pytest_pipeline.runner.reuse import Inputs, Stored
 from pytest_pipeline.runner.tox_route import Route
 
 
@@ -22,8 +22,8 @@ class Attempt:
     notes: list[str] = field(default_factory=list)
     waited: float = 0.0
     """Seconds spent ready, waiting for a test slot: not part of the cell's duration."""
-    reuse_key: str | None = None
-    """The key of the cell's inputs (None: its results are never reused, see :mod:`..reuse`)."""
+    reuse_inputs: Inputs | None = None
+    """The cell's inputs (None: its results are never reused, see :mod:`..reuse`)."""
     reused: Stored | None = None
     """The earlier result used instead of running the commands."""
 

@@ -23,13 +23,15 @@ class NativeBackend:
         env, notes = prepared
         ctx = job.ctx
         package = ctx.wheel.path.resolve() if ctx.wheel is not None and env.installs_package else None
-        key = _reuse_key(job, env, package)
-        if key is not None and ctx.reuse is not None and not ctx.reuse.fresh:
-            stored, note = reuse.find(ctx.project, key)
+        inputs = _reuse_inputs(job, env, package)
+        if inputs is not None and ctx.reuse is not None and not ctx.reuse.fresh:
+            stored, note = reuse.find(ctx.project, inputs.key())
             if note is not None:
                 write_log_line(job.log, f"pytest-pipeline: {note}")
             if stored is not None:
-                return Attempt(notes=notes, reuse_key=key, reused=stored)
+                return Attempt(notes=notes, reuse_inputs=inputs, reused=stored)
+            if (why := reuse.why_not_reused(ctx.project, job.cell.name, inputs)) is not None:
+                write_log_line(job.log, f"pytest-pipeline: runs: {why}")
 
         def commands() -> Attempt:
             tox_setup.reset_folders(env)
@@ -50,21 +52,21 @@ class NativeBackend:
                 )
             elif outcome.not_found:
                 attempt.env_error = f"{outcome.not_found}: command not found"
-            attempt.reuse_key = key
+            attempt.reuse_inputs = inputs
             return attempt
 
         return job.in_test_slot(notes, commands)
 
 
-def _reuse_key(job: CellJob, env: ToxEnv, package: Path | None) -> str | None:
-    """The key of everything that feeds the cell (see :mod:`pytest_pipeline.runner.reuse`)."""
+def _reuse_inputs(job: CellJob, env: ToxEnv, package: Path | None) -> reuse.Inputs | None:
+    """Everything that feeds the cell (see :mod:`pytest_pipeline.runner.reuse`)."""
     ctx = job.ctx
     if ctx.reuse is None:
         return None
     variables = tox_commands.environment(env, ctx.environ, seed="", package=package)
     if "PYTHONHASHSEED" not in env.set_env and "PYTHONHASHSEED" not in ctx.environ:
         variables.pop("PYTHONHASHSEED", None)  # tox draws one per run: not an input
-    inputs = reuse.Inputs(
+    return reuse.Inputs(
         tool=ctx.injection.path.name,
         wheel=ctx.wheel.artifact.sha256 if package is not None and ctx.wheel is not None else None,
         project=ctx.reuse.project_digest,
@@ -74,7 +76,6 @@ def _reuse_key(job: CellJob, env: ToxEnv, package: Path | None) -> str | None:
         stages=job.cell.stages,
         pytest_args=ctx.pytest_args,
     )
-    return inputs.key()
 
 
 BACKEND = NativeBackend()

@@ -1,4 +1,4 @@
-"""The HTML page: escaping of untrusted text, no way to fetch or run anything, what it shows."""
+"""The HTML page: untrusted text never becomes markup, no way to fetch or run anything, what it shows."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
-from pytest_pipeline.report.html import esc, render, safe_url, seconds
+from pytest_pipeline.report.html import render
 from pytest_pipeline.report.model import FailureDetail, ReportData, TimedTest
-from pytest_pipeline.results import CellRecord, CellStatus, Counts, Outcome, RunRecord, TestRef
+from pytest_pipeline.results import Counts, Outcome, TestRef
+from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -35,41 +34,6 @@ def parse(page: str) -> Elements:
     parser.feed(page)
     parser.close()
     return parser
-
-
-def test_esc_escapes_markup_and_quotes() -> None:
-    assert esc(HOSTILE) == (
-        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
-    )
-    assert esc("it's") == "it&#x27;s"
-
-
-def test_esc_shows_control_and_bidi_characters_instead_of_interpreting_them() -> None:
-    assert esc("a\x00b\x1bc\u202ed") == "a\\u0000b\\u001bc\\u202ed"
-    assert esc("tab\tand\nnewline") == "tab\tand\nnewline"
-
-
-@pytest.mark.parametrize(
-    ("url", "safe"),
-    [
-        ("https://github.com/o/r/actions/runs/1", True),
-        ("http://ci.example/build/2", True),
-        ("javascript:alert(1)", False),
-        ("data:text/html,<script>", False),
-        ("//evil.example/x", False),
-        ("https://ok.example/\x00", False),
-        ("", False),
-    ],
-)
-def test_only_http_urls_become_links(url: str, safe: bool) -> None:
-    assert (safe_url(url) == url) is safe
-
-
-@pytest.mark.parametrize(
-    ("value", "text"), [(0.0123, "12 ms"), (4.375, "4.38 s"), (125, "2 min 05 s"), (7322, "2 h 02 min")]
-)
-def test_seconds(value: float, text: str) -> None:
-    assert seconds(value) == text
 
 
 def hostile_report() -> ReportData:
@@ -263,3 +227,17 @@ def test_omitted_counts_are_said() -> None:
     assert "5 more failures not shown" in page
     assert "2 more blocked tests not listed" in page
     assert "1 more flaky test not listed" in page
+
+
+def test_a_reused_cell_is_marked_with_the_run_it_came_from_and_hostile_origins_stay_text() -> None:
+    origin = {"run": "R1", "finished": "2026-12-07T08:00:00+00:00", "commit": HOSTILE}
+    reused = CellRecord(name="py312", status=CellStatus.PASSED, stages=("unit",), reused_from=origin)
+    ran = CellRecord(name="py313", status=CellStatus.PASSED, stages=("unit",))
+    data = ReportData(root=Path("reports"), title="t", run=RunRecord(cells=(reused, ran), stages=("unit",)))
+    elements = parse(render(data))
+    badges = [attrs for tag, attrs in elements.tags if tag == "span" and attrs.get("class") == "badge reused"]
+    assert len(badges) == 2  # the matrix and the cells table, for py312 only
+    assert all(
+        str(attrs["title"]).startswith("reused from run R1 (2026-12-07T08:00:00+00:00, ") for attrs in badges
+    )
+    assert not any(tag in ("script", "img") for tag, _ in elements.tags)
