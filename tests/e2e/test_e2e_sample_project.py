@@ -13,8 +13,10 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from pipeline_testkit import copy_sample, pipeline_cli
@@ -36,6 +38,8 @@ def pipeline(project: Path, environ: dict[str, str], *args: str) -> subprocess.C
 
 def load(reports: Path) -> tuple[dict[str, dict[str, object]], dict[str, object]]:
     record = json.loads((reports / "run.json").read_text())
+    run_schema = json.loads((resources.files("pytest_pipeline") / "run.schema.json").read_text())
+    jsonschema.Draft202012Validator(run_schema).validate(record)  # what the docs promise
     return {cell["name"]: cell for cell in record["cells"]}, record
 
 

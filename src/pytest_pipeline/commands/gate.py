@@ -59,11 +59,21 @@ def add_policy_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--flaky", choices=("allow", "fail"), help="whether a pass after failed attempts closes the gate"
     )
-    group.add_argument("--missing-interpreters", choices=("auto", "allow", "fail"))
+    group.add_argument(
+        "--missing-interpreters",
+        choices=("auto", "allow", "fail"),
+        help="a cell whose interpreter is missing: auto closes the gate (3) when CI is set and is a "
+        "note locally; allow: a note; fail: closes the gate",
+    )
     group.add_argument("--quarantine", metavar="FILE", help="quarantine file (TOML)")
     group.add_argument("--no-quarantine", action="store_true", help="ignore the configured quarantine file")
     group.add_argument("--baseline", metavar="FILE", help="an earlier gate.json to compare with")
-    group.add_argument("--mode", choices=("all", "regressions-only"))
+    group.add_argument(
+        "--mode",
+        choices=("all", "regressions-only"),
+        help="all: every failure closes the gate; regressions-only: only failures not in the baseline "
+        "(needs --baseline or baseline)",
+    )
     group.add_argument(
         "--reused-results",
         choices=("accept", "refuse"),

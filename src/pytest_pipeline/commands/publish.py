@@ -24,8 +24,6 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
         "the tree is clean, every package CMD publishes has the tested sha256, and the branch and event "
         "may publish. Otherwise print why and exit 6 without starting CMD. When CMD runs, its exit code "
         "is the result.",
-        usage="pytest-pipeline publish [--gate FILE] [--artifact FILE] [--allow-branch B] "
-        "[--allow-pull-request] -- CMD ...",
     )
     parser.add_argument("--gate", metavar="FILE", help="the gate file (default: <reports-dir>/gate.json)")
     parser.add_argument("--config", metavar="PYPROJECT", help="the pyproject.toml to read (default: nearest)")
@@ -49,8 +47,21 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
         action="store_true",
         help="allow publishing from a pull-request build (overrides allow-pull-request-publish = false)",
     )
-    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD", help="the publish command")
+    parser.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="-- CMD",
+        help="the publish command and its arguments, after --",
+    )
+    parser.usage = _usage(parser)
     parser.set_defaults(handler=run_publish)
+
+
+def _usage(parser: argparse.ArgumentParser) -> str:
+    """argparse's own usage line, ending as people type it: it shows the command (a
+    REMAINDER argument) as a bare ``...``."""
+    usage = parser.format_usage().removeprefix("usage: ").rstrip()
+    return usage.removesuffix("...").rstrip() + " -- CMD ..."
 
 
 def run_publish(args: argparse.Namespace) -> int:

@@ -44,9 +44,20 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
     parser.add_argument(
         "--whole-cells", action="store_true", help="re-run failed cells whole, not only their failed tests"
     )
-    parser.add_argument("-p", "--parallel", default=None, metavar="auto|N", help="cells at once")
     parser.add_argument(
-        "--reports-dir", type=Path, default=None, metavar="DIR", help="default: pipeline-reports"
+        "-p",
+        "--parallel",
+        default=None,
+        metavar="auto|N",
+        help="cells testing at once (default: [tool.pytest-pipeline.run] parallel, else auto)",
+    )
+    parser.add_argument(
+        "--reports-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the last run's reports folder "
+        "(default: [tool.pytest-pipeline] reports-dir, else pipeline-reports)",
     )
     parser.add_argument(
         "--project", type=Path, default=Path("."), metavar="DIR", help="the project (default: .)"

@@ -92,19 +92,28 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-m", "--label", action="append", metavar="LABEL", help="run cells with this tox label / nox tag"
     )
-    parser.add_argument("--tool", choices=("auto", "tox", "nox"), default=None, help="whose matrix to run")
+    parser.add_argument(
+        "--tool",
+        choices=("auto", "tox", "nox"),
+        default=None,
+        help="whose matrix to run (default: [tool.pytest-pipeline.run] tool, else auto: tox if "
+        "the project has a tox configuration, else nox)",
+    )
     parser.add_argument(
         "--backend",
         choices=("auto", "tox"),
         default=None,
-        help="auto: materialise tox environments ourselves (fast), falling back to tox per cell when needed; "
-        "tox: run every tox cell through tox itself",
+        help="auto: each tox cell runs the fastest way proven equal to tox (plan shows which); "
+        "tox: every tox cell runs through tox run (default: [tool.pytest-pipeline.run] backend, else auto)",
     )
     parser.add_argument(
         "--installer",
         choices=("auto", "uv", "pip"),
         default=None,
-        help="how environments are made: uv (fast) or virtualenv + pip; auto = uv when installed",
+        help="uv or pip for what we install ourselves: a matrix axis's pins on top of a tox cell's "
+        "environment, and the wheel's build (uv build; pip: python -m build or pip wheel); tox's runner "
+        "or nox makes the environments themselves. auto = uv when found "
+        "(default: [tool.pytest-pipeline.run] installer, else auto)",
     )
     parser.add_argument(
         "--timeout",
@@ -122,7 +131,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "not started. 0 or none: no limit (default: [tool.pytest-pipeline.run] run-timeout, else none)",
     )
     parser.add_argument(
-        "--reports-dir", type=Path, default=None, metavar="DIR", help="default: pipeline-reports"
+        "--reports-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where run.json, junit.xml, gate.json, dist/ and cells/ go; a folder of its own (the project "
+        "folder, or one holding it, is refused) whose previous run's outputs are cleared "
+        "(default: [tool.pytest-pipeline] reports-dir, else pipeline-reports)",
     )
     parser.add_argument(
         "--installpkg",
@@ -131,7 +146,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="WHEEL",
         help="test this wheel instead of building the project (CI: the exact file you will publish)",
     )
-    parser.add_argument("--recreate", action="store_true", help="recreate every cell's environment")
+    parser.add_argument(
+        "--recreate",
+        action="store_true",
+        help="rebuild the package (not from the build cache) and recreate every cell's environment "
+        "(nox: --reuse-venv=no)",
+    )
     parser.add_argument(
         "--fresh",
         action="store_true",

@@ -33,7 +33,11 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
     parser.add_argument("--format", choices=("text", "json"), default="text", help="json for scripts")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
     parser.add_argument(
-        "--reports-dir", type=Path, default=None, metavar="DIR", help="default: pipeline-reports"
+        "--reports-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the folder to read (default: [tool.pytest-pipeline] reports-dir, else pipeline-reports)",
     )
     parser.add_argument("--config", default=None, metavar="PYPROJECT", help="the project's pyproject.toml")
     parser.set_defaults(handler=run)

@@ -11,8 +11,8 @@ Stage: the closest ``stage`` property the same way, else the default stage.
 
 Names in the merged file: ``classname="<cell>.<classname>"`` and ``name="<name>
 [<cell>]"``, so the cell shows whichever of the two a reporter displays or groups by
-(see the README, "Merging JUnit files"). Each merged suite carries the property
-:data:`NAMING_PROPERTY`, so reading a merged file back (a fan-in of fan-ins) recovers the
+(docs/merge.md, "How a test that ran in several cells looks"). Each merged suite carries
+the property :data:`NAMING_PROPERTY`, so reading a merged file back (a fan-in of fan-ins) recovers the
 original names instead of adding the cell twice.
 """
 
