@@ -141,12 +141,18 @@ class Side:
 
 
 def environment(project: Project) -> dict[str, str]:
-    """What the end-to-end tests give a run: the project's pyenv interpreters first on PATH."""
+    """What the end-to-end tests give a run: the project's pyenv interpreters first on PATH.
+
+    Both sides run the way installed tools run, with bytecode caches: a developer shell
+    may set PYTHONDONTWRITEBYTECODE, which would make every run compile its sources
+    (ours, tox's and the cells' alike), as on no user's machine."""
     try:
         path = pyenv_path(*project.pythons)
     except LookupError as missing:
         sys.exit(f"{missing}: install it with pyenv")
-    return clean_environ(PATH=path, NO_COLOR="1")
+    env = clean_environ(PATH=path, NO_COLOR="1")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def make_cold(project: Path) -> None:

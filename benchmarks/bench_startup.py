@@ -1,10 +1,11 @@
 """Benchmark: command-line start-up, ``pytest-pipeline --version`` against tox's and nox's.
 
-Every command pays for building the command line (plugin manager, command modules,
-entry-point scan) before it does anything, and CI scripts call the tool many times.
-Times, in the same run, alternating (one untimed warm-up each):
+CI scripts call the tool many times. ``--version`` is answered before the command line
+is built; every other command pays for building it (plugin manager, command modules,
+entry-point scan, every subcommand's parser) before it does anything, which ``--help``
+shows. Times, in the same run, alternating (one untimed warm-up each):
 
-* ours:    ``python -m pytest_pipeline --version``
+* ours:    ``python -m pytest_pipeline --version``, and ``--help`` (the whole command line)
 * anchors: ``python -m tox --version``, ``python -m nox --version``
 * floor:   ``python -c pass`` (the interpreter alone)
 
@@ -26,6 +27,7 @@ import time
 
 COMMANDS = {
     "pytest-pipeline": [sys.executable, "-m", "pytest_pipeline", "--version"],
+    "pytest-pipeline --help": [sys.executable, "-m", "pytest_pipeline", "--help"],
     "tox": [sys.executable, "-m", "tox", "--version"],
     "nox": [sys.executable, "-m", "nox", "--version"],
     "python -c pass": [sys.executable, "-c", "pass"],
@@ -77,7 +79,7 @@ def main() -> int:
     floor = medians["python -c pass"]
     for name, values in times.items():
         print(
-            f"{name:16s} median {medians[name] * 1000:6.1f} ms  best {min(values) * 1000:6.1f} ms  "
+            f"{name:22s} median {medians[name] * 1000:6.1f} ms  best {min(values) * 1000:6.1f} ms  "
             f"above the interpreter {(medians[name] - floor) * 1000:6.1f} ms"
         )
     ours = medians["pytest-pipeline"]

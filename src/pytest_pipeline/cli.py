@@ -1,25 +1,36 @@
-"""``pytest-pipeline``: subcommands, one user-facing error type, one exit code."""
+"""``pytest-pipeline``: subcommands, one user-facing error type, one exit code.
+
+Imports stay inside the functions: ``--version`` is answered before anything else loads
+(see :func:`asks_for_version`).
+"""
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import pkgutil
 import sys
-from collections.abc import Sequence
 
-import pluggy
+from pytest_pipeline import __version__
 
-from pytest_pipeline import __version__, cli_hooks
-from pytest_pipeline.errors import PipelineError
-from pytest_pipeline.exitcodes import ExitCode
+TYPE_CHECKING = False  # not typing's: importing typing alone costs a third of --version
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+    import pluggy
 
 ENTRY_POINT_GROUP = "pytest_pipeline"
+PROG = "pytest-pipeline"
+_TOP_LEVEL_LONG_OPTIONS = ("--help", "--version")
+"""The parser's own options (plugins add subcommands, never options of this level)."""
 
 
 def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
     """The command line's plugin manager with the built-in commands and CI providers registered."""
-    from pytest_pipeline import commands
+    import importlib
+    import pkgutil
+
+    import pluggy
+
+    from pytest_pipeline import cli_hooks, commands, entry_points
 
     pm = pluggy.PluginManager(cli_hooks.PROJECT)
     pm.add_hookspecs(cli_hooks)
@@ -37,14 +48,18 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
 
     for provider_module in ci.BUILTIN_PROVIDER_MODULES:
         pm.register(ci.BuiltinProvider(provider_module), name=f"builtin.{provider_module}")
-    if load_entry_points:
+    # The scan through importlib.metadata costs more than all the rest of the start-up:
+    # skipped when no installed distribution declares the group (the usual case).
+    if load_entry_points and entry_points.may_declare(ENTRY_POINT_GROUP):
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     return pm
 
 
 def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
-        prog="pytest-pipeline",
+        prog=PROG,
         description="Run a project's test matrix in stages and decide whether a release may go out.",
         epilog="Exit codes: 0 gate open, 1 tests failed, 2 interrupted, 3 incomplete (could not run or "
         "read), 4 usage error, 5 no tests in a required stage, 6 publish refused.",
@@ -55,7 +70,70 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     return parser
 
 
+def asks_for_version(argv: Sequence[str]) -> bool:
+    """Whether the full parser would print the version before anything else: argparse
+    acts on this level's options left to right until the subcommand, so the answer is
+    ``--version`` (or a prefix it accepts, ``--vers``) reached before ``-h``/``--help``,
+    the subcommand or ``--``; unknown options on the way are passed over, as it does
+    (their error would come later). When unsure (``-5``), no: the parser decides.
+    Checked against the parser itself in the tests.
+    """
+    for arg in argv:
+        if arg == "--" or not arg.startswith("-") or arg == "-" or " " in arg:
+            return False  # the subcommand (or a positional) takes the rest
+        if arg[1:2].isdigit() or arg[1:2] == ".":
+            return False  # maybe a negative number (a positional): Python versions differ
+        if not arg.startswith("--"):
+            if arg.startswith("-h"):
+                return False  # help, or an error about -h's argument
+            continue  # an unknown short option
+        if "=" in arg:
+            if any(option.startswith(arg.split("=", 1)[0]) for option in _TOP_LEVEL_LONG_OPTIONS):
+                return False  # "--version=x": argparse's error about the value
+            continue
+        known = [option for option in _TOP_LEVEL_LONG_OPTIONS if option.startswith(arg)]
+        if known:
+            return known == ["--version"]
+    return False
+
+
+def _version_fits(text: str) -> bool:
+    """argparse wraps the version to the terminal's width less 2 columns."""
+    return len(text) <= terminal_columns() - 2
+
+
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns`` (what argparse asks), without importing
+    shutil, and re with it: ``COLUMNS``, else stdout's terminal, else 80."""
+    import os
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    version = f"{PROG} {__version__}"
+    if asks_for_version(args) and _version_fits(version):
+        # What the parser would print, without building it: the plugin manager, the
+        # commands and their parsers are most of the start-up, and the version needs none.
+        print(version)
+        return 0
+    return _main(args)
+
+
+def _main(argv: list[str]) -> int:
+    from pytest_pipeline.errors import PipelineError
+    from pytest_pipeline.exitcodes import ExitCode
+
     try:
         pm = plugin_manager()
         parser = build_parser(pm)

@@ -1,14 +1,18 @@
 """Every command pays for what building the command line imports: it must stay light.
 
 Only the command modules themselves (argparse-level) load; CI providers, the results
-model and the heavy parts wait for a handler.
+model and the heavy parts wait for a handler. The entry-point scan reads the metadata
+files itself: importlib.metadata (with email, zipfile, csv) loads only when some
+installed distribution declares our group.
 """
 
 from __future__ import annotations
 
-import json
+import ast
 import subprocess
 import sys
+
+from pytest_pipeline import __version__
 
 HEAVY = (
     "subprocess",
@@ -22,13 +26,25 @@ HEAVY = (
     "pytest_pipeline.gate",
     "pytest_pipeline.runner",
     "pytest_pipeline.junit",
+    "importlib.metadata",
+    "email",
+    "zipfile",
+    "csv",
+    # what only some handlers need
+    "json",
+    "tempfile",
+    "shlex",
+    "glob",
 )
 
+# The probes print with repr, not json: json is one of the modules looked for.
 PROBE = """
-import json, sys
+import sys
+
+from pytest_pipeline import __version__
 from pytest_pipeline import cli
 cli.build_parser(cli.plugin_manager())
-print(json.dumps([name for name in HEAVY if name in sys.modules]))
+print(repr([name for name in HEAVY if name in sys.modules]))
 """
 
 
@@ -40,7 +56,29 @@ def test_building_the_command_line_imports_nothing_heavy() -> None:
         check=True,
         stdin=subprocess.DEVNULL,
     )
-    assert json.loads(result.stdout) == []
+    assert ast.literal_eval(result.stdout) == []
+
+
+VERSION_PROBE = """
+import contextlib, io, sys
+from pytest_pipeline import cli
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = cli.main(["--version"])
+print(repr([code, out.getvalue(), [name for name in HEAVY if name in sys.modules]]))
+"""
+
+
+def test_version_imports_nothing_heavy() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{VERSION_PROBE}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    code, printed, heavy = ast.literal_eval(result.stdout)
+    assert (code, printed) == (0, f"pytest-pipeline {__version__}\n")
+    assert heavy == []
 
 
 def test_the_providers_still_answer_once_asked() -> None:
@@ -51,3 +89,19 @@ def test_the_providers_still_answer_once_asked() -> None:
     found = ci.detect(pm, {"TF_BUILD": "True"})
     assert found is not None
     assert found.name == "azure"
+
+
+def test_detecting_the_ci_loads_no_workflow_templates() -> None:
+    # Every `run` asks which CI it runs in; the templates only write workflows (init-ci).
+    probe = (
+        "import sys\n"
+        "from pytest_pipeline import ci, cli\n"
+        "pm = cli.plugin_manager(load_entry_points=False)\n"
+        "assert ci.detect(pm, {'GITLAB_CI': 'true'}).name == 'gitlab'\n"
+        "heavy = ('pytest_pipeline.ci.templates', 'importlib.resources')\n"
+        "print(repr([name for name in heavy if name in sys.modules]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL
+    )
+    assert ast.literal_eval(result.stdout) == []

@@ -17,7 +17,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_pipeline.ci import templates
 from pytest_pipeline.ci.provider import Level, Provider, WorkflowOptions, location
 from pytest_pipeline.cli_hooks import hookimpl
 from pytest_pipeline.results import TestRef
@@ -118,6 +117,8 @@ class AzurePipelines(Provider):
         return True
 
     def workflow(self, options: WorkflowOptions) -> str:
+        from pytest_pipeline.ci import templates  # (importlib.resources) when writing one, not to detect
+
         return templates.render("azure-pipelines.yml", options)
 
 

@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pytest_pipeline.ci import templates
 from pytest_pipeline.ci.provider import Provider, WorkflowOptions
 from pytest_pipeline.cli_hooks import hookimpl
 
@@ -60,6 +59,8 @@ class GitLabCI(Provider):
             # JSON strings are valid YAML double-quoted scalars: no quoting surprises.
             for n, (key, value) in enumerate(entry.items()):
                 lines.append(f"      {'- ' if n == 0 else '  '}{key}: {json.dumps(value)}")
+        from pytest_pipeline.ci import templates  # (importlib.resources) when writing one, not to detect
+
         text = templates.render("gitlab-cells.yml", WorkflowOptions(), {"matrix": "\n".join(lines)})
         if with_os:
             # --os values are runner tags here (GitLab has no OS switch of its own).
@@ -79,6 +80,8 @@ class GitLabCI(Provider):
             self.write_line(f"{_ERASE}section_end:{int(time.time())}:{ident}\r{_ERASE}")
 
     def workflow(self, options: WorkflowOptions) -> str:
+        from pytest_pipeline.ci import templates  # (importlib.resources) when writing one, not to detect
+
         return templates.render("gitlab-ci.yml", options)
 
 

@@ -9,7 +9,6 @@ reads, decides and writes. Nothing below this module sees the command line.
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import sys
 from pathlib import Path
@@ -209,6 +208,8 @@ def tested_artifacts(files: list[str]) -> list[Artifact]:
 
 
 def _expand(paths: list[str]) -> list[str]:
+    import glob
+
     found: list[str] = []
     for text in paths:
         found.extend(glob.glob(text) if glob.has_magic(text) and not Path(text).exists() else [text])

@@ -12,13 +12,7 @@ from ``run.json``), keeps the other cells' results, updates ``run.json``, the me
 from __future__ import annotations
 
 import argparse
-import contextlib
-import dataclasses
-import json
-import shlex
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -161,6 +155,8 @@ def describe(chosen: RerunPlan) -> list[str]:
 
 def _scratch(project: Path) -> Path:
     """A fresh folder for the re-run beside our discovery cache (ignored by git, not source)."""
+    import tempfile
+
     from pytest_pipeline.tool_output import own_dir
 
     base = own_dir(project) / "rerun"
@@ -169,6 +165,8 @@ def _scratch(project: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    import shlex
+
     from pytest_pipeline import config as config_mod
     from pytest_pipeline.gate import gatefile
     from pytest_pipeline.rerun.plan import plan as make_plan
@@ -259,6 +257,11 @@ def _rerun(
     pytest_args: tuple[str, ...],
 ) -> ExitCode:
     """Run the chosen cells in a scratch folder, fold the results in, ask the gate."""
+    import contextlib
+    import dataclasses
+    import json
+    import shutil
+
     from pytest_pipeline.commands._finish import finish
     from pytest_pipeline.commands.run import RunOptions, run_pipeline
     from pytest_pipeline.gate import policy

@@ -12,7 +12,6 @@ output says HEAD has moved.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -45,6 +44,8 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 
 
 def run(args: argparse.Namespace) -> int:
+    import json
+
     from pytest_pipeline.config import load_option
     from pytest_pipeline.fileio import relative_to_cwd
     from pytest_pipeline.gate.provenance import git_facts

@@ -12,11 +12,10 @@ import json
 import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pytest_pipeline import __version__
+from pytest_pipeline import __version__, installed
 from pytest_pipeline.git import dirty_paths, git_output
 
 PULL_REQUEST_EVENTS = {
@@ -283,12 +282,14 @@ def _gitlab(env: Mapping[str, str]) -> CIFacts:
 
 
 def git_facts(cwd: Path, extra_output: Sequence[str] = ()) -> GitFacts:
-    """Facts about the repository holding ``cwd``; empty facts outside a repository."""
-    toplevel = git_output(["rev-parse", "--show-toplevel"], cwd)
-    if toplevel is None:
+    """Facts about the repository holding ``cwd``; empty facts outside a repository.
+
+    Three git commands (every run asks twice, before the cells and for the gate): the
+    root, HEAD and its branch in one, then the status and origin's default branch."""
+    head = _root_and_head(cwd)
+    if head is None:
         return GitFacts()
-    root = Path(toplevel.strip())
-    commit = git_output(["rev-parse", "--verify", "-q", "HEAD"], root)
+    root, commit, ref = head
     status = git_output(["status", "--porcelain=v1", "-z", "--untracked-files=normal"], root)
     relative_extra = [_relative_to(root, Path(item)) for item in extra_output]
     paths = (
@@ -296,19 +297,36 @@ def git_facts(cwd: Path, extra_output: Sequence[str] = ()) -> GitFacts:
         if status is not None
         else ["(git status failed)"]
     )
-    ref = git_output(["symbolic-ref", "-q", "HEAD"], root)
     origin_head = git_output(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], root)
     default_branch = None
     if origin_head and origin_head.strip().startswith("refs/remotes/origin/"):
         default_branch = origin_head.strip()[len("refs/remotes/origin/") :]
     return GitFacts(
-        commit=commit.strip() if commit else None,
+        commit=commit,
         dirty=bool(paths),
         dirty_paths=tuple(paths[:10]),
-        ref=ref.strip() if ref else None,
+        ref=ref,
         default_branch=default_branch,
         toplevel=str(root),
     )
+
+
+def _root_and_head(cwd: Path) -> tuple[Path, str | None, str | None] | None:
+    """The repository's root, HEAD's commit and the branch HEAD is on (None when
+    detached); None outside a repository. Before the first commit (no commit, the
+    branch still named) the one command fails and the two it stands for answer."""
+    found = git_output(["rev-parse", "--show-toplevel", "HEAD", "--symbolic-full-name", "HEAD"], cwd)
+    lines = found.rstrip("\n").rsplit("\n", 2) if found else []
+    if len(lines) == 3:
+        toplevel, commit, ref = lines
+        return Path(toplevel.strip()), commit.strip(), None if ref.strip() == "HEAD" else ref.strip()
+    alone = git_output(["rev-parse", "--show-toplevel"], cwd)
+    if alone is None:
+        return None
+    root = Path(alone.strip())
+    head = git_output(["rev-parse", "--verify", "-q", "HEAD"], root)
+    branch = git_output(["symbolic-ref", "-q", "HEAD"], root)
+    return root, head.strip() if head else None, branch.strip() if branch else None
 
 
 def holds_tracked_files(cwd: Path, path: str) -> bool:
@@ -337,10 +355,9 @@ def tool_versions() -> dict[str, str]:
     """Versions of this tool, Python and the test tools installed beside it."""
     versions = {"pytest-pipeline-gate": __version__, "python": platform.python_version()}
     for name in _TOOL_DISTRIBUTIONS:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
+        version = installed.version(name)
+        if version is not None:
+            versions[name] = version
     return versions
 
 

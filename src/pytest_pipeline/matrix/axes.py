@@ -22,8 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
+from pytest_pipeline.matrix.factors import normalized_name
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.matrix.select import matches
 from pytest_pipeline.matrix.settings import AxisValue, MatrixSettings
@@ -37,8 +36,8 @@ def expand(cells: Sequence[Cell], matrix: MatrixSettings) -> list[Cell]:
         if not cell.runs_pytest or (matrix.cells and not any(matches(cell, p) for p in matrix.cells)):
             out.append(cell)
             continue
-        own = {canonicalize_name(key) for key in cell.factors}
-        axes = [axis for axis in matrix.axes if canonicalize_name(axis.name) not in own]
+        own = {normalized_name(key) for key in cell.factors}
+        axes = [axis for axis in matrix.axes if normalized_name(axis.name) not in own]
         resolutions: Sequence[str | None] = matrix.resolution or (None,)
         if not axes and not matrix.resolution:
             out.append(cell)

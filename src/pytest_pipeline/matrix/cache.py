@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import json
 import os
 import re
@@ -23,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_pipeline import __version__
+from pytest_pipeline import __version__, installed
 from pytest_pipeline.fileio import write_json_atomic
 from pytest_pipeline.matrix.listing import Listing
 from pytest_pipeline.tool_output import OWN_DIR, own_dir
@@ -113,10 +112,10 @@ def _referenced_files(texts: Sequence[str]) -> set[str]:
 
 def _tox_plugins() -> str:
     """Installed tox plugins can add or change environments (``tox_extend_envs``)."""
-    found = []
-    for entry in importlib.metadata.entry_points(group="tox"):
-        dist = entry.dist
-        found.append(f"{entry.name}={dist.name if dist else '?'}@{dist.version if dist else '?'}")
+    found = [
+        f"{name}={dist or '?'}@{version or '?'}"
+        for name, dist, version in installed.entry_point_distributions("tox")
+    ]
     return "\n".join(sorted(found))
 
 

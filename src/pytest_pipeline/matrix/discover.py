@@ -3,7 +3,7 @@
 A pipeline of small steps, each testable alone: choose the tool -> ask it (or the
 cache) -> one cell per environment -> extra axes -> selection -> stages per cell ->
 interpreters found or missing. Nothing is run and nothing is written except the
-cache.
+caches.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pytest_pipeline.matrix import (
 from pytest_pipeline.matrix.cells import base_cells
 from pytest_pipeline.matrix.listing import Listing
 from pytest_pipeline.matrix.model import Cell, Plan, Tool
+from pytest_pipeline.matrix.probe_cache import ProbeCache
 from pytest_pipeline.matrix.select import select as select_cells
 from pytest_pipeline.matrix.settings import matrix_settings, run_settings
 from pytest_pipeline.matrix.toolrun import Runner, run_tool, tool_environment
@@ -151,7 +152,7 @@ def plan_from_listing(
         )
     reasons: dict[str, str] = {}
     if request.check_interpreters:
-        cells, reasons = _with_interpreters(cells, request.environ, project_dir)
+        cells, reasons = _with_interpreters(cells, request.environ, project_dir, use_cache=request.use_cache)
     cells = list(oscells.apply(cells, os_patterns, labels, source))
     off_platform: Mapping[str, str] = {}
     if request.this_platform:
@@ -185,11 +186,18 @@ def _reject_broken(cells: Sequence[Cell], errors: Mapping[str, Mapping[str, str]
 
 
 def _with_interpreters(
-    cells: Sequence[Cell], environ: Mapping[str, str] | None, cwd: Path
+    cells: Sequence[Cell], environ: Mapping[str, str] | None, project_dir: Path, *, use_cache: bool = True
 ) -> tuple[list[Cell], dict[str, str]]:
+    """Each cell's interpreter found or missing; answers kept from earlier probes are
+    used when ``use_cache`` (see :mod:`.probe_cache`)."""
+    probes = ProbeCache.load(project_dir) if use_cache else ProbeCache(project_dir, {})
     found = interpreters.find_all(
-        [cell.python for cell in cells], dict(os.environ if environ is None else environ), cwd=cwd
+        [cell.python for cell in cells],
+        dict(os.environ if environ is None else environ),
+        cwd=project_dir,
+        probe_fn=probes.probe,
     )
+    probes.save()
     reasons = {str(spec): info.reason for spec, info in found.items() if info.reason}
     out = [
         replace(

@@ -16,9 +16,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 # Same shapes tox 4 accepts as interpreter factors (tox/tox_env/python/api.py):
 # ``py`` alone says nothing and is not an interpreter factor.
 _PY_FACTOR = re.compile(
@@ -37,6 +34,14 @@ _PY_SPEC = re.compile(
 # ``attrs23``, ``sqla1.4``, ``dj5_0``).
 _DEP_FACTOR = re.compile(r"^(?P<name>[A-Za-z][A-Za-z_.]*?)[-_]?(?P<version>\d+(?:[._]\d+)*)?$")
 _OPERATOR_RANK = {"===": 0, "==": 0, "~=": 1, ">=": 2, ">": 3, "<=": 4, "<": 5, "!=": 6}
+_NAME_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def normalized_name(name: str) -> str:
+    """A distribution name the way PEP 503 compares them (``Zope.Interface`` ->
+    ``zope-interface``): packaging's ``canonicalize_name``, without importing packaging
+    (~10 ms, with its tags and version modules) on every run that plans a matrix."""
+    return _NAME_SEPARATORS.sub("-", name).lower()
 
 
 def normalise_python(spec: str | None) -> str | None:
@@ -96,7 +101,8 @@ def parse_tox_env(name: str, deps: Iterable[str] = ()) -> ParsedName:
     requirement there takes its version from it (``attrs23`` + ``attrs==23.2.*`` ->
     ``23.2``). A factor without digits (``cov``, ``lint``) is a flag with value ``""``.
     """
-    requirement_versions = _requirement_versions(deps)
+    # Read (with packaging) only once a factor has digits: the others don't use versions.
+    requirement_versions: dict[str, str] | None = None
     python: str | None = None
     factors: dict[str, str] = {}
     parts = name.split("-")
@@ -117,6 +123,8 @@ def parse_tox_env(name: str, deps: Iterable[str] = ()) -> ParsedName:
             continue
         if part.lower() == "py":
             continue
+        if requirement_versions is None and any(char.isdigit() for char in part):
+            requirement_versions = _requirement_versions(deps)
         key, value = dependency_factor(part, requirement_versions)
         factors.setdefault(key, value)
     return ParsedName(python, factors)
@@ -134,7 +142,7 @@ def dependency_factor(factor: str, requirement_versions: Mapping[str, str] | Non
         return factor, ""
     name = match.group("name").rstrip("._")
     digits = match.group("version") or ""
-    known = (requirement_versions or {}).get(canonicalize_name(name))
+    known = (requirement_versions or {}).get(normalized_name(name))
     if known is not None and digits:
         return name, known
     if not digits:
@@ -152,6 +160,8 @@ def _requirement_versions(deps: Iterable[str]) -> dict[str, str]:
         text = line.strip()
         if not text or text.startswith(("-", "#")):
             continue
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             requirement = Requirement(text)
         except InvalidRequirement:
@@ -160,7 +170,7 @@ def _requirement_versions(deps: Iterable[str]) -> dict[str, str]:
         specifiers = sorted(requirement.specifier, key=lambda spec: _OPERATOR_RANK.get(spec.operator, 9))
         if specifiers:
             version = specifiers[0].version.rstrip(".*")
-            versions.setdefault(canonicalize_name(requirement.name), version)
+            versions.setdefault(normalized_name(requirement.name), version)
     return versions
 
 

@@ -8,7 +8,6 @@ INI-like text, which every tox 4 release prints the same way, so we fall back to
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_pipeline import installed
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.matrix.listing import EnvInfo, Listing
 from pytest_pipeline.matrix.toolrun import Completed, Runner, ToolTimeout, first_error_line, run_tool
@@ -131,13 +131,13 @@ def tox_command() -> list[str]:
 
 
 def tox_version() -> str:
-    try:
-        return importlib.metadata.version("tox")
-    except importlib.metadata.PackageNotFoundError:
+    version = installed.version("tox")
+    if version is None:
         raise PipelineError(
             f"tox is not installed for {sys.executable}; "
             "install it (pip install 'tox>=4.14') or use --tool nox"
-        ) from None
+        )
+    return version
 
 
 def config_file(project_dir: Path) -> str | None:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROBE_TIMEOUT = 15.0
-_PROBE_CODE = (
+# What a probe asks; a change here invalidates the answers kept by .probe_cache.
+PROBE_CODE = (
     "import platform, sys, sysconfig;"
     "print(platform.python_implementation());"
     "print('.'.join(map(str, sys.version_info[:3])));"
@@ -63,7 +64,7 @@ ProbeFn = Callable[[str, Mapping[str, str]], "Probe | str"]
 def probe(executable: str, env: Mapping[str, str]) -> Probe | str:
     try:
         proc = subprocess.run(
-            [executable, "-I", "-S", "-c", _PROBE_CODE],
+            [executable, "-I", "-S", "-c", PROBE_CODE],
             env=dict(env),
             stdin=subprocess.DEVNULL,
             capture_output=True,

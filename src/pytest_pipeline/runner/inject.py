@@ -154,14 +154,24 @@ def _companion_files(companion: Companion) -> tuple[importlib.metadata.Distribut
 
 def _content_hash(source: Path, companions: tuple[Companion, ...] = ()) -> str:
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(source.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
-            digest.update(path.relative_to(source).as_posix().encode())
-            digest.update(path.read_bytes())
+    for relative in _package_files(source):
+        digest.update(relative.as_posix().encode())
+        digest.update((source / relative).read_bytes())
     for companion in companions:
         found = _companion_files(companion)
         digest.update(f"{companion}:{found[0].version if found else None}".encode())
     return digest.hexdigest()[:16]
+
+
+def _package_files(source: Path) -> list[Path]:
+    """The package's files under ``source``, relative, in path order: bytecode left out
+    (``__pycache__`` is not even walked: it holds as many files as the package)."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(source):
+        dirs[:] = [name for name in dirs if name != "__pycache__"]
+        base = Path(folder).relative_to(source)
+        found.extend(base / name for name in files if not name.endswith((".pyc", ".pyo")))
+    return sorted(path for path in found if (source / path).is_file())
 
 
 def dist_info_name() -> str:

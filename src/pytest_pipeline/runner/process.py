@@ -92,7 +92,25 @@ class CellActivity:
 @dataclass
 class _Run:
     run_id: str
-    watchdog: watchdog.Watchdog | None
+    grace: float
+    _watchdog: watchdog.Watchdog | None = None
+    _watchdog_started: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def watchdog(self) -> watchdog.Watchdog | None:
+        """The run's watchdog, started before the first child that carries the run's
+        markers (every such child starts after this call): a run that starts none, every
+        cell's results reused, does not pay for a process to guard nothing."""
+        with self._lock:
+            if not self._watchdog_started:
+                self._watchdog = watchdog.Watchdog.start(self.run_id, grace=self.grace)
+                self._watchdog_started = True
+            return self._watchdog
+
+    def close(self) -> None:
+        with self._lock:
+            if self._watchdog is not None:
+                self._watchdog.close()
 
 
 _runs: list[_Run] = []
@@ -111,7 +129,7 @@ def run_scope(
     At the end, what the run's commands left running anywhere is ended, and ``say`` is
     told how many (the cells report their own, so this is what no cell took along).
     """
-    this = _Run(run_id, watchdog.Watchdog.start(run_id, grace=grace))
+    this = _Run(run_id, grace)
     _runs.append(this)
     try:
         yield
@@ -120,8 +138,7 @@ def run_scope(
         ended = watchdog.end_marked(run_id, grace=grace)
         if ended and say is not None:
             say(f"ended {watchdog.processes(ended)} left by the run")
-        if this.watchdog is not None:
-            this.watchdog.close()
+        this.close()
 
 
 def _current_run() -> _Run | None:
@@ -154,6 +171,7 @@ def _marked(env: Mapping[str, str]) -> dict[str, str]:
     env = dict(env)
     run = _current_run()
     if run is not None:
+        run.watchdog()  # guards the child from before it starts
         env[watchdog.RUN_MARKER] = run.run_id
         cell = _current_cell()
         if cell is not None:
@@ -351,7 +369,7 @@ def _supervise(
     """Pump the child's output until it ends or ``cancel`` is set (then stop its group);
     whether it was cancelled. Whatever happens, its group does not outlive this call."""
     run = _current_run()
-    watch = run.watchdog if run is not None else None
+    watch = run.watchdog() if run is not None else None
     if watch is not None:
         watch.track(child.pid)
     cancelled = False

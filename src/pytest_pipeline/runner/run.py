@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import functools
 import importlib
-import importlib.metadata
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from pytest_pipeline import __version__, envvars
+from pytest_pipeline import __version__, envvars, installed
 from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.fileio import copy_atomic, ignore_in_git
@@ -200,9 +199,9 @@ def companions(config: config_mod.PipelineConfig) -> tuple[inject.Companion, ...
 
 def tool_versions(plan: Plan, installer: envs.Installer) -> dict[str, str]:
     versions = {"pytest-pipeline-gate": __version__, plan.tool: plan.tool_version}
-    if installer.uv:
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            versions["uv"] = importlib.metadata.version("uv")
+    uv_version = installed.version("uv") if installer.uv else None
+    if uv_version is not None:
+        versions["uv"] = uv_version
     return versions
 
 
@@ -210,12 +209,10 @@ AFTER_CELLS = (
     "pytest_pipeline.junit",
     "pytest_pipeline.gate.evaluate",
     "pytest_pipeline.gate.history",
-    "rich.console",
-    "rich.table",
-    "rich.box",
 )
-"""What the end of a run imports (merge, summary table, gate): ~0.2-0.3 s of a 2-3 s warm
-run, with nothing else to do in this process while the cells run."""
+"""What the end of a run imports (merge, gate): ~0.2-0.3 s of a 2-3 s warm run, with
+nothing else to do in this process while the cells run. Not rich: a terminal's progress
+board has loaded it already, and plain output prints the summary table without it."""
 
 
 def preload(modules: Sequence[str]) -> threading.Thread:

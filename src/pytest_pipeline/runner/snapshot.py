@@ -233,16 +233,18 @@ class GitSnapshot(Snapshot):
     def take(cls, project: Path, workdir: Path, skip: tuple[Path, ...]) -> GitSnapshot | None:
         """None outside a git work tree, before its first commit, or for a project folder
         git ignores."""
-        toplevel = git_output(["rev-parse", "--show-toplevel"], project)
-        if not toplevel:
-            return None
-        root = Path(toplevel.rstrip("\n"))
-        found = _head_and_status(root)
-        if found is None:
+        # A warm run pays three git commands here: root and HEAD, status, HEAD and tags.
+        found = git_output(["rev-parse", "--show-toplevel", "--verify", "-q", "HEAD^{commit}"], project)
+        if not found:
+            return None  # outside a work tree, or before the first commit
+        toplevel, _, head = found.rstrip("\n").rpartition("\n")
+        root = Path(toplevel)
+        read = _head_status_and_tags(root, head.strip())
+        if read is None:
             return None
         snapshot = cls(project, workdir)
         snapshot.root = root
-        snapshot.commit, status = found
+        snapshot.commit, status, tags = read
         snapshot.prefix = _relative(root, project) or ""
         snapshot.skip = skip
         extra = [path for path in (_relative(snapshot.root, item) for item in skip) if path]
@@ -256,10 +258,9 @@ class GitSnapshot(Snapshot):
             content = copy_hashed(snapshot.root / path, changes_dir / path)
             if content is not None:
                 snapshot.changes.append((path, content))
-        tags = git_output(["for-each-ref", "--format=%(objectname) %(refname)", "refs/tags"], snapshot.root)
         snapshot.identity = {
             "commit": snapshot.commit,
-            "tags": _digest(tags or ""),
+            "tags": _digest(tags),
             "prefix": snapshot.prefix,
             "changes": snapshot.changes,
         }
@@ -312,18 +313,23 @@ class GitSnapshot(Snapshot):
             _git(["worktree", "remove", "--force", str(checkout)], self.root)
 
 
-def _head_and_status(root: Path) -> tuple[str, str] | None:
-    """HEAD's commit and ``git status`` against that same commit (read again should a
-    commit land in between); None before the first commit."""
+def _head_status_and_tags(root: Path, commit: str) -> tuple[str, str, str] | None:
+    """HEAD's commit (``commit``, just read), ``git status`` against that same commit
+    (read again should a commit land in between) and the tags (``<object> <ref>`` lines,
+    as ``for-each-ref`` prints them); None before the first commit."""
     for _ in range(3):
-        commit = git_output(["rev-parse", "--verify", "-q", "HEAD^{commit}"], root)
-        if not commit:
-            return None
         status = git_output(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], root)
         if status is None:
             return None
-        if git_output(["rev-parse", "--verify", "-q", "HEAD^{commit}"], root) == commit:
-            return commit.strip(), status
+        # HEAD again, and the tags, in one command: its first line is HEAD's.
+        refs = git_output(["show-ref", "--head", "--tags"], root) or ""
+        head_line, _, tags = refs.partition("\n")
+        if head_line == f"{commit} HEAD":
+            return commit, status, tags
+        again = git_output(["rev-parse", "--verify", "-q", "HEAD^{commit}"], root)
+        if not again:
+            return None
+        commit = again.strip()
     return None
 
 

@@ -18,7 +18,6 @@ The differential suite compares ``pip freeze`` of both sides.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import sys
 import zipfile
@@ -180,12 +179,13 @@ def _wheel_metadata(wheel: Path) -> Any:
 
 def versions() -> dict[str, str]:
     """The tools whose releases decide what an environment ends up with."""
+    from pytest_pipeline import installed
+
     found: dict[str, str] = {}
     for name in ("tox", "tox-uv", "tox-uv-bare", "virtualenv", "uv"):
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
+        version = installed.version(name)
+        if version is not None:
+            found[name] = version
     return found
 
 

@@ -18,13 +18,13 @@ the same results as the tool itself:
 
 from __future__ import annotations
 
-import importlib.metadata
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pytest_pipeline import installed
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.matrix.tool_config import tox_config
 
@@ -54,9 +54,7 @@ class Route:
 
 def tox_plugins() -> tuple[str, ...]:
     """Distributions that register tox plugins in this interpreter (tox's entry points)."""
-    names = {
-        entry.dist.name for entry in importlib.metadata.entry_points(group="tox") if entry.dist is not None
-    }
+    names = {dist for _, dist, _ in installed.entry_point_distributions("tox") if dist is not None}
     return tuple(sorted(names))
 
 

@@ -7,7 +7,7 @@ Linux ``/proc/<pid>/environ`` shows them, so :func:`end_marked` finds a run's or
 cell's processes wherever they went.
 
 A run that is killed (SIGKILL, the OOM killer, a CI timeout) cannot clean up after
-itself, so it starts a :class:`Watchdog` first: a small process of its own session
+itself, so before its first command it starts a :class:`Watchdog`: a small process of its own session
 (``python -m pytest_pipeline.runner.watchdog RUN_ID GRACE``) that reads a pipe from the
 run. The run tells it the process groups it starts; the kernel closes the pipe when the
 run dies, however it dies, and the watchdog then ends those groups and every process

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pipeline_testkit import git
+from pipeline_testkit import git, git_run
 from pytest_pipeline.runner import snapshot
 
 
@@ -120,6 +121,50 @@ def test_tags_are_part_of_the_content(repo: Path, tmp_path: Path) -> None:
     git(repo, "tag", "v1.0")  # version plugins read tags: another version, another wheel
     with take(repo, tmp_path) as tagged:
         assert tagged.identity != before
+
+
+def git_commands(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The git commands run from now on (through subprocess.run)."""
+    seen: list[list[str]] = []
+    real_run = subprocess.run
+
+    def run(argv: Any, *args: Any, **kwargs: Any) -> Any:
+        if list(argv)[:1] == ["git"]:
+            seen.append(list(argv))
+        return real_run(argv, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    return seen
+
+
+def test_a_warm_look_up_costs_three_git_commands_and_keys_tags_as_before(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(repo, "tag", "v1.10")
+    git(repo, "tag", "-a", "v1.2", "-m", "annotated: its own object")
+    git(repo, "tag", "a-first")
+    (repo / "src" / "pkg" / "new.py").write_text("")  # untracked: copied and hashed
+    listed = git_run(repo, "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags").stdout
+    seen = git_commands(monkeypatch)
+    with take(repo, tmp_path) as taken:
+        assert len(seen) == 3, seen
+        # The key of the tags is the one for-each-ref's listing gave: kept builds stay valid.
+        assert taken.identity["tags"] == snapshot._digest(listed)
+        assert taken.identity["commit"] == git(repo, "rev-parse", "HEAD")
+        assert [path for path, _ in taken.identity["changes"]] == ["src/pkg/new.py"]
+
+
+def test_no_snapshot_outside_git_or_before_the_first_commit(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert snapshot.GitSnapshot.take(plain, tmp_path / "work", ()) is None
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    git(fresh, "init", "-q", "-b", "main")
+    (fresh / "pyproject.toml").write_text("")
+    assert snapshot.GitSnapshot.take(fresh, tmp_path / "work", ()) is None
 
 
 def test_a_snapshot_from_a_git_hook_leaves_the_users_index_alone(

@@ -146,6 +146,48 @@ def test_commands_carry_the_markers_and_the_run_ends_what_they_leave(tmp_path: P
     assert "run-z py311" in (tmp_path / "log.txt").read_text()
 
 
+def test_a_run_that_starts_no_command_starts_no_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every cell reused: nothing to guard, so no process to start and stop.
+    started: list[str] = []
+    real_start = watchdog.Watchdog.start
+
+    def counting_start(run_id: str, **kwargs: object) -> watchdog.Watchdog | None:
+        started.append(run_id)
+        return real_start(run_id, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(watchdog.Watchdog, "start", counting_start)
+    with process.run_scope("run-idle"):
+        pass
+    assert started == []
+
+
+def test_the_watchdog_started_by_a_run_s_first_command_ends_it_when_the_run_dies(tmp_path: Path) -> None:
+    code = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(1000)'],"
+        " start_new_session=True, stdout=subprocess.DEVNULL)\n"
+        f"open({str(tmp_path / 'pid')!r}, 'w').write(str(child.pid))\n"
+    )
+    with (tmp_path / "log.txt").open("ab") as log, process.run_scope("run-w"):
+        run = process._current_run()
+        assert run is not None
+        with process.cell_scope(process.CellActivity("py312")):
+            process.run_command(
+                [sys.executable, "-c", code],
+                cwd=tmp_path,
+                env=dict(os.environ),
+                log=log,
+                cancel=threading.Event(),
+            )
+        daemon = int((tmp_path / "pid").read_text())
+        guard = run.watchdog()
+        assert guard is not None
+        # The run dies: the kernel closes its end of the pipe; nothing says "done".
+        assert guard._child.stdin is not None
+        guard._child.stdin.close()
+        wait_until(lambda: gone(daemon), "the watchdog to end what the dead run left")
+
+
 def test_a_command_killed_on_cancel_stops_even_when_it_prints_while_stopping(tmp_path: Path) -> None:
     # On SIGTERM it prints far more than a pipe holds: we keep reading while it stops.
     code = (

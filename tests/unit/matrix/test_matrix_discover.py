@@ -13,7 +13,7 @@ from matrix_fakes import FakeNox, FakeTox, no_tool, nox_session, recorded
 
 from pytest_pipeline.config import load
 from pytest_pipeline.errors import ConfigError, PipelineError
-from pytest_pipeline.matrix import cache
+from pytest_pipeline.matrix import cache, interpreters
 from pytest_pipeline.matrix.discover import Request, choose_tool, discover
 
 SAMPLE_TOX_INI = "[tox]\nenvlist = py{310,312}-attrs{23,24}, lint\n"  # what the recording came from
@@ -209,6 +209,29 @@ def test_interpreters_found_and_missing_are_part_of_the_plan(
     assert by_name["py312-attrs23"].python_version == "3.12.7"
     assert by_name["py310-attrs23"].missing
     assert plan.missing_reasons["3.10"].startswith("no python3.10 on PATH")
+
+
+def test_a_second_discovery_probes_no_interpreter_unless_told_not_to_cache(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path_factory.mktemp("bin")
+    for name in ("python3.10", "python3.12"):
+        (bin_dir / name).write_bytes(b"\x7fELF")  # no script: its answer can be kept
+        (bin_dir / name).chmod(0o755)
+    probed: list[str] = []
+
+    def probe(executable: str, env: object) -> interpreters.Probe:
+        probed.append(executable)
+        return interpreters.Probe("CPython", f"3.{executable[-2:]}.1", executable)
+
+    monkeypatch.setattr(interpreters, "probe", probe)
+    config = load(project / "pyproject.toml")
+    for _ in range(2):
+        plan = discover(project, config, Request(runner=tox_fake(), environ={"PATH": str(bin_dir)}))
+        assert {cell.python_version for cell in plan.cells if cell.python} == {"3.10.1", "3.12.1"}
+    assert sorted(probed) == [str(bin_dir / "python3.10"), str(bin_dir / "python3.12")]
+    discover(project, config, Request(runner=tox_fake(), environ={"PATH": str(bin_dir)}, use_cache=False))
+    assert len(probed) == 4
 
 
 def test_nox_discovery(tmp_path: Path) -> None:

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_pipeline.matrix.factors import (
     dependency_factor,
     normalise_python,
+    normalized_name,
     nox_factors,
     parse_tox_env,
     python_factor,
@@ -101,3 +107,30 @@ def test_nox_call_spec_becomes_factors_without_the_interpreter() -> None:
         "debug": "yes",
         "n": "3",
     }
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcXYZ019._-", min_size=1, max_size=20))
+def test_names_compare_as_packaging_compares_them(name: str) -> None:
+    from packaging.utils import canonicalize_name
+
+    assert normalized_name(name) == canonicalize_name(name)
+
+
+def test_packaging_loads_only_for_a_factor_whose_version_deps_may_give() -> None:
+    # packaging costs ~10 ms; most environment names (py312, py312-lint) never need it.
+    probe = (
+        "import sys\n"
+        "from pytest_pipeline.matrix.factors import parse_tox_env\n"
+        "print(parse_tox_env('py312-lint-pytestmain', ['pytest>=8', 'coverage']).factors)\n"
+        "print('packaging' in sys.modules)\n"
+        "print(parse_tox_env('py312-attrs23', ['attrs==23.2.*']).factors)\n"
+        "print('packaging' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [
+        "{'lint': '', 'pytestmain': ''}",
+        "False",
+        "{'attrs': '23.2'}",
+        "True",
+    ]

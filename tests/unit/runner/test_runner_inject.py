@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 from pathlib import Path
@@ -82,6 +83,27 @@ def test_prepare_writes_package_and_metadata_once(tmp_path: Path) -> None:
     second = inject.prepare(tmp_path / "cache", source)
     assert second.path != first.path
     assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_folder_is_keyed_by_every_source_file_and_no_bytecode(tmp_path: Path) -> None:
+    source = tmp_path / "src" / "pytest_pipeline"
+    (source / "runner" / "__pycache__").mkdir(parents=True)
+    (source / "__init__.py").write_text("x = 1\n")
+    (source / "runner" / "run.py").write_text("y = 2\n")
+    (source / "py.typed").write_text("")
+    (source / "runner" / "__pycache__" / "run.cpython-311.pyc").write_bytes(b"compiled")
+    (source / "stray.pyc").write_bytes(b"compiled")
+    # The key as it is documented: the version, then each file's path and bytes in path order.
+    expected = hashlib.sha256(__version__.encode())
+    for relative in ("__init__.py", "py.typed", "runner/run.py"):
+        expected.update(relative.encode())
+        expected.update((source / relative).read_bytes())
+    first = inject.prepare(tmp_path / "cache", source)
+    assert first.path.name == f"inject-{expected.hexdigest()[:16]}"
+    (source / "runner" / "__pycache__" / "run.cpython-311.pyc").write_bytes(b"recompiled")
+    assert inject.prepare(tmp_path / "cache", source) == first
+    (source / "runner" / "run.py").write_text("y = 3\n")
+    assert inject.prepare(tmp_path / "cache", source).path != first.path
 
 
 def test_prepare_copies_a_companion_plugin(tmp_path: Path) -> None:
