@@ -158,7 +158,8 @@ def durations_from_record(data: Any) -> dict[str, float]:
     ``run.json`` records each cell's wall time (``cells[].duration``: environment,
     install and tests). ``gate.json`` has no such key (its schema forbids it) but counts
     each cell's test time (``counts.cells[NAME].time``), which is used when the record
-    has no wall time for that cell.
+    has no wall time for that cell. A cell whose results were reused has no wall time of
+    its own (run.json's is the look-up's).
     """
     if not isinstance(data, Mapping):
         return {}
@@ -171,7 +172,8 @@ def durations_from_record(data: Any) -> dict[str, float]:
     cells = data.get("cells")
     if isinstance(cells, list):
         for cell in cells:
-            if isinstance(cell, Mapping):
+            # A reused cell's wall time is the look-up's, not its tests': not a duration.
+            if isinstance(cell, Mapping) and not cell.get("reused_from"):
                 _keep(found, cell.get("name"), cell.get("duration"))
     return found
 

@@ -19,7 +19,4 @@ def previous_durations(reports_root: Path) -> dict[str, float]:
         data = json.loads((reports_root / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    cells = data.get("cells") if isinstance(data, dict) else None
-    if isinstance(cells, list):
-        data = {**data, "cells": [c for c in cells if not (isinstance(c, dict) and c.get("reused_from"))]}
     return durations_from_record(data)

@@ -135,6 +135,14 @@ def test_a_cells_wall_time_wins_over_its_test_time() -> None:
     assert matrix.durations_from_record(record) == {"a": 9.0}
 
 
+def test_a_reused_cells_look_up_time_is_no_duration() -> None:
+    reused = {"name": "a", "duration": 0.05, "reused_from": {"run": "r1"}}
+    assert matrix.durations_from_record({"cells": [reused, {"name": "b", "duration": 4.0}]}) == {"b": 4.0}
+    # gate.json's test time of a reused cell is its tests' (the stored JUnit's): kept
+    record = {"cells": [reused], "counts": {"cells": {"a": {"time": 3.0}}}}
+    assert matrix.durations_from_record(record) == {"a": 3.0}
+
+
 def test_durations_ignore_what_they_do_not_understand() -> None:
     record = {"cells": [{"name": "a", "duration": True}, {"name": "b"}, "junk", {"duration": 3}]}
     assert matrix.durations_from_record(record) == {}
