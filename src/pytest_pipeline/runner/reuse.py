@@ -16,7 +16,9 @@ instead, and say so everywhere. The inputs, and the rule "when unsure, it is an 
 * the stages the cell runs and the arguments after ``--``.
 
 Not inputs (the risk of reuse): what the tests read from outside these — the network,
-the clock, files git ignores, variables the configuration does not pass. A failing cell
+the clock, files git ignores, variables the configuration does not pass, and the xdist
+workers an ``-n auto`` cell is given (``PYTEST_XDIST_AUTO_NUM_WORKERS`` depends on what
+runs beside the cell; as an input it would make reuse depend on it). A failing cell
 is reused as failing; a cell with a flaky test is never stored; nox cells and cells tox
 runs itself are never reused (what they install or run is only known while they run).
 
