@@ -5,7 +5,8 @@ A generated project: ``--tests`` tests (default 200), each burning ``--ms`` mill
 every side does the same work), and ``pytest -n auto`` in its tox commands and its nox
 session, for 4 cells on the pyenv interpreters 3.10-3.13:
 
-* ``pytest-pipeline run -p auto``: each cell holds test slots for its workers; ``-n auto``
+* ``pytest-pipeline run -p auto --fresh`` (every cell runs: no reused results here): each
+  cell holds test slots for its workers; ``-n auto``
   gets a budget (``PYTEST_XDIST_AUTO_NUM_WORKERS``), so cells x workers <= the cores;
 * ``tox run-parallel -p auto`` (tox-uv's runner): every env's xdist counts all the CPUs;
 * ``nox -j auto --allow-parallel`` (uv backend, ``--reuse-venv yes``): nox's parallel
@@ -140,7 +141,11 @@ class Side:
 def sides() -> list[Side]:
     return [
         Side(
-            "pytest-pipeline run -p auto", pipeline_argv("run", "-p", "auto", "-e", ",".join(CELLS)), "ours"
+            # --fresh: nothing changes between the warm runs, and this measures the cores'
+            # sharing, not the reuse of results (bench_matrix measures that).
+            "pytest-pipeline run -p auto",
+            pipeline_argv("run", "-p", "auto", "--fresh", "-e", ",".join(CELLS)),
+            "ours",
         ),
         Side(
             "tox run-parallel -p auto (tox-uv)",
