@@ -31,13 +31,14 @@ import zipfile
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
+from typing import IO
 
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.fileio import copy_atomic, sha256_file
 from pytest_pipeline.run_record import Artifact
-from pytest_pipeline.runner import snapshot
-from pytest_pipeline.runner.process import CommandNotFound, run_command
+from pytest_pipeline.runner import build_env, snapshot
+from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
 from pytest_pipeline.tool_output import OWN_DIR, own_dir
 
 
@@ -142,32 +143,65 @@ def build_wheel(
     ``uv.toml``); ``python -m build`` and ``pip`` run in ``out_dir``, empty then, so
     Python's ``-m`` puts no folder of the project's first on their ``sys.path``.
     """
+    cancel = cancel or threading.Event()
+    environ = snapshot.snapshot_environ(os.environ)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as handle:
+        if uv and frontend(uv, project) == "uv":
+            env = build_env.kept(project, sources, uv=uv, environ=environ, log=handle, cancel=cancel)
+            if env is not None:
+                argv = [
+                    uv,
+                    "build",
+                    "--wheel",
+                    "--no-build-isolation",
+                    "--python",
+                    str(build_env.python_of(env)),
+                ]
+                argv += ["--out-dir", str(out_dir), str(sources)]
+                code, wheel = _build(
+                    argv, sources, out_dir, project=project, environ=environ, log=handle, cancel=cancel
+                )
+                if wheel is not None:
+                    return wheel
+                write_log_line(handle, f"pytest-pipeline: the build in {env} failed; building isolated")
+        argv = build_command(sources, out_dir, uv, project=project)
+        cwd = sources if uv else out_dir
+        code, wheel = _build(argv, cwd, out_dir, project=project, environ=environ, log=handle, cancel=cancel)
+    if wheel is None:
+        raise BuildFailed(project, code, len(list(out_dir.glob("*.whl"))), log)
+    return wheel
+
+
+def _build(
+    argv: list[str],
+    cwd: Path,
+    out_dir: Path,
+    *,
+    project: Path,
+    environ: dict[str, str],
+    log: IO[bytes],
+    cancel: threading.Event,
+) -> tuple[int, Wheel | None]:
+    """Run one build command into a fresh ``out_dir``: its exit code, and the wheel (None
+    unless it left exactly one)."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    argv = build_command(sources, out_dir, uv, project=project)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as handle:
-        try:
-            result = run_command(
-                argv,
-                cwd=sources if uv else out_dir,
-                env=snapshot.snapshot_environ(os.environ),
-                log=handle,
-                cancel=cancel or threading.Event(),
-            )
-        except CommandNotFound as missing:
-            raise PipelineError(
-                f"cannot build {project}: {missing.program} not found; install uv or build, "
-                "or pass a prebuilt wheel with --installpkg",
-                ExitCode.INCOMPLETE,
-            ) from None
-        if result.cancelled:
-            raise BuildCancelled
+    try:
+        result = run_command(argv, cwd=cwd, env=environ, log=log, cancel=cancel)
+    except CommandNotFound as missing:
+        raise PipelineError(
+            f"cannot build {project}: {missing.program} not found; install uv or build, "
+            "or pass a prebuilt wheel with --installpkg",
+            ExitCode.INCOMPLETE,
+        ) from None
+    if result.cancelled:
+        raise BuildCancelled
     wheels = sorted(out_dir.glob("*.whl"))
     if result.returncode != 0 or len(wheels) != 1:
-        raise BuildFailed(project, result.returncode, len(wheels), log)
-    return read_wheel(wheels[0])
+        return result.returncode, None
+    return 0, read_wheel(wheels[0])
 
 
 CACHE_SCHEME = 2

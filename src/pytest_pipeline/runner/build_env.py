@@ -1,0 +1,197 @@
+"""A build environment kept between runs, as tox keeps ``.tox/.pkg``.
+
+``uv build`` makes a fresh isolated environment for every build: about half a second
+even with uv's cache, paid again whenever the sources change (a test file edited). tox
+instead keeps its packaging environment and installs the build system's requirements
+into it once. This does the same for our ``uv`` frontend: the requirements of
+``[build-system]`` (PEP 518; setuptools' legacy default without one), and those the
+backend asks for (``get_requires_for_build_wheel``, PEP 517), are installed once into
+``.pytest-pipeline/build-env/<key>``; later builds run
+``uv build --no-build-isolation`` against it.
+
+The key is what decides what is installed there: the interpreter, the
+``[build-system]`` table, and the files a backend reads its dynamic requirements from
+(``pyproject.toml``, ``setup.cfg``, ``setup.py``). When any of them changes, a new
+environment is made (the old one is removed), as tox recreates ``.pkg`` when the build
+requirements change. Its wheels hold the same files as an isolated build's, byte for
+byte (tests/integration/runner/test_runner_build_env.py). Anything that goes wrong while making it (no ``[build-system]``
+that can be read, an install that fails) gives None: the build then runs isolated, as
+before, and the log says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
+from pytest_pipeline.tool_output import OWN_DIR, own_dir
+
+SCHEME = 1
+READY = "ready.json"
+KEY_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+"""Where backends read their dynamic build requirements from."""
+LEGACY = {"requires": ["setuptools>=40.8.0"], "build-backend": "setuptools.build_meta:__legacy__"}
+"""PEP 517's default when a project has no ``[build-system]``."""
+
+_DYNAMIC = """
+import importlib, json, sys
+sys.path[:0] = {path!r}
+name, _, attribute = {backend!r}.partition(":")
+backend = importlib.import_module(name)
+for part in filter(None, attribute.split(".")):
+    backend = getattr(backend, part)
+hook = getattr(backend, "get_requires_for_build_wheel", None)
+print("{marker}" + json.dumps(list(hook({{}})) if hook else []))
+"""
+_MARKER = "pytest-pipeline-dynamic-requires="
+
+
+def root(project: Path) -> Path:
+    return project / OWN_DIR / "build-env"
+
+
+def build_system(sources: Path) -> dict[str, Any] | None:
+    """``[build-system]`` of ``sources`` (the legacy default without one); None when
+    ``pyproject.toml`` cannot be read or the table is malformed."""
+    from pytest_pipeline.config import read_toml
+
+    path = sources / "pyproject.toml"
+    try:
+        table = read_toml(path).get("build-system") if path.is_file() else None
+    except Exception:  # a malformed file: the isolated build says what is wrong with it
+        return None
+    if table is None:
+        return dict(LEGACY)
+    requires = table.get("requires")
+    backend = table.get("build-backend", LEGACY["build-backend"])
+    paths = table.get("backend-path", [])
+    if not (isinstance(requires, list) and all(isinstance(r, str) for r in requires)):
+        return None
+    if not isinstance(backend, str) or not (
+        isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+    ):
+        return None
+    return {"requires": requires, "build-backend": backend, "backend-path": paths}
+
+
+def key(sources: Path, system: Mapping[str, Any], python: str = sys.executable) -> str:
+    files = {}
+    for name in KEY_FILES:
+        with contextlib.suppress(OSError):
+            files[name] = hashlib.sha256((sources / name).read_bytes()).hexdigest()
+    parts = {"scheme": SCHEME, "python": python, "version": sys.version, "system": system, "files": files}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def python_of(env: Path) -> Path:
+    return env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def kept(
+    project: Path,
+    sources: Path,
+    *,
+    uv: str,
+    environ: Mapping[str, str],
+    log: IO[bytes],
+    cancel: threading.Event,
+) -> Path | None:
+    """The kept build environment for ``sources`` (made now if needed), or None."""
+    system = build_system(sources)
+    if system is None:
+        write_log_line(log, "pytest-pipeline: [build-system] not readable here: an isolated build")
+        return None
+    folder = root(project) / key(sources, system)
+    if (folder / READY).is_file():
+        return folder
+    own_dir(project)  # with its .gitignore: the environment never makes the tree dirty
+    root(project).mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".new-", dir=root(project)))
+    try:
+        if not _make(staging, sources, system, uv=uv, environ=environ, log=log, cancel=cancel):
+            return None
+        (staging / READY).write_text(json.dumps(system) + "\n", encoding="utf-8")
+        try:
+            staging.rename(folder)  # a venv runs from anywhere through bin/python
+        except OSError:
+            if not (folder / READY).is_file():  # another run's, half made: not ours to use
+                return None
+        _remove_others(folder)
+        return folder
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _make(
+    env: Path,
+    sources: Path,
+    system: Mapping[str, Any],
+    *,
+    uv: str,
+    environ: Mapping[str, str],
+    log: IO[bytes],
+    cancel: threading.Event,
+) -> bool:
+    """Create the venv and install the static, then the backend's dynamic requirements."""
+    python = str(python_of(env))
+    steps: list[list[str]] = [
+        [uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, str(env)]
+    ]
+    if system["requires"]:
+        steps.append([uv, "pip", "install", "--quiet", "--python", python, *system["requires"]])
+    for argv in steps:
+        if not _run(argv, sources, environ, log, cancel):
+            return False
+    code = _DYNAMIC.format(
+        path=[str(sources / entry) for entry in system.get("backend-path", [])],
+        backend=system["build-backend"],
+        marker=_MARKER,
+    )
+    out = env / "dynamic.json"
+    with out.open("wb") as handle:
+        if not _run([python, "-c", code], sources, environ, handle, cancel):
+            write_log_line(log, "pytest-pipeline: the backend's build requirements could not be read")
+            return False
+    answers = [
+        line[len(_MARKER) :]
+        for line in out.read_text(encoding="utf-8", errors="replace").splitlines()
+        if line.startswith(_MARKER)
+    ]
+    try:
+        dynamic = json.loads(answers[-1])
+    except (ValueError, IndexError):
+        return False
+    if not (isinstance(dynamic, list) and all(isinstance(item, str) for item in dynamic)):
+        return False
+    if dynamic:
+        return _run(
+            [uv, "pip", "install", "--quiet", "--python", python, *dynamic], sources, environ, log, cancel
+        )
+    return True
+
+
+def _run(
+    argv: list[str], cwd: Path, environ: Mapping[str, str], log: IO[bytes], cancel: threading.Event
+) -> bool:
+    try:
+        result = run_command(argv, cwd=cwd, env=environ, log=log, cancel=cancel)
+    except CommandNotFound:
+        return False
+    return result.returncode == 0 and not result.cancelled
+
+
+def _remove_others(current: Path) -> None:
+    """Keep the newest environment only: an older one was for requirements that changed."""
+    for other in current.parent.iterdir():
+        if other != current and not other.name.startswith("."):
+            shutil.rmtree(other, ignore_errors=True)

@@ -1,0 +1,131 @@
+"""The kept build environment, for real (uv, hatchling, setuptools from the index): made
+once, reused while the build requirements stay, remade when they change, and the wheel it
+builds is byte for byte the wheel an isolated ``uv build`` of the same sources gives."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pipeline_testkit import SAMPLE
+from pytest_pipeline.runner import build, build_env, envs
+
+SETUPTOOLS_PYPROJECT = """
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tiny"
+version = "1.0"
+"""
+
+
+@pytest.fixture
+def uv() -> str:
+    found = envs.find_uv()
+    if found is None:
+        pytest.skip("uv is not installed")
+    return found
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def contents(wheel: Path) -> dict[str, bytes]:
+    """Every file of a wheel (setuptools stamps its zip entries with the build's time)."""
+    with zipfile.ZipFile(wheel) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def isolated(uv: str, sources: Path, out: Path) -> Path:
+    """The anchor: uv's own isolated build of the same sources."""
+    subprocess.run([uv, "build", "--wheel", "--quiet", "--out-dir", str(out), str(sources)], check=True)
+    (wheel,) = out.glob("*.whl")
+    return wheel
+
+
+def sample_sources(tmp_path: Path) -> Path:
+    sources = tmp_path / "sources"
+    shutil.copytree(
+        SAMPLE, sources, ignore=shutil.ignore_patterns(".tox", "pipeline-reports", ".pytest-pipeline")
+    )
+    return sources
+
+
+def test_made_once_reused_and_the_same_wheel_as_an_isolated_build(tmp_path: Path, uv: str) -> None:
+    project, sources = tmp_path / "project", sample_sources(tmp_path)
+    project.mkdir()
+    log = tmp_path / "build.log"
+    first = build.build_wheel(sources, tmp_path / "out1", project=project, uv=uv, log=log)
+    assert "uv venv" in log.read_text()  # made now
+    (env,) = [p for p in build_env.root(project).iterdir() if not p.name.startswith(".")]
+    assert (env / build_env.READY).is_file()
+    assert (project / ".pytest-pipeline" / ".gitignore").is_file()  # never in git status
+    log.write_text("")
+    second = build.build_wheel(sources, tmp_path / "out2", project=project, uv=uv, log=log)
+    text = log.read_text()
+    assert "uv venv" not in text
+    assert "pip install" not in text
+    assert "--no-build-isolation" in text
+    anchor = isolated(uv, sources, tmp_path / "anchor")
+    assert sha256(first.path) == sha256(second.path) == sha256(anchor)
+
+
+def test_a_changed_build_system_gets_a_new_environment_and_the_old_one_goes(tmp_path: Path, uv: str) -> None:
+    project, sources = tmp_path / "project", tmp_path / "sources"
+    project.mkdir()
+    (sources / "tiny").mkdir(parents=True)
+    (sources / "tiny" / "__init__.py").write_text("")
+    (sources / "pyproject.toml").write_text(SETUPTOOLS_PYPROJECT)
+    log = tmp_path / "build.log"
+    wheel = build.build_wheel(sources, tmp_path / "out1", project=project, uv=uv, log=log)
+    before = {p.name for p in build_env.root(project).iterdir()}
+    anchor = isolated(uv, sources, tmp_path / "anchor")
+    assert contents(wheel.path) == contents(anchor)  # setuptools too: the same files, byte for byte
+    (sources / "pyproject.toml").write_text(SETUPTOOLS_PYPROJECT.replace("setuptools>=61", "setuptools>=62"))
+    build.build_wheel(sources, tmp_path / "out2", project=project, uv=uv, log=log)
+    after = {p.name for p in build_env.root(project).iterdir()}
+    assert len(after) == 1
+    assert after != before
+
+
+def test_a_broken_kept_environment_falls_back_to_an_isolated_build(tmp_path: Path, uv: str) -> None:
+    project, sources = tmp_path / "project", sample_sources(tmp_path)
+    project.mkdir()
+    log = tmp_path / "build.log"
+    build.build_wheel(sources, tmp_path / "out1", project=project, uv=uv, log=log)
+    (env,) = [p for p in build_env.root(project).iterdir() if not p.name.startswith(".")]
+    shutil.rmtree(env / "lib")  # hatchling is gone, the environment still says it is ready
+    wheel = build.build_wheel(sources, tmp_path / "out2", project=project, uv=uv, log=log)
+    assert "failed; building isolated" in log.read_text()
+    assert sha256(wheel.path) == sha256(isolated(uv, sources, tmp_path / "anchor"))
+
+
+def test_no_readable_build_system_builds_isolated(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[build-system\n")
+    assert build_env.build_system(tmp_path) is None
+    (tmp_path / "pyproject.toml").write_text('[build-system]\nrequires = "setuptools"\n')
+    assert build_env.build_system(tmp_path) is None
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert build_env.build_system(tmp_path) == build_env.LEGACY  # PEP 517's default
+
+
+def test_the_key_follows_the_files_backends_read_their_requirements_from(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(SETUPTOOLS_PYPROJECT)
+    system = build_env.build_system(tmp_path)
+    assert system is not None
+    first = build_env.key(tmp_path, system)
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(setup_requires=['x'])\n")
+    assert build_env.key(tmp_path, system) != first
+    (tmp_path / "README.md").write_text("not read for requirements")
+    second = build_env.key(tmp_path, system)
+    (tmp_path / "README.md").write_text("changed")
+    assert build_env.key(tmp_path, system) == second
+    assert build_env.key(tmp_path, system, python="/other/python") != second
