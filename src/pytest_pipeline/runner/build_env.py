@@ -14,9 +14,9 @@ The key is what decides what is installed there: the interpreter, the
 (``pyproject.toml``, ``setup.cfg``, ``setup.py``). When any of them changes, a new
 environment is made (the old one is removed), as tox recreates ``.pkg`` when the build
 requirements change. Its wheels hold the same files as an isolated build's, byte for
-byte (tests/integration/runner/test_runner_build_env.py). Anything that goes wrong while making it (no ``[build-system]``
-that can be read, an install that fails) gives None: the build then runs isolated, as
-before, and the log says why.
+byte (tests/integration/runner/test_runner_build_env.py). Anything that goes wrong while
+making it (no ``[build-system]`` that can be read, an install that fails) gives None: the
+build then runs isolated, as before, and the log says why.
 """
 
 from __future__ import annotations
