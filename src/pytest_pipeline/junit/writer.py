@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO
 
 from pytest_pipeline.fileio import atomic_writer
-from pytest_pipeline.junit.collapse import CollapsedTest
+from pytest_pipeline.junit.collapse import CollapsedTest, Emitted
 from pytest_pipeline.junit.identity import (
     NAMING_PROPERTY,
     NAMING_VALUE,
@@ -39,7 +39,7 @@ from pytest_pipeline.junit.identity import (
     NOT_MERGED_TYPE,
     display_names,
 )
-from pytest_pipeline.junit.records import ResultEntry, TestCaseRecord
+from pytest_pipeline.junit.records import EmptySuite, ResultEntry, TestCaseRecord
 from pytest_pipeline.junit.text import share
 from pytest_pipeline.results import BLOCKED_TYPE, Counts, InputProblem, Outcome
 
@@ -373,46 +373,75 @@ class SpoolWriter:
         if self.buffered > self.budget:
             self._flush_all()
 
-    def add_passed_all(self, records: list[TestCaseRecord], max_text: int) -> None:
-        """:func:`render_passed` then :meth:`add` for each of ``records``, tests of one group
-        that passed at their only attempt: the hot path of a merge."""
-        record = records[0]
-        if record.cell == self.last_cell and record.stage == self.last_stage:
-            spool = self.last_spool
-        else:
-            spool = self._open((record.cell, record.stage))
+    def add_all(self, emitted: Sequence[Emitted], max_text: int) -> None:
+        """Render what the current input file emitted, in order (see
+        :meth:`~pytest_pipeline.junit.pipeline._Accumulator.take`), into its groups.
+
+        The hot path of a merge: a test that passed at its only attempt (nearly every
+        test) is rendered inline, with the group's cached classnames and the cached times."""
         # Whether any name needs escaping, asked once for all of them (it is rare).
-        names = "".join([record.name for record in records])
-        plain = plain_attr(names)
+        plain = plain_attr("".join([item.name for item in emitted if type(item) is TestCaseRecord]))
+        cell: str | None = None
+        stage: str | None = None
+        spool = self.last_spool
         classnames = spool.classnames
         tail = spool.tail
         append = spool.parts.append
         room = self.budget - self.buffered
-        size = 0
-        for record in records:
-            if record.out or record.err:
-                text = render_passed(record, max_text)
+        size = 0  # characters appended since self.buffered was last brought up to date
+        for item in emitted:
+            if type(item) is TestCaseRecord and not item.results and not item.reruns:
+                if item.cell != cell or item.stage != stage:
+                    self.buffered += size  # opening a group may flush: be exact first
+                    size = 0
+                    cell, stage = item.cell, item.stage
+                    if cell == self.last_cell and stage == self.last_stage:
+                        spool = self.last_spool
+                    else:
+                        spool = self._open((cell, stage))
+                    classnames = spool.classnames
+                    tail = spool.tail
+                    append = spool.parts.append
+                    room = self.budget - self.buffered
+                if item.out or item.err:
+                    text = render_passed(item, max_text)
+                else:
+                    try:  # subscripts, cheaper than get(): both caches nearly always hit
+                        classname = classnames[item.classname]
+                        time = _TIMES[item.time]
+                    except KeyError:
+                        classname = classnames.get(item.classname) or spool.shown_classname(item.classname)
+                        time = testcase_time(item.time)
+                    name = item.name if plain else escape_attr(item.name)
+                    text = f'<testcase classname="{classname}" name="{name}{tail}{time}"/>\n'
+                append(text)
+                size += len(text)
+                if size > room:
+                    self.buffered += size
+                    size = 0
+                    self._flush_all()
+                    room = self.budget - self.buffered
             else:
-                try:  # subscripts, cheaper than get(): both caches nearly always hit
-                    classname = classnames[record.classname]
-                    time = _TIMES[record.time]
-                except KeyError:
-                    classname = classnames.get(record.classname) or spool.shown_classname(record.classname)
-                    time = testcase_time(record.time)
-                name = record.name if plain else escape_attr(record.name)
-                text = f'<testcase classname="{classname}" name="{name}{tail}{time}"/>\n'
-            append(text)
-            size += len(text)
-            if size > room:
                 self.buffered += size
-                self._flush_all()
-                room = self.budget - self.buffered
                 size = 0
+                self._add_other(item, max_text)
+                cell = stage = None  # the next passed test looks its group up again
+                room = self.budget - self.buffered
         self.buffered += size
 
-    def add_passed(self, record: TestCaseRecord, max_text: int) -> None:
-        """:meth:`add_passed_all` for one test."""
-        self.add_passed_all([record], max_text)
+    def _add_other(self, item: Emitted, max_text: int) -> None:
+        """:meth:`add_all` of anything but a test that passed at its only attempt."""
+        if type(item) is TestCaseRecord:
+            if single_outcome(item):
+                text = render_single(item, max_text)
+            else:
+                text = render(CollapsedTest(item), max_text)
+            self.add((item.cell, item.stage), text)
+        elif type(item) is CollapsedTest:
+            self.add((item.record.cell, item.record.stage), render(item, max_text))
+        elif type(item) is EmptySuite:
+            self.touch((item.cell, item.stage))
+        # A stage's wall time and an input a merge left out go in no suite's testcases.
 
     def _flush_all(self) -> None:
         for spool in self.groups.values():
@@ -446,7 +475,7 @@ class SpoolWriter:
         spool.chunks.append((self.offset, len(data)))
         self.offset += len(data)
         self.buffered -= len(text)
-        spool.parts.clear()  # in place: add_passed_all holds its append
+        spool.parts.clear()  # in place: add_all holds its append
 
     # -- the merged file ------------------------------------------------------------
     def write(
