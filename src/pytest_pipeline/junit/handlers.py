@@ -147,6 +147,8 @@ class Handlers:
         self.max_text = max_text if max_text is not None else SUMMARY_TEXT
         self.items = items
         self.stack: list[str] = []
+        """Names of the open elements, the open testcase left out (it is :attr:`case`;
+        ``inner`` counts what is open inside it)."""
         self.suites: list[_Suite] = []
         self.case: TestCaseRecord | None = None
         self.at_suite = False
@@ -206,12 +208,11 @@ class Handlers:
             record.out = record.err = ""
             if self.case_props:
                 self.case_props = {}
-            self.stack.append(name)
             return
         stack = self.stack
-        if len(stack) >= MAX_DEPTH:
-            raise UnreadableInput(f"elements nested deeper than {MAX_DEPTH} levels; refused")
         case = self.case
+        if len(stack) + (case is not None) >= MAX_DEPTH:  # the open testcase is a level too
+            raise UnreadableInput(f"elements nested deeper than {MAX_DEPTH} levels; refused")
         if case is not None:
             self.inner += 1
             self._start_in_case(case, name, attrs)
@@ -245,7 +246,8 @@ class Handlers:
         """An element in the open testcase: an outcome, an earlier attempt, captured output,
         a part of an earlier attempt, or a testcase property."""
         stack = self.stack
-        parent = stack[-1]
+        inner = self.inner  # this element counted: 1 is a child of the testcase
+        parent = "testcase" if inner == 1 else stack[-1]
         if parent == "testcase":
             if name in _FINAL:
                 self._outcome(case, name, attrs)
@@ -259,7 +261,7 @@ class Handlers:
             attribute = _RERUN_PARTS.get(name)
             if attribute is not None:
                 self._capture(self.rerun, attribute, tail=True)
-        elif name == "property" and parent == "properties" and stack[-2] == "testcase":
+        elif name == "property" and parent == "properties" and (inner == 2 or stack[-2] == "testcase"):
             key = attrs.get("name")
             if key in identity.PROPERTIES:
                 self.case_props[key] = capped(attrs.get("value", ""), MAX_NAME)
@@ -291,7 +293,6 @@ class Handlers:
             self._capture(entry, "text", tail=True)
 
     def end(self, name: str) -> None:
-        self.stack.pop()
         case = self.case
         if case is not None and not self.inner:
             # The open testcase's own end (everything inside it is closed): the hot path.
@@ -308,6 +309,7 @@ class Handlers:
                 case.size = len(case.results) + len(case.reruns)
             self.items.append(case)
             return
+        self.stack.pop()
         self._end(name)
 
     def _end(self, name: str) -> None:

@@ -120,10 +120,28 @@ def testcase_time(seconds: float) -> str:
     return shown
 
 
+_REPEATED: dict[str, str] = {}
+"""Short attribute values that repeat from test to test (outcome types, most messages),
+escaped: asked for every test that did not pass."""
+MAX_REPEATED = 4096
+
+
+def _escape_repeated(value: str) -> str:
+    """:func:`escape_attr`, remembered for short values (a bounded cache)."""
+    shown = _REPEATED.get(value)
+    if shown is None:
+        shown = escape_attr(value)
+        if len(value) <= 256:
+            if len(_REPEATED) >= MAX_REPEATED:
+                _REPEATED.clear()
+            _REPEATED[value] = shown
+    return shown
+
+
 def _element(tag: str, type_: str, message: str, text: str) -> str:
-    attrs = f' type="{escape_attr(type_)}"' if type_ else ""
+    attrs = f' type="{_escape_repeated(type_)}"' if type_ else ""
     if message:
-        attrs += f' message="{escape_attr(message)}"'
+        attrs += f' message="{_escape_repeated(message)}"'
     if not text:
         return f"<{tag}{attrs}/>"
     return f"<{tag}{attrs}>{escape_text(text)}</{tag}>"
@@ -171,14 +189,17 @@ def single_outcome(record: TestCaseRecord) -> bool:
 def render_single(record: TestCaseRecord, max_text: int) -> str:
     """:func:`render` of a :func:`single_outcome` record, without collapsing it first."""
     classname, name = display_names(record.cell, record.classname, record.name)
+    head = f'<testcase classname="{escape_attr(classname)}" name="{escape_attr(name)}"'
+    return f'{head} time="{record.time:.3f}">{single_body(record, max_text)}'
+
+
+def single_body(record: TestCaseRecord, max_text: int) -> str:
+    """What follows the opening tag of a :func:`single_outcome` record (its outcome element,
+    its captured output, the end tag): :func:`render_single` without the opening tag."""
     entry = record.results[0]
     type_ = BLOCKED_TYPE if entry.outcome is Outcome.BLOCKED else entry.type
-    head = f'<testcase classname="{escape_attr(classname)}" name="{escape_attr(name)}"'
     message, text, out, err = share((entry.message, entry.text, record.out, record.err), max_text)
-    return (
-        f'{head} time="{record.time:.3f}">{_element(entry.kind, type_, message, text)}'
-        f"{_captured(out, err)}</testcase>\n"
-    )
+    return f"{_element(entry.kind, type_, message, text)}{_captured(out, err)}</testcase>\n"
 
 
 def render(test: CollapsedTest, max_text: int) -> str:
@@ -424,19 +445,27 @@ class SpoolWriter:
             else:
                 self.buffered += size
                 size = 0
-                self._add_other(item, max_text)
+                self._add_other(item, max_text, plain=plain)
                 cell = stage = None  # the next passed test looks its group up again
                 room = self.budget - self.buffered
         self.buffered += size
 
-    def _add_other(self, item: Emitted, max_text: int) -> None:
-        """:meth:`add_all` of anything but a test that passed at its only attempt."""
+    def _add_other(self, item: Emitted, max_text: int, *, plain: bool = False) -> None:
+        """:meth:`add_all` of anything but a test that passed at its only attempt (``plain``:
+        the record's name needs no escaping)."""
         if type(item) is TestCaseRecord:
+            key = (item.cell, item.stage)
             if single_outcome(item):
-                text = render_single(item, max_text)
+                # render_single(), its opening tag from the group's caches as add_all()'s
+                spool = self.last_spool if key == self.last_key else self._open(key)
+                classname = spool.classnames.get(item.classname) or spool.shown_classname(item.classname)
+                name = item.name if plain else escape_attr(item.name)
+                time = testcase_time(item.time)
+                text = f'<testcase classname="{classname}" name="{name}{spool.tail}{time}">'
+                text += single_body(item, max_text)
             else:
                 text = render(CollapsedTest(item), max_text)
-            self.add((item.cell, item.stage), text)
+            self.add(key, text)
         elif type(item) is CollapsedTest:
             self.add((item.record.cell, item.record.stage), render(item, max_text))
         elif type(item) is EmptySuite:
