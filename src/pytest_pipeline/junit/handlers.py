@@ -206,8 +206,6 @@ class Handlers:
             record.results = record.reruns = NO_ENTRIES
             record.dropped = record.dropped_reruns = record.size = 0
             record.out = record.err = ""
-            if self.case_props:
-                self.case_props = {}
             return
         stack = self.stack
         case = self.case
@@ -299,18 +297,22 @@ class Handlers:
             self.case = None
             self.at_suite = True
             if self.case_props or self.suites[-1].naming:
-                if self.suites[-1].naming == identity.NOT_MERGED_PROPERTY:
-                    self.items.append(_not_merged(case))
-                    return
-                self._identify(case)
-            if case.results or case.reruns:
-                # Counted in entries, not characters, so that summaries (which keep
-                # little text) and merges collapse exactly alike; texts are capped.
-                case.size = len(case.results) + len(case.reruns)
+                self._end_identified(case)
+                return
             self.items.append(case)
             return
         self.stack.pop()
         self._end(name)
+
+    def _end_identified(self, case: TestCaseRecord) -> None:
+        """The end of a testcase whose own properties or suite say more about it."""
+        props = self.case_props
+        self.case_props = {}  # they were this testcase's (see _start_in_case)
+        if self.suites[-1].naming == identity.NOT_MERGED_PROPERTY:
+            self.items.append(_not_merged(case))
+            return
+        self._identify(case, props)
+        self.items.append(case)
 
     def _end(self, name: str) -> None:
         stack = self.stack
@@ -335,8 +337,7 @@ class Handlers:
         self.at_suite = bool(stack) and stack[-1] in _SUITES
 
     # -- testcases and suites --------------------------------------------------------
-    def _identify(self, case: TestCaseRecord) -> None:
-        props = self.case_props
+    def _identify(self, case: TestCaseRecord, props: dict[str, str]) -> None:
         if props:
             # xunit1: pytest may write the stage (and cell) on the testcase itself.
             case.stage = props.get("stage") or case.stage

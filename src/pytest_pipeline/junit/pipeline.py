@@ -175,29 +175,47 @@ class _Accumulator:
         file's other items at their place), in order, then hand it all to the writer.
 
         The loop runs once per test of every input: a test that passed at its only attempt
-        (nearly every test) is counted inline, the others by :meth:`accept`."""
+        (nearly every test: a record without entries) is counted in locals, the others by
+        :meth:`accept`. Times add up one by one, in order, whichever way a test is counted."""
         cell, stage, counts = self.last_cell, self.last_stage, self.last_counts
+        passed = 0  # passed tests counted since ``counts`` was last brought up to date
+        time = counts.time
         for item in emitted:
-            if type(item) is TestCaseRecord and not item.results and not item.reruns:
-                if item.cell != cell or item.stage != stage:
+            if type(item) is TestCaseRecord and not item.size:
+                if item.cell is not cell or item.stage is not stage:  # equal strings: no harm
+                    if passed:
+                        counts.tests += passed
+                        counts.passed += passed
+                        counts.time = time
+                        passed = 0
                     cell, stage = item.cell, item.stage
                     counts = self._counts((cell, stage))
-                counts.tests += 1
-                counts.passed += 1
-                counts.time += item.time
+                    time = counts.time
+                passed += 1
+                time += item.time
             else:
+                if passed:
+                    counts.tests += passed
+                    counts.passed += passed
+                    counts.time = time
+                    passed = 0
                 if type(item) is TestCaseRecord or type(item) is CollapsedTest:
                     self.accept(item)
                 else:
                     self.other(item)  # type: ignore[arg-type]
                 cell, stage, counts = self.last_cell, self.last_stage, self.last_counts
+                time = counts.time
+        if passed:
+            counts.tests += passed
+            counts.passed += passed
+            counts.time = time
         if self.writer is not None:
             self.writer.add_all(emitted, self.max_text)
 
     def accept(self, test: TestCaseRecord | CollapsedTest) -> None:
         """Count one test (see :meth:`take`; the writer is not told)."""
         if type(test) is TestCaseRecord:
-            if not test.results and not test.reruns:
+            if not test.size:
                 counts = self._counts((test.cell, test.stage))
                 counts.tests += 1
                 counts.passed += 1

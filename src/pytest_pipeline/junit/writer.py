@@ -411,8 +411,8 @@ class SpoolWriter:
         room = self.budget - self.buffered
         size = 0  # characters appended since self.buffered was last brought up to date
         for item in emitted:
-            if type(item) is TestCaseRecord and not item.results and not item.reruns:
-                if item.cell != cell or item.stage != stage:
+            if type(item) is TestCaseRecord and not item.size:
+                if item.cell is not cell or item.stage is not stage:  # equal strings: no harm
                     self.buffered += size  # opening a group may flush: be exact first
                     size = 0
                     cell, stage = item.cell, item.stage
