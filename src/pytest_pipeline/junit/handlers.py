@@ -157,15 +157,43 @@ class Handlers:
         """Elements open inside the open testcase (0 when none is open)."""
         self.case_props: dict[str, str] = {}
         self.rerun: ResultEntry | None = None
-        # (depth of the element whose text is captured, target object, attribute, buffer)
-        self.captures: list[tuple[int, TestCaseRecord | ResultEntry, str, TextBuffer]] = []
+        # (depth of the element whose text is captured, target object, attribute, the
+        # pieces of text so far, whether its cut keeps a tail): expat hands the pieces to
+        # the list's own append, no Python call per piece.
+        self.captures: list[tuple[int, TestCaseRecord | ResultEntry, str, list[str], bool]] = []
+        self.cut: dict[int, TextBuffer] = {}
+        """Depth -> the capped text of a capture that was open across a chunk (see
+        :meth:`compact`)."""
         self.parser: Any = None
 
     # -- capture ------------------------------------------------------------------
     def _capture(self, target: TestCaseRecord | ResultEntry, attribute: str, *, tail: bool) -> None:
-        buffer = TextBuffer(self.max_text, tail=tail and self.full)
-        self.captures.append((len(self.stack), target, attribute, buffer))
-        self.parser.CharacterDataHandler = buffer.feed
+        pieces: list[str] = []
+        self.captures.append((len(self.stack), target, attribute, pieces, tail and self.full))
+        self.parser.CharacterDataHandler = pieces.append
+
+    def compact(self) -> None:
+        """Fold the pieces the open captures hold into capped texts (:class:`TextBuffer`):
+        the reader calls this after every chunk it feeds, so a capture holds at most one
+        chunk's text beyond its cap, however long the text in the file."""
+        for depth, _, _, pieces, tail in self.captures:
+            if pieces:
+                buffer = self.cut.get(depth)
+                if buffer is None:
+                    buffer = self.cut[depth] = TextBuffer(self.max_text, tail=tail)
+                buffer.feed("".join(pieces))
+                pieces.clear()
+
+    def _captured(self, depth: int, pieces: list[str], tail: bool) -> str:
+        """The text a capture kept: its pieces, capped as a TextBuffer fed them would be."""
+        text = "".join(pieces)
+        buffer = self.cut.pop(depth, None) if self.cut else None
+        if buffer is None:
+            if len(text) <= self.max_text:
+                return text  # the usual case: one short piece
+            buffer = TextBuffer(self.max_text, tail=tail)
+        buffer.feed(text)
+        return buffer.value()
 
     # Set while nothing is captured: keeps expat reporting progress (see reader.MAX_TOKEN).
     # A builtin that ignores its argument, not a Python function: pretty-printed files
@@ -318,11 +346,11 @@ class Handlers:
         stack = self.stack
         captures = self.captures
         if captures and captures[-1][0] == len(stack):
-            _, target, attribute, buffer = captures.pop()
-            text = buffer.value()
+            depth, target, attribute, pieces, tail = captures.pop()
+            text = self._captured(depth, pieces, tail)
             current = getattr(target, attribute)
             setattr(target, attribute, current + text if current else text)
-            self.parser.CharacterDataHandler = captures[-1][3].feed if captures else self.ignore_text
+            self.parser.CharacterDataHandler = captures[-1][3].append if captures else self.ignore_text
         if self.case is not None:
             self.inner -= 1  # an element inside the open testcase
             if name in _RERUN:
