@@ -24,9 +24,11 @@ from typing import Any
 
 from pytest_pipeline.junit import reader
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser, Emitted
+from pytest_pipeline.junit.inputs import resolves_to, stat_or_none
 from pytest_pipeline.junit.reader import UnreadableInput
 from pytest_pipeline.junit.records import EmptySuite, NotMerged, StageTime, TestCaseRecord
-from pytest_pipeline.junit.writer import Group, SpoolWriter, single_outcome
+from pytest_pipeline.junit.render import single_outcome
+from pytest_pipeline.junit.writer import Group, SpoolWriter
 from pytest_pipeline.results import (
     Counts,
     InputProblem,
@@ -315,8 +317,9 @@ def _pipeline(
     push_all = collapser.push_all
     take = accumulator.take
     skip_resolved = skip.resolve() if skip is not None else None
+    skip_stat = stat_or_none(skip) if skip is not None else None
     for path in _files(inputs):
-        if skip_resolved is not None and path.resolve() == skip_resolved:
+        if skip_resolved is not None and resolves_to(path, skip_resolved, skip_stat):
             continue  # a directory input that holds the previous merged output
         summary.files.append(str(path))
         if path.is_dir():

@@ -232,7 +232,7 @@ def test_fast_path_renders_like_the_general_path(
     tmp_path: Path, cell: str, classname: str, name: str
 ) -> None:
     from pytest_pipeline.junit.records import TestCaseRecord
-    from pytest_pipeline.junit.writer import render_passed
+    from pytest_pipeline.junit.render import render_passed
 
     record = TestCaseRecord(cell, "unit", classname, name, 0.5)
     writer = SpoolWriter(tmp_path / "out.xml")
