@@ -193,6 +193,7 @@ class Collapser:
         popitem = pending.popitem
         window = self.window
         emit = self.emit
+        room = max(window - len(pending), 0)  # new tests it takes before it emits its oldest
         for record in items:
             if type(record) is not TestCaseRecord:
                 other(record)
@@ -201,7 +202,10 @@ class Collapser:
             test = setdefault(key, record)
             if test is not record or record.size:
                 self._push_more(key, test, record)
-            elif len(pending) > window:
+                room = max(window - len(pending), 0)
+            elif room:
+                room -= 1
+            else:  # the window is full: its oldest test is complete
                 oldest = popitem(False)[1]
                 if oldest.size:
                     self.size -= oldest.size

@@ -150,6 +150,8 @@ class Handlers:
         """Names of the open elements, the open testcase left out (it is :attr:`case`;
         ``inner`` counts what is open inside it)."""
         self.suites: list[_Suite] = []
+        self.suite = _Suite(default_cell, default_stage, "")
+        """The innermost open suite, ``suites[-1]`` (asked once per testcase)."""
         self.case: TestCaseRecord | None = None
         self.at_suite = False
         """The innermost open element is a suite and no testcase is open: where testcases start."""
@@ -206,7 +208,7 @@ class Handlers:
             # The hot path (most elements are testcases), inlined: every bytecode here
             # runs once per test of every input.
             self.at_suite = False
-            suite = self.suites[-1]
+            suite = self.suite
             suite.had_child = True
             try:  # subscripts, cheaper than get(); pytest writes all three
                 classname = attrs["classname"]
@@ -254,7 +256,8 @@ class Handlers:
     def _start_root(self, name: str, attrs: dict[str, str]) -> None:
         if name not in _SUITES:
             raise UnreadableInput(f"root element is <{name}>, expected <testsuites> or <testsuite>")
-        self.suites.append(_Suite(self.default_cell, self.default_stage, "", _suite_time(attrs)))
+        self.suite = _Suite(self.default_cell, self.default_stage, "", _suite_time(attrs))
+        self.suites.append(self.suite)
 
     def _start_outside_case(self, name: str, attrs: dict[str, str]) -> None:
         """An element in a suite but in no testcase: a nested suite, or a suite's property."""
@@ -264,7 +267,8 @@ class Handlers:
             if name in _SUITES:
                 outer = self.suites[-1]
                 outer.had_child = outer.had_suite = True
-                self.suites.append(_Suite(outer.cell, outer.stage, outer.naming, _suite_time(attrs)))
+                self.suite = _Suite(outer.cell, outer.stage, outer.naming, _suite_time(attrs))
+                self.suites.append(self.suite)
         elif name == "property" and parent == "properties" and len(stack) >= 2 and stack[-2] in _SUITES:
             self._suite_property(attrs)
 
@@ -324,7 +328,7 @@ class Handlers:
             # The open testcase's own end (everything inside it is closed): the hot path.
             self.case = None
             self.at_suite = True
-            if self.case_props or self.suites[-1].naming:
+            if self.case_props or self.suite.naming:
                 self._end_identified(case)
                 return
             self.items.append(case)
@@ -358,6 +362,8 @@ class Handlers:
             return
         if name in _SUITES and (not stack or stack[-1] in _SUITES):
             suite = self.suites.pop()
+            if self.suites:
+                self.suite = self.suites[-1]
             if not suite.had_child and suite.naming != identity.NOT_MERGED_PROPERTY:
                 self.items.append(EmptySuite(suite.cell, suite.stage))
             if suite.staged and suite.time is not None and not suite.had_suite:

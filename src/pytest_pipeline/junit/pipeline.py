@@ -26,7 +26,7 @@ from pytest_pipeline.junit import reader
 from pytest_pipeline.junit.collapse import CollapsedTest, Collapser, Emitted
 from pytest_pipeline.junit.inputs import resolves_to, stat_or_none
 from pytest_pipeline.junit.reader import UnreadableInput
-from pytest_pipeline.junit.records import EmptySuite, NotMerged, StageTime, TestCaseRecord
+from pytest_pipeline.junit.records import EmptySuite, NotMerged, ResultEntry, StageTime, TestCaseRecord
 from pytest_pipeline.junit.render import single_outcome
 from pytest_pipeline.junit.writer import Group, SpoolWriter
 from pytest_pipeline.results import (
@@ -45,6 +45,7 @@ MAX_GROUPS = 10_000
 with a new cell per suite would otherwise grow memory without bound."""
 Exclude = Callable[[Path, TestCaseRecord], bool]
 """Leaves a testcase element of an input out of a merge (see :func:`merge`)."""
+_FAILED, _ERROR, _BLOCKED = Outcome.FAILED, Outcome.ERROR, Outcome.BLOCKED
 MAX_REFS = 10_000
 """Failures (and, separately, flaky passes) listed by name in a summary; beyond this they
 are only counted (``ResultSummary.failures_omitted``). Full texts are in the merged XML."""
@@ -233,19 +234,28 @@ class _Accumulator:
         flaky = test.flaky
         self._counts((record.cell, record.stage)).add(outcome, test.time, flaky=flaky)
         if outcome.is_bad:
-            self._ref(test, outcome, self.summary.failures)
+            self._ref(record, test.earlier, test.attempts, outcome, self.summary.failures)
         elif flaky:
-            self._ref(test, outcome, self.summary.flaky)
+            self._ref(record, test.earlier, test.attempts, outcome, self.summary.flaky)
 
     def _accept_single(self, record: TestCaseRecord) -> None:
         """:meth:`accept` of a test that ran once with one outcome element (a failure, an
         error, a skip), without collapsing it first."""
         outcome = record.results[0].outcome
         self._counts((record.cell, record.stage)).add(outcome, record.time)
-        if outcome.is_bad:
-            self._ref(CollapsedTest(record), outcome, self.summary.failures)
+        if outcome is _FAILED or outcome is _ERROR or outcome is _BLOCKED:  # is_bad, inlined
+            self._ref(record, (), 1, outcome, self.summary.failures)
 
-    def _ref(self, test: CollapsedTest, outcome: Outcome, refs: list[TestRef]) -> None:
+    def _ref(
+        self,
+        record: TestCaseRecord,
+        earlier: Sequence[ResultEntry],
+        attempts: int,
+        outcome: Outcome,
+        refs: list[TestRef],
+    ) -> None:
+        """List a test in ``refs``: ``record`` its last attempt, ``earlier`` what is known of
+        the attempts before it (see :class:`CollapsedTest`)."""
         summary = self.summary
         if len(refs) >= MAX_REFS:
             if refs is summary.failures:
@@ -253,14 +263,13 @@ class _Accumulator:
             else:
                 summary.flaky_omitted += 1
             return
-        record = test.record
         primary = record.primary()
         if primary is not None:
             message = primary.short_message()
         else:  # a flaky pass: say how the last failed attempt failed
-            message = test.earlier[-1].short_message() if test.earlier else ""
+            message = earlier[-1].short_message() if earlier else ""
         # Where it failed (for CI annotations), not where the test starts (xunit1's line).
-        shown = primary if primary is not None else (test.earlier[-1] if test.earlier else None)
+        shown = primary if primary is not None else (earlier[-1] if earlier else None)
         line = failure_line(shown.text, record.classname, record.file) if shown is not None else None
         refs.append(
             TestRef(
@@ -272,7 +281,7 @@ class _Accumulator:
                 message=message,
                 file=record.file,
                 line=record.line if line is None else line,
-                attempts=test.attempts,
+                attempts=attempts,
             )
         )
 
