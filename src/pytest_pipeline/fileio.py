@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -100,6 +99,8 @@ def describe_disk_full(error: OSError) -> str:
 
 def sha256_file(path: Path) -> str:
     """Hex sha256 of ``path``, read in 1 MiB blocks (a wheel or sdist need not fit in memory)."""
+    import hashlib  # here: loading OpenSSL costs every command (and every pytest run) ~2 ms
+
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -13,6 +13,7 @@ Standard library only: the JUnit merge calls it for every failure it lists.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # The path may start with a Windows drive ("C:"); it never starts with blanks, which
@@ -26,10 +27,36 @@ def own_files(classname: str, file: str | None = None) -> list[str]:
     when there is one, else every module path its classname can stand for
     (``tests.unit.test_greet.TestHello`` -> ``tests/unit/test_greet/TestHello.py``,
     ``tests/unit/test_greet.py``, ...; classes and modules look alike in a classname)."""
+    return list(_own_files(classname, file))
+
+
+@functools.lru_cache(maxsize=1024)  # a merge asks once per failure; classnames repeat
+def _own_files(classname: str, file: str | None) -> tuple[str, ...]:
     if file:
-        return [_normalised(file)]
+        return (_normalised(file),)
     parts = [part for part in classname.split(".") if part]
-    return ["/".join(parts[:end]) + ".py" for end in range(len(parts), 0, -1)]
+    return tuple("/".join(parts[:end]) + ".py" for end in range(len(parts), 0, -1))
+
+
+def _pytest_frames(text: str) -> list[re.Match[str]]:
+    """``list(_PYTEST_FRAME.finditer(text))``, faster: the pattern matches at most once per
+    line, at its start, and only a line holding ``.py:`` can match, so only those lines are
+    tried (a regex search would try every position of a long traceback)."""
+    found = []
+    position = text.find(".py:")
+    while position >= 0:
+        match = _PYTEST_FRAME.match(text, text.rfind("\n", 0, position) + 1)
+        if match is not None:
+            found.append(match)
+        line_end = text.find("\n", position)
+        if line_end < 0:
+            break
+        position = text.find(".py:", line_end)
+    return found
+
+
+def _start(match: re.Match[str]) -> int:
+    return match.start()
 
 
 def failure_line(text: str, classname: str, file: str | None = None) -> int | None:
@@ -37,15 +64,17 @@ def failure_line(text: str, classname: str, file: str | None = None) -> int | No
     text names no frame there (a crash report, a custom message, a collection error)."""
     if not text or ".py" not in text:
         return None
-    matches = sorted(
-        (match for pattern in (_PYTEST_FRAME, _NATIVE_FRAME) for match in pattern.finditer(text)),
-        key=lambda match: match.start(),
-    )
-    frames = [(_normalised(match["path"]), int(match["line"])) for match in matches]
-    for own in own_files(classname, file):
-        lines = [line for path, line in frames if path == own or path.endswith("/" + own)]
-        if lines:
-            return lines[-1]
+    matches = _pytest_frames(text)
+    if 'File "' in text:  # what every native frame starts with
+        native = list(_NATIVE_FRAME.finditer(text))
+        if native:
+            matches = sorted(matches + native, key=_start)
+    frames = [(_normalised(match["path"]), match["line"]) for match in matches]
+    for own in _own_files(classname, file):
+        suffix = "/" + own
+        for path, line in reversed(frames):  # the last frame in that file
+            if path == own or path.endswith(suffix):
+                return int(line)
     return None
 
 

@@ -47,6 +47,7 @@ def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse
 
 def run(args: argparse.Namespace) -> int:
     from pytest_pipeline.junit import DEFAULT_MAX_TEXT, expand_inputs, merge
+    from pytest_pipeline.junit.inputs import resolves_to, stat_or_none
     from pytest_pipeline.junit.reader import MIN_MAX_TEXT
 
     max_text = DEFAULT_MAX_TEXT if args.max_text is None else args.max_text
@@ -55,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     output: Path = args.output
     if output.is_dir():
         raise PipelineError(f"-o {output} is a directory; give a file name such as {output / 'junit.xml'}")
-    named = {Path(str(arg)).resolve() for arg in args.inputs}
-    if output.resolve() in named:
+    target, target_stat = output.resolve(), stat_or_none(output)
+    if any(resolves_to(Path(str(arg)), target, target_stat) for arg in args.inputs):
         # A folder or glob may hold the previous output (it is skipped); a file named as
         # both would be read as nothing and then overwritten.
         raise PipelineError(f"-o {output} is also an input; write the merged file elsewhere")

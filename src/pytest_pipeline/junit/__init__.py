@@ -8,8 +8,9 @@
 How a file flows through the package: :mod:`.reader` opens it safely and feeds expat, whose
 :mod:`.handlers` turn elements into :mod:`.records` (texts capped by :mod:`.text`);
 :mod:`.collapse` folds rerun attempts into one test; :mod:`.pipeline` counts each test and
-hands it to :mod:`.writer`, which streams the merged file. :mod:`.identity` says which cell
-and stage a testcase belongs to; :mod:`.inputs` expands command-line arguments.
+hands it to :mod:`.writer`, which streams the merged file (each test rendered by
+:mod:`.render`). :mod:`.identity` says which cell and stage a testcase belongs to;
+:mod:`.inputs` expands command-line arguments.
 
 Imported by the command line, the gate and the orchestrator only; never by the pytest plugin.
 """

@@ -32,7 +32,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pytest_pipeline.junit.records import TEARDOWN_PREFIX, ResultEntry, TestCaseRecord
+from pytest_pipeline.junit.records import (
+    TEARDOWN_PREFIX,
+    EmptySuite,
+    NotMerged,
+    ResultEntry,
+    StageTime,
+    TestCaseRecord,
+)
 from pytest_pipeline.results import Outcome
 
 WINDOW = 128
@@ -142,39 +149,32 @@ def _as_earlier_attempt(record: TestCaseRecord, number: int) -> ResultEntry:
     return earlier
 
 
-PASSED_BATCH = 256
-"""Passed tests handed over together (see ``Collapser(emit_passed=...)``)."""
+Emitted = TestCaseRecord | CollapsedTest | EmptySuite | StageTime | NotMerged
+"""What a merge takes after each batch of the reader: the tests the collapser emitted,
+and the file's other items at their place, in order."""
 
 
 class Collapser:
     """Feeds records through the window and emits each test once it is complete.
 
     A test seen once is emitted as its bare :class:`TestCaseRecord` (the common case,
-    kept cheap); one with several attempts as a :class:`CollapsedTest`.
-
-    With ``emit_passed``, bare records without outcome or rerun entries (one attempt that
-    passed: nearly every test) are handed to it in lists instead: by :meth:`push` up to
-    :data:`PASSED_BATCH` at a time, by :meth:`push_all` at the end of the call. The order
-    of everything emitted stays the order of emission (a list is handed over before any
-    other test, empty suite or file end).
+    kept cheap); one with several attempts as a :class:`CollapsedTest`. Tests are emitted
+    in the order they leave the window; the merge emits into a list (``emit`` is its
+    ``append``) and takes the list after each batch of the reader.
     """
 
     def __init__(
         self,
         emit: Callable[[TestCaseRecord | CollapsedTest], None],
         *,
-        emit_passed: Callable[[list[TestCaseRecord]], None] | None = None,
         window: int = WINDOW,
         budget: int = BUDGET,
     ) -> None:
         self.emit = emit
-        self.emit_passed = emit_passed
         self.window = window
         self.budget = budget
         self.pending: OrderedDict[Key, TestCaseRecord | CollapsedTest] = OrderedDict()
         self.size = 0
-        self.passed: list[TestCaseRecord] = []
-        """Passed tests emitted, not yet handed to ``emit_passed``."""
 
     def push(self, record: TestCaseRecord) -> None:
         key = (record.cell, record.stage, record.classname, record.name)
@@ -188,40 +188,28 @@ class Collapser:
         """:meth:`push` each :class:`TestCaseRecord` of ``items``, in order; anything else
         (an empty suite) goes to ``other`` at its place. The same as calling push() per
         record, in one loop: this runs once per testcase of every input."""
-        if self.emit_passed is None:
-            for item in items:
-                if type(item) is TestCaseRecord:
-                    self.push(item)
-                else:
-                    other(item)
-            return
         pending = self.pending
         setdefault = pending.setdefault
         popitem = pending.popitem
         window = self.window
-        # Passed tests collect in self.passed through a bound append, with no size cap
-        # here (they are this batch's records, or the window's, held anyway) and are
-        # handed over at the end; a slower path may hand them over and start a new list.
-        keep = self.passed.append
+        emit = self.emit
+        room = max(window - len(pending), 0)  # new tests it takes before it emits its oldest
         for record in items:
             if type(record) is not TestCaseRecord:
-                self.hand_over()
                 other(record)
-                keep = self.passed.append
                 continue
             key = (record.cell, record.stage, record.classname, record.name)
             test = setdefault(key, record)
             if test is not record or record.size:
                 self._push_more(key, test, record)
-                keep = self.passed.append
-            elif len(pending) > window:
+                room = max(window - len(pending), 0)
+            elif room:
+                room -= 1
+            else:  # the window is full: its oldest test is complete
                 oldest = popitem(False)[1]
-                if not oldest.size and type(oldest) is TestCaseRecord:
-                    keep(oldest)
-                else:
-                    self._emit(oldest)
-                    keep = self.passed.append
-        self.hand_over()
+                if oldest.size:
+                    self.size -= oldest.size
+                emit(oldest)
 
     def _push_more(self, key: Key, test: TestCaseRecord | CollapsedTest, record: TestCaseRecord) -> None:
         """push() past the common case: ``record`` is another attempt of a pending test,
@@ -241,23 +229,10 @@ class Collapser:
             self._emit(pending.popitem(False)[1])
 
     def _emit(self, test: TestCaseRecord | CollapsedTest) -> None:
-        """Emit a test that left the window (one way or the other, see the class doc)."""
+        """Emit a test that left the window."""
         if test.size:
             self.size -= test.size
-        elif self.emit_passed is not None and type(test) is TestCaseRecord:
-            self.passed.append(test)
-            if len(self.passed) >= PASSED_BATCH:
-                self.hand_over()
-            return
-        self.hand_over()
         self.emit(test)
-
-    def hand_over(self) -> None:
-        """Hand the passed tests emitted so far to ``emit_passed``."""
-        passed = self.passed
-        if passed:
-            self.passed = []
-            self.emit_passed(passed)  # type: ignore[misc]
 
     def _evict(self) -> None:
         pending = self.pending
@@ -269,11 +244,9 @@ class Collapser:
         pending = self.pending
         while pending:
             self._emit(pending.popitem(last=False)[1])
-        self.hand_over()
         self.size = 0
 
     def discard(self) -> None:
         """The file turned out unreadable: forget its pending tests."""
         self.pending.clear()
-        self.passed = []
         self.size = 0

@@ -147,7 +147,11 @@ class Handlers:
         self.max_text = max_text if max_text is not None else SUMMARY_TEXT
         self.items = items
         self.stack: list[str] = []
+        """Names of the open elements, the open testcase left out (it is :attr:`case`;
+        ``inner`` counts what is open inside it)."""
         self.suites: list[_Suite] = []
+        self.suite = _Suite(default_cell, default_stage, "")
+        """The innermost open suite, ``suites[-1]`` (asked once per testcase)."""
         self.case: TestCaseRecord | None = None
         self.at_suite = False
         """The innermost open element is a suite and no testcase is open: where testcases start."""
@@ -155,15 +159,43 @@ class Handlers:
         """Elements open inside the open testcase (0 when none is open)."""
         self.case_props: dict[str, str] = {}
         self.rerun: ResultEntry | None = None
-        # (depth of the element whose text is captured, target object, attribute, buffer)
-        self.captures: list[tuple[int, TestCaseRecord | ResultEntry, str, TextBuffer]] = []
+        # (depth of the element whose text is captured, target object, attribute, the
+        # pieces of text so far, whether its cut keeps a tail): expat hands the pieces to
+        # the list's own append, no Python call per piece.
+        self.captures: list[tuple[int, TestCaseRecord | ResultEntry, str, list[str], bool]] = []
+        self.cut: dict[int, TextBuffer] = {}
+        """Depth -> the capped text of a capture that was open across a chunk (see
+        :meth:`compact`)."""
         self.parser: Any = None
 
     # -- capture ------------------------------------------------------------------
     def _capture(self, target: TestCaseRecord | ResultEntry, attribute: str, *, tail: bool) -> None:
-        buffer = TextBuffer(self.max_text, tail=tail and self.full)
-        self.captures.append((len(self.stack), target, attribute, buffer))
-        self.parser.CharacterDataHandler = buffer.feed
+        pieces: list[str] = []
+        self.captures.append((len(self.stack), target, attribute, pieces, tail and self.full))
+        self.parser.CharacterDataHandler = pieces.append
+
+    def compact(self) -> None:
+        """Fold the pieces the open captures hold into capped texts (:class:`TextBuffer`):
+        the reader calls this after every chunk it feeds, so a capture holds at most one
+        chunk's text beyond its cap, however long the text in the file."""
+        for depth, _, _, pieces, tail in self.captures:
+            if pieces:
+                buffer = self.cut.get(depth)
+                if buffer is None:
+                    buffer = self.cut[depth] = TextBuffer(self.max_text, tail=tail)
+                buffer.feed("".join(pieces))
+                pieces.clear()
+
+    def _captured(self, depth: int, pieces: list[str], tail: bool) -> str:
+        """The text a capture kept: its pieces, capped as a TextBuffer fed them would be."""
+        text = "".join(pieces)
+        buffer = self.cut.pop(depth, None) if self.cut else None
+        if buffer is None:
+            if len(text) <= self.max_text:
+                return text  # the usual case: one short piece
+            buffer = TextBuffer(self.max_text, tail=tail)
+        buffer.feed(text)
+        return buffer.value()
 
     # Set while nothing is captured: keeps expat reporting progress (see reader.MAX_TOKEN).
     # A builtin that ignores its argument, not a Python function: pretty-printed files
@@ -176,7 +208,7 @@ class Handlers:
             # The hot path (most elements are testcases), inlined: every bytecode here
             # runs once per test of every input.
             self.at_suite = False
-            suite = self.suites[-1]
+            suite = self.suite
             suite.had_child = True
             try:  # subscripts, cheaper than get(); pytest writes all three
                 classname = attrs["classname"]
@@ -204,14 +236,11 @@ class Handlers:
             record.results = record.reruns = NO_ENTRIES
             record.dropped = record.dropped_reruns = record.size = 0
             record.out = record.err = ""
-            if self.case_props:
-                self.case_props = {}
-            self.stack.append(name)
             return
         stack = self.stack
-        if len(stack) >= MAX_DEPTH:
-            raise UnreadableInput(f"elements nested deeper than {MAX_DEPTH} levels; refused")
         case = self.case
+        if len(stack) + (case is not None) >= MAX_DEPTH:  # the open testcase is a level too
+            raise UnreadableInput(f"elements nested deeper than {MAX_DEPTH} levels; refused")
         if case is not None:
             self.inner += 1
             self._start_in_case(case, name, attrs)
@@ -227,7 +256,8 @@ class Handlers:
     def _start_root(self, name: str, attrs: dict[str, str]) -> None:
         if name not in _SUITES:
             raise UnreadableInput(f"root element is <{name}>, expected <testsuites> or <testsuite>")
-        self.suites.append(_Suite(self.default_cell, self.default_stage, "", _suite_time(attrs)))
+        self.suite = _Suite(self.default_cell, self.default_stage, "", _suite_time(attrs))
+        self.suites.append(self.suite)
 
     def _start_outside_case(self, name: str, attrs: dict[str, str]) -> None:
         """An element in a suite but in no testcase: a nested suite, or a suite's property."""
@@ -237,7 +267,8 @@ class Handlers:
             if name in _SUITES:
                 outer = self.suites[-1]
                 outer.had_child = outer.had_suite = True
-                self.suites.append(_Suite(outer.cell, outer.stage, outer.naming, _suite_time(attrs)))
+                self.suite = _Suite(outer.cell, outer.stage, outer.naming, _suite_time(attrs))
+                self.suites.append(self.suite)
         elif name == "property" and parent == "properties" and len(stack) >= 2 and stack[-2] in _SUITES:
             self._suite_property(attrs)
 
@@ -245,7 +276,8 @@ class Handlers:
         """An element in the open testcase: an outcome, an earlier attempt, captured output,
         a part of an earlier attempt, or a testcase property."""
         stack = self.stack
-        parent = stack[-1]
+        inner = self.inner  # this element counted: 1 is a child of the testcase
+        parent = "testcase" if inner == 1 else stack[-1]
         if parent == "testcase":
             if name in _FINAL:
                 self._outcome(case, name, attrs)
@@ -259,7 +291,7 @@ class Handlers:
             attribute = _RERUN_PARTS.get(name)
             if attribute is not None:
                 self._capture(self.rerun, attribute, tail=True)
-        elif name == "property" and parent == "properties" and stack[-2] == "testcase":
+        elif name == "property" and parent == "properties" and (inner == 2 or stack[-2] == "testcase"):
             key = attrs.get("name")
             if key in identity.PROPERTIES:
                 self.case_props[key] = capped(attrs.get("value", ""), MAX_NAME)
@@ -291,34 +323,38 @@ class Handlers:
             self._capture(entry, "text", tail=True)
 
     def end(self, name: str) -> None:
-        self.stack.pop()
         case = self.case
         if case is not None and not self.inner:
             # The open testcase's own end (everything inside it is closed): the hot path.
             self.case = None
             self.at_suite = True
-            if self.case_props or self.suites[-1].naming:
-                if self.suites[-1].naming == identity.NOT_MERGED_PROPERTY:
-                    self.items.append(_not_merged(case))
-                    return
-                self._identify(case)
-            if case.results or case.reruns:
-                # Counted in entries, not characters, so that summaries (which keep
-                # little text) and merges collapse exactly alike; texts are capped.
-                case.size = len(case.results) + len(case.reruns)
+            if self.case_props or self.suite.naming:
+                self._end_identified(case)
+                return
             self.items.append(case)
             return
+        self.stack.pop()
         self._end(name)
+
+    def _end_identified(self, case: TestCaseRecord) -> None:
+        """The end of a testcase whose own properties or suite say more about it."""
+        props = self.case_props
+        self.case_props = {}  # they were this testcase's (see _start_in_case)
+        if self.suites[-1].naming == identity.NOT_MERGED_PROPERTY:
+            self.items.append(_not_merged(case))
+            return
+        self._identify(case, props)
+        self.items.append(case)
 
     def _end(self, name: str) -> None:
         stack = self.stack
         captures = self.captures
         if captures and captures[-1][0] == len(stack):
-            _, target, attribute, buffer = captures.pop()
-            text = buffer.value()
+            depth, target, attribute, pieces, tail = captures.pop()
+            text = self._captured(depth, pieces, tail)
             current = getattr(target, attribute)
             setattr(target, attribute, current + text if current else text)
-            self.parser.CharacterDataHandler = captures[-1][3].feed if captures else self.ignore_text
+            self.parser.CharacterDataHandler = captures[-1][3].append if captures else self.ignore_text
         if self.case is not None:
             self.inner -= 1  # an element inside the open testcase
             if name in _RERUN:
@@ -326,6 +362,8 @@ class Handlers:
             return
         if name in _SUITES and (not stack or stack[-1] in _SUITES):
             suite = self.suites.pop()
+            if self.suites:
+                self.suite = self.suites[-1]
             if not suite.had_child and suite.naming != identity.NOT_MERGED_PROPERTY:
                 self.items.append(EmptySuite(suite.cell, suite.stage))
             if suite.staged and suite.time is not None and not suite.had_suite:
@@ -333,8 +371,7 @@ class Handlers:
         self.at_suite = bool(stack) and stack[-1] in _SUITES
 
     # -- testcases and suites --------------------------------------------------------
-    def _identify(self, case: TestCaseRecord) -> None:
-        props = self.case_props
+    def _identify(self, case: TestCaseRecord, props: dict[str, str]) -> None:
         if props:
             # xunit1: pytest may write the stage (and cell) on the testcase itself.
             case.stage = props.get("stage") or case.stage

@@ -24,7 +24,7 @@ NAMING_PROPERTY = "pytest-pipeline.naming"
 NAMING_VALUE = "cell-in-names"
 NOT_MERGED_PROPERTY = "pytest-pipeline.not-merged"
 """Marks the merged file's suite of inputs the merge left out (value: how many). Its
-testcases are no tests: each names one input and why (see :mod:`pytest_pipeline.junit.writer`).
+testcases are no tests: each names one input and why (see :mod:`pytest_pipeline.junit.render`).
 The reader knows the suite by this property, never by its name alone."""
 NOT_MERGED_SUITE = "pytest-pipeline: inputs not merged"
 NOT_MERGED_TYPE = "pytest-pipeline.not-merged"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +11,27 @@ from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 
 _GLOB_CHARS = frozenset("*?[")
+
+
+def resolves_to(path: Path, target: Path, target_stat: os.stat_result | None) -> bool:
+    """``path.resolve() == target``, for ``target`` resolved and ``target_stat`` its
+    ``stat()`` (None when it does not exist), mostly without resolving ``path`` (a
+    system call per folder of the path): paths that resolve alike are the same file,
+    so a path that exists is ``target`` only if ``target`` exists and is that file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return path.resolve() == target  # missing or dangling: only its spelling can tell
+    if target_stat is None or (stat.st_dev, stat.st_ino) != (target_stat.st_dev, target_stat.st_ino):
+        return False
+    return path.resolve() == target  # the same file; a hard link is another path
+
+
+def stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
 
 
 def _xml_files(folder: Path) -> list[Path]:

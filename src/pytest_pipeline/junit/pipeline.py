@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pipeline.junit import reader
-from pytest_pipeline.junit.collapse import CollapsedTest, Collapser
+from pytest_pipeline.junit.collapse import CollapsedTest, Collapser, Emitted
+from pytest_pipeline.junit.inputs import resolves_to, stat_or_none
 from pytest_pipeline.junit.reader import UnreadableInput
-from pytest_pipeline.junit.records import EmptySuite, NotMerged, StageTime, TestCaseRecord
-from pytest_pipeline.junit.writer import Group, SpoolWriter, render, render_single, single_outcome
+from pytest_pipeline.junit.records import EmptySuite, NotMerged, ResultEntry, StageTime, TestCaseRecord
+from pytest_pipeline.junit.render import single_outcome
+from pytest_pipeline.junit.writer import Group, SpoolWriter
 from pytest_pipeline.results import (
     Counts,
     InputProblem,
@@ -43,6 +45,7 @@ MAX_GROUPS = 10_000
 with a new cell per suite would otherwise grow memory without bound."""
 Exclude = Callable[[Path, TestCaseRecord], bool]
 """Leaves a testcase element of an input out of a merge (see :func:`merge`)."""
+_FAILED, _ERROR, _BLOCKED = Outcome.FAILED, Outcome.ERROR, Outcome.BLOCKED
 MAX_REFS = 10_000
 """Failures (and, separately, flaky passes) listed by name in a summary; beyond this they
 are only counted (``ResultSummary.failures_omitted``). Full texts are in the merged XML."""
@@ -168,39 +171,58 @@ class _Accumulator:
             self.not_merged.append(item.problem(self.path))
 
     def empty_suite(self, suite: EmptySuite) -> None:
-        key = (suite.cell, suite.stage)
-        self._counts(key)
-        if self.writer is not None:
-            self.writer.touch(key)
+        self._counts((suite.cell, suite.stage))
 
-    def accept_passed(self, records: list[TestCaseRecord]) -> None:
-        """Count tests that passed at their only attempt (nearly all of them), in order: the
-        same as :meth:`accept` for each, one run of same-group tests at a time."""
+    def take(self, emitted: list[Emitted]) -> None:
+        """Count what the collapser emitted for the current input file (tests, and the
+        file's other items at their place), in order, then hand it all to the writer.
+
+        The loop runs once per test of every input: a test that passed at its only attempt
+        (nearly every test: a record without entries) is counted in locals, the others by
+        :meth:`accept`. Times add up one by one, in order, whichever way a test is counted."""
         cell, stage, counts = self.last_cell, self.last_stage, self.last_counts
-        first = 0
-        for index, record in enumerate(records):
-            if record.cell != cell or record.stage != stage:
-                if index > first:
-                    self._count_passed(counts, records[first:index])
-                cell, stage = record.cell, record.stage
-                counts = self._counts((cell, stage))
-                first = index
-        self._count_passed(counts, records[first:] if first else records)
-
-    def _count_passed(self, counts: Counts, records: list[TestCaseRecord]) -> None:
-        counts.tests += len(records)
-        counts.passed += len(records)
+        passed = 0  # passed tests counted since ``counts`` was last brought up to date
         time = counts.time
-        for record in records:
-            time += record.time  # one by one, in order: the same sum as accept() makes
-        counts.time = time
+        for item in emitted:
+            if type(item) is TestCaseRecord and not item.size:
+                if item.cell is not cell or item.stage is not stage:  # equal strings: no harm
+                    if passed:
+                        counts.tests += passed
+                        counts.passed += passed
+                        counts.time = time
+                        passed = 0
+                    cell, stage = item.cell, item.stage
+                    counts = self._counts((cell, stage))
+                    time = counts.time
+                passed += 1
+                time += item.time
+            else:
+                if passed:
+                    counts.tests += passed
+                    counts.passed += passed
+                    counts.time = time
+                    passed = 0
+                if type(item) is TestCaseRecord or type(item) is CollapsedTest:
+                    self.accept(item)
+                else:
+                    self.other(item)  # type: ignore[arg-type]
+                cell, stage, counts = self.last_cell, self.last_stage, self.last_counts
+                time = counts.time
+        if passed:
+            counts.tests += passed
+            counts.passed += passed
+            counts.time = time
         if self.writer is not None:
-            self.writer.add_passed_all(records, self.max_text)
+            self.writer.add_all(emitted, self.max_text)
 
     def accept(self, test: TestCaseRecord | CollapsedTest) -> None:
+        """Count one test (see :meth:`take`; the writer is not told)."""
         if type(test) is TestCaseRecord:
-            if not test.results and not test.reruns:
-                self.accept_passed([test])
+            if not test.size:
+                counts = self._counts((test.cell, test.stage))
+                counts.tests += 1
+                counts.passed += 1
+                counts.time += test.time
                 return
             if single_outcome(test):
                 self._accept_single(test)
@@ -208,29 +230,32 @@ class _Accumulator:
             test = CollapsedTest(test)
         assert isinstance(test, CollapsedTest)
         record = test.record
-        key = (record.cell, record.stage)
         outcome = record.outcome
         flaky = test.flaky
-        self._counts(key).add(outcome, test.time, flaky=flaky)
+        self._counts((record.cell, record.stage)).add(outcome, test.time, flaky=flaky)
         if outcome.is_bad:
-            self._ref(test, outcome, self.summary.failures)
+            self._ref(record, test.earlier, test.attempts, outcome, self.summary.failures)
         elif flaky:
-            self._ref(test, outcome, self.summary.flaky)
-        if self.writer is not None:
-            self.writer.add(key, render(test, self.max_text))
+            self._ref(record, test.earlier, test.attempts, outcome, self.summary.flaky)
 
     def _accept_single(self, record: TestCaseRecord) -> None:
         """:meth:`accept` of a test that ran once with one outcome element (a failure, an
         error, a skip), without collapsing it first."""
-        key = (record.cell, record.stage)
         outcome = record.results[0].outcome
-        self._counts(key).add(outcome, record.time)
-        if outcome.is_bad:
-            self._ref(CollapsedTest(record), outcome, self.summary.failures)
-        if self.writer is not None:
-            self.writer.add(key, render_single(record, self.max_text))
+        self._counts((record.cell, record.stage)).add(outcome, record.time)
+        if outcome is _FAILED or outcome is _ERROR or outcome is _BLOCKED:  # is_bad, inlined
+            self._ref(record, (), 1, outcome, self.summary.failures)
 
-    def _ref(self, test: CollapsedTest, outcome: Outcome, refs: list[TestRef]) -> None:
+    def _ref(
+        self,
+        record: TestCaseRecord,
+        earlier: Sequence[ResultEntry],
+        attempts: int,
+        outcome: Outcome,
+        refs: list[TestRef],
+    ) -> None:
+        """List a test in ``refs``: ``record`` its last attempt, ``earlier`` what is known of
+        the attempts before it (see :class:`CollapsedTest`)."""
         summary = self.summary
         if len(refs) >= MAX_REFS:
             if refs is summary.failures:
@@ -238,14 +263,13 @@ class _Accumulator:
             else:
                 summary.flaky_omitted += 1
             return
-        record = test.record
         primary = record.primary()
         if primary is not None:
             message = primary.short_message()
         else:  # a flaky pass: say how the last failed attempt failed
-            message = test.earlier[-1].short_message() if test.earlier else ""
+            message = earlier[-1].short_message() if earlier else ""
         # Where it failed (for CI annotations), not where the test starts (xunit1's line).
-        shown = primary if primary is not None else (test.earlier[-1] if test.earlier else None)
+        shown = primary if primary is not None else (earlier[-1] if earlier else None)
         line = failure_line(shown.text, record.classname, record.file) if shown is not None else None
         refs.append(
             TestRef(
@@ -257,7 +281,7 @@ class _Accumulator:
                 message=message,
                 file=record.file,
                 line=record.line if line is None else line,
-                attempts=test.attempts,
+                attempts=attempts,
             )
         )
 
@@ -293,13 +317,18 @@ def _pipeline(
         one_file_per_group=one_file_per_group,
         shared_cell=default_cell,
     )
-    collapser = Collapser(accumulator.accept, emit_passed=accumulator.accept_passed)
+    # The collapser emits into one list, in order, with the file's other items at their
+    # place; the accumulator takes the list after each batch the reader yields.
+    emitted: list[Emitted] = []
+    keep = emitted.append
+    collapser = Collapser(keep)
     push = collapser.push
     push_all = collapser.push_all
-    other = accumulator.other
+    take = accumulator.take
     skip_resolved = skip.resolve() if skip is not None else None
+    skip_stat = stat_or_none(skip) if skip is not None else None
     for path in _files(inputs):
-        if skip_resolved is not None and path.resolve() == skip_resolved:
+        if skip_resolved is not None and resolves_to(path, skip_resolved, skip_stat):
             continue  # a directory input that holds the previous merged output
         summary.files.append(str(path))
         if path.is_dir():
@@ -311,19 +340,24 @@ def _pipeline(
                 path, default_cell=default_cell, default_stage=default_stage, max_text=max_text
             ):
                 if exclude is None:
-                    push_all(batch, other)
-                    continue
-                for item in batch:
-                    if not isinstance(item, TestCaseRecord):
-                        other(item)
-                    elif not exclude(path, item):
-                        push(item)
+                    push_all(batch, keep)
+                else:
+                    for item in batch:
+                        if not isinstance(item, TestCaseRecord):
+                            keep(item)
+                        elif not exclude(path, item):
+                            push(item)
+                take(emitted)
+                emitted.clear()
             collapser.flush()
+            take(emitted)
+            emitted.clear()
         except UnreadableInput as exc:
             problem = str(exc)  # an OSError here is the output's (disk full): not this input's fault
         else:
             accumulator.commit()
             continue
+        emitted.clear()
         collapser.discard()
         accumulator.rollback()
         summary.problems.append(InputProblem(str(path), problem))

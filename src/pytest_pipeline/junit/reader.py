@@ -159,6 +159,8 @@ def _feed(path: Path, parser: Any, items: list[Item], handlers: Handlers) -> Ite
             except RecursionError:  # pragma: no cover - expat is iterative; kept as a guard
                 raise UnreadableInput("nesting too deep; refused") from None
             fed += len(chunk)
+            if handlers.captures:
+                handlers.compact()  # a text that goes on: keep only what its cap keeps
             if fed - max(parser.CurrentByteIndex, 0) > MAX_TOKEN:
                 raise UnreadableInput(
                     f"a single XML token is larger than {MAX_TOKEN // (1024 * 1024)} MB; refused"

@@ -117,19 +117,25 @@ class TestCaseRecord:
         self.out = ""
         self.err = ""
         self.size = 0
-        """Outcome and rerun entries kept (for the collapse window's memory budget)."""
+        """Outcome and rerun entries kept, counted by :meth:`add_result` and
+        :meth:`add_rerun`: 0 exactly when the element has neither, a test that passed at
+        this attempt (what the merge's fast paths ask). Counted in entries, not characters,
+        so that summaries (which keep little text) and merges collapse exactly alike, and
+        so bounds the collapse window's memory (texts are capped)."""
 
     def add_result(self, entry: ResultEntry) -> None:
         if self.results is NO_ENTRIES:
             self.results = [entry]
         else:
             self.results.append(entry)
+        self.size += 1
 
     def add_rerun(self, entry: ResultEntry) -> None:
         if self.reruns is NO_ENTRIES:
             self.reruns = [entry]
         else:
             self.reruns.append(entry)
+        self.size += 1
 
     @property
     def outcome(self) -> Outcome:

@@ -98,7 +98,7 @@ def killed_run(folder: str = "pipeline-reports") -> Setup:
 
 def with_not_merged(xml: str, left_out: str) -> str:
     """``xml`` (a JUnit file) with the suite a merge writes for an input it left out."""
-    from pytest_pipeline.junit.writer import not_merged_suite
+    from pytest_pipeline.junit.render import not_merged_suite
     from pytest_pipeline.results import InputProblem
 
     listing = not_merged_suite([InputProblem(left_out, "truncated")])

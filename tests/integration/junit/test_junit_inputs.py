@@ -95,3 +95,28 @@ def test_broken_entries_in_a_folder_are_read_and_reported_never_skipped(tmp_path
         "py39.xml": "not a regular file (a FIFO, device or socket); pass the JUnit file",
     }
     assert summary.total().passed == 1
+
+
+def test_duplicates_are_paths_that_resolve_alike_and_the_first_spelling_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # expand_inputs tells duplicates by stat and resolves only where that cannot tell:
+    # it must keep exactly the paths a resolve() of every path keeps.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "x.xml").write_text("<testsuites/>")
+    (tmp_path / "y.xml").write_text("<testsuites/>")
+    os.link(tmp_path / "x.xml", tmp_path / "hard.xml")  # the same file, another path: kept
+    (tmp_path / "link.xml").symlink_to(tmp_path / "x.xml")  # resolves to x.xml: a duplicate
+    (tmp_path / "gone.xml").symlink_to(tmp_path / "nowhere.xml")  # dangling
+    spellings = [
+        ["link.xml", "x.xml", "hard.xml", "./x.xml", "d/../x.xml", "y.xml"],
+        ["gone.xml", "nowhere.xml", "d/../nowhere.xml", "x.xml"],
+        ["missing/../x.xml", "x.xml", "link.xml"],  # a missing folder that '..' leaves
+    ]
+    for args in spellings:
+        reference: dict[str, str] = {}
+        for arg in args:
+            reference.setdefault(str(Path(arg).resolve()), arg)
+        found = expand_inputs(args)
+        assert [str(path) for path in found] == sorted(str(Path(arg)) for arg in reference.values()), args

@@ -232,13 +232,12 @@ def test_fast_path_renders_like_the_general_path(
     tmp_path: Path, cell: str, classname: str, name: str
 ) -> None:
     from pytest_pipeline.junit.records import TestCaseRecord
-    from pytest_pipeline.junit.writer import render_passed
+    from pytest_pipeline.junit.render import render_passed
 
     record = TestCaseRecord(cell, "unit", classname, name, 0.5)
     writer = SpoolWriter(tmp_path / "out.xml")
     writer.begin_file()
-    writer.add_passed(record, 64_000)
-    writer.add_passed(record, 64_000)  # the second time through the cached classname
+    writer.add_all([record, record], 64_000)  # the second time through the cached classname
     assert writer.groups[cell, "unit"].parts == [render_passed(record, 64_000)] * 2
     writer.close()
     element = ET.fromstring(render_passed(record, 64_000))
@@ -254,7 +253,7 @@ def test_a_failing_output_is_not_blamed_on_an_input(
     def disk_full(self: SpoolWriter, *args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(SpoolWriter, "add_passed_all", disk_full)
+    monkeypatch.setattr(SpoolWriter, "add_all", disk_full)
     with pytest.raises(OSError, match="No space left"):
         merge(inputs, tmp_path / "merged.xml")
     assert not (tmp_path / "merged.xml").exists()

@@ -210,15 +210,14 @@ def test_details_from_elements_win_over_placeholder_children() -> None:
     assert [entry.message for entry in test.earlier] == ["from element"]
 
 
-def test_batched_passes_and_push_all_emit_the_same_tests_in_the_same_order() -> None:
+def test_push_all_emits_the_same_tests_in_the_same_order_as_push() -> None:
     import random
 
-    from pytest_pipeline.junit.collapse import PASSED_BATCH
     from pytest_pipeline.junit.records import EmptySuite
 
     rng = random.Random(7)
     items: list[TestCaseRecord | EmptySuite] = []
-    for index in range(3 * PASSED_BATCH):
+    for index in range(768):
         roll = rng.random()
         name = f"t{rng.randrange(index + 1)}" if roll < 0.05 else f"t{index}"  # some reruns
         results = (failure(),) if roll > 0.93 else ()
@@ -241,22 +240,14 @@ def test_batched_passes_and_push_all_emit_the_same_tests_in_the_same_order() -> 
             plain.push(item)
     plain.flush()
 
-    batched: list[str] = []
-    batches: list[int] = []
-
-    def take(records: list[TestCaseRecord]) -> None:
-        assert all(not record.results and not record.reruns for record in records)
-        batches.append(len(records))
-        batched.extend(describe(record) for record in records)
-
-    collapser = Collapser(lambda test: batched.append(describe(test)), emit_passed=take, window=16, budget=8)
-    collapser.push_all(items[: len(items) // 2], lambda suite: batched.append(describe(suite)))
+    # The merge's way: everything into one list, other items at their place.
+    emitted: list[object] = []
+    collapser = Collapser(emitted.append, window=16, budget=8)
+    collapser.push_all(items[: len(items) // 2], emitted.append)
     for item in items[len(items) // 2 :]:  # push() and push_all() mix
         if isinstance(item, EmptySuite):
-            collapser.hand_over()
-            batched.append(describe(item))
+            emitted.append(item)
         else:
             collapser.push(item)
     collapser.flush()
-    assert batched == one_by_one
-    assert len(batches) > 5
+    assert [describe(item) for item in emitted] == one_by_one

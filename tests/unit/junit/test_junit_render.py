@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from pytest_pipeline.junit.collapse import CollapsedTest
 from pytest_pipeline.junit.records import ResultEntry, TestCaseRecord
-from pytest_pipeline.junit.writer import render, render_passed, suite_header
+from pytest_pipeline.junit.render import render, render_passed, suite_header
 from pytest_pipeline.results import BLOCKED_TYPE, Counts, Outcome
 
 MAX_TEXT = 2000

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_pipeline.junit import identity
+from pytest_pipeline.junit.render import escape_attr, escape_text, format_time, plain_attr
 from pytest_pipeline.junit.text import TextBuffer, capped, share, short_message
-from pytest_pipeline.junit.writer import escape_attr, escape_text, format_time, plain_attr
 
 
 def test_text_under_the_cap_is_kept_whole() -> None:
