@@ -231,19 +231,26 @@ def options_from(args: argparse.Namespace) -> RunOptions:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = run_pipeline(options_from(args))
+    options = options_from(args)
+    config = project_config(options.project)  # once: the run and its report read the same
+    result = run_pipeline(options, config=config)
     if getattr(args, "html", False):
-        _write_html(result.reports, args.project)
+        _write_html(result.reports, config.default_stage)
     return int(result.code)
 
 
-def _write_html(reports: Path, project: Path) -> None:
+def project_config(project: Path) -> PipelineConfig:
+    """The project's ``[tool.pytest-pipeline]`` (the defaults without a pyproject.toml)."""
     from pytest_pipeline import config as config_mod
+
+    pyproject = project.resolve() / "pyproject.toml"
+    return config_mod.load(pyproject if pyproject.is_file() else None)
+
+
+def _write_html(reports: Path, default_stage: str) -> None:
     from pytest_pipeline.commands.report import HTML_NAME, shown, write_html
 
-    pyproject = project / "pyproject.toml"
-    config = config_mod.load(pyproject if pyproject.is_file() else None)
-    written = write_html(reports, reports / HTML_NAME, default_stage=config.default_stage)
+    written = write_html(reports, reports / HTML_NAME, default_stage=default_stage)
     print(f"report: {shown(written)}", flush=True)
 
 
@@ -305,7 +312,6 @@ def run_pipeline(
     import contextlib
     import time
 
-    from pytest_pipeline import config as config_mod
     from pytest_pipeline.commands._finish import finish
     from pytest_pipeline.exitcodes import ExitCode
     from pytest_pipeline.matrix.settings import run_settings
@@ -318,8 +324,7 @@ def run_pipeline(
 
     started_clock = time.monotonic()
     project = options.project.resolve()
-    pyproject = project / "pyproject.toml"
-    config = config or config_mod.load(pyproject if pyproject.is_file() else None)
+    config = config or project_config(project)
     settings = run_settings(config)
     gate_policy = _gate_policy(config, options)  # validate [gate] before any work
     _check_hook_settings(config)
