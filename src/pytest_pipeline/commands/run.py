@@ -231,20 +231,14 @@ def options_from(args: argparse.Namespace) -> RunOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pytest_pipeline import config as config_mod
+
     options = options_from(args)
-    config = project_config(options.project)  # once: the run and its report read the same
+    config = config_mod.load(options.project.resolve() / "pyproject.toml")  # once: run and report
     result = run_pipeline(options, config=config)
     if getattr(args, "html", False):
         _write_html(result.reports, config.default_stage)
     return int(result.code)
-
-
-def project_config(project: Path) -> PipelineConfig:
-    """The project's ``[tool.pytest-pipeline]`` (the defaults without a pyproject.toml)."""
-    from pytest_pipeline import config as config_mod
-
-    pyproject = project.resolve() / "pyproject.toml"
-    return config_mod.load(pyproject if pyproject.is_file() else None)
 
 
 def _write_html(reports: Path, default_stage: str) -> None:
@@ -312,6 +306,7 @@ def run_pipeline(
     import contextlib
     import time
 
+    from pytest_pipeline import config as config_mod
     from pytest_pipeline.commands._finish import finish
     from pytest_pipeline.exitcodes import ExitCode
     from pytest_pipeline.matrix.settings import run_settings
@@ -324,7 +319,7 @@ def run_pipeline(
 
     started_clock = time.monotonic()
     project = options.project.resolve()
-    config = config or project_config(project)
+    config = config or config_mod.load(project / "pyproject.toml")
     settings = run_settings(config)
     gate_policy = _gate_policy(config, options)  # validate [gate] before any work
     _check_hook_settings(config)
