@@ -58,11 +58,12 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
 def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     import argparse
 
+    from pytest_pipeline.exitcodes import ExitCode
+
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Run a project's test matrix in stages and decide whether a release may go out.",
-        epilog="Exit codes: 0 gate open, 1 tests failed, 2 interrupted, 3 incomplete (could not run or "
-        "read), 4 usage error, 5 no tests in a required stage, 6 publish refused.",
+        epilog="Exit codes: " + ", ".join(f"{code.value} {code.meaning}" for code in ExitCode) + ".",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

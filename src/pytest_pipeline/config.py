@@ -85,7 +85,11 @@ def parse_duration(value: object, where: str) -> float:
 
 def format_duration(seconds: float) -> str:
     """``15s``, ``5m``, ``5m12s``, ``1h``, ``1h30m``: a duration as people write it
-    (the way :func:`parse_duration` reads it, seconds rounded)."""
+    (the way :func:`parse_duration` reads it, seconds rounded).
+
+    Not a measured time: it says a configured limit or a waiting time back in the
+    configuration's own words (``timed out after 5m``); measured times are
+    :func:`pytest_pipeline.runner.summary.format_seconds`'s."""
     whole = round(seconds)
     if whole < 60:
         return f"{seconds:g}s" if seconds < 10 and seconds != whole else f"{whole}s"

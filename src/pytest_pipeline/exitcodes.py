@@ -28,6 +28,23 @@ class ExitCode(IntEnum):
     PUBLISH_REFUSED = 6
     """``pytest-pipeline publish`` refused to run the publish command."""
 
+    @property
+    def meaning(self) -> str:
+        """The code in a few words: what ``--help``, the HTML report and every table of
+        exit codes in the docs say (a test holds the docs to it)."""
+        return _MEANINGS[self]
+
+
+_MEANINGS = {
+    ExitCode.OK: "gate open",
+    ExitCode.TESTS_FAILED: "tests failed",
+    ExitCode.INTERRUPTED: "interrupted",
+    ExitCode.INCOMPLETE: "incomplete (could not run or read)",
+    ExitCode.USAGE_ERROR: "usage error",
+    ExitCode.NO_TESTS: "no tests in a required stage",
+    ExitCode.PUBLISH_REFUSED: "publish refused",
+}
+
 
 # When several codes apply, the first one in this order wins. An incomplete picture
 # (interrupted, or results missing) is reported before what the partial results say,

@@ -1,6 +1,7 @@
 """The house's plan, kept: the packages form layers, imports only go down (or stay in a
 package), no two modules import each other round, and the pytest plugin imports nothing
-of the orchestrator.
+of the orchestrator. The layers table and the package list in docs/development.md are
+checked against LAYERS and the source, so the drawing cannot drift.
 
 Imports are read from the source: every ``import``, also those inside functions (a lazy
 import is still a dependency), but not those under ``if TYPE_CHECKING:``, which only name
@@ -10,6 +11,7 @@ types for annotations (a hook specification may name the types of its implementa
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,19 +171,84 @@ def test_no_import_cycle() -> None:
     assert cycles == []
 
 
+PLUGIN_MAY_IMPORT = {
+    "pytest_pipeline.config",
+    "pytest_pipeline.envvars",
+    "pytest_pipeline.errors",
+    "pytest_pipeline.fileio",
+    "pytest_pipeline.results",
+}
+"""The foundation modules plugin/ needs, named one by one: the foundation also holds the
+command line's own modules (cli_hooks, tool_output, git, ...), which a user's pytest run
+must not load."""
+PLUGIN_LOADS = PLUGIN_MAY_IMPORT | {"pytest_pipeline.exitcodes", "pytest_pipeline.globs"}
+"""...and what those load in turn."""
+
+
 def test_the_plugin_imports_nothing_of_the_orchestrator() -> None:
-    """Everything that loads in a user's pytest run is plugin/ plus the foundation."""
+    """Everything that loads in a user's pytest run is plugin/ plus the few foundation
+    modules it needs (to add one, add it to PLUGIN_MAY_IMPORT and keep it light)."""
     outside = sorted(
         f"{module} -> {target}"
         for module, targets in graph().items()
         if part_of(module) == "plugin"
         for target in targets
-        if part_of(target) not in ("plugin", "foundation")
+        if part_of(target) != "plugin" and target not in PLUGIN_MAY_IMPORT
     )
     assert outside == []
+
+
+def test_what_the_plugin_imports_loads_nothing_more() -> None:
+    edges = graph()
+    loaded = {module for module in edges if part_of(module) == "plugin"}
+    todo = list(loaded)
+    while todo:
+        for target in edges.get(todo.pop(), ()):
+            if target not in loaded:
+                loaded.add(target)
+                todo.append(target)
+    assert sorted(name for name in loaded if part_of(name) != "plugin") == sorted(PLUGIN_LOADS)
 
 
 @pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=module_name)
 def test_no_module_over_500_lines(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= 500, f"{module_name(path)} has {lines} lines: split it by job"
+
+
+DEVELOPMENT_DOC = SRC.parents[1] / "docs" / "development.md"
+
+
+def drawn_layers() -> list[tuple[str, int, str, str]]:
+    """``(part, layer, what is in it, may import)`` of each row of the layers table in
+    docs/development.md (the table after the heading "The layers", lowest first)."""
+    text = DEVELOPMENT_DOC.read_text(encoding="utf-8")
+    section = text.split("\n## The layers\n", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("|")
+    ]
+    return [(row[1].strip("`"), int(row[0]), row[2], row[3]) for row in rows[2:]]
+
+
+def test_the_development_docs_draw_the_layers_as_they_are() -> None:
+    """The drawing names the parts of LAYERS, in its order, on its layers."""
+    assert [(part, layer) for part, layer, _, _ in drawn_layers()] == list(LAYERS.items())
+
+
+def test_the_drawing_names_the_modules_of_the_foundation_and_the_entry_points() -> None:
+    modules = {part: set(re.findall(r"`(\w+)(?:\.py)?`", what)) for part, _, what, _ in drawn_layers()}
+    assert modules["foundation"] == FOUNDATION - {"__init__"}
+    assert modules["entry"] == ENTRY
+
+
+def test_the_drawing_names_what_the_plugin_may_import() -> None:
+    (allowed,) = [may_import for part, _, _, may_import in drawn_layers() if part == "plugin"]
+    assert {f"pytest_pipeline.{name}" for name in re.findall(r"`(\w+)`", allowed)} == PLUGIN_MAY_IMPORT
+
+
+def test_the_development_docs_name_every_package() -> None:
+    section = DEVELOPMENT_DOC.read_text(encoding="utf-8").split("\n## Where the parts are\n", 1)[1]
+    drawn = set(re.findall(r"^  (\w+)/ ", section.split("\n## ", 1)[0], flags=re.MULTILINE))
+    assert drawn == {path.parent.name for path in SRC.glob("*/__init__.py")}

@@ -16,3 +16,15 @@ def test_worst_follows_documented_precedence() -> None:
     assert worst([ExitCode.NO_TESTS, ExitCode.TESTS_FAILED]) is ExitCode.TESTS_FAILED
     assert worst([ExitCode.TESTS_FAILED, ExitCode.INCOMPLETE]) is ExitCode.INCOMPLETE
     assert worst([ExitCode.INCOMPLETE, ExitCode.INTERRUPTED]) is ExitCode.INTERRUPTED
+
+
+def test_every_code_has_a_short_meaning() -> None:
+    assert all(code.meaning and code.meaning == code.meaning.strip() for code in ExitCode)
+    assert len({code.meaning for code in ExitCode}) == len(ExitCode)
+
+
+def test_the_help_epilog_lists_every_code_with_its_meaning() -> None:
+    from pytest_pipeline import cli
+
+    epilog = cli.build_parser(cli.plugin_manager(load_entry_points=False)).epilog
+    assert epilog == "Exit codes: " + ", ".join(f"{code.value} {code.meaning}" for code in ExitCode) + "."

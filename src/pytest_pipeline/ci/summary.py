@@ -92,6 +92,7 @@ def describe(counts: Counts | None) -> str:
 
 
 def _seconds(value: float) -> str:
+    # Cells and totals only, never single tests (unlike the HTML page): one decimal is enough.
     return f"{value:.1f} s" if value < 600 else f"{value / 60:.1f} min"
 
 

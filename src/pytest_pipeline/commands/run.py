@@ -231,19 +231,20 @@ def options_from(args: argparse.Namespace) -> RunOptions:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = run_pipeline(options_from(args))
+    from pytest_pipeline import config as config_mod
+
+    options = options_from(args)
+    config = config_mod.load(options.project.resolve() / "pyproject.toml")  # once: run and report
+    result = run_pipeline(options, config=config)
     if getattr(args, "html", False):
-        _write_html(result.reports, args.project)
+        _write_html(result.reports, config.default_stage)
     return int(result.code)
 
 
-def _write_html(reports: Path, project: Path) -> None:
-    from pytest_pipeline import config as config_mod
+def _write_html(reports: Path, default_stage: str) -> None:
     from pytest_pipeline.commands.report import HTML_NAME, shown, write_html
 
-    pyproject = project / "pyproject.toml"
-    config = config_mod.load(pyproject if pyproject.is_file() else None)
-    written = write_html(reports, reports / HTML_NAME, default_stage=config.default_stage)
+    written = write_html(reports, reports / HTML_NAME, default_stage=default_stage)
     print(f"report: {shown(written)}", flush=True)
 
 
@@ -318,8 +319,7 @@ def run_pipeline(
 
     started_clock = time.monotonic()
     project = options.project.resolve()
-    pyproject = project / "pyproject.toml"
-    config = config or config_mod.load(pyproject if pyproject.is_file() else None)
+    config = config or config_mod.load(project / "pyproject.toml")
     settings = run_settings(config)
     gate_policy = _gate_policy(config, options)  # validate [gate] before any work
     _check_hook_settings(config)

@@ -16,6 +16,7 @@ from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.gate import history
 from pytest_pipeline.report.untrusted import JsonObject, as_dict, as_list
 from pytest_pipeline.run_record import RunRecord, read_origin
+from pytest_pipeline.runner.summary import format_seconds
 
 if TYPE_CHECKING:
     from pytest_pipeline.runner.reuse import StoreContents
@@ -305,7 +306,7 @@ def render_text(status: Status, *, now: dt.datetime | None = None) -> str:
                     str(cell["name"]),
                     str(cell["status"]) + (" (reused)" if cell["reused_from"] else ""),
                     describe_counts(cell["counts"]),
-                    f"{duration:.2f}s" if duration else "",
+                    format_seconds(duration) if duration else "",
                 )
             )
         widths = [max(len(row[i]) for row in rows) for i in range(4)]

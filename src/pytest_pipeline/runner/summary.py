@@ -59,6 +59,7 @@ def stage_text(counts: Counts | None) -> str:
 
 
 def format_seconds(seconds: float) -> str:
+    """A cell's or a stage's time in a terminal table (``run``'s and ``status``'s)."""
     return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.1f}s"
 
 

@@ -94,3 +94,39 @@ def test_the_previous_runs_durations_order_the_next(tmp_path: Path) -> None:
     assert previous_durations(tmp_path) == {"b": 9.0}  # a reused cell counts as the mean
     (tmp_path / "run.json").write_text('{"cells": [')  # torn: ignored, not an error
     assert previous_durations(tmp_path) == {}
+
+
+def test_run_html_loads_the_configuration_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run --html``: the run and its report read one configuration, loaded once."""
+    from pytest_pipeline import config as config_mod
+    from pytest_pipeline.commands import report, run
+    from pytest_pipeline.exitcodes import ExitCode
+    from pytest_pipeline.run_record import RunRecord
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pytest-pipeline]\nstages = ["unit", "smoke"]\ndefault-stage = "smoke"\n'
+    )
+    real_load = config_mod.load
+    loaded: list[config_mod.PipelineConfig] = []
+    given: list[object] = []
+    report_stages: list[str] = []
+
+    def counting_load(path: Path | None) -> config_mod.PipelineConfig:
+        loaded.append(real_load(path))
+        return loaded[-1]
+
+    def fake_run_pipeline(options: RunOptions, **kwargs: object) -> run.RunResult:
+        given.append(kwargs.get("config"))
+        return run.RunResult(ExitCode.OK, RunRecord(cells=(), stages=("unit",)), None, tmp_path / "reports")
+
+    def fake_write_html(root: Path, output: Path, *, default_stage: str) -> Path:
+        report_stages.append(default_stage)
+        return output
+
+    monkeypatch.setattr(config_mod, "load", counting_load)
+    monkeypatch.setattr(run, "run_pipeline", fake_run_pipeline)
+    monkeypatch.setattr(report, "write_html", fake_write_html)
+    assert cli.main(["run", "--project", str(tmp_path), "--html"]) == 0
+    assert len(loaded) == 1
+    assert given == loaded  # the run got the configuration that was loaded
+    assert report_stages == ["smoke"]  # and the report its default stage

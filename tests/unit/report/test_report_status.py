@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_pipeline.gate import history
 from pytest_pipeline.report.status import Status, describe_counts, render_text, to_json
 from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
@@ -208,3 +210,16 @@ def test_a_reused_cell_says_so_in_the_cells_table() -> None:
     text = render_text(Status(reports=Path("r"), gate=gate(0), run=record), now=NOW)
     assert "py312  passed (reused)" in text
     assert to_json(Status(reports=Path("r"), gate=gate(0), run=record))["cells"][0]["reused_from"] == origin
+
+
+@pytest.mark.parametrize("duration", [0.5, 4.5, 12.345, 754.0])
+def test_a_cell_s_time_reads_as_in_the_run_s_table(duration: float) -> None:
+    """``status`` shows run.json's cells as the end of ``run`` showed them."""
+    from pytest_pipeline.runner.summary import rows
+
+    cell = CellRecord(name="py312", status=CellStatus.PASSED, python="3.12", duration=duration)
+    record = RunRecord(cells=(cell,), stages=("unit",))
+    run_table_time = rows([cell], None, ("unit",))[1][-1]
+    text = render_text(Status(reports=Path("r"), run=record), now=NOW)
+    (line,) = [line for line in text.splitlines() if line.startswith("  py312")]
+    assert line.endswith(f"  {run_table_time}")

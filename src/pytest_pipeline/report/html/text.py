@@ -42,6 +42,8 @@ def safe_url(value: object) -> str | None:
 
 
 def seconds(value: float) -> str:
+    """``42 ms``, ``1.23 s``, ``2 min 05 s``: a page that lists single tests and whole
+    cells, read rather than copied, so units in words (the terminal tables say ``1.23s``)."""
     if value < 1:
         return f"{value * 1000:.0f} ms"
     if value < 60:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from pytest_pipeline import __version__
+from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.report.html.text import cell_stage, counted, esc, safe_url, when
 from pytest_pipeline.report.model import ReportData
 from pytest_pipeline.report.untrusted import JsonObject, as_dict, as_list, as_str
@@ -15,15 +16,7 @@ from pytest_pipeline.run_record import RunRecord
 MAX_REASONS = 200
 """Gate reasons and notes listed; gate.json has them all."""
 
-CODE_MEANING = {
-    0: "gate open",
-    1: "tests failed",
-    2: "interrupted",
-    3: "incomplete",
-    4: "usage error",
-    5: "no tests in a required stage",
-    6: "publish refused",
-}
+_MEANING = {code.value: code.meaning for code in ExitCode}
 
 
 def banner(data: ReportData) -> str:
@@ -32,7 +25,7 @@ def banner(data: ReportData) -> str:
         code = gate.get("code")
         is_open = gate.get("verdict") == "open" and code == 0
         headline = as_str(gate.get("headline")) or ("GATE OPEN (0)" if is_open else f"GATE CLOSED ({code})")
-        meaning = CODE_MEANING.get(code, "") if isinstance(code, int) else ""
+        meaning = _MEANING.get(code, "") if isinstance(code, int) else ""
     else:
         is_open = False
         headline = "No gate verdict (gate.json is missing)"

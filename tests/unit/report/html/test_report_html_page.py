@@ -6,7 +6,11 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
+from pytest_pipeline.exitcodes import ExitCode
 from pytest_pipeline.report.html import render
+from pytest_pipeline.report.html.text import esc
 from pytest_pipeline.report.model import FailureDetail, ReportData, TimedTest
 from pytest_pipeline.results import Counts, Outcome, TestRef
 from pytest_pipeline.run_record import CellRecord, CellStatus, RunRecord
@@ -216,6 +220,13 @@ def test_open_gate_banner() -> None:
     page = render(data)
     assert 'class="verdict open"' in page
     assert "exit code 0 · gate open" in page
+
+
+@pytest.mark.parametrize("code", list(ExitCode), ids=lambda code: code.name)
+def test_the_banner_says_what_the_exit_code_means(code: ExitCode) -> None:
+    gate = {"verdict": "open" if code is ExitCode.OK else "closed", "code": int(code)}
+    page = render(ReportData(root=Path("r"), title="proj", gate=gate))
+    assert f"exit code {int(code)} · {esc(code.meaning)}" in page
 
 
 def test_omitted_counts_are_said() -> None:
