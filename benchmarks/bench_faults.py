@@ -17,7 +17,8 @@ pyenv interpreters 3.10 and 3.12), ``skip_install = true``, ``deps = pytest`` an
      output it prints (it holds a parallel environment's output and shows it on failure);
    * ``tox run`` (one environment after the other, its output streamed): the same.
 
-   One unmeasured warm-up run per side (the test prints nothing) creates the environments.
+   One warm-up run per side (the test prints nothing) creates the environments; only its
+   peak RSS is printed, as a baseline.
    A run counts only if it exits 0 and every environment passed (tox says OK; run.json
    says passed, and each log.txt says how much it cut: what it kept plus what it cut is
    at least what the test printed).
@@ -205,12 +206,15 @@ class Loud:
     """The largest process it started or was (ru_maxrss of the wrapper's children)."""
     output: int
     """Bytes the side printed."""
-    logs: dict[str, int]
-    """Ours: each cell's log.txt size in bytes."""
+    logs: dict[str, tuple[int, int]]
+    """Ours: each cell's log.txt size and the bytes it says it cut."""
     wall: float
 
     def __str__(self) -> str:
-        logs = "  ".join(f"{cell} log.txt {size / MIB:.2f} MiB" for cell, size in self.logs.items())
+        logs = "  ".join(
+            f"{cell} log.txt {size / MIB:.2f} MiB ({cut / 1e6:.1f} MB cut)"
+            for cell, (size, cut) in self.logs.items()
+        )
         return (
             f"own peak {self.own_mb:6.1f} MB  tree peak {self.tree_mb:6.1f} MB  "
             f"printed {self.output / 1e6:8.2f} MB  {self.wall:5.1f} s  {logs}"
@@ -259,16 +263,16 @@ def check_tox_passed(side: LoudSide, printed: str, log: Path) -> None:
 _CUT = re.compile(rb"\[pytest-pipeline: ([\d,]+) bytes of output cut here")
 
 
-def check_ours_passed(side: LoudSide, megabytes: int, log: Path) -> dict[str, int]:
+def check_ours_passed(side: LoudSide, megabytes: int, log: Path) -> dict[str, tuple[int, int]]:
     """Every cell passed, and its log kept plus cut at least what the test printed;
-    each log.txt's size."""
+    each log.txt's size and what it cut."""
     reports = side.folder / "pipeline-reports"
     record = json.loads((reports / "run.json").read_text(encoding="utf-8"))
     status = {cell["name"]: cell["status"] for cell in record["cells"]}
     bad = {cell: status.get(cell, "absent") for cell in CELLS if status.get(cell) != "passed"}
     if bad:
         raise RunFailed(f"{side.name}: these cells did not pass: {bad}; see {log}")
-    sizes = {}
+    sizes: dict[str, tuple[int, int]] = {}
     for cell in CELLS:
         path = reports / "cells" / cell / "log.txt"
         content = path.read_bytes()
@@ -279,7 +283,7 @@ def check_ours_passed(side: LoudSide, megabytes: int, log: Path) -> dict[str, in
                 f"{side.name}: {path} holds {len(content):,} bytes and says {cut:,} were cut: "
                 f"less than the {megabytes} MB the test printed; see {log}"
             )
-        sizes[cell] = len(content)
+        sizes[cell] = (len(content), cut)
     return sizes
 
 
@@ -289,12 +293,13 @@ def loud_part(root: Path, env: dict[str, str], runs: int, megabytes: int, log: P
         LoudSide("tox run-parallel", TOX_PARALLEL, root / "loud-tox-parallel", []),
         LoudSide("tox run", TOX_RUN, root / "loud-tox-run", []),
     ]
-    print(f"[1] a test printing {megabytes} MB with -s, cells {', '.join(CELLS)}")
+    print(f"[1] a test printing {megabytes} MB with -s, cells {', '.join(CELLS)}", flush=True)
     for side in sides:
         make_project(side.folder, LOUD_TEST)
         count = side.folder / "tests" / "megabytes.txt"
         count.write_text("0", encoding="utf-8")
-        wrapped(side, env, log)  # warm-up: creates the environments, prints nothing
+        quiet, _ = wrapped(side, env, log)  # warm-up: creates the environments
+        print(f"    {side.name:20} warm-up, the test prints nothing: own peak {quiet.own_mb:6.1f} MB")
         count.write_text(str(megabytes), encoding="utf-8")
     for round_ in range(runs):
         turn = round_ % len(sides)
@@ -321,7 +326,13 @@ def median_loud(runs: list[Loud]) -> Loud:
         statistics.median(run.own_mb for run in runs),
         statistics.median(run.tree_mb for run in runs),
         int(statistics.median(run.output for run in runs)),
-        {cell: int(statistics.median(run.logs[cell] for run in runs)) for cell in cells},
+        {
+            cell: (
+                int(statistics.median(run.logs[cell][0] for run in runs)),
+                int(statistics.median(run.logs[cell][1] for run in runs)),
+            )
+            for cell in cells
+        },
         statistics.median(run.wall for run in runs),
     )
 
@@ -508,7 +519,7 @@ def kill_part(root: Path, env: dict[str, str], runs: int, wait: float, log: Path
             "tox run-parallel", TOX_PARALLEL, make_project(root / "kill-tox", BLOCKED_TEST), marked=False
         ),
     ]
-    print(f"[2] SIGKILL to the orchestrator while both cells' tests sleep; wait {wait:g} s")
+    print(f"[2] SIGKILL to the orchestrator while both cells' tests sleep; wait {wait:g} s", flush=True)
     results: dict[str, list[Killed]] = {side.name: [] for side in sides}
     for round_ in range(runs):
         for side in sides:
@@ -553,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     env = environment()
     tmp = Path(tempfile.mkdtemp(prefix="bench-faults-"))
     log = tmp / "bench.log"
-    print(f"copies and the full output in {tmp}")
+    print(f"copies and the full output in {tmp}", flush=True)
     keep = args.keep
     try:
         if not args.skip_loud:
