@@ -475,7 +475,8 @@ def kill_run(side: KillSide, env: dict[str, str], wait: float, log: Path) -> Kil
         note(log, f"\n$ {' '.join(side.argv)}  (in {folder}): run {run_id}, gone: {times}; {killed}")
         return killed
     finally:
-        if main.poll() is None:
+        if main.poll() is None:  # stopped early: its processes would be orphans
+            seen |= descendants(main.pid)
             main.kill()
             main.wait()
         end_all(seen | guards)
