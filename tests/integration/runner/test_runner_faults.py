@@ -209,6 +209,29 @@ def test_a_hung_cell_times_out_and_the_run_goes_on(
     assert any(reason["kind"] == "timed-out" for reason in gate["reasons"])
 
 
+@pytest.mark.usefixtures("leftovers")
+def test_the_run_s_time_limit_ends_the_cell_still_running(
+    tmp_path: Path, probe: Path, environ: dict[str, str]
+) -> None:
+    # (Which cells a time limit finds not started yet, `cancelled`, depends on timing: the
+    # scheduler's unit tests pin that.)
+    project = make_project(tmp_path / "proj")
+    reports = project / "pipeline-reports"
+    done = pipeline_cli(
+        "run", "-p", "2", "-e", "fast,hung", "--run-timeout", "15s", cwd=project, env=environ, timeout=WAIT
+    )
+    text = done.stdout + done.stderr
+    assert done.returncode == 3, text
+    assert not alive(int((probe / "hung-started").read_text()))
+    cells = {cell["name"]: cell for cell in json.loads((reports / "run.json").read_text())["cells"]}
+    assert cells["fast"]["status"] == "passed", cells
+    assert cells["hung"]["status"] == "timed-out", cells
+    assert "the run's time limit of 15s passed" in cells["hung"]["message"]
+    gate = json.loads((reports / "gate.json").read_text())
+    assert gate["code"] == 3
+    assert any(reason["kind"] == "timed-out" for reason in gate["reasons"])
+
+
 # --------------------------------------------------------------------------- 5. setsid daemon
 
 
