@@ -4,12 +4,13 @@ One small project, written as tox.ini (tox-uv's runner and plain virtualenv), to
 ``[tool.tox]`` in pyproject.toml, with the settings that used to part us from tox:
 ``{envpython}`` in commands, ``deps`` that the package's own requirements upgrade, a
 ``set_env`` PYTHONPATH, a project's own ``--junitxml``, ``commands_pre``, a ``set_env`` file,
-``{posargs}`` defaults, ``change_dir``, two pytest runs in one environment. A test in it
-records what its process sees (variables, folder, interpreter, ``sys.path`` entries of
-its own). For each form, tox runs the environment and so does the pipeline, and the
-test compares: the verdict, pytest's counts, the installed distributions, and what the
-test saw, apart from what the cell adds (the plugin's variables, the wheel in place of
-tox's sdist, the environment folder's name, the hash seed tox draws per run).
+``{posargs}`` defaults, ``change_dir`` (the virtualenv and tox.toml forms run their
+commands in ``tests``), two pytest runs in one environment. A test in it records what its
+process sees (variables, folder, interpreter, a file read by a relative path). For each
+form, tox runs the environment and so does the pipeline, and the test compares: the
+verdict, pytest's counts, the installed distributions, and what the test saw, apart from
+what the cell adds (the plugin's variables, the wheel in place of tox's sdist, the
+environment folder's name, the hash seed tox draws per run).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def test_record_what_the_process_sees():
         "cwd": os.getcwd(),
         "executable": sys.executable,
         "prefix": sys.prefix,
+        "relative_read": Path("where.txt").read_text(),  # which folder change_dir made current
     }
     Path(os.environ["DUMP"]).write_text(json.dumps(seen))
 
@@ -90,6 +92,7 @@ INI = """
 env_list = py312
 [testenv]
 {runner}
+{change_dir}
 deps =
     pytest>=8
     iniconfig==1.1.1
@@ -102,22 +105,24 @@ pass_env = FIDELITY_*
 commands_pre =
     {{envpython}} -c "import os, pathlib; pathlib.Path(os.environ['MARK']).write_text('pre')"
 commands =
-    {{envpython}} -m pytest {{posargs:tests}} -p no:cacheprovider --junitxml {{env_tmp_dir}}{{/}}own.xml
-    python -m pytest tests/test_more.py -p no:cacheprovider
+    {{envpython}} -m pytest {{posargs:{{tox_root}}{{/}}tests}} -p no:cacheprovider \\
+        --junitxml {{env_tmp_dir}}{{/}}own.xml
+    python -m pytest {{tox_root}}{{/}}tests{{/}}test_more.py -p no:cacheprovider
 """
 
 TOML = """
 env_list = ["py312"]
 [env_run_base]
+change_dir = "tests"
 deps = ["pytest>=8", "iniconfig==1.1.1"]
 pass_env = ["FIDELITY_*"]
 commands_pre = [
   ["{envpython}", "-c", "import os, pathlib; pathlib.Path(os.environ['MARK']).write_text('pre')"],
 ]
 commands = [
-  ["{envpython}", "-m", "pytest", { replace = "posargs", default = ["tests"], extend = true },
+  ["{envpython}", "-m", "pytest", { replace = "posargs", default = ["{tox_root}{/}tests"], extend = true },
    "-p", "no:cacheprovider", "--junitxml", "{env_tmp_dir}{/}own.xml"],
-  ["python", "-m", "pytest", "tests/test_more.py", "-p", "no:cacheprovider"],
+  ["python", "-m", "pytest", "{tox_root}{/}tests{/}test_more.py", "-p", "no:cacheprovider"],
 ]
 [env_run_base.set_env]
 PYTHONPATH = "{tox_root}{/}tests{/}helpers"
@@ -126,14 +131,21 @@ MARK = "{env_tmp_dir}{/}mark"
 """
 
 FORMS = {
-    "tox.ini-uv": ("tox.ini", INI.format(runner="")),
-    "tox.ini-virtualenv": ("tox.ini", INI.format(runner="runner = virtualenv")),
+    "tox.ini-uv": ("tox.ini", INI.format(runner="", change_dir="")),
+    "tox.ini-virtualenv": (
+        "tox.ini",
+        INI.format(runner="runner = virtualenv", change_dir="change_dir = tests"),
+    ),
     "tox.toml": ("tox.toml", TOML),
     "pyproject-tool.tox": (
         "pyproject.toml",
-        PYPROJECT + "\n[tool.tox]\n" + TOML.replace("[env", "[tool.tox.env"),
+        PYPROJECT
+        + "\n[tool.tox]\n"
+        + TOML.replace("[env", "[tool.tox.env").replace('change_dir = "tests"\n', ""),
     ),
 }
+CHANGE_DIR = {"tox.ini-virtualenv", "tox.toml"}
+"""The forms whose commands run in ``tests`` (``change_dir``); the others in the project."""
 
 
 def make_project(root: Path, form: str) -> Path:
@@ -146,6 +158,8 @@ def make_project(root: Path, form: str) -> Path:
     (project / "tests" / "test_fid.py").write_text(textwrap.dedent(TESTS))
     (project / "tests" / "test_more.py").write_text("def test_more():\n    pass\n")
     (project / ".env").write_text("FROM_FILE=yes\n")
+    (project / "where.txt").write_text("project\n")
+    (project / "tests" / "where.txt").write_text("tests\n")
     if name != "pyproject.toml":
         (project / "pyproject.toml").write_text(PYPROJECT)
     (project / name).write_text(text if name == "pyproject.toml" else textwrap.dedent(text))
@@ -264,6 +278,9 @@ def test_a_cell_is_what_tox_makes_and_runs(tmp_path: Path, environ: dict[str, st
     }
     assert differ == {}, "variables (tox's, ours) that differ"
     assert seen_by_us == seen_by_tox
+    in_tests = form in CHANGE_DIR
+    assert seen_by_us["cwd"] == ("<root>/tests" if in_tests else "<root>")
+    assert seen_by_us["relative_read"] == ("tests\n" if in_tests else "project\n")
     assert seen_by_us["environ"]["FIDELITY_PASSED"] == "through pass_env"
     if form.startswith("tox.ini"):
         assert seen_by_us["environ"]["FROM_FILE"] == "yes"  # set_env file| reference
