@@ -11,21 +11,29 @@ form, tox runs the environment and so does the pipeline, and the test compares: 
 verdict, pytest's counts, the installed distributions, and what the test saw, apart from
 what the cell adds (the plugin's variables, the wheel in place of tox's sdist, the
 environment folder's name, the hash seed tox draws per run).
+
+And where a plain ``tox run`` already made ``.tox/ENV`` (tox's install of its sdist), a
+cell still tests the run's wheel, whose sha256 ``run.json`` records, in its own
+environment, and leaves tox's as it was.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mini_project import write_project
 
 from pipeline_testkit import clean_environ, pipeline_cli, pyenv_path
+from pytest_pipeline.fileio import sha256_file
 
 PYPROJECT = """
 [build-system]
@@ -286,3 +294,58 @@ def test_a_cell_is_what_tox_makes_and_runs(tmp_path: Path, environ: dict[str, st
         assert seen_by_us["environ"]["FROM_FILE"] == "yes"  # set_env file| reference
     # the project's own --junitxml was written where it asked
     assert (our_env / "tmp" / "own.xml").is_file()
+
+
+RECORDS_WHAT_IT_TESTS = """
+import hashlib, json, sys
+from pathlib import Path
+
+import mini
+
+
+def test_record_what_is_tested():
+    seen = {
+        "prefix": sys.prefix,
+        "module_sha256": hashlib.sha256(Path(mini.__file__).read_bytes()).hexdigest(),
+    }
+    (Path(__file__).parents[1] / "seen.json").write_text(json.dumps(seen))
+"""
+
+
+def test_a_cell_tests_the_runs_wheel_in_its_own_environment_beside_toxs(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    # a plain `tox run` first: .tox/py312 holds tox's install of its sdist of the package
+    project = write_project(tmp_path / "proj", env_list=("py312",), test=RECORDS_WHAT_IT_TESTS)
+    tox = subprocess.run(
+        [sys.executable, "-m", "tox", "run", "-e", "py312"],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tox.returncode == 0, tox.stdout[-3000:]
+    tox_env = project / ".tox" / "py312"
+    assert Path(json.loads((project / "seen.json").read_text())["prefix"]).resolve() == tox_env.resolve()
+    # an edit after it: only the run's wheel has it, tox's environment does not
+    module = project / "src" / "mini" / "__init__.py"
+    module.write_text(module.read_text() + "EDITED = True\n")
+
+    reports = tmp_path / "reports"
+    result = pipeline_cli("run", "-e", "py312", "--reports-dir", str(reports), cwd=project, env=environ)
+    record = json.loads((reports / "run.json").read_text())
+    (cell,) = record["cells"]
+    assert cell["status"] == "passed", (result.stdout[-3000:], cell)
+
+    seen = json.loads((project / "seen.json").read_text())
+    assert Path(seen["prefix"]).resolve() == (project / ".tox" / ".pipeline" / "py312").resolve()
+    wheel = reports / "dist" / record["artifact"]["name"]
+    assert sha256_file(wheel) == record["artifact"]["sha256"]
+    with zipfile.ZipFile(wheel) as archive:
+        in_wheel = archive.read("mini/__init__.py")
+    assert b"EDITED" in in_wheel
+    assert seen["module_sha256"] == hashlib.sha256(in_wheel).hexdigest()
+    # tox's own environment is tox's, untouched
+    (toxs_copy,) = tox_env.glob("lib/python3.12/site-packages/mini/__init__.py")
+    assert b"EDITED" not in toxs_copy.read_bytes()
