@@ -60,6 +60,8 @@ def test_run_gate_publish_in_a_clean_clone(clone: Path) -> None:
 
     for output in ("pipeline-reports", ".pytest-pipeline", ".tox/.pipeline"):
         assert (clone / output).is_dir(), output
+    # each keeps itself out of git status with a .gitignore of its own (the clone's knows none)
+    assert git(clone, "status", "--porcelain", "--untracked-files=all") == ""
     record = json.loads((clone / "pipeline-reports" / "run.json").read_text())
     assert record["commit"] == head
     assert record["dirty"] is False
