@@ -78,7 +78,10 @@ def assert_env_errors(output: str, cells: dict[str, Any], logs: dict[str, str], 
     for name in names:
         cell = cells[name]
         assert cell["status"] == "env-error", (cell, logs[name][-2000:])
-        # one line of the run's summary names the cell and what went wrong; the log says why
-        assert f"  {name}: env-error: {cell['message']}" in output.splitlines(), output
+        # one line of the run's summary names the cell, what went wrong and the installer's
+        # own verdict (what would fix it); the log has the rest
+        line = f"{name}: env-error: {cell['message']}"
+        assert " ".join(line.split()) in " ".join(output.split()), output  # however the terminal wraps it
         assert "failed" in cell["message"] or "could not" in cell["message"], cell
+        assert "pytest-pipeline-no-such-dist-xyz" in cell["message"], cell
         assert "pytest-pipeline-no-such-dist-xyz" in logs[name]
