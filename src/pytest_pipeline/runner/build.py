@@ -359,6 +359,7 @@ class EarlyBuild:
             self.start()
         assert self._thread is not None
         self._thread.join()
+        self._new_folders = []  # taken by the run: its build environment stays for the next
         try:
             if self.log.is_file():
                 log.parent.mkdir(parents=True, exist_ok=True)

@@ -129,3 +129,25 @@ def test_the_key_follows_the_files_backends_read_their_requirements_from(tmp_pat
     (tmp_path / "README.md").write_text("changed")
     assert build_env.key(tmp_path, system) == second
     assert build_env.key(tmp_path, system, python="/other/python") != second
+
+
+def test_a_run_keeps_the_environment_it_made_and_one_stopped_early_does_not(tmp_path: Path, uv: str) -> None:
+    # The run's path: an EarlyBuild whose wheel is taken, then cancel() at the run's end
+    # (a no-op then); one cancelled before its wheel is taken leaves the project as it was.
+    project = sample_sources(tmp_path)
+    taken = build.EarlyBuild(project, uv=uv).start()
+    taken.wheel(tmp_path / "dist", tmp_path / "build.log")
+    taken.cancel()
+    (env,) = [p for p in build_env.root(project).iterdir() if not p.name.startswith(".")]
+    assert (env / build_env.READY).is_file()
+    (project / "src" / "greeter" / "extra.py").write_text("# a change: a new build\n")
+    again = build.EarlyBuild(project, uv=uv).start()
+    again.wheel(tmp_path / "dist2", tmp_path / "build2.log")
+    again.cancel()
+    assert "uv venv" not in (tmp_path / "build2.log").read_text()  # the kept one, reused
+    assert (env / build_env.READY).is_file()
+
+    fresh = sample_sources(tmp_path / "fresh")
+    stopped = build.EarlyBuild(fresh, uv=uv).start()
+    stopped.cancel()
+    assert not (fresh / ".pytest-pipeline").exists()
