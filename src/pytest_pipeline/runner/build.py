@@ -294,11 +294,10 @@ class EarlyBuild:
     never writes there: :meth:`wheel` copies the result in once the run holds the
     folder. It starts before discovery, which may still refuse the run, so it writes
     nothing in the project either (staging in the system's temporary folder, the cache
-    only read) until :meth:`wheel` keeps the build in the cache. The one exception is
-    the kept build environment (:mod:`.build_env`), which must live where it is used:
-    :meth:`cancel` removes it again when this build was the first to make it. cancel
-    stops the build when the plan turns out to need no package, or on Ctrl-C or an
-    error; a build nobody waits for is never reported.
+    only read; the kept build environment is in the user's cache, see :mod:`.build_env`)
+    until :meth:`wheel` keeps the build in the cache. :meth:`cancel` stops it when the
+    plan turns out to need no package, or on Ctrl-C or an error; a build nobody waits
+    for is never reported.
     """
 
     def __init__(
@@ -318,12 +317,9 @@ class EarlyBuild:
         self._result: Built | None = None
         self._error: BaseException | None = None
         self._staging: Path | None = None
-        self._new_folders: list[Path] = []
 
     def start(self) -> EarlyBuild:
         _prune_staging(Path(tempfile.gettempdir()))
-        own, envs = self.project / OWN_DIR, build_env.root(self.project)
-        self._new_folders = [folder for folder in (own, envs) if not folder.exists()]
         self._staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX))
         self._thread = threading.Thread(target=self._work, name="package-build", daemon=True)
         self._thread.start()
@@ -359,7 +355,6 @@ class EarlyBuild:
             self.start()
         assert self._thread is not None
         self._thread.join()
-        self._new_folders = []  # taken by the run: its build environment stays for the next
         try:
             if self.log.is_file():
                 log.parent.mkdir(parents=True, exist_ok=True)
@@ -387,20 +382,6 @@ class EarlyBuild:
         if self._thread is not None:
             self._thread.join()
         self._remove_staging()
-        self._remove_new_folders()
-
-    def _remove_new_folders(self) -> None:
-        """Undo the build environment's folders if this build made them: a run that stops
-        before taking the wheel (a tox.ini that does not load) leaves the project as it was."""
-        if not self._new_folders:
-            return
-        shutil.rmtree(build_env.root(self.project), ignore_errors=True)
-        own = self.project / OWN_DIR
-        if own in self._new_folders:
-            with contextlib.suppress(OSError):
-                if [entry.name for entry in own.iterdir()] == [".gitignore"]:  # else not all ours
-                    (own / ".gitignore").unlink()
-                    own.rmdir()
 
     def _remove_staging(self) -> None:
         if self._staging is not None:

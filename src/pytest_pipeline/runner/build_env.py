@@ -6,8 +6,15 @@ instead keeps its packaging environment and installs the build system's requirem
 into it once. This does the same for our ``uv`` frontend: the requirements of
 ``[build-system]`` (PEP 518; setuptools' legacy default without one), and those the
 backend asks for (``get_requires_for_build_wheel``, PEP 517), are installed once into
-``.pytest-pipeline/build-env/<key>``; later builds run
+``<user cache>/pytest-pipeline/build-env/<project>/<key>``; later builds run
 ``uv build --no-build-isolation`` against it.
+
+It lives in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``; ``%LOCALAPPDATA%``
+on Windows), one folder per project path, never in the project: a venv holds symlinks to
+its interpreter, and a backend that puts every file git does not ignore into the sdist
+(hatchling reads no nested ``.gitignore``) would ship it, which uv then refuses to unpack
+("unsafe symbolic-link target"). A project folder that no longer exists loses its
+environments the next time one is made.
 
 The key is what decides what is installed there: the interpreter, the
 ``[build-system]`` table, and the files a backend reads its dynamic requirements from
@@ -34,10 +41,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
-from pytest_pipeline.tool_output import OWN_DIR, own_dir
 
 SCHEME = 1
 READY = "ready.json"
+PROJECT = "project.txt"
+"""In a project's folder: the project's path, so that folders of projects gone are pruned."""
 KEY_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 """Where backends read their dynamic build requirements from."""
 LEGACY = {"requires": ["setuptools>=40.8.0"], "build-backend": "setuptools.build_meta:__legacy__"}
@@ -56,8 +64,19 @@ print("{marker}" + json.dumps(list(hook({{}})) if hook else []))
 _MARKER = "pytest-pipeline-dynamic-requires="
 
 
+def cache_home(environ: Mapping[str, str] = os.environ) -> Path:
+    """``<user cache>/pytest-pipeline/build-env``."""
+    if os.name == "nt":
+        base = environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    else:
+        base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pytest-pipeline" / "build-env"
+
+
 def root(project: Path) -> Path:
-    return project / OWN_DIR / "build-env"
+    """The folder of ``project``'s build environments (one per key, the newest kept)."""
+    resolved = str(project.resolve())
+    return cache_home() / hashlib.sha256(resolved.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def build_system(sources: Path) -> dict[str, Any] | None:
@@ -114,8 +133,13 @@ def kept(
     folder = root(project) / key(sources, system)
     if (folder / READY).is_file():
         return folder
-    own_dir(project)  # with its .gitignore: the environment never makes the tree dirty
-    root(project).mkdir(exist_ok=True)
+    try:
+        root(project).mkdir(parents=True, exist_ok=True)
+        (root(project) / PROJECT).write_text(str(project.resolve()), encoding="utf-8")
+    except OSError as error:  # no writable cache folder: the isolated build needs none
+        write_log_line(log, f"pytest-pipeline: {root(project)}: {error.strerror}; an isolated build")
+        return None
+    _prune_projects_gone(root(project))
     staging = Path(tempfile.mkdtemp(prefix=".new-", dir=root(project)))
     try:
         if not _make(staging, sources, system, uv=uv, environ=environ, log=log, cancel=cancel):
@@ -193,5 +217,17 @@ def _run(
 def _remove_others(current: Path) -> None:
     """Keep the newest environment only: an older one was for requirements that changed."""
     for other in current.parent.iterdir():
-        if other != current and not other.name.startswith("."):
+        if other != current and other.is_dir() and not other.name.startswith("."):
             shutil.rmtree(other, ignore_errors=True)
+
+
+def _prune_projects_gone(mine: Path) -> None:
+    """Remove the environments of projects whose folder no longer exists (temporary
+    checkouts, a CI workspace): the cache holds only projects that may build again."""
+    for folder in mine.parent.iterdir():
+        if folder == mine or not folder.is_dir():
+            continue
+        with contextlib.suppress(OSError):
+            project = Path(folder.joinpath(PROJECT).read_text(encoding="utf-8"))
+            if not project.exists():
+                shutil.rmtree(folder, ignore_errors=True)

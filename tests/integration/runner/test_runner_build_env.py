@@ -26,6 +26,18 @@ version = "1.0"
 """
 
 
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The kept environments go to the user's cache: here, a folder of the test's own."""
+    folder = tmp_path / "user-cache"
+    monkeypatch.setattr(build_env, "cache_home", lambda: folder)
+    return folder
+
+
+def kept_envs(project: Path) -> list[Path]:
+    return sorted(p for p in build_env.root(project).iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 @pytest.fixture
 def uv() -> str:
     found = envs.find_uv()
@@ -65,9 +77,9 @@ def test_made_once_reused_and_the_same_wheel_as_an_isolated_build(tmp_path: Path
     log = tmp_path / "build.log"
     first = build.build_wheel(sources, tmp_path / "out1", project=project, uv=uv, log=log)
     assert "uv venv" in log.read_text()  # made now
-    (env,) = [p for p in build_env.root(project).iterdir() if not p.name.startswith(".")]
+    (env,) = kept_envs(project)
     assert (env / build_env.READY).is_file()
-    assert (project / ".pytest-pipeline" / ".gitignore").is_file()  # never in git status
+    assert not list(project.iterdir())  # nothing in the project: no sdist can pick it up
     log.write_text("")
     second = build.build_wheel(sources, tmp_path / "out2", project=project, uv=uv, log=log)
     text = log.read_text()
@@ -86,12 +98,12 @@ def test_a_changed_build_system_gets_a_new_environment_and_the_old_one_goes(tmp_
     (sources / "pyproject.toml").write_text(SETUPTOOLS_PYPROJECT)
     log = tmp_path / "build.log"
     wheel = build.build_wheel(sources, tmp_path / "out1", project=project, uv=uv, log=log)
-    before = {p.name for p in build_env.root(project).iterdir()}
+    before = set(kept_envs(project))
     anchor = isolated(uv, sources, tmp_path / "anchor")
     assert contents(wheel.path) == contents(anchor)  # setuptools too: the same files, byte for byte
     (sources / "pyproject.toml").write_text(SETUPTOOLS_PYPROJECT.replace("setuptools>=61", "setuptools>=62"))
     build.build_wheel(sources, tmp_path / "out2", project=project, uv=uv, log=log)
-    after = {p.name for p in build_env.root(project).iterdir()}
+    after = set(kept_envs(project))
     assert len(after) == 1
     assert after != before
 
@@ -101,7 +113,7 @@ def test_a_broken_kept_environment_falls_back_to_an_isolated_build(tmp_path: Pat
     project.mkdir()
     log = tmp_path / "build.log"
     build.build_wheel(sources, tmp_path / "out1", project=project, uv=uv, log=log)
-    (env,) = [p for p in build_env.root(project).iterdir() if not p.name.startswith(".")]
+    (env,) = kept_envs(project)
     shutil.rmtree(env / "lib")  # hatchling is gone, the environment still says it is ready
     wheel = build.build_wheel(sources, tmp_path / "out2", project=project, uv=uv, log=log)
     assert "failed; building isolated" in log.read_text()
@@ -138,7 +150,7 @@ def test_a_run_keeps_the_environment_it_made_and_one_stopped_early_does_not(tmp_
     taken = build.EarlyBuild(project, uv=uv).start()
     taken.wheel(tmp_path / "dist", tmp_path / "build.log")
     taken.cancel()
-    (env,) = [p for p in build_env.root(project).iterdir() if not p.name.startswith(".")]
+    (env,) = kept_envs(project)
     assert (env / build_env.READY).is_file()
     (project / "src" / "greeter" / "extra.py").write_text("# a change: a new build\n")
     again = build.EarlyBuild(project, uv=uv).start()
@@ -151,3 +163,20 @@ def test_a_run_keeps_the_environment_it_made_and_one_stopped_early_does_not(tmp_
     stopped = build.EarlyBuild(fresh, uv=uv).start()
     stopped.cancel()
     assert not (fresh / ".pytest-pipeline").exists()
+
+
+def test_the_environments_of_projects_gone_are_pruned(tmp_path: Path, uv: str) -> None:
+    gone, here = tmp_path / "gone", sample_sources(tmp_path)
+    gone.mkdir()
+    build_env.root(gone).mkdir(parents=True)
+    (build_env.root(gone) / build_env.PROJECT).write_text(str(gone))
+    (build_env.root(gone) / "abc").mkdir()
+    gone.rmdir()
+    other = tmp_path / "other"  # a project still there keeps its environments
+    other.mkdir()
+    build_env.root(other).mkdir(parents=True)
+    (build_env.root(other) / build_env.PROJECT).write_text(str(other))
+    build.build_wheel(here, tmp_path / "out", project=here, uv=uv, log=tmp_path / "build.log")
+    assert not build_env.root(gone).exists()
+    assert build_env.root(other).is_dir()
+    assert (build_env.root(here) / build_env.PROJECT).read_text() == str(here.resolve())
