@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The sample's copies, environment and interpreters are set up as the e2e tests do it.
 sys.path.insert(0, str(ROOT / "tests"))
 from pipeline_testkit import clean_environ, copy_sample, pipeline_argv, pyenv_path  # noqa: E402
+from pytest_pipeline.runner import build_env  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,9 @@ def environment(project: Project) -> dict[str, str]:
 def make_cold(project: Path) -> None:
     for name in (".tox", ".nox", ".pytest-pipeline", "pipeline-reports"):
         shutil.rmtree(project / name, ignore_errors=True)
+    # our kept build environment lives in the user's cache (as tox's .tox/.pkg, it is ours
+    # to make on a cold run)
+    shutil.rmtree(build_env.root(project), ignore_errors=True)
 
 
 class RunFailed(SystemExit):
