@@ -19,7 +19,7 @@ environments:
   (``TOX_DEFAULT_RUNNER=virtualenv``, which tox and therefore our cells follow)
 
 Each side gets ``--cold-runs`` **cold** runs (no environments: ``.tox``, ``.nox``, our
-caches and result store removed; the uv/pip download caches stay warm for everyone), then
+caches, kept build environment and result store removed; the uv/pip download caches stay warm for everyone), then
 ``--runs`` runs with a test file **changed** before each (environments warm; every cell
 runs again), then ``--runs`` runs with **nothing changed** (our cells reuse their stored
 results; tox runs everything, as it always does). The sides take turns, run by run, so a
