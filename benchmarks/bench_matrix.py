@@ -19,12 +19,13 @@ environments:
   (``TOX_DEFAULT_RUNNER=virtualenv``, which tox and therefore our cells follow)
 
 Each side gets ``--cold-runs`` **cold** runs (no environments: ``.tox``, ``.nox``, our
-caches, kept build environment and result store removed; the uv/pip download caches stay warm for everyone), then
-``--runs`` runs with a test file **changed** before each (environments warm; every cell
-runs again), then ``--runs`` runs with **nothing changed** (our cells reuse their stored
-results; tox runs everything, as it always does). The sides take turns, run by run, so a
-load that comes and goes on a shared machine falls on all of them alike. It prints every
-time, the medians, and the ratios tox / pytest-pipeline of the medians.
+caches, kept build environment and result store removed; the uv/pip download caches stay
+warm for everyone), then ``--runs`` runs with a test file **changed** before each
+(environments warm; every cell runs again), then ``--runs`` runs with **nothing
+changed** (our cells reuse their stored results; tox runs everything, as it always does).
+The sides take turns, run by run, so a load that comes and goes on a shared machine falls
+on all of them alike. It prints every time, the medians, and the ratios tox /
+pytest-pipeline of the medians.
 
 A run counts only if it ran what it should: each side's exit code is the expected one and
 every environment ran its tests (tox says OK or FAIL for it, run.json says passed or

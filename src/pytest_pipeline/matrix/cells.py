@@ -15,9 +15,10 @@ from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.matrix.runs_pytest import Kind, nox_session_kind, tox_env_kind
 from pytest_pipeline.matrix.tool_config import nox_config, tox_config
 
-INTERPRETER_NOT_FOUND = ("failed to find interpreter", "could not find python interpreter")
+INTERPRETER_NOT_FOUND = ("failed to find interpreter", "could not find python interpreter", "NoInterpreter(")
 """How tox says a setting needed an interpreter that is missing (older tox 4 resolves
-``{envpython}`` in ``commands`` by looking the interpreter up)."""
+``{envpython}`` in ``commands`` by looking the interpreter up; with virtualenv's runner,
+``install_command`` and ``env_site_packages_dir`` need it too)."""
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,14 @@ def _tox_cell(env: EnvInfo, tool_python: str) -> tuple[Cell | None, dict[str, st
     config = env.config
     errors = dict(env.errors)
     commands_error = errors.get("commands", "")
+    # Settings that needed the environment's interpreter, which is missing: the cell is
+    # shown as missing later (the interpreter check), never as a broken configuration.
+    for key in [key for key, value in errors.items() if any(text in value for text in INTERPRETER_NOT_FOUND)]:
+        errors.pop(key)
     if commands_error and any(text in commands_error for text in INTERPRETER_NOT_FOUND):
-        # Its interpreter is missing (shown as such later); what it runs is unknown,
-        # and an environment named after an interpreter is a test environment.
+        # What it runs is unknown, and an environment named after an interpreter is a
+        # test environment.
         kind = Kind.PYTEST
-        errors.pop("commands")
     elif commands_error.startswith(UNRESOLVED):
         # tox could not resolve it here (most often: its interpreter is missing, see
         # from_tox._one_by_one). Named after an interpreter, it is a test environment; when

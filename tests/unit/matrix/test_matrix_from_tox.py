@@ -81,6 +81,24 @@ def test_older_tox_cannot_resolve_envpython_without_the_interpreter_and_that_is_
     assert cells["py-weird.name"].runs_pytest
 
 
+def test_without_the_interpreter_virtualenv_s_install_command_fails_and_that_is_not_fatal() -> None:
+    # tox 4.67 with its own virtualenv runner (no tox-uv), an environment whose interpreter
+    # is missing: these two settings come back as errors, its commands do not (seen on
+    # pluggy 1.6.0's py39, which stopped discovery as a "broken" environment)
+    data = json.loads(recorded("tox-config-pluggy.json"))
+    data["env"]["py310"]["install_command"] = {"error": "NoInterpreter(['py310'])"}
+    data["env"]["py310"]["env_site_packages_dir"] = {
+        "error": "Skip(\"failed to find interpreter for Builtin discover of python_spec='py310'\")"
+    }
+    core, envs = from_tox.parse_json(data)
+    listing = from_tox.build_listing(core, envs, version="4.67", config_file="tox.ini", source_format="json")
+    assert "NoInterpreter" in listing.env("py310").errors["install_command"]
+    built = base_cells(listing, TOOL_PYTHON)
+    cells = {cell.name: cell for cell in built.cells}
+    assert cells["py310"].runs_pytest  # a cell, shown as missing later, not a broken setting
+    assert "py310" not in built.errors
+
+
 def test_ini_multiline_values_exceptions_and_core_labels() -> None:
     text = "\n".join(
         [
