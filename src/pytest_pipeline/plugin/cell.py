@@ -74,11 +74,18 @@ class _Events:
         self.stream.close()
 
 
+_SUBTEST_REPORTS = frozenset({"SubtestReport", "SubTestReport"})
+"""pytest 9's own subtests and pytest-subtests log a report per ``subTest``/``subtests.test``
+besides the test's own (pytest's summary counts the test once; so does the live view)."""
+
+
 def _final_outcome(report: pytest.TestReport) -> str | None:
     """One outcome per test: a failure in any phase, else the call's result, else a
     skip at setup. Rerun attempts (``outcome == "rerun"``) are not final."""
     if str(report.outcome) == "rerun":  # pytest-rerunfailures' attempts
         return None
+    if type(report).__name__ in _SUBTEST_REPORTS and not report.failed:
+        return None  # a subtest that passed or skipped: the test itself reports once
     if report.failed:
         if report.when == "setup" and report.longreprtext.startswith(BLOCKED_PREFIX):
             return "blocked"

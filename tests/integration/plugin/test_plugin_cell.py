@@ -115,3 +115,41 @@ def test_a_session_inside_the_cell_s_is_the_project_s_own(
     (written,) = cell.glob("*.xml")  # one session file: the cell's, not the inner one
     assert cases(written) == ["test_runs_pytest_itself"]
     assert "PYTEST_PIPELINE_ACTIVE" not in __import__("os").environ
+
+
+SUBTESTS = """
+import unittest
+
+class T(unittest.TestCase):
+    def test_three_subtests(self):
+        for n in range(3):
+            with self.subTest(n=n):
+                pass
+
+    def test_one_fails(self):
+        for n in range(2):
+            with self.subTest(n=n):
+                self.assertEqual(n, 0)
+"""
+
+
+@pytest.mark.skipif(pytest.version_tuple < (9,), reason="subtests are pytest's own from pytest 9")
+def test_the_live_view_counts_subtests_as_pytest_s_summary_does(
+    pytester: pytest.Pytester, cell: Path
+) -> None:
+    # pytest 9 (and pytest-subtests) log a report per subTest besides the test's own;
+    # pytest's summary counts each test once and each failed subtest: "1 failed, 2 passed"
+    pytester.makepyfile(test_subtests=SUBTESTS)
+    result = pytester.runpytest_subprocess(*CELL, "test_subtests.py")
+    result.assert_outcomes(passed=2, failed=1)
+    events = [json.loads(line) for line in (pytester.path / "events.jsonl").read_text().splitlines()]
+    tests = [
+        (event["nodeid"].rsplit("::", 1)[-1], event["outcome"])
+        for event in events
+        if event["event"] == "test"
+    ]
+    assert sorted(tests) == [
+        ("test_one_fails", "failed"),  # its failed subtest
+        ("test_one_fails", "passed"),  # the test itself, as pytest counts it
+        ("test_three_subtests", "passed"),  # once, not once per subtest
+    ]
