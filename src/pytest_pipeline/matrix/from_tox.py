@@ -198,7 +198,23 @@ def query(
         if "[testenv:" not in done.stdout:
             raise _load_error(where, done, project_dir)
         core, envs = parse_ini(done.stdout)
+    _add_unavailable(envs, done)
     return build_listing(core, envs, version=version, config_file=where, source_format=source_format)
+
+
+_UNAVAILABLE = re.compile(r"environment (?P<env>\S+) marked as unavailable, (?P<why>.+?)\s*$", re.MULTILINE)
+
+
+def _add_unavailable(envs: dict[str, dict[str, Any]], done: Completed) -> None:
+    """Environments ``tox config`` leaves out because their runner is not installed (a
+    ``runner = uv-venv-lock-runner`` without tox-uv): tox still lists them and fails
+    them when run, so they stay cells, with the settings it could not resolve marked
+    :data:`UNRESOLVED`; such a cell runs through tox, which says what is wrong."""
+    for match in _UNAVAILABLE.finditer(done.stdout + "\n" + done.stderr):
+        name = match.group("env")
+        if name not in envs:
+            why = f"environment {name} marked as unavailable, {match.group('why')}"
+            envs[name] = {key: {"error": UNRESOLVED + why} for key in _RISKY}
 
 
 def _json_config(

@@ -303,10 +303,11 @@ def _tox_setup(run: ToxCell, cell: Cell, env: ToxEnv, *, log: IO[bytes], cancel:
         )
 
 
-_WHY_STARTS = ("Because ", "ERROR: ", "error: ")
+_WHY_STARTS = ("Because ", "ERROR: ", "error: ", "HandledError| ")
 """How the installers' own verdicts start: uv's resolver ("Because X was not found in
-the package registry ..."), pip ("ERROR: No matching distribution found for X") and uv's
-other errors ("error: Failed to fetch ...")."""
+the package registry ..."), pip ("ERROR: No matching distribution found for X"), uv's
+other errors ("error: Failed to fetch ...") and tox's ("ROOT: HandledError| runner ...
+is not available (plugin may not be installed)")."""
 _UV_MARKS = "\u00d7\u2570\u2500\u25b6\u2502 "
 """The marks uv draws before its messages (a cross, a tree's corner and arrow, a bar)."""
 _WHY_MAX = 160
@@ -349,14 +350,19 @@ def installer_verdict(output: str) -> str:
             if not more[:1].isspace() or not _bare(more) or _bare(more) != more.strip():
                 break
             line += " " + more.strip()
+        line = line.removeprefix("HandledError| ")  # tox's label, not its words
         return ": " + (line if len(line) <= _WHY_MAX else line[: _WHY_MAX - 1] + "…")
     return ""
 
 
 def _bare(line: str) -> str:
-    """A line without uv's marks and its ``cause:`` label (the cause is the verdict)."""
+    """A line without uv's marks, its ``cause:`` label (the cause is the verdict) and
+    tox's logger name."""
     line = line.strip().lstrip(_UV_MARKS).strip()
-    return line[len("cause:") :].strip() if line.startswith("cause:") else line
+    for label in ("cause:", "ROOT:"):
+        if line.startswith(label):
+            line = line[len(label) :].strip()
+    return line
 
 
 def override(config: Path | None, env: str, key: str, value: str) -> str:

@@ -27,6 +27,8 @@ class FakeTox:
     ini_text: str = ""
     returncode: int = 0
     error_output: str = ""
+    log_output: str = ""
+    """What tox logs besides its answer (warnings)."""
     calls: list[list[str]] = field(default_factory=list)
 
     def __call__(self, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Completed:
@@ -38,7 +40,7 @@ class FakeTox:
             if self.returncode not in (0, 255):
                 return Completed(self.returncode, self.error_output, "")
             Path(argv[argv.index("-o") + 1]).write_text(self.json_text, encoding="utf-8")
-            return Completed(self.returncode, "", "")
+            return Completed(self.returncode, self.log_output, "")
         if self.returncode not in (0, 255):
             return Completed(self.returncode, self.error_output, "")
         return Completed(self.returncode, self.ini_text, "")

@@ -280,3 +280,24 @@ def test_an_environment_tox_cannot_resolve_does_not_hide_the_others(tmp_path: Pa
     cells = base_cells(listing)
     assert "py38" not in cells.errors
     assert next(cell for cell in cells.cells if cell.name == "py38").runs_pytest
+
+
+def test_an_env_whose_runner_is_not_installed_stays_a_cell_that_tox_runs(tmp_path: Path) -> None:
+    # click 8.5.1 without tox-uv: `tox config -e ALL` logs the environments whose runner is
+    # missing and leaves them out of its answer; `tox run -e py3.12` fails on it (254)
+    data = {
+        "env": {"style": {"commands": [["pre-commit", "run"]], "env_dir": str(tmp_path / "style")}},
+        "tox": {"env_list": ["py3.12", "style"]},
+    }
+    unavailable = "environment py3.12 marked as unavailable, runner 'uv-venv-lock-runner' is not available"
+    fake = FakeTox(json_text=json.dumps(data), log_output=f"py3.12: {unavailable}\n")
+    listing = from_tox.query(tmp_path, {}, runner=fake, command=["tox"], version="4.67.17")
+    assert listing.env("py3.12").errors["commands"] == (
+        from_tox.UNRESOLVED
+        + "environment py3.12 marked as unavailable, runner 'uv-venv-lock-runner' is not available"
+    )
+    built = base_cells(listing, TOOL_PYTHON)
+    cells = {cell.name: cell for cell in built.cells}
+    assert cells["py3.12"].runs_pytest  # named after an interpreter: a test cell, run through tox
+    assert "py3.12" not in built.errors
+    assert "commands" not in cells["py3.12"].config

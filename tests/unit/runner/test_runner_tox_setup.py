@@ -205,6 +205,12 @@ Using Python 3.12.1 environment at: .tox/.pipeline/bad
             " in the package registry\n",
             ": Because nosuch was not found in the package registry",
         ),
+        (
+            "ROOT: HandledError| runner 'uv-venv-lock-runner' for environment 'py3.12' is not available"
+            " (plugin may not be installed)\n",
+            ": runner 'uv-venv-lock-runner' for environment 'py3.12' is not available"
+            " (plugin may not be installed)",
+        ),
         ("bad: FAIL code 1 (0.52 seconds)\nevaluation failed :(\n", ""),
         ("", ""),
     ],
