@@ -195,7 +195,7 @@ def test_a_command_killed_on_cancel_stops_even_when_it_prints_while_stopping(tmp
         "def loud(*_):\n"
         "    sys.stdout.write('y' * 1_000_000); sys.stdout.flush(); sys.exit(3)\n"
         "signal.signal(signal.SIGTERM, loud)\n"
-        "print('ready', flush=True)\n"
+        "print('handler' + ' set', flush=True)\n"
         "time.sleep(1000)\n"
     )
     cancel = threading.Event()
@@ -209,7 +209,8 @@ def test_a_command_killed_on_cancel_stops_even_when_it_prints_while_stopping(tmp
             )
         )
         thread.start()
-        wait_until(lambda: "ready" in (tmp_path / "log.txt").read_text(), "the command to start")
+        # (the log's first line is the command itself: wait for what only the child prints)
+        wait_until(lambda: "handler set" in (tmp_path / "log.txt").read_text(), "the command to start")
         cancel.set()
         thread.join(WAIT)
     assert results
