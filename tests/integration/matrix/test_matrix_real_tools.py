@@ -140,6 +140,24 @@ def test_pluggy_like_tox_ini_as_it_is_with_314_and_pypy3_missing(tmp_path: Path)
     assert [(c.name, c.runs_pytest, c.stages) for c in docs.cells] == [("docs", False, ())]
 
 
+def test_with_virtualenv_s_runner_a_missing_interpreter_is_a_missing_cell_not_a_broken_one(
+    tmp_path: Path,
+) -> None:
+    # tox's own runner (no tox-uv, as `pip install pytest-pipeline-gate` gives) cannot
+    # resolve install_command and env_site_packages_dir without the interpreter
+    project = tmp_path / "pluggy"
+    project.mkdir()
+    (project / "tox.ini").write_text(PLUGGY_LIKE_TOX_INI, encoding="utf-8")
+    folder, _ = interpreters_dir(tmp_path)
+    environ = {**os.environ, "PATH": str(folder), "TOX_DEFAULT_RUNNER": "virtualenv"}
+    environ.pop("PYENV_VERSION", None)
+    plan = discover(project, load(project / "pyproject.toml"), Request(environ=environ))
+    by_name = {c.name: c for c in plan.cells}
+    assert by_name["py314"].missing
+    assert by_name["pypy3"].missing
+    assert by_name["py314"].runs_pytest
+
+
 def test_cache_is_used_and_invalidated_by_a_tox_ini_change(sample: Path) -> None:
     config = load(sample / "pyproject.toml")
     request = Request(tool="tox", check_interpreters=False)
