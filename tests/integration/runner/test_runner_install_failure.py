@@ -85,3 +85,21 @@ def assert_env_errors(output: str, cells: dict[str, Any], logs: dict[str, str], 
         assert "failed" in cell["message"] or "could not" in cell["message"], cell
         assert "pytest-pipeline-no-such-dist-xyz" in cell["message"], cell
         assert "pytest-pipeline-no-such-dist-xyz" in logs[name]
+
+
+def test_an_environment_whose_runner_is_not_installed_fails_as_tox_fails_it(tmp_path: Path) -> None:
+    # `tox config -e ALL` leaves it out of its answer (logged as unavailable); `tox run -e
+    # py3-norunner` exits 254. It stays a cell, goes to tox, and is env-error in tox's words.
+    project = write_project(tmp_path / "proj")
+    (project / "tox.ini").write_text(
+        "[tox]\nenv_list = good, py3-norunner\n\n[testenv]\ndeps = pytest>=8.2\ncommands = pytest\n\n"
+        "[testenv:py3-norunner]\nrunner = pytest-pipeline-no-such-runner\n"
+    )
+    _, cells, logs = run(project, tmp_path / "reports")
+    cell = cells["py3-norunner"]
+    assert cell["status"] == "env-error", (cell, logs["py3-norunner"][-2000:])
+    assert "runs tox:" in logs["py3-norunner"]
+    assert (
+        "runner 'pytest-pipeline-no-such-runner' for environment 'py3-norunner' is not available"
+        in (cell["message"])
+    )
