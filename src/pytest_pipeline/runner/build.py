@@ -134,9 +134,11 @@ def build_wheel(
     uv: str | None,
     log: Path,
     cancel: threading.Event | None = None,
+    fresh_env: bool = False,
 ) -> Wheel:
     """Build ``sources`` (a snapshot of ``project``) into a fresh ``out_dir``; the build's
-    output is added to ``log``.
+    output is added to ``log``. ``fresh_env`` (``--recreate``): the kept build environment
+    is made anew.
 
     The build runs in its own process group (see :mod:`.process`), so ``cancel`` stops
     it and anything it started. uv runs in ``sources`` (where it finds the project's
@@ -148,7 +150,9 @@ def build_wheel(
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as handle:
         if uv and frontend(uv, project) == "uv":
-            env = build_env.kept(project, sources, uv=uv, environ=environ, log=handle, cancel=cancel)
+            env = build_env.kept(
+                project, sources, uv=uv, environ=environ, log=handle, cancel=cancel, fresh=fresh_env
+            )
             if env is not None:
                 argv = [
                     uv,
@@ -253,7 +257,7 @@ def build_or_reuse(
             return Built(wheel, key, reused=True)
         tree = sources.tree()  # may fall back to a copy: the key is then that copy's
         log.write_text(f"sources: {sources.description}, snapshot in {tree}\n", encoding="utf-8")
-        wheel = build_wheel(tree, out_dir, project=project, uv=uv, log=log, cancel=cancel)
+        wheel = build_wheel(tree, out_dir, project=project, uv=uv, log=log, cancel=cancel, fresh_env=rebuild)
         return Built(wheel, cache_key(sources, chosen), reused=False)
 
 

@@ -124,13 +124,18 @@ def kept(
     environ: Mapping[str, str],
     log: IO[bytes],
     cancel: threading.Event,
+    fresh: bool = False,
 ) -> Path | None:
-    """The kept build environment for ``sources`` (made now if needed), or None."""
+    """The kept build environment for ``sources`` (made now if needed, or anew when
+    ``fresh``: ``--recreate``), or None."""
     system = build_system(sources)
     if system is None:
         write_log_line(log, "pytest-pipeline: [build-system] not readable here: an isolated build")
         return None
     folder = root(project) / key(sources, system)
+    if fresh and folder.is_dir():
+        (folder / READY).unlink(missing_ok=True)  # never taken as ready while it goes
+        shutil.rmtree(folder, ignore_errors=True)
     if (folder / READY).is_file():
         return folder
     try:

@@ -180,3 +180,18 @@ def test_the_environments_of_projects_gone_are_pruned(tmp_path: Path, uv: str) -
     assert not build_env.root(gone).exists()
     assert build_env.root(other).is_dir()
     assert (build_env.root(here) / build_env.PROJECT).read_text() == str(here.resolve())
+
+
+def test_recreate_makes_the_kept_environment_anew(tmp_path: Path, uv: str) -> None:
+    project, sources = tmp_path / "project", sample_sources(tmp_path)
+    project.mkdir()
+    log = tmp_path / "build.log"
+    build.build_wheel(sources, tmp_path / "out1", project=project, uv=uv, log=log)
+    (env,) = kept_envs(project)
+    (env / "marker").write_text("from the first build")
+    log.write_text("")
+    build.build_wheel(sources, tmp_path / "out2", project=project, uv=uv, log=log, fresh_env=True)
+    assert "uv venv" in log.read_text()  # made again, as --recreate asks
+    assert kept_envs(project) == [env]
+    assert not (env / "marker").exists()
+    assert (env / build_env.READY).is_file()
