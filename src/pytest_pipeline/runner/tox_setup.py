@@ -29,6 +29,7 @@ from pytest_pipeline.matrix.tool_config import tox_config
 from pytest_pipeline.runner import envs, tox_commands, tox_install
 from pytest_pipeline.runner.backends.base import Attempt
 from pytest_pipeline.runner.build import Wheel
+from pytest_pipeline.runner.installer_verdict import log_position, why_failed
 from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
 from pytest_pipeline.runner.tox_route import Route
 from pytest_pipeline.runner.toxenv import ToxEnv, from_config, site_packages
@@ -241,7 +242,7 @@ def _step(
     environ = {**variables, **step.environ}
     if step.label == "venv":
         environ.pop("VIRTUAL_ENV", None)
-    since = _log_position(log)
+    since = log_position(log)
     try:
         result = run_command(argv, cwd=env.tox_root, env=environ, log=log, cancel=cancel)
     except CommandNotFound as missing:
@@ -249,7 +250,7 @@ def _step(
     if result.cancelled:
         raise EnvError("cancelled")
     if result.returncode != 0:
-        raise EnvError(f"{step.label} failed (exit {result.returncode}){_why(log, since)}; see the log")
+        raise EnvError(f"{step.label} failed (exit {result.returncode}){why_failed(log, since)}; see the log")
 
 
 def _overlay(run: ToxCell, cell: Cell, env: ToxEnv, *, log: IO[bytes], cancel: Any) -> None:
@@ -288,7 +289,7 @@ def _tox_setup(run: ToxCell, cell: Cell, env: ToxEnv, *, log: IO[bytes], cancel:
     if recreate:
         extra.append("--recreate")
     environ = dict(run.environ)
-    since = _log_position(log)
+    since = log_position(log)
     try:
         result = run_command(
             tox_argv(run, cell, env, *extra), cwd=run.project, env=environ, log=log, cancel=cancel
@@ -298,71 +299,8 @@ def _tox_setup(run: ToxCell, cell: Cell, env: ToxEnv, *, log: IO[bytes], cancel:
     if result.cancelled:
         raise EnvError("cancelled")
     if result.returncode != 0:
-        raise EnvError(
-            f"tox could not make the environment (exit {result.returncode}){_why(log, since)}; see the log"
-        )
-
-
-_WHY_STARTS = ("Because ", "ERROR: ", "error: ", "HandledError| ")
-"""How the installers' own verdicts start: uv's resolver ("Because X was not found in
-the package registry ..."), pip ("ERROR: No matching distribution found for X"), uv's
-other errors ("error: Failed to fetch ...") and tox's ("ROOT: HandledError| runner ...
-is not available (plugin may not be installed)")."""
-_UV_MARKS = "\u00d7\u2570\u2500\u25b6\u2502 "
-"""The marks uv draws before its messages (a cross, a tree's corner and arrow, a bar)."""
-_WHY_MAX = 160
-_WHY_READ = 64 * 1024
-
-
-def _log_position(log: IO[bytes]) -> int | None:
-    try:
-        log.flush()
-        return log.tell()
-    except (OSError, ValueError):
-        return None
-
-
-def _why(log: IO[bytes], since: int | None) -> str:
-    """``": <the installer's own verdict>"`` from what the failed step wrote to the log
-    after ``since``, so the one-line error says what would fix it; "" when none is found."""
-    name = getattr(log, "name", None)
-    if since is None or not isinstance(name, str):
-        return ""
-    try:
-        log.flush()
-        with open(name, "rb") as handle:
-            handle.seek(max(since, log.tell() - _WHY_READ))
-            text = handle.read().decode("utf-8", "replace")
-    except (OSError, ValueError):
-        return ""
-    return installer_verdict(text)
-
-
-def installer_verdict(output: str) -> str:
-    """The last line of ``output`` in which an installer says why it failed (see
-    :data:`_WHY_STARTS`), as ``": ..."``; "" when there is none."""
-    lines = [_bare(line) for line in output.splitlines()]
-    for index in range(len(lines) - 1, -1, -1):
-        line = lines[index]
-        if not line.startswith(_WHY_STARTS):
-            continue
-        for more in output.splitlines()[index + 1 :]:  # uv wraps a long verdict onto indented lines
-            if not more[:1].isspace() or not _bare(more) or _bare(more) != more.strip():
-                break
-            line += " " + more.strip()
-        line = line.removeprefix("HandledError| ")  # tox's label, not its words
-        return ": " + (line if len(line) <= _WHY_MAX else line[: _WHY_MAX - 1] + "…")
-    return ""
-
-
-def _bare(line: str) -> str:
-    """A line without uv's marks, its ``cause:`` label (the cause is the verdict) and
-    tox's logger name."""
-    line = line.strip().lstrip(_UV_MARKS).strip()
-    for label in ("cause:", "ROOT:"):
-        if line.startswith(label):
-            line = line[len(label) :].strip()
-    return line
+        why = why_failed(log, since)
+        raise EnvError(f"tox could not make the environment (exit {result.returncode}){why}; see the log")
 
 
 def override(config: Path | None, env: str, key: str, value: str) -> str:
