@@ -353,27 +353,21 @@ def run_pipeline(
         for name, why in plan.off_platform.items():  # as tox says it skips them
             say(f"{name}: left out, {why} (tox `platform`)")
         reports = stack.enter_context(outputs.open_reports(reports_root, run_id=run_id, say=say))
-        wheel = runner.prepare_wheel(
-            plan,
-            reports,
-            project=project,
-            rebuild=options.recreate,
-            early=early,
-            uv=installer.uv,
-            given=given_wheel,
-        )
         ctx = runner.cell_context(
             plan,
             reports,
             config,
             project=project,
-            wheel=wheel,
+            wheel=None,
             installer=installer,
             pytest_args=options.pytest_args,
             backend=backend,
             recreate=options.recreate,
             reuse=_reuse(options, gate_policy, reports_root, run_id, commit),
             durations=durations,
+        )
+        ctx = runner.with_wheel(
+            ctx, plan, early, given_wheel, rebuild=options.recreate, workers=workers, stack=stack
         )
         outcome = runner.run_cells(
             plan, ctx, workers=workers, fail_fast=fail_fast, stream=options.stream, limits=limits
@@ -382,7 +376,7 @@ def run_pipeline(
         record = RunRecord(
             cells=tuple(records),
             stages=plan.stages,
-            artifact=wheel.artifact if wheel else None,
+            artifact=ctx.wheel.artifact if ctx.wheel else None,
             interrupted=interrupted,
             started=started,
             finished=now_iso(),

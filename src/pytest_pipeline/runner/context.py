@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.runner import envs, tox_route
@@ -17,6 +17,9 @@ from pytest_pipeline.runner.build import Wheel
 from pytest_pipeline.runner.inject import Injection
 from pytest_pipeline.runner.outputs import Reports
 from pytest_pipeline.runner.slots import Slots
+
+if TYPE_CHECKING:
+    from pytest_pipeline.runner.ahead import Ahead
 
 Backend = Literal["auto", "tox"]
 StopReason = Literal["interrupted", "fail-fast", "timed-out"]
@@ -80,6 +83,8 @@ class RunContext:
     """Where results whose inputs did not change come from (None: every cell runs)."""
     durations: Mapping[str, float] = field(default_factory=dict)
     """Each cell's seconds in the previous run: the longest start first (:mod:`.scheduler`)."""
+    ahead: Ahead | None = None
+    """Environments begun while the package built (:mod:`.ahead`)."""
 
     def route(self, cell: Cell) -> tox_route.Route:
         return tox_route.route(cell, self.project, backend=self.backend, plugins=self.tox_plugins)
@@ -95,6 +100,11 @@ def env_folder(cell: Cell, project: Path) -> Path:
     if isinstance(env_dir, str) and env_dir:
         return Path(env_dir)
     return project / ".tox" / ".pipeline" / cell.name
+
+
+def env_lock(folder: Path) -> Path:
+    """The lock a run holds while it makes or uses the environment in ``folder``."""
+    return folder.with_name(folder.name + ".lock")
 
 
 def _plain_name(name: str) -> str:

@@ -20,7 +20,7 @@ from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.run_record import CellRecord, CellStatus, describe_exit
 from pytest_pipeline.runner import backends, cell_junit, locks, reuse
 from pytest_pipeline.runner.backends.base import Attempt, CellJob
-from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason, env_folder
+from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason, env_folder, env_lock
 from pytest_pipeline.runner.process import write_log_line
 from pytest_pipeline.runner.xdist_workers import AUTO_VARIABLE
 
@@ -150,8 +150,9 @@ def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> Cel
         if cell.missing:
             write_log_line(log, f"pytest-pipeline: interpreter {cell.python} not found on this machine")
             return record(CellStatus.MISSING_INTERPRETER, f"python {cell.python} not found")
-        folder = env_folder(cell, ctx.project)
-        lock = folder.with_name(folder.name + ".lock")
+        if ctx.ahead is not None:
+            ctx.ahead.settle(cell.name, cancel.event)  # its environment begun while the package built
+        lock = env_lock(env_folder(cell, ctx.project))
         try:
             with locks.hold(
                 lock,

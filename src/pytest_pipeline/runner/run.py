@@ -34,6 +34,7 @@ from pytest_pipeline.runner import (
     outputs,
     progress,
     tox_commands,
+    tox_install,
     tox_route,
 )
 from pytest_pipeline.runner.context import Backend, Reuse, RunContext, env_folder
@@ -154,6 +155,32 @@ def prepare_wheel(
     return started.wheel(reports.dist, reports.build_log)
 
 
+def with_wheel(
+    ctx: RunContext,
+    plan: Plan,
+    early: build.EarlyBuild | None,
+    given: build.Wheel | None,
+    *,
+    rebuild: bool,
+    workers: int,
+    stack: contextlib.ExitStack,
+) -> RunContext:
+    """``ctx`` with the run's wheel (:func:`prepare_wheel`); while it builds, the cells'
+    new environments begin (:mod:`.ahead`)."""
+    ahead = None
+    if early is not None:
+        from pytest_pipeline.runner.ahead import Ahead
+
+        ahead = Ahead(ctx, plan.cells, lanes=lanes(workers, len(plan.cells))).start()
+        stack.callback(ahead.cancel)  # at the end a no-op; after a failed build it stops them
+    wheel = prepare_wheel(
+        plan, ctx.reports, project=ctx.project, rebuild=rebuild, early=early, uv=ctx.installer.uv, given=given
+    )
+    if ahead is not None:
+        ahead.stop()
+    return dataclasses.replace(ctx, wheel=wheel, ahead=ahead)
+
+
 def start_build(project: Path, *, uv: str | None, reports_root: Path, rebuild: bool) -> build.EarlyBuild:
     return build.EarlyBuild(project.resolve(), uv=uv, skip=(reports_root,), rebuild=rebuild).start()
 
@@ -170,9 +197,12 @@ def build_early(
     if not build.buildable(project):
         return None
     try:
-        choose_tool(project, tool)
+        chosen = choose_tool(project, tool)
     except PipelineError:
         return None  # discovery says the same, in its own words
+    if chosen == "tox" and not (project / ".tox" / ".pipeline").is_dir():
+        # No environment of ours yet: the cells will make theirs with tox's parsers.
+        preload(tox_install.TOX_HELPERS)
     try:
         return start_build(project, uv=uv, reports_root=reports_root, rebuild=rebuild)
     except OSError:

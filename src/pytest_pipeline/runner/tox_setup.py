@@ -36,11 +36,15 @@ from pytest_pipeline.runner.toxenv import ToxEnv, from_config, site_packages
 from pytest_pipeline.runner.xdist_workers import AUTO_VARIABLE
 
 if TYPE_CHECKING:
+    from pytest_pipeline.runner.ahead import Ahead
     from pytest_pipeline.runner.backends.base import CellJob
     from pytest_pipeline.runner.context import RunContext
 
 FINGERPRINT_FILE = ".pytest-pipeline-env.json"
 FINGERPRINT_VERSION = 3
+BEGUN_MARKER = ".pytest-pipeline-begun"
+"""In an environment :func:`begin` made: the run's token. Another process that makes the
+environment between our release of its lock and the cell's taking it removes it."""
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "uv.lock")
 """Files tox reads while it makes an environment (package metadata, dependency groups, a
 uv lock): a change re-runs tox's setup for ``tox-env`` cells."""
@@ -63,6 +67,8 @@ class ToxCell:
     """``PYTHONHASHSEED`` of the run (tox draws one per invocation)."""
     installer: envs.Installer
     recreate: bool = False
+    ahead: Ahead | None = None
+    """Environments begun while the package built (:mod:`.ahead`), for :func:`prepare` to take over."""
 
 
 Inject = Callable[[Mapping[str, str]], dict[str, str]]
@@ -132,9 +138,18 @@ def prepare(
     if install is None:
         _tox_setup(run, cell, env, log=log, cancel=cancel, recreate=run.recreate or action == "created")
     elif action == "created":
-        if env.env_dir.exists():
+        steps = (install.create, *install.installs, *([install.package] if install.package else []))
+        head = _head(steps)
+        output = run.ahead.take(env.env_dir, new["base"], head) if run.ahead is not None else None
+        if output is not None:  # begun while the package built: the same steps, done
+            labels = ", ".join(step.label for step in head)
+            write_log_line(log, f"pytest-pipeline: begun while the package built ({labels}):")
+            log.write(output)
+            log.flush()
+            steps = steps[len(head) :]
+        elif env.env_dir.exists():
             shutil.rmtree(env.env_dir)
-        for step in (install.create, *install.installs, *([install.package] if install.package else [])):
+        for step in steps:
             _step(step, env, variables, log=log, cancel=cancel)
     else:  # package-reinstalled
         assert install.package is not None
@@ -143,6 +158,46 @@ def prepare(
     env.env_dir.mkdir(parents=True, exist_ok=True)
     (env.env_dir / FINGERPRINT_FILE).write_text(json.dumps(new, indent=1) + "\n", encoding="utf-8")
     return action
+
+
+def begin(
+    run: ToxCell, cell: Cell, route: Route, *, log: IO[bytes], cancel: Any, token: str
+) -> tuple[dict[str, Any], tuple[tox_install.Step, ...]] | None:
+    """Before the package is built: the steps :func:`prepare` would take first (the
+    virtual environment, ``deps``) when it will certainly make the environment anew;
+    (settings fingerprint, steps done), or None when nothing was done (see :mod:`.ahead`).
+    The environment is marked with ``token`` for :meth:`.ahead.Ahead.take`."""
+    env = env_of(cell, run.project)
+    try:
+        interpreter, version = interpreter_of(cell)
+        install = tox_install.plan(env, interpreter=interpreter, wheel=None)
+    except (EnvError, tox_install.UnsupportedInstall):
+        return None
+    base = _fingerprint(
+        run, cell=cell, env=env, route=route, interpreter=interpreter, version=version, wheel=None
+    )["base"]
+    old = _read_fingerprint(env.env_dir)
+    same_base = old is not None and old.get("base") == base and envs.python_in(env.env_dir).exists()
+    if same_base and not run.recreate:
+        return None  # reused or only the package reinstalled: that waits for the package
+    head = _head((install.create, *install.installs))
+    (env.env_dir / FINGERPRINT_FILE).unlink(missing_ok=True)
+    if env.env_dir.exists():
+        shutil.rmtree(env.env_dir)
+    variables = tox_commands.environment(env, run.environ, seed=run.seed, package=None)
+    try:
+        for step in head:
+            _step(step, env, variables, log=log, cancel=cancel)
+    except EnvError:
+        return None  # the cell tries again and says why in its own log
+    (env.env_dir / BEGUN_MARKER).write_text(token, encoding="utf-8")
+    return base, head
+
+
+def _head(steps: Sequence[tox_install.Step]) -> tuple[tox_install.Step, ...]:
+    """The steps that do not need the package: the virtual environment and ``deps``."""
+    head = tuple(itertools.takewhile(lambda step: step.label in ("venv", "install_deps"), steps))
+    return head
 
 
 def _fingerprint(
@@ -366,6 +421,7 @@ def tox_cell(ctx: RunContext) -> ToxCell:
         seed=ctx.seed,
         installer=ctx.installer,
         recreate=ctx.recreate,
+        ahead=ctx.ahead,
     )
 
 
