@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
@@ -238,11 +239,14 @@ def build_or_reuse(
     skip: tuple[Path, ...] = (),
     rebuild: bool = False,
     cancel: threading.Event | None = None,
+    built: Callable[[Built], None] | None = None,
 ) -> Built:
     """The wheel of ``project`` in ``out_dir``: copied from ``cache`` when it holds a build
     of the same sources (:func:`cache_key`), else built now from a snapshot (``rebuild``
     forces a build). The cache is only read here; :func:`keep` stores a build once the
-    run uses it. ``skip``: folders in the project that are output (a reports folder)."""
+    run uses it. ``skip``: folders in the project that are output (a reports folder).
+    ``built`` gets the result before the snapshot is removed (a run waits for the wheel,
+    not for the clean-up)."""
     workdir = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX))
     with snapshot.take(project, workdir, skip=skip) as sources:
         chosen = frontend(uv, project)
@@ -254,11 +258,17 @@ def build_or_reuse(
             wheel = _reuse(
                 wheels[0], out_dir, log, f"sources: {sources.description}, as in the build in {cached}"
             )
-            return Built(wheel, key, reused=True)
-        tree = sources.tree()  # may fall back to a copy: the key is then that copy's
-        log.write_text(f"sources: {sources.description}, snapshot in {tree}\n", encoding="utf-8")
-        wheel = build_wheel(tree, out_dir, project=project, uv=uv, log=log, cancel=cancel, fresh_env=rebuild)
-        return Built(wheel, cache_key(sources, chosen), reused=False)
+            result = Built(wheel, key, reused=True)
+        else:
+            tree = sources.tree()  # may fall back to a copy: the key is then that copy's
+            log.write_text(f"sources: {sources.description}, snapshot in {tree}\n", encoding="utf-8")
+            wheel = build_wheel(
+                tree, out_dir, project=project, uv=uv, log=log, cancel=cancel, fresh_env=rebuild
+            )
+            result = Built(wheel, cache_key(sources, chosen), reused=False)
+        if built is not None:
+            built(result)
+        return result
 
 
 def _reuse(cached: Path, out_dir: Path, log: Path, why: str) -> Wheel:
@@ -317,6 +327,8 @@ class EarlyBuild:
         self.skip = skip
         self.rebuild = rebuild
         self._cancel = threading.Event()
+        self._ready = threading.Event()
+        """Set once the wheel (or the error) is there."""
         self._thread: threading.Thread | None = None
         self._result: Built | None = None
         self._error: BaseException | None = None
@@ -337,7 +349,7 @@ class EarlyBuild:
     def _work(self) -> None:
         assert self._staging is not None
         try:
-            self._result = build_or_reuse(
+            build_or_reuse(
                 self.project,
                 self._staging / "dist",
                 cache=cache_dir(self.project),
@@ -346,9 +358,16 @@ class EarlyBuild:
                 skip=self.skip,
                 rebuild=self.rebuild,
                 cancel=self._cancel,
+                built=self._take,
             )
         except BaseException as error:  # handed to the thread that waits for it
             self._error = error
+        finally:
+            self._ready.set()
+
+    def _take(self, built: Built) -> None:
+        self._result = built
+        self._ready.set()  # the snapshot's removal goes on meanwhile; cancel() waits for it
 
     def wheel(self, dist: Path, log: Path) -> Wheel:
         """Wait for the build, put the wheel in ``dist`` and its log at ``log``.
@@ -358,7 +377,7 @@ class EarlyBuild:
         if self._thread is None:
             self.start()
         assert self._thread is not None
-        self._thread.join()
+        self._ready.wait()
         try:
             if self.log.is_file():
                 log.parent.mkdir(parents=True, exist_ok=True)

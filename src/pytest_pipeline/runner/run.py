@@ -151,8 +151,13 @@ def prepare_wheel(
         if early is not None:
             early.cancel()
         return None
-    started = early or start_build(project, uv=uv, reports_root=reports.root, rebuild=rebuild)
-    return started.wheel(reports.dist, reports.build_log)
+    if early is not None:
+        return early.wheel(reports.dist, reports.build_log)  # the run's stack cancels it at the end
+    started = start_build(project, uv=uv, reports_root=reports.root, rebuild=rebuild)
+    try:
+        return started.wheel(reports.dist, reports.build_log)
+    finally:
+        started.cancel()  # its thread, done when its snapshot is removed
 
 
 def with_wheel(

@@ -170,8 +170,7 @@ def begin(
     env = env_of(cell, run.project)
     try:
         interpreter, version = interpreter_of(cell)
-        install = tox_install.plan(env, interpreter=interpreter, wheel=None)
-    except (EnvError, tox_install.UnsupportedInstall):
+    except EnvError:
         return None
     base = _fingerprint(
         run, cell=cell, env=env, route=route, interpreter=interpreter, version=version, wheel=None
@@ -180,6 +179,10 @@ def begin(
     same_base = old is not None and old.get("base") == base and envs.python_in(env.env_dir).exists()
     if same_base and not run.recreate:
         return None  # reused or only the package reinstalled: that waits for the package
+    try:  # only now: tox's parsers take a while to load
+        install = tox_install.plan(env, interpreter=interpreter, wheel=None)
+    except tox_install.UnsupportedInstall:
+        return None
     head = _head((install.create, *install.installs))
     (env.env_dir / FINGERPRINT_FILE).unlink(missing_ok=True)
     if env.env_dir.exists():
