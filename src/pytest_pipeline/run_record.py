@@ -16,6 +16,13 @@ from typing import Any
 from pytest_pipeline.results import RECORD_VERSION
 
 
+def now_iso() -> str:
+    """The time a record says something started or finished: UTC, to the second."""
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
 def describe_exit(code: int) -> str:
     """How a process ended, for people: ``exit code 3``, ``killed by SIGKILL (exit -9)``
     (a negative code is the signal that ended it, as :mod:`subprocess` reports it)."""

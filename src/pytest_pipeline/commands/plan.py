@@ -194,7 +194,8 @@ def schedule_view(
     from pytest_pipeline.matrix.settings import run_settings
     from pytest_pipeline.runner import cores, outputs
     from pytest_pipeline.runner.run import clean_environ
-    from pytest_pipeline.runner.scheduler import schedule, worker_count
+    from pytest_pipeline.runner.scheduler import schedule
+    from pytest_pipeline.runner.slots import worker_count
 
     value = parallel if parallel is not None else run_settings(config).parallel
     pool = worker_count(value)

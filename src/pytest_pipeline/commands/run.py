@@ -307,15 +307,13 @@ def run_pipeline(
     import time
 
     from pytest_pipeline import config as config_mod
-    from pytest_pipeline.commands._finish import finish
     from pytest_pipeline.exitcodes import ExitCode
     from pytest_pipeline.matrix.settings import run_settings
-    from pytest_pipeline.run_record import RunRecord
+    from pytest_pipeline.run_record import RunRecord, now_iso
     from pytest_pipeline.runner import outputs, process, watchdog
     from pytest_pipeline.runner import run as runner
-    from pytest_pipeline.runner.execute import now_iso
     from pytest_pipeline.runner.interrupts import signals_as_interrupt
-    from pytest_pipeline.runner.scheduler import worker_count
+    from pytest_pipeline.runner.slots import worker_count
 
     started_clock = time.monotonic()
     project = options.project.resolve()
@@ -388,6 +386,8 @@ def run_pipeline(
             installer=installer.name,
         )
         _write_record(reports, record, options.ci)
+        from pytest_pipeline.commands._finish import finish
+
         code, merged = finish(
             reports,
             records,
@@ -443,6 +443,7 @@ def _discover_while_building(
             reports_root=reports_root,
             rebuild=options.recreate,
         )
+    runner.preload(runner.WHILE_BUILDING)
     try:
         plan = runner.discover_plan(
             options.project.resolve(), config, tool=options.tool, cells=options.cells, labels=options.labels

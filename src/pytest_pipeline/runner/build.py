@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import importlib.metadata
 import json
 import os
 import shutil
@@ -85,6 +84,8 @@ def pypa_build_installed(project: Path) -> bool:
     ``sys.path`` without the current folder and ``project``. ``python -m pytest_pipeline``
     and ``tox -e matrix`` start us with the project first on ``sys.path``, where the
     ``build/`` folder an in-place setuptools build leaves would pass for the module."""
+    import importlib.metadata  # only without uv; a run with uv starts its build sooner
+
     here = {Path.cwd().resolve(), project.resolve()}
     path = [entry for entry in sys.path if entry and _resolved(entry) not in here]
     return any(True for _ in importlib.metadata.distributions(name="build", path=path))

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
 from pytest_pipeline.matrix.model import Cell
-from pytest_pipeline.run_record import CellRecord, CellStatus, describe_exit
+from pytest_pipeline.run_record import CellRecord, CellStatus, describe_exit, now_iso
 from pytest_pipeline.runner import backends, cell_junit, locks, reuse
 from pytest_pipeline.runner.backends.base import Attempt, CellJob
 from pytest_pipeline.runner.context import Cancel, Notify, RunContext, StopReason, env_folder, env_lock
@@ -89,10 +88,6 @@ def junit_present(path: Path) -> bool:
 
 
 # --------------------------------------------------------------------------- one cell
-
-
-def now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def record_of(cell: Cell, status: CellStatus, message: str = "") -> CellRecord:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from pytest_pipeline import __version__, envvars, installed
+from pytest_pipeline import __version__, envvars
 from pytest_pipeline import config as config_mod
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.fileio import copy_atomic, ignore_in_git
@@ -32,19 +32,17 @@ from pytest_pipeline.runner import (
     envs,
     inject,
     outputs,
-    progress,
     tox_commands,
     tox_install,
     tox_route,
 )
 from pytest_pipeline.runner.context import Backend, Reuse, RunContext, env_folder
-from pytest_pipeline.runner.execute import run_cell
 from pytest_pipeline.runner.interrupts import signals_as_interrupt
-from pytest_pipeline.runner.scheduler import Job, Outcome, Scheduler, schedule
 from pytest_pipeline.runner.slots import Slots, lanes
 
 if TYPE_CHECKING:
     from pytest_pipeline.matrix.settings import RunSettings
+    from pytest_pipeline.runner.scheduler import Outcome
 
 # Variables an outer tox run (``tox -e matrix``) or an outer cell sets; a cell must get
 # its own, never inherit these.
@@ -234,11 +232,23 @@ def companions(config: config_mod.PipelineConfig) -> tuple[inject.Companion, ...
 
 def tool_versions(plan: Plan, installer: envs.Installer) -> dict[str, str]:
     versions = {"pytest-pipeline-gate": __version__, plan.tool: plan.tool_version}
+    from pytest_pipeline import installed
+
     uv_version = installed.version("uv") if installer.uv else None
     if uv_version is not None:
         versions["uv"] = uv_version
     return versions
 
+
+WHILE_BUILDING = (
+    "pytest_pipeline.installed",
+    "pytest_pipeline.runner.execute",
+    "pytest_pipeline.runner.scheduler",
+    "pytest_pipeline.runner.progress",
+    "pytest_pipeline.commands._finish",
+)
+"""What running the cells imports (~40 ms): loaded while the package builds, so that the
+build starts without waiting for them (see ``commands.run``)."""
 
 AFTER_CELLS = (
     "pytest_pipeline.junit",
@@ -296,6 +306,10 @@ def run_cells(
     """Run every cell: ``workers`` test slots, each cell holding one or its xdist workers'
     (:mod:`.slots`), a few more preparing their environments meanwhile; the longest cells
     of the previous run (``ctx.durations``) first (:func:`.scheduler.schedule`)."""
+    from pytest_pipeline.runner import progress
+    from pytest_pipeline.runner.execute import run_cell
+    from pytest_pipeline.runner.scheduler import Job, Scheduler, schedule
+
     planned = schedule(
         plan.cells,
         pool=workers,

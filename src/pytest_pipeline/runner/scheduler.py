@@ -36,11 +36,11 @@ from pytest_pipeline.config import format_duration
 from pytest_pipeline.fileio import describe_disk_full, disk_full
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.run_record import CellRecord, CellStatus
-from pytest_pipeline.runner import cores, process, watchdog
+from pytest_pipeline.runner import process, watchdog
 from pytest_pipeline.runner.context import Cancel, Notify, StopReason
 from pytest_pipeline.runner.events import EventTail
 from pytest_pipeline.runner.execute import record_of
-from pytest_pipeline.runner.slots import OVERSUBSCRIPTION, Allotment, Need, allot
+from pytest_pipeline.runner.slots import Allotment, Need, allot
 from pytest_pipeline.runner.xdist_workers import Workers, addopts, cell_workers
 
 FAIL_FAST_STATUSES = frozenset(
@@ -54,17 +54,6 @@ _WATCH_INTERVAL = 0.2
 _STRENGTH: dict[StopReason, int] = {"fail-fast": 0, "timed-out": 1, "interrupted": 2}
 # The phase a cell is in while it waits for a test slot: not its own time (see .slots).
 _WAITING_PHASE = "ready"
-
-
-def worker_count(value: str | int | None) -> int:
-    """``auto`` (or None) is the number of CPUs this process may use (affinity and cgroup
-    quota, see :mod:`.cores`); anything else a positive integer."""
-    if value is None or value == "auto":
-        return max(1, int(cores.count().usable * OVERSUBSCRIPTION))
-    count = int(value)
-    if count < 1:
-        raise ValueError("the number of parallel cells must be at least 1")
-    return count
 
 
 def longest_first(names: Sequence[str], durations: Mapping[str, float]) -> list[str]:

@@ -19,6 +19,8 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from pytest_pipeline.runner import cores
+
 PREPARE_AHEAD_MAX = 4
 """At most this many environments are prepared beyond the ``-p`` cells that test: enough
 to keep a test slot fed on a small machine, not a crowd of installers on a large one
@@ -31,6 +33,17 @@ outside the slots (:func:`lanes`), so no idle time is left that more processes t
 cores would fill; beyond 1.0 they only add context switches, memory and a longer tail."""
 
 _POLL = 0.1
+
+
+def worker_count(value: str | int | None) -> int:
+    """``auto`` (or None) is the number of CPUs this process may use (affinity and cgroup
+    quota, see :mod:`.cores`); anything else a positive integer."""
+    if value is None or value == "auto":
+        return max(1, int(cores.count().usable * OVERSUBSCRIPTION))
+    count = int(value)
+    if count < 1:
+        raise ValueError("the number of parallel cells must be at least 1")
+    return count
 
 
 def lanes(workers: int, cells: int) -> int:

@@ -19,10 +19,11 @@ import pytest
 
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.run_record import CellRecord, CellStatus
-from pytest_pipeline.runner import process, scheduler, watchdog
+from pytest_pipeline.runner import cores, process, scheduler, watchdog
 from pytest_pipeline.runner.context import Cancel, Notify
 from pytest_pipeline.runner.execute import classify
-from pytest_pipeline.runner.scheduler import Job, Listener, Scheduler, worker_count
+from pytest_pipeline.runner.scheduler import Job, Listener, Scheduler
+from pytest_pipeline.runner.slots import worker_count
 
 WAIT = 30.0
 
@@ -257,7 +258,7 @@ def test_worker_count_auto_and_invalid(monkeypatch: pytest.MonkeyPatch) -> None:
     assert worker_count("auto") >= 1
     assert worker_count(None) >= 1
     # auto is what the OS grants (affinity, cgroup quota), not the machine's CPUs
-    monkeypatch.setattr(scheduler.cores, "count", lambda: scheduler.cores.Cores(3, 8, 2.5))
+    monkeypatch.setattr(cores, "count", lambda: cores.Cores(3, 8, 2.5))
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
     assert worker_count("auto") == worker_count(None) == 3
     with pytest.raises(ValueError, match="at least 1"):
