@@ -158,6 +158,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _main(args)
 
 
+def console_main() -> int:
+    """The ``pytest-pipeline`` program (its console script, ``python -m pytest_pipeline``):
+    :func:`main`, and then the process exits."""
+    code = main()
+    # At exit the interpreter's garbage collections walk every object the imports made
+    # (modules, classes, functions; most of a short command's exit time) only to free
+    # memory the operating system takes back anyway: frozen objects are left out.
+    # Here, not in main(): a test calls main() in a process that goes on.
+    import gc
+
+    gc.freeze()
+    return code
+
+
 def _main(argv: list[str]) -> int:
     from pytest_pipeline.errors import PipelineError
     from pytest_pipeline.exitcodes import ExitCode

@@ -69,3 +69,23 @@ def test_merge_loads_no_other_command() -> None:
     )
     assert "usage: pytest-pipeline merge" in done.stdout
     assert done.stdout.splitlines()[-1] == "['pytest_pipeline.commands.merge']"
+
+
+def test_the_program_exits_with_main_s_code_and_its_objects_frozen() -> None:
+    # main() leaves the garbage collector alone (tests call it in a process that goes
+    # on); the program, about to exit, freezes what exists so exit does not walk it.
+    probe = (
+        "import gc, sys\n"
+        "from pytest_pipeline import cli\n"
+        "in_main = cli.main(['merge']) , gc.get_freeze_count()\n"
+        "code = cli.console_main()\n"
+        "print(repr([in_main, code, gc.get_freeze_count() > 0]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "merge"],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert ast.literal_eval(done.stdout.splitlines()[-1]) == [(4, 0), 4, True]
