@@ -1,5 +1,5 @@
 """``python -m pytest_pipeline`` is the same as the ``pytest-pipeline`` command."""
 
-from pytest_pipeline.cli import main
+from pytest_pipeline.cli import console_main
 
-raise SystemExit(main())
+raise SystemExit(console_main())

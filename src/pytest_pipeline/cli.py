@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
     import pluggy
 
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
 ENTRY_POINT_GROUP = "pytest_pipeline"
 PROG = "pytest-pipeline"
 _TOP_LEVEL_LONG_OPTIONS = ("--help", "--version")
@@ -56,6 +58,13 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
 
 
 def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
+    parser, subparsers = _top_level_parser()
+    pm.hook.pytest_pipeline_add_commands(subparsers=subparsers)
+    return parser
+
+
+def _top_level_parser() -> tuple[argparse.ArgumentParser, Subparsers]:
+    """The parser without its subcommands, and where they go."""
     import argparse
 
     from pytest_pipeline.exitcodes import ExitCode
@@ -67,7 +76,25 @@ def build_parser(pm: pluggy.PluginManager) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    pm.hook.pytest_pipeline_add_commands(subparsers=subparsers)
+    return parser, subparsers
+
+
+def _one_command_parser(command: str) -> argparse.ArgumentParser | None:
+    """The parser with only the built-in ``command`` in it, when that is the parser the
+    plugin manager would build for its arguments: no installed plugin may add commands,
+    and the command asks no hook (:data:`~pytest_pipeline.commands.WITHOUT_HOOKS`).
+    Else None. Its module's hook implementation is called as the plugin manager would."""
+    import importlib
+
+    from pytest_pipeline import commands, entry_points
+
+    module = commands.WITHOUT_HOOKS.get(command)
+    if module is None or entry_points.may_declare(ENTRY_POINT_GROUP):
+        return None
+    parser, subparsers = _top_level_parser()
+    importlib.import_module(f"{commands.__name__}.{module}").pytest_pipeline_add_commands(
+        subparsers=subparsers
+    )
     return parser
 
 
@@ -131,13 +158,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _main(args)
 
 
+def console_main() -> int:
+    """The ``pytest-pipeline`` program (its console script, ``python -m pytest_pipeline``):
+    :func:`main`, and then the process exits."""
+    code = main()
+    # At exit the interpreter's garbage collections walk every object the imports made
+    # (modules, classes, functions; most of a short command's exit time) only to free
+    # memory the operating system takes back anyway: frozen objects are left out.
+    # Here, not in main(): a test calls main() in a process that goes on.
+    import gc
+
+    gc.freeze()
+    return code
+
+
 def _main(argv: list[str]) -> int:
     from pytest_pipeline.errors import PipelineError
     from pytest_pipeline.exitcodes import ExitCode
 
     try:
-        pm = plugin_manager()
-        parser = build_parser(pm)
+        pm: pluggy.PluginManager | None = None
+        parser = _one_command_parser(argv[0]) if argv else None
+        if parser is None:
+            pm = plugin_manager()
+            parser = build_parser(pm)
         args = parser.parse_args(argv)
         handler = getattr(args, "handler", None)
         if handler is None:

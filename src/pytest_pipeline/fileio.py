@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import shutil
 import tempfile
@@ -67,6 +66,8 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
+    import json  # here: most commands that write a file write no JSON (merge)
+
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from pathlib import Path
 
 from pytest_pipeline import __version__
 
@@ -105,3 +106,24 @@ def test_detecting_the_ci_loads_no_workflow_templates() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL
     )
     assert ast.literal_eval(result.stdout) == []
+
+
+def test_a_merge_loads_only_what_merging_needs(tmp_path: Path) -> None:
+    # No JSON is written, no pattern expanded, no failure's line looked up (the command
+    # prints counts only), no CI asked: those modules wait for the commands that use them.
+    (tmp_path / "junit.xml").write_text('<testsuite><testcase classname="c" name="n" time="1"/></testsuite>')
+    probe = (
+        "import sys\n"
+        "from pytest_pipeline.cli import main\n"
+        "code = main(['merge', sys.argv[1], '-o', sys.argv[2]])\n"
+        "loaded = ('json', 'glob', 'pytest_pipeline.tracebacks', 'pytest_pipeline.ci')\n"
+        "print(repr([code, [name for name in loaded if name in sys.modules]]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "junit.xml"), str(tmp_path / "merged.xml")],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert ast.literal_eval(result.stdout.splitlines()[-1]) == [0, []]

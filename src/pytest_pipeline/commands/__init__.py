@@ -19,3 +19,18 @@ HELP_ORDER = (
     "init_ci",
     "githook",
 )
+
+WITHOUT_HOOKS = {
+    "merge": "merge",
+    "gate": "gate",
+    "publish": "publish",
+    "report": "report",
+    "rerun": "rerun",
+    "status": "status",
+    "install-hook": "githook",
+    "uninstall-hook": "githook",
+}
+"""Subcommand -> its module, for the commands whose handler asks no hook (it never reads
+``args.plugin_manager``). When no installed plugin may add commands, the command line
+builds only the named one of these: importing and registering every command module and
+building every parser is most of a short command's start-up."""

@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             default_cell=args.cell,
             max_text=max_text,
             suite_name=args.name,
+            list_tests=False,  # only the counts are printed
         )
     except OSError as exc:
         raise PipelineError(

@@ -97,6 +97,12 @@ def _parse_line(value: str | None) -> int | None:
         return None
 
 
+def _named(attrs: list[str]) -> dict[str, str]:
+    """expat's flat attribute list as a dict (expat refuses a repeated attribute)."""
+    pairs = iter(attrs)  # name, value, name, value...: cheaper than two slices
+    return dict(zip(pairs, pairs, strict=False))
+
+
 def _entry(kind: str, attrs: dict[str, str]) -> ResultEntry:
     type_ = attrs.get("type", "")
     message = attrs.get("message", "")
@@ -203,21 +209,31 @@ class Handlers:
     ignore_text = staticmethod(len)
 
     # -- handlers -----------------------------------------------------------------
-    def start(self, name: str, attrs: dict[str, str]) -> None:
+    def start(self, name: str, attrs: list[str]) -> None:
+        # ``attrs`` is expat's flat list ``[name, value, ...]`` (the reader sets
+        # ordered_attributes: a list is cheaper for expat to build than a dict); elements
+        # other than a testcase get a dict made of it (:func:`_named`).
         if name == "testcase" and self.at_suite:
             # The hot path (most elements are testcases), inlined: every bytecode here
             # runs once per test of every input.
             self.at_suite = False
             suite = self.suite
             suite.had_child = True
-            try:  # subscripts, cheaper than get(); pytest writes all three
-                classname = attrs["classname"]
-                test_name = attrs["name"]
-                seconds = _SECONDS[attrs["time"]]
-            except KeyError:
-                classname = attrs.get("classname", "")
-                test_name = attrs.get("name", "")
-                seconds = _seconds(attrs.get("time"))
+            if len(attrs) == 6 and attrs[0] == "classname" and attrs[2] == "name" and attrs[4] == "time":
+                # pytest's testcase (xunit2): these three, in this order, read by position
+                classname = attrs[1]
+                test_name = attrs[3]
+                try:
+                    seconds = _SECONDS[attrs[5]]
+                except KeyError:
+                    seconds = _seconds(attrs[5])
+                file = line = None
+            else:
+                named = _named(attrs)
+                classname = named.get("classname", "")
+                test_name = named.get("name", "")
+                seconds = _seconds(named.get("time"))
+                file, line = named.get("file"), named.get("line")
             if len(classname) + len(test_name) > MAX_NAME:  # one test for both, then each
                 classname, test_name = capped(classname, MAX_NAME), capped(test_name, MAX_NAME)
             # What TestCaseRecord(...) does, without calling a class (which costs as much
@@ -228,11 +244,11 @@ class Handlers:
             record.classname = classname
             record.name = test_name
             record.time = seconds
-            if "file" in attrs:
-                record.file = capped(attrs["file"], MAX_NAME)
-                record.line = _parse_line(attrs.get("line"))
-            else:
+            if file is None:
                 record.file = record.line = None
+            else:
+                record.file = capped(file, MAX_NAME)
+                record.line = _parse_line(line)
             record.results = record.reruns = NO_ENTRIES
             record.dropped = record.dropped_reruns = record.size = 0
             record.out = record.err = ""
@@ -243,11 +259,11 @@ class Handlers:
             raise UnreadableInput(f"elements nested deeper than {MAX_DEPTH} levels; refused")
         if case is not None:
             self.inner += 1
-            self._start_in_case(case, name, attrs)
+            self._start_in_case(case, name, _named(attrs))
         elif stack:
-            self._start_outside_case(name, attrs)
+            self._start_outside_case(name, _named(attrs))
         else:
-            self._start_root(name, attrs)
+            self._start_root(name, _named(attrs))
         stack.append(name)
         # A testcase directly in a suite takes the fast path above; one anywhere else (in
         # a testcase, in <properties>) is ignored.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,6 +57,8 @@ def expand_inputs(args: Sequence[str | Path]) -> list[Path]:
         text = str(arg)
         paths: list[Path]
         if _GLOB_CHARS.intersection(text) and not Path(text).exists():
+            import glob  # here: patterns are rare on a command line (the shell expands most)
+
             paths = []
             for match in glob.glob(text, recursive=True):
                 path = Path(match)

@@ -37,7 +37,6 @@ from pytest_pipeline.results import (
     TestRef,
     duplicate_results_message,
 )
-from pytest_pipeline.tracebacks import failure_line
 
 DEFAULT_MAX_TEXT = 64_000
 MAX_GROUPS = 10_000
@@ -62,8 +61,13 @@ class _Accumulator:
         *,
         one_file_per_group: bool = True,
         shared_cell: str | None = None,
+        list_tests: bool = True,
     ) -> None:
         self.summary = summary
+        self.list_tests = list_tests
+        """Whether failures and flaky passes are listed by name (``summary.failures`` and
+        ``summary.flaky``): finding each one's message and line is most of what a test that
+        did not pass costs, wasted on a caller that only wants the counts."""
         self.writer = writer
         self.max_text = max_text
         self.one_file_per_group = one_file_per_group
@@ -233,6 +237,8 @@ class _Accumulator:
         outcome = record.outcome
         flaky = test.flaky
         self._counts((record.cell, record.stage)).add(outcome, test.time, flaky=flaky)
+        if not self.list_tests:
+            return
         if outcome.is_bad:
             self._ref(record, test.earlier, test.attempts, outcome, self.summary.failures)
         elif flaky:
@@ -243,7 +249,8 @@ class _Accumulator:
         error, a skip), without collapsing it first."""
         outcome = record.results[0].outcome
         self._counts((record.cell, record.stage)).add(outcome, record.time)
-        if outcome is _FAILED or outcome is _ERROR or outcome is _BLOCKED:  # is_bad, inlined
+        bad = outcome is _FAILED or outcome is _ERROR or outcome is _BLOCKED  # is_bad, inlined
+        if bad and self.list_tests:
             self._ref(record, (), 1, outcome, self.summary.failures)
 
     def _ref(
@@ -268,6 +275,8 @@ class _Accumulator:
             message = primary.short_message()
         else:  # a flaky pass: say how the last failed attempt failed
             message = earlier[-1].short_message() if earlier else ""
+        from pytest_pipeline.tracebacks import failure_line  # here: a merge lists no tests
+
         # Where it failed (for CI annotations), not where the test starts (xunit1's line).
         shown = primary if primary is not None else (earlier[-1] if earlier else None)
         line = failure_line(shown.text, record.classname, record.file) if shown is not None else None
@@ -308,6 +317,7 @@ def _pipeline(
     skip: Path | None = None,
     exclude: Exclude | None = None,
     one_file_per_group: bool = True,
+    list_tests: bool = True,
 ) -> ResultSummary:
     summary = ResultSummary()
     accumulator = _Accumulator(
@@ -316,6 +326,7 @@ def _pipeline(
         max_text or DEFAULT_MAX_TEXT,
         one_file_per_group=one_file_per_group,
         shared_cell=default_cell,
+        list_tests=list_tests,
     )
     # The collapser emits into one list, in order, with the file's other items at their
     # place; the accumulator takes the list after each batch the reader yields.
@@ -404,6 +415,7 @@ def merge(
     suite_name: str = "pytest-pipeline",
     exclude: Exclude | None = None,
     one_file_per_group: bool | None = None,
+    list_tests: bool = True,
 ) -> ResultSummary:
     """Merge ``inputs`` into one JUnit file at ``output`` (written atomically, also when
     some inputs were unreadable: those are listed in ``problems``, and in the merged file as
@@ -419,7 +431,9 @@ def merge(
     ``default_cell``; ``False`` assembles groups from several files. The default is true,
     and false with ``exclude``: leaving some testcases of one input out is how a caller
     composes a group from several files (``rerun`` combines a cell's earlier file with its
-    re-run's). Raises ``OSError`` when ``output`` cannot be written.
+    re-run's). ``list_tests=False`` leaves the summary's ``failures`` and ``flaky`` lists
+    empty (its counts are the same): for a caller that only reports counts.
+    Raises ``OSError`` when ``output`` cannot be written.
     """
     if max_text < reader.MIN_MAX_TEXT:
         raise ValueError(f"max_text must be at least {reader.MIN_MAX_TEXT} characters, got {max_text}")
@@ -435,6 +449,7 @@ def merge(
             skip=output,
             exclude=exclude,
             one_file_per_group=exclude is None if one_file_per_group is None else one_file_per_group,
+            list_tests=list_tests,
         )
         writer.write(summary.groups.items(), suite_name, summary.total(), not_merged=summary.problems)
     finally:

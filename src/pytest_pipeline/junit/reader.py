@@ -115,6 +115,7 @@ def read(
     # name of every element, and a name here is compared once or twice, then dropped.
     parser = pyexpat.ParserCreate(intern=None)
     handlers.parser = parser
+    parser.ordered_attributes = True  # a list, cheaper to build than a dict (see Handlers.start)
     parser.buffer_text = True
     parser.buffer_size = 64 * 1024
     parser.StartElementHandler = handlers.start

@@ -41,6 +41,7 @@ def _invalid(match: re.Match[str]) -> str:
 # them with bytes.translate is several times faster than str.isprintable() or a regex.
 _ATTR_BYTES = bytes(range(32)) + b'&<>"'
 _INVALID_BYTES = bytes([*range(9), 11, 12, *range(14, 32)])
+_TEXT_BYTES = _INVALID_BYTES + b"&<>\r"
 
 
 def plain_attr(value: str) -> bool:
@@ -69,6 +70,10 @@ def escape_attr(value: str) -> str:
 
 def escape_text(value: str) -> str:
     """``value`` ready to be element content (``\\r`` kept as a reference, so it survives)."""
+    if value.isascii():
+        data = value.encode("ascii")
+        if len(data.translate(None, _TEXT_BYTES)) == len(data):
+            return value  # nothing to change: a skip's reason, most captured output
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if "\r" in value:
         value = value.replace("\r", "&#13;")
