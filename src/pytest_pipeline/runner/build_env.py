@@ -43,6 +43,8 @@ from typing import IO, Any
 from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
 
 SCHEME = 1
+_GONE = ".gone-"
+"""A folder of a project gone, renamed so, being deleted (see :func:`_prune_projects_gone`)."""
 READY = "ready.json"
 PROJECT = "project.txt"
 """In a project's folder: the project's path, so that folders of projects gone are pruned."""
@@ -228,11 +230,29 @@ def _remove_others(current: Path) -> None:
 
 def _prune_projects_gone(mine: Path) -> None:
     """Remove the environments of projects whose folder no longer exists (temporary
-    checkouts, a CI workspace): the cache holds only projects that may build again."""
+    checkouts, a CI workspace): the cache holds only projects that may build again.
+
+    Each is renamed out of the way at once and deleted in a thread of its own (a few
+    virtual environments take a few tenths of a second, which the build need not wait
+    for); the interpreter waits for that thread before it exits, and a deletion cut
+    short (a killed run) is finished the next time."""
+    doomed: list[Path] = []
     for folder in mine.parent.iterdir():
         if folder == mine or not folder.is_dir():
+            continue
+        if folder.name.startswith(_GONE):
+            doomed.append(folder)
             continue
         with contextlib.suppress(OSError):
             project = Path(folder.joinpath(PROJECT).read_text(encoding="utf-8"))
             if not project.exists():
-                shutil.rmtree(folder, ignore_errors=True)
+                trash = folder.with_name(f"{_GONE}{folder.name}")
+                folder.rename(trash)
+                doomed.append(trash)
+    if doomed:
+        threading.Thread(target=_delete, args=(doomed,), name="prune-build-envs", daemon=False).start()
+
+
+def _delete(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)

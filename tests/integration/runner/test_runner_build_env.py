@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import threading
 import zipfile
 from pathlib import Path
 
@@ -176,10 +177,18 @@ def test_the_environments_of_projects_gone_are_pruned(tmp_path: Path, uv: str) -
     other.mkdir()
     build_env.root(other).mkdir(parents=True)
     (build_env.root(other) / build_env.PROJECT).write_text(str(other))
+    cut_short = build_env.cache_home() / ".gone-0123456789abcdef"  # a killed run's deletion
+    (cut_short / "lib").mkdir(parents=True)
     build.build_wheel(here, tmp_path / "out", project=here, uv=uv, log=tmp_path / "build.log")
-    assert not build_env.root(gone).exists()
+    assert not build_env.root(gone).exists()  # out of the way at once, deleted meanwhile
     assert build_env.root(other).is_dir()
     assert (build_env.root(here) / build_env.PROJECT).read_text() == str(here.resolve())
+    for thread in threading.enumerate():
+        if thread.name == "prune-build-envs":
+            thread.join(60)
+    assert sorted(path.name for path in build_env.cache_home().iterdir()) == sorted(
+        [build_env.root(here).name, build_env.root(other).name]
+    )
 
 
 def test_recreate_makes_the_kept_environment_anew(tmp_path: Path, uv: str) -> None:
