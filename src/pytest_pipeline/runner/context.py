@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from pytest_pipeline.matrix.model import Cell
 from pytest_pipeline.runner import envs, tox_route
 from pytest_pipeline.runner.build import Wheel
-from pytest_pipeline.runner.inject import Injection
+from pytest_pipeline.runner.inject import Injection, Making
 from pytest_pipeline.runner.outputs import Reports
 from pytest_pipeline.runner.slots import Slots
 
@@ -85,6 +85,9 @@ class RunContext:
     """Each cell's seconds in the previous run: the longest start first (:mod:`.scheduler`)."""
     ahead: Ahead | None = None
     """Environments begun while the package built (:mod:`.ahead`)."""
+    injection_making: Making | None = None
+    """The injection folder while it is being made (:func:`.inject.prepare_soon`): the
+    cells wait for it (:func:`.run.with_wheel`)."""
 
     def route(self, cell: Cell) -> tox_route.Route:
         return tox_route.route(cell, self.project, backend=self.backend, plugins=self.tox_plugins)

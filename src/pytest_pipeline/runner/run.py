@@ -176,12 +176,26 @@ def with_wheel(
 
         ahead = Ahead(ctx, plan.cells, lanes=lanes(workers, len(plan.cells))).start()
         stack.callback(ahead.cancel)  # at the end a no-op; after a failed build it stops them
-    wheel = prepare_wheel(
-        plan, ctx.reports, project=ctx.project, rebuild=rebuild, early=early, uv=ctx.installer.uv, given=given
-    )
+    try:
+        wheel = prepare_wheel(
+            plan,
+            ctx.reports,
+            project=ctx.project,
+            rebuild=rebuild,
+            early=early,
+            uv=ctx.installer.uv,
+            given=given,
+        )
+    except BaseException:
+        if ctx.injection_making is not None:
+            with contextlib.suppress(Exception):  # the build's error is the one to tell
+                ctx.injection_making.wait()
+        raise
     if ahead is not None:
         ahead.stop()
-    return dataclasses.replace(ctx, wheel=wheel, ahead=ahead)
+    if ctx.injection_making is not None:
+        ctx.injection_making.wait()  # the cells' pytest loads our plugin from it
+    return dataclasses.replace(ctx, wheel=wheel, ahead=ahead, injection_making=None)
 
 
 def start_build(project: Path, *, uv: str | None, reports_root: Path, rebuild: bool) -> build.EarlyBuild:
@@ -379,10 +393,12 @@ def cell_context(
     (beside the tool's, ``.tox/.pipeline``), the caller's variables, the hash seed."""
     root = tool_root(plan)
     own_tool_folders(root)
+    injection, making = inject.prepare_soon(root / ".pytest-pipeline-inject", companions=companions(config))
     return RunContext(
         project=project,
         reports=reports,
-        injection=inject.prepare(root / ".pytest-pipeline-inject", companions=companions(config)),
+        injection=injection,
+        injection_making=making,
         wheel=wheel,
         installer=installer,
         environ=clean_environ(os.environ),

@@ -18,6 +18,7 @@ The differential suite compares ``pip freeze`` of both sides.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import zipfile
@@ -183,14 +184,20 @@ def _wheel_metadata(wheel: Path) -> Any:
 
 def versions() -> dict[str, str]:
     """The tools whose releases decide what an environment ends up with."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    # Once per run: every cell's fingerprint asks, and each lookup reads metadata files.
     from pytest_pipeline import installed
 
-    found: dict[str, str] = {}
+    found = []
     for name in ("tox", "tox-uv", "tox-uv-bare", "virtualenv", "uv"):
         version = installed.version(name)
         if version is not None:
-            found[name] = version
-    return found
+            found.append((name, version))
+    return tuple(found)
 
 
 def resolution_environ(environ: Mapping[str, str]) -> dict[str, str]:

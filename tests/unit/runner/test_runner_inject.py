@@ -7,6 +7,8 @@ import os
 import shlex
 from pathlib import Path
 
+import pytest
+
 from pytest_pipeline import __version__
 from pytest_pipeline.runner import inject
 
@@ -83,6 +85,30 @@ def test_prepare_writes_package_and_metadata_once(tmp_path: Path) -> None:
     second = inject.prepare(tmp_path / "cache", source)
     assert second.path != first.path
     assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")] == []
+
+
+def test_prepare_soon_makes_the_same_folder_in_a_thread_and_says_why_it_could_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "src" / "pytest_pipeline"
+    source.mkdir(parents=True)
+    (source / "__init__.py").write_text("x = 1\n")
+    injection, making = inject.prepare_soon(tmp_path / "soon", source)
+    assert making is not None
+    making.wait()
+    assert (injection.path / "pytest_pipeline" / "__init__.py").read_text() == "x = 1\n"
+    assert injection.path.name == inject.prepare(tmp_path / "now", source).path.name
+    assert inject.prepare_soon(tmp_path / "soon", source) == (injection, None)  # made: nothing to do
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(inject.shutil, "copytree", full)
+    _, failing = inject.prepare_soon(tmp_path / "full", source)
+    assert failing is not None
+    with pytest.raises(OSError, match="No space left"):
+        failing.wait()  # the error reaches whoever waits for the folder
+    assert [p.name for p in (tmp_path / "full").iterdir()] == []  # no staging left
 
 
 def test_the_folder_is_keyed_by_every_source_file_and_no_bytecode(tmp_path: Path) -> None:
