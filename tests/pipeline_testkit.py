@@ -157,6 +157,17 @@ def git(cwd: Path, *args: str) -> str:
     return git_run(cwd, *args).stdout.strip()
 
 
+def frozen(python: Path) -> set[str]:
+    """The distributions installed for ``python`` (``uv pip freeze`` lines)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "uv", "pip", "freeze", "--python", str(python)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(done.stdout.splitlines())
+
+
 def make_wheel(folder: Path, requires: tuple[str, ...] = (), extras: tuple[str, ...] = ()) -> Wheel:
     """A wheel file with only its METADATA (enough for what reads requirements)."""
     import zipfile

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_testkit import clean_environ
+from pipeline_testkit import clean_environ, frozen
 from pytest_pipeline.runner import envs
 
 TEST = "def test_passes():\n    import pytest\n"
@@ -87,13 +87,7 @@ def lock(project: Path) -> None:
 
 
 def installed(env: Path) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "uv", "pip", "freeze", "--python", str(env / "bin" / "python")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return set(done.stdout.split())
+    return frozen(env / "bin" / "python")
 
 
 @pytest.mark.parametrize("kind", sorted(PROJECTS))

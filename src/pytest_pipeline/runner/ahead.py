@@ -24,7 +24,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pipeline.runner import locks, tox_setup
 from pytest_pipeline.runner.context import env_lock
@@ -122,9 +122,8 @@ class Ahead:
     def _lane(self) -> None:
         while (cell := self._next()) is not None:
             try:
-                self._begin(cell)
-            except Exception:
-                pass
+                with contextlib.suppress(Exception):  # only a head start: the cell does it all itself
+                    self._begin(cell)
             finally:
                 self._working[cell.name].set()
 
@@ -140,12 +139,6 @@ class Ahead:
             )
             if done is not None:
                 base, steps = done
+                log.seek(0)
                 with self._lock:
-                    self._begun[folder] = Begun(base=base, steps=steps, output=_read(log))
-
-
-def _read(log: IO[bytes]) -> bytes:
-    log.seek(0)
-    with contextlib.suppress(OSError):
-        return log.read()
-    return b""
+                    self._begun[folder] = Begun(base=base, steps=steps, output=log.read())

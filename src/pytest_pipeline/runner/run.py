@@ -245,9 +245,9 @@ def companions(config: config_mod.PipelineConfig) -> tuple[inject.Companion, ...
 
 
 def tool_versions(plan: Plan, installer: envs.Installer) -> dict[str, str]:
-    versions = {"pytest-pipeline-gate": __version__, plan.tool: plan.tool_version}
     from pytest_pipeline import installed
 
+    versions = {"pytest-pipeline-gate": __version__, plan.tool: plan.tool_version}
     uv_version = installed.version("uv") if installer.uv else None
     if uv_version is not None:
         versions["uv"] = uv_version

@@ -199,8 +199,7 @@ def begin(
 
 def _head(steps: Sequence[tox_install.Step]) -> tuple[tox_install.Step, ...]:
     """The steps that do not need the package: the virtual environment and ``deps``."""
-    head = tuple(itertools.takewhile(lambda step: step.label in ("venv", "install_deps"), steps))
-    return head
+    return tuple(itertools.takewhile(lambda step: step.label in ("venv", "install_deps"), steps))
 
 
 def _fingerprint(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from mini_project import write_project
 
-from pipeline_testkit import clean_environ, pipeline_cli, pyenv_path
+from pipeline_testkit import clean_environ, frozen, pipeline_cli, pyenv_path
 
 # A build backend that builds only once the cell's environment has been begun (or after
 # 60 s): the take-over is then what happens on any machine, however fast its build. A
@@ -49,13 +49,8 @@ def project(root: Path) -> Path:
 
 
 def freeze(python: Path) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "uv", "pip", "freeze", "--python", str(python)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {line for line in done.stdout.splitlines() if not line.startswith("mini")}
+    """The installed distributions, the package itself left out (tox's sdist, our wheel)."""
+    return {line for line in frozen(python) if not line.startswith("mini")}
 
 
 def test_a_cold_runs_cells_take_over_what_began_and_end_as_tox_makes_them(tmp_path: Path) -> None:

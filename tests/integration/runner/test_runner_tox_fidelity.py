@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from mini_project import write_project
 
-from pipeline_testkit import clean_environ, pipeline_cli, pyenv_path
+from pipeline_testkit import clean_environ, frozen, pipeline_cli, pyenv_path
 from pytest_pipeline.fileio import sha256_file
 
 PYPROJECT = """
@@ -209,13 +209,7 @@ def junit_counts(path: Path) -> dict[str, int]:
 
 
 def freeze(python: Path) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "uv", "pip", "freeze", "--python", str(python)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return {line for line in done.stdout.splitlines() if not line.startswith("fid")}
+    return {line for line in frozen(python) if not line.startswith("fid")}
 
 
 OURS = ("PYTEST_ADDOPTS", "PYTEST_PIPELINE_")

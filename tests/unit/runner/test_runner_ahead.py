@@ -9,7 +9,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from test_runner_tox_setup import NATIVE, TOX_ENV, Commands, prepare, run_of, tox_cell  # prepare()'s fakes
+from test_runner_tox_setup import (  # prepare()'s fakes
+    NATIVE,
+    TOX_ENV,
+    Commands,
+    fake_commands,
+    prepare,
+    run_of,
+    tox_cell,
+)
 
 from pipeline_testkit import make_wheel
 from pytest_pipeline.matrix.model import Cell
@@ -19,10 +27,7 @@ from pytest_pipeline.runner.process import CommandResult
 
 @pytest.fixture
 def commands(monkeypatch: pytest.MonkeyPatch) -> Commands:
-    fake = Commands()
-    monkeypatch.setattr(tox_setup, "run_command", fake)
-    monkeypatch.setattr(tox_setup.tox_commands, "resolve", lambda argv, *a: list(argv))
-    return fake
+    return fake_commands(monkeypatch)
 
 
 @pytest.fixture(autouse=True)

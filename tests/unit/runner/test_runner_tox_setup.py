@@ -53,13 +53,18 @@ class Commands:
         return [argv[1] if argv[0] == UV else "tox" for argv in self.argvs]
 
 
-@pytest.fixture
-def commands(monkeypatch: pytest.MonkeyPatch) -> Commands:
+def fake_commands(monkeypatch: pytest.MonkeyPatch) -> Commands:
+    """tox_setup's commands recorded, not run (also for other modules' fixtures)."""
     fake = Commands()
     monkeypatch.setattr(tox_setup, "run_command", fake)
     # installers are found on the environment's PATH, like tox's: pretend uv is there
     monkeypatch.setattr(tox_setup.tox_commands, "resolve", lambda argv, *a: list(argv))
     return fake
+
+
+@pytest.fixture
+def commands(monkeypatch: pytest.MonkeyPatch) -> Commands:
+    return fake_commands(monkeypatch)
 
 
 def run_of(tmp_path: Path, wheel: Any, **changes: object) -> tox_setup.ToxCell:
