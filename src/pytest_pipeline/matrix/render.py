@@ -168,7 +168,8 @@ def _slots(schedule: Schedule) -> list[str]:
 def _order(schedule: Schedule) -> list[str]:
     names = schedule["order"]
     if not schedule["order_from"]:
-        return [f"order (the configuration's, no earlier run.json): {', '.join(names)}"]
+        where = "no earlier run.json: the configuration's, interpreters taking turns"
+        return [f"order ({where}): {', '.join(names)}"]
     durations = schedule["durations"]
     shown = [
         f"{name} {durations[name]:.1f}s" if name in durations else f"{name} (no record)" for name in names

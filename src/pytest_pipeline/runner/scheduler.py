@@ -3,7 +3,8 @@
 The order (:func:`schedule`): the cells that took longest in the previous run start first
 (its ``run.json``), so the slowest are not left for the end with the other cores idle; a
 cell with no recorded time counts as the mean of the others; with no record at all the
-configuration's order stays. The same function gives each cell its test slots
+configuration's order stays, but for the cells of one interpreter, which take turns with
+the others' (:func:`spread`). The same function gives each cell its test slots
 (:mod:`.slots`: one, or as many as its xdist workers), so ``plan`` shows what ``run`` does.
 
 The main thread only schedules and watches: each cell runs in a worker thread that
@@ -56,15 +57,34 @@ _STRENGTH: dict[StopReason, int] = {"fail-fast": 0, "timed-out": 1, "interrupted
 _WAITING_PHASE = "ready"
 
 
-def longest_first(names: Sequence[str], durations: Mapping[str, float]) -> list[str]:
+def longest_first(
+    names: Sequence[str], durations: Mapping[str, float], interpreters: Mapping[str, str] | None = None
+) -> list[str]:
     """``names``, the longest recorded first; an unrecorded one counts as the mean of the
-    recorded ones; ties (and no record at all) keep the configuration's order."""
+    recorded ones; ties keep the configuration's order. With no record at all, the
+    configuration's order with the cells of one interpreter spread apart (:func:`spread`)."""
     known = {name: durations[name] for name in names if name in durations}
     if not known:
-        return list(names)
+        return spread(names, interpreters or {})
     mean = sum(known.values()) / len(known)
     position = {name: index for index, name in enumerate(names)}
     return sorted(names, key=lambda name: (-known.get(name, mean), position[name]))
+
+
+def spread(names: Sequence[str], interpreters: Mapping[str, str]) -> list[str]:
+    """The cells taking turns by interpreter, each interpreter's in the configuration's
+    order (``py310-a, py310-b, py312-a, py312-b`` -> ``py310-a, py312-a, py310-b, py312-b``).
+
+    A run with no record is usually one whose environments are all new: the first cell of
+    an interpreter compiles what pytest imports, and the next ones take its bytecode
+    (:mod:`.bytecode`) only if they start after it, not beside it."""
+    turns: dict[str, list[str]] = {}
+    for name in names:
+        turns.setdefault(interpreters.get(name, name), []).append(name)
+    order: list[str] = []
+    for index in range(max((len(group) for group in turns.values()), default=0)):
+        order += [group[index] for group in turns.values() if index < len(group)]
+    return order
 
 
 @dataclass(frozen=True)
@@ -99,7 +119,7 @@ def schedule(
     project_addopts = addopts(project)
     workers = {cell.name: cell_workers(cell, project_addopts, environ, pytest_args) for cell in testing}
     needs = {name: _need(found) for name, found in workers.items()}
-    order = longest_first(names, recorded)
+    order = longest_first(names, recorded, {cell.name: cell.python or "" for cell in testing})
     return Schedule(
         pool=pool,
         order=tuple(order),

@@ -45,6 +45,8 @@ FINGERPRINT_VERSION = 3
 BEGUN_MARKER = ".pytest-pipeline-begun"
 """In an environment :func:`begin` made: the run's token. Another process that makes the
 environment between our release of its lock and the cell's taking it removes it."""
+CREATED = "environment created"
+"""The first note of :func:`prepare_cell` for an environment made in this run."""
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "uv.lock")
 """Files tox reads while it makes an environment (package metadata, dependency groups, a
 uv lock): a change re-runs tox's setup for ``tox-env`` cells."""

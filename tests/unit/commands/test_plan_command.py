@@ -252,7 +252,8 @@ def test_plan_shows_the_slots_and_the_order(
     assert lines[at + 3].split()[:3] == ["fixed", "4", "slots"]
     assert "-n 8 (commands)" in lines[at + 3]
     assert lines[at + 4].split() == ["plain", "1", "slot"]
-    assert "order (the configuration's, no earlier run.json): quick, slow, fixed, plain" in lines
+    order = "order (no earlier run.json: the configuration's, interpreters taking turns)"
+    assert f"{order}: quick, slow, fixed, plain" in lines
 
     reports = tmp_path / "pipeline-reports"
     reports.mkdir()

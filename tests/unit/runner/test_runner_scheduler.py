@@ -387,6 +387,31 @@ def test_config_order_without_history() -> None:
     assert scheduler.longest_first(["c", "a"], {"gone": 9.0}) == ["c", "a"]  # no cell of these
 
 
+def test_without_history_the_cells_of_one_interpreter_take_turns_with_the_others() -> None:
+    names = ["py310-a", "py310-b", "py312-a", "py312-b", "py313-a"]
+    pythons = {name: name.split("-")[0] for name in names}
+    turns = ["py310-a", "py312-a", "py313-a", "py310-b", "py312-b"]
+    assert scheduler.longest_first(names, {}, pythons) == turns
+    one = dict.fromkeys(names, "3.12")
+    assert scheduler.longest_first(names, {}, one) == names  # one interpreter: the config's order
+
+
+def test_with_history_the_interpreters_do_not_change_the_order() -> None:
+    durations = {"py310-a": 1.0, "py310-b": 3.0, "py312-a": 2.0}
+    pythons = {"py310-a": "3.10", "py310-b": "3.10", "py312-a": "3.12"}
+    assert scheduler.longest_first(list(durations), durations, pythons) == ["py310-b", "py312-a", "py310-a"]
+
+
+def test_schedule_spreads_a_new_matrix_by_interpreter(tmp_path: Path) -> None:
+    cells = [
+        Cell(name=f"py{python.replace('.', '')}-{dep}", tool="tox", env="x", python=python)
+        for python in ("3.10", "3.12")
+        for dep in ("a", "b")
+    ]
+    found = scheduler.schedule(cells, pool=2, project=tmp_path, environ={})
+    assert found.order == ("py310-a", "py312-a", "py310-b", "py312-b")
+
+
 def test_a_new_cell_counts_as_the_mean_and_ties_keep_the_config_order() -> None:
     durations = {"a": 10.0, "b": 30.0}  # "new" has no record: it counts 20 s
     assert scheduler.longest_first(["a", "new", "b", "d"], {**durations, "d": 10.0}) == ["b", "new", "a", "d"]

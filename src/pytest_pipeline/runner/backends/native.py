@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_pipeline.runner import reuse, tox_commands, tox_setup
+from pytest_pipeline.runner import bytecode, reuse, tox_commands, tox_setup
 from pytest_pipeline.runner.backends.base import Attempt, CellJob
 from pytest_pipeline.runner.process import write_log_line
 from pytest_pipeline.runner.toxenv import ToxEnv
@@ -35,6 +35,8 @@ class NativeBackend:
 
         def commands() -> Attempt:
             tox_setup.reset_folders(env)
+            if job.route.kind == "native" and notes[0] == tox_setup.CREATED:
+                _share_bytecode(job, env)
             environ = job.inject(tox_commands.environment(env, ctx.environ, seed=ctx.seed, package=package))
             outcome = tox_commands.run_all(
                 env,
@@ -56,6 +58,15 @@ class NativeBackend:
             return attempt
 
         return job.in_test_slot(notes, commands)
+
+
+def _share_bytecode(job: CellJob, env: ToxEnv) -> None:
+    """A new environment takes what its siblings compiled for the same files (in the test
+    slot: the siblings that ran before it have compiled by then)."""
+    linked = bytecode.share(env.env_dir)
+    if linked:
+        where = "environments of this interpreter"
+        write_log_line(job.log, f"pytest-pipeline: {linked} compiled modules linked from {where}")
 
 
 def _reuse_inputs(job: CellJob, env: ToxEnv, package: Path | None) -> reuse.Inputs | None:
