@@ -244,8 +244,10 @@ class Collapser:
     def flush(self) -> None:
         """End of a file: every pending test is complete."""
         pending = self.pending
-        while pending:
-            self._emit(pending.popitem(last=False)[1])
+        popitem = pending.popitem
+        emit = self.emit
+        while pending:  # oldest first; no size to keep count of: the window ends empty
+            emit(popitem(False)[1])
         self.size = 0
 
     def discard(self) -> None:
