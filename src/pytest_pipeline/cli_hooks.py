@@ -36,14 +36,14 @@ class PluginManager(pluggy.PluginManager):
         opts = super().parse_hookimpl_opts(plugin, name)
         # vars(), not getattr(): only what the module itself defines
         if opts is None and isinstance(plugin, ModuleType) and hasattr(vars(plugin).get(name), BUILT_IN_MARK):
-            return pluggy.HookimplOpts(
-                wrapper=False,
-                hookwrapper=False,
-                optionalhook=False,
-                tryfirst=False,
-                trylast=False,
-                specname=None,
-            )
+            return {  # pluggy's defaults
+                "wrapper": False,
+                "hookwrapper": False,
+                "optionalhook": False,
+                "tryfirst": False,
+                "trylast": False,
+                "specname": None,
+            }
         return opts
 
 
