@@ -30,11 +30,9 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
     import importlib
     import pkgutil
 
-    import pluggy
-
     from pytest_pipeline import cli_hooks, commands, entry_points
 
-    pm = pluggy.PluginManager(cli_hooks.PROJECT)
+    pm = cli_hooks.PluginManager(cli_hooks.PROJECT)
     pm.add_hookspecs(cli_hooks)
     names = [info.name for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
     rank = {name: index for index, name in enumerate(commands.HELP_ORDER)}

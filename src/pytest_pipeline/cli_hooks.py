@@ -8,9 +8,12 @@ writes its own subcommands; another package adds its own through the
 from __future__ import annotations
 
 import argparse
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pluggy
+
+from pytest_pipeline.cli_marks import BUILT_IN_MARK
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,6 +26,25 @@ if TYPE_CHECKING:
 PROJECT = "pytest_pipeline"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's plugin manager that also takes a module's functions marked with
+    :func:`pytest_pipeline.cli_marks.built_in_hook` (as ``@hookimpl`` would mark them)."""
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        opts = super().parse_hookimpl_opts(plugin, name)
+        # vars(), not getattr(): only what the module itself defines
+        if opts is None and isinstance(plugin, ModuleType) and hasattr(vars(plugin).get(name), BUILT_IN_MARK):
+            return {  # pluggy's defaults
+                "wrapper": False,
+                "hookwrapper": False,
+                "optionalhook": False,
+                "tryfirst": False,
+                "trylast": False,
+                "specname": None,
+            }
+        return opts
 
 
 @hookspec

@@ -43,7 +43,13 @@ class Outcome(str, Enum):
 
     @property
     def is_bad(self) -> bool:
-        return self in (Outcome.FAILED, Outcome.ERROR, Outcome.BLOCKED)
+        return self is _FAILED or self is _ERROR or self is _BLOCKED
+
+
+# The members as globals, for the code that runs per test: ``Outcome.FAILED`` is a lookup
+# through the enum's class (about 70 ns, several per test counted), a global is not.
+_PASSED, _FAILED, _ERROR = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR
+_SKIPPED, _BLOCKED = Outcome.SKIPPED, Outcome.BLOCKED
 
 
 @dataclass
@@ -63,15 +69,15 @@ class Counts:
     def add(self, outcome: Outcome, time: float = 0.0, *, flaky: bool = False) -> None:
         self.tests += 1
         self.time += time
-        if outcome is Outcome.PASSED:
+        if outcome is _PASSED:
             self.passed += 1
-        elif outcome is Outcome.FAILED:
+        elif outcome is _FAILED:
             self.failed += 1
-        elif outcome is Outcome.ERROR:
+        elif outcome is _ERROR:
             self.errors += 1
-        elif outcome is Outcome.SKIPPED:
+        elif outcome is _SKIPPED:
             self.skipped += 1
-        elif outcome is Outcome.BLOCKED:
+        elif outcome is _BLOCKED:
             self.blocked += 1
         if flaky:
             self.flaky += 1

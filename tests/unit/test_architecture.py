@@ -54,6 +54,7 @@ FOUNDATION = {
     "tool_output",
     "tracebacks",
     "cli_hooks",
+    "cli_marks",
 }
 ENTRY = {"cli", "__main__", "tox_plugin"}
 

@@ -89,3 +89,36 @@ def test_the_program_exits_with_main_s_code_and_its_objects_frozen() -> None:
         stdin=subprocess.DEVNULL,
     )
     assert ast.literal_eval(done.stdout.splitlines()[-1]) == [(4, 0), 4, True]
+
+
+def test_a_command_built_alone_imports_no_pluggy() -> None:
+    # Its hook implementation is marked with cli_marks.built_in_hook, not pluggy's marker:
+    # importing pluggy (and inspect with it) was a tenth of a short merge's start-up.
+    probe = (
+        "import sys\n"
+        "from pytest_pipeline.cli import main\n"
+        "main(['merge', '--help'])\n"
+        "print(repr('pluggy' in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL
+    )
+    assert done.stdout.splitlines()[-1] == "False"
+
+
+def test_the_plugin_manager_takes_a_built_in_hook_as_pluggy_s_hookimpl() -> None:
+    from types import ModuleType
+
+    from pytest_pipeline import cli_hooks, cli_marks
+
+    module = ModuleType("a_command")
+    module.pytest_pipeline_add_commands = cli_marks.built_in_hook(lambda subparsers: None)  # type: ignore[attr-defined]
+    plain = ModuleType("a_plain_module")
+    plain.pytest_pipeline_add_commands = lambda subparsers: None  # type: ignore[attr-defined]
+    pm = cli_hooks.PluginManager(cli_hooks.PROJECT)
+    pm.add_hookspecs(cli_hooks)
+    pm.register(module)
+    pm.register(plain)
+    (impl,) = pm.hook.pytest_pipeline_add_commands.get_hookimpls()
+    assert impl.plugin is module
+    assert (impl.tryfirst, impl.trylast, impl.wrapper, impl.hookwrapper) == (False, False, False, False)

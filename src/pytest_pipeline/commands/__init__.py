@@ -33,4 +33,6 @@ WITHOUT_HOOKS = {
 """Subcommand -> its module, for the commands whose handler asks no hook (it never reads
 ``args.plugin_manager``). When no installed plugin may add commands, the command line
 builds only the named one of these: importing and registering every command module and
-building every parser is most of a short command's start-up."""
+building every parser is most of a short command's start-up. Their hook implementations are
+marked with :func:`pytest_pipeline.cli_marks.built_in_hook`, so that building one alone
+imports no pluggy either."""

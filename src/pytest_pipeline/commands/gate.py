@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_pipeline.cli_hooks import hookimpl
+from pytest_pipeline.cli_marks import built_in_hook
 
 if TYPE_CHECKING:
     from pytest_pipeline.gate.policy import PolicyOverrides
@@ -107,7 +107,7 @@ def policy_overrides(args: argparse.Namespace) -> PolicyOverrides:
     return overrides
 
 
-@hookimpl
+@built_in_hook
 def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "gate",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from pytest_pipeline.cli_hooks import hookimpl
+from pytest_pipeline.cli_marks import built_in_hook
 from pytest_pipeline.exitcodes import ExitCode
 
 
-@hookimpl
+@built_in_hook
 def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     install = subparsers.add_parser(
         "install-hook",

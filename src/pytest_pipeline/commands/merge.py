@@ -12,12 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from pytest_pipeline.cli_hooks import hookimpl
+from pytest_pipeline.cli_marks import built_in_hook
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 
 
-@hookimpl
+@built_in_hook
 def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "merge",

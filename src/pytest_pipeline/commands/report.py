@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pytest_pipeline.cli_hooks import hookimpl
+from pytest_pipeline.cli_marks import built_in_hook
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 
 HTML_NAME = "report.html"
 
 
-@hookimpl
+@built_in_hook
 def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "report",

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pytest_pipeline.cli_hooks import hookimpl
+from pytest_pipeline.cli_marks import built_in_hook
 from pytest_pipeline.errors import PipelineError
 from pytest_pipeline.exitcodes import ExitCode
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 FILTER_PLUGIN = "pytest_pipeline.plugin.rerun_filter"
 
 
-@hookimpl
+@built_in_hook
 def pytest_pipeline_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "rerun",

@@ -42,6 +42,8 @@ from pytest_pipeline.junit.records import (
 )
 from pytest_pipeline.results import Outcome
 
+_PASSED = Outcome.PASSED  # a global: Outcome.PASSED is a lookup through the enum's class
+
 WINDOW = 128
 """Distinct tests of one file that may still receive attempts."""
 BUDGET = 256
@@ -102,7 +104,7 @@ class CollapsedTest:
 
     @property
     def flaky(self) -> bool:
-        return self.attempts > 1 and self.record.outcome is Outcome.PASSED
+        return self.attempts > 1 and self.record.outcome is _PASSED
 
     def add(self, record: TestCaseRecord) -> None:
         """Take ``record``, the next element with the same identity."""
@@ -242,8 +244,10 @@ class Collapser:
     def flush(self) -> None:
         """End of a file: every pending test is complete."""
         pending = self.pending
-        while pending:
-            self._emit(pending.popitem(last=False)[1])
+        popitem = pending.popitem
+        emit = self.emit
+        while pending:  # oldest first; no size to keep count of: the window ends empty
+            emit(popitem(False)[1])
         self.size = 0
 
     def discard(self) -> None:

@@ -100,7 +100,9 @@ def _parse_line(value: str | None) -> int | None:
 def _named(attrs: list[str]) -> dict[str, str]:
     """expat's flat attribute list as a dict (expat refuses a repeated attribute)."""
     pairs = iter(attrs)  # name, value, name, value...: cheaper than two slices
-    return dict(zip(pairs, pairs, strict=False))
+    # zip's strict= keyword alone costs half as much as the rest (a keyword call); the
+    # list always has an even length.
+    return dict(zip(pairs, pairs))  # noqa: B905
 
 
 def _entry(kind: str, attrs: dict[str, str]) -> ResultEntry:
@@ -259,7 +261,7 @@ class Handlers:
             raise UnreadableInput(f"elements nested deeper than {MAX_DEPTH} levels; refused")
         if case is not None:
             self.inner += 1
-            self._start_in_case(case, name, _named(attrs))
+            self._start_in_case(case, name, attrs)
         elif stack:
             self._start_outside_case(name, _named(attrs))
         else:
@@ -288,17 +290,18 @@ class Handlers:
         elif name == "property" and parent == "properties" and len(stack) >= 2 and stack[-2] in _SUITES:
             self._suite_property(attrs)
 
-    def _start_in_case(self, case: TestCaseRecord, name: str, attrs: dict[str, str]) -> None:
+    def _start_in_case(self, case: TestCaseRecord, name: str, attrs: list[str]) -> None:
         """An element in the open testcase: an outcome, an earlier attempt, captured output,
-        a part of an earlier attempt, or a testcase property."""
+        a part of an earlier attempt, or a testcase property. ``attrs`` is expat's list:
+        only the elements whose attributes are read get a dict of them."""
         stack = self.stack
         inner = self.inner  # this element counted: 1 is a child of the testcase
         parent = "testcase" if inner == 1 else stack[-1]
         if parent == "testcase":
             if name in _FINAL:
-                self._outcome(case, name, attrs)
+                self._outcome(case, name, _named(attrs))
             elif name in _RERUN:
-                self._rerun(case, name, attrs)
+                self._rerun(case, name, _named(attrs))
             elif name == "system-out" and self.full:
                 self._capture(case, "out", tail=True)
             elif name == "system-err" and self.full:
@@ -308,9 +311,10 @@ class Handlers:
             if attribute is not None:
                 self._capture(self.rerun, attribute, tail=True)
         elif name == "property" and parent == "properties" and (inner == 2 or stack[-2] == "testcase"):
-            key = attrs.get("name")
+            named = _named(attrs)
+            key = named.get("name")
             if key in identity.PROPERTIES:
-                self.case_props[key] = capped(attrs.get("value", ""), MAX_NAME)
+                self.case_props[key] = capped(named.get("value", ""), MAX_NAME)
 
     def _outcome(self, case: TestCaseRecord, name: str, attrs: dict[str, str]) -> None:
         """A ``failure``/``error``/``skipped`` of the open testcase."""

@@ -44,18 +44,22 @@ class ResultEntry:
         return short_message(self.message, self.text)
 
 
+# Globals: ``Outcome.FAILED`` is a lookup through the enum's class, asked per entry read.
+_FAILED, _SKIPPED, _BLOCKED, _ERROR = Outcome.FAILED, Outcome.SKIPPED, Outcome.BLOCKED, Outcome.ERROR
+
+
 def _entry_outcome(kind: str, type_: str, message: str) -> Outcome:
     if kind == "failure":
-        return Outcome.FAILED
+        return _FAILED
     if kind == "skipped":
-        return Outcome.SKIPPED
+        return _SKIPPED
     if (
         type_ == BLOCKED_TYPE
         or message.startswith(BLOCKED_MESSAGE_PREFIX)
         or message.startswith(_SETUP_BLOCKED)
     ):
-        return Outcome.BLOCKED
-    return Outcome.ERROR
+        return _BLOCKED
+    return _ERROR
 
 
 _STRENGTH = {Outcome.PASSED: 0, Outcome.SKIPPED: 1, Outcome.BLOCKED: 2, Outcome.ERROR: 3, Outcome.FAILED: 4}

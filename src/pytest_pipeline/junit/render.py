@@ -29,6 +29,8 @@ from pytest_pipeline.junit.records import ResultEntry, TestCaseRecord
 from pytest_pipeline.junit.text import share
 from pytest_pipeline.results import BLOCKED_TYPE, Counts, InputProblem, Outcome
 
+# Globals: ``Outcome.BLOCKED`` is a lookup through the enum's class, asked per test rendered.
+_BLOCKED, _PASSED = Outcome.BLOCKED, Outcome.PASSED
 _SPECIAL = re.compile('[&<>"]')
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -70,17 +72,18 @@ def escape_attr(value: str) -> str:
 
 def escape_text(value: str) -> str:
     """``value`` ready to be element content (``\\r`` kept as a reference, so it survives)."""
+    valid = False  # known to hold nothing XML 1.0 forbids
     if value.isascii():
         data = value.encode("ascii")
         if len(data.translate(None, _TEXT_BYTES)) == len(data):
             return value  # nothing to change: a skip's reason, most captured output
+        # Asked of the text as read: the references put in below are valid
+        valid = len(data.translate(None, _INVALID_BYTES)) == len(data)
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if "\r" in value:
         value = value.replace("\r", "&#13;")
-    if value.isascii():
-        data = value.encode("ascii")
-        if len(data.translate(None, _INVALID_BYTES)) == len(data):
-            return value  # nothing XML 1.0 forbids: the usual traceback
+    if valid:
+        return value  # the usual traceback
     return _INVALID.sub(_invalid, value)
 
 
@@ -182,8 +185,10 @@ def single_body(record: TestCaseRecord, max_text: int) -> str:
     """What follows the opening tag of a :func:`single_outcome` record (its outcome element,
     its captured output, the end tag): :func:`render_single` without the opening tag."""
     entry = record.results[0]
-    type_ = BLOCKED_TYPE if entry.outcome is Outcome.BLOCKED else entry.type
-    message, text, out, err = share((entry.message, entry.text, record.out, record.err), max_text)
+    type_ = BLOCKED_TYPE if entry.outcome is _BLOCKED else entry.type
+    message, text, out, err = entry.message, entry.text, record.out, record.err
+    if len(message) + len(text) + len(out) + len(err) > max_text:  # rare: share() says what stays
+        message, text, out, err = share((message, text, out, err), max_text)
     return f"{_element(entry.kind, type_, message, text)}{_captured(out, err)}</testcase>\n"
 
 
@@ -209,9 +214,9 @@ def render(test: CollapsedTest, max_text: int) -> str:
     kept = iter(share(texts, max_text))
     parts = [head, ">"]
     if primary is not None:
-        type_ = BLOCKED_TYPE if outcome is Outcome.BLOCKED else primary.type
+        type_ = BLOCKED_TYPE if outcome is _BLOCKED else primary.type
         parts.append(_element(primary.kind, type_, next(kept), next(kept)))
-    prefix = "flaky" if outcome is Outcome.PASSED else "rerun"
+    prefix = "flaky" if outcome is _PASSED else "rerun"
     for entry in earlier:
         message, text, out, err = next(kept), next(kept), next(kept), next(kept)
         parts.append(_earlier_attempt(prefix, entry, message=message, text=text, out=out, err=err))

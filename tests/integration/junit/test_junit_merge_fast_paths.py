@@ -77,6 +77,7 @@ def _escape_text_in_full(value: str) -> str:
         "a < b && c > d",
         "windows\r\nline",
         "bell\x07 and form feed\x0c",
+        "markup <b> & a bell\x07 together",
         "café ☕ <ok>",
         "lone surrogate \ud800 and \ufffe",
     ],

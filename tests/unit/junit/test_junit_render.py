@@ -98,6 +98,25 @@ def test_long_messages_are_capped() -> None:
     assert "characters truncated by pytest-pipeline" in (failure.get("message") or "")
 
 
+def test_a_single_outcome_s_texts_share_the_budget_only_beyond_it() -> None:
+    # single_body() asks share() only when the texts together exceed the budget: at the
+    # budget they stay whole, one character more and each is cut to its share.
+    def texts(case: TestCaseRecord) -> list[str]:
+        element = parse(render(CollapsedTest(case), MAX_TEXT))
+        failure = element.find("failure")
+        assert failure is not None
+        return [failure.get("message") or "", failure.text or "", element.findtext("system-out") or ""]
+
+    at_budget = record(ResultEntry("failure", "", "m" * 500, "t" * 1000))
+    at_budget.out = "o" * 500
+    assert texts(at_budget) == ["m" * 500, "t" * 1000, "o" * 500]
+    over = record(ResultEntry("failure", "", "m" * 500, "t" * 1001))
+    over.out = "o" * 500
+    message, text, out = texts(over)
+    assert (message, out) == ("m" * 500, "o" * 500)
+    assert "1 characters truncated by pytest-pipeline" in text
+
+
 def test_suite_header_counts_blocked_as_errors_and_names_cell_and_stage() -> None:
     counts = Counts(tests=5, passed=1, failed=1, errors=1, skipped=1, blocked=1, flaky=1, time=1.23456)
     element = parse(suite_header("py311", "smoke", counts) + "</testsuite>")
