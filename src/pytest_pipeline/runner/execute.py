@@ -117,6 +117,14 @@ def _tested(cell: Cell) -> str:
 
 
 def run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> CellRecord:
+    try:
+        return _run_cell(ctx, cell, cancel, notify)
+    finally:
+        if ctx.slots is not None:  # reused, failed, cancelled, done: no cell waits for this one
+            ctx.slots.retire(cell.name)
+
+
+def _run_cell(ctx: RunContext, cell: Cell, cancel: Cancel, notify: Notify) -> CellRecord:
     reports = ctx.reports
     reports.cell_dir(cell.name).mkdir(parents=True, exist_ok=True)
     junit, log_path, events = reports.junit(cell.name), reports.log(cell.name), reports.events(cell.name)

@@ -332,7 +332,8 @@ def run_cells(
         pytest_args=ctx.pytest_args,
         durations=ctx.durations,
     )
-    ctx = dataclasses.replace(ctx, slots=Slots(workers, planned.allotments, planned.order))
+    interpreters = {cell.name: cell.python or "" for cell in plan.cells}
+    ctx = dataclasses.replace(ctx, slots=Slots(workers, planned.allotments, planned.order, interpreters))
     jobs = [
         Job(cell, functools.partial(run_cell, ctx, cell), events=ctx.reports.events(cell.name))
         for cell in plan.cells

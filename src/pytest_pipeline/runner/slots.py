@@ -33,6 +33,10 @@ outside the slots (:func:`lanes`), so no idle time is left that more processes t
 cores would fill; beyond 1.0 they only add context switches, memory and a longer tail."""
 
 _POLL = 0.1
+COMPILE_TURN = 0.5
+"""Seconds a cell in a new environment lets a free slot go at most (see :class:`Slots`):
+about what pytest's start compiles, so that a slot is never idle for longer than
+compiling beside the other would have cost."""
 
 
 def worker_count(value: str | int | None) -> int:
@@ -130,19 +134,35 @@ class Slots:
     """The test slots of a run: a counting semaphore whose wait gives up when the cell is
     cancelled. A cell takes its allotment's slots (one when it has none); waiting cells
     are served in ``order`` (the expected order), a cell ranked later never going ahead
-    of one that waits for more slots than are free."""
+    of one that waits for more slots than are free.
+
+    One exception to first come, first served: a cell whose environment is new (its
+    pytest will compile what it imports) lets a free slot go, for at most
+    :data:`COMPILE_TURN` seconds, while a new environment of its interpreter is testing
+    and a cell of another interpreter has yet to start: it then takes the bytecode the
+    other compiled (:mod:`.bytecode`) instead of compiling the same modules beside it."""
 
     def __init__(
-        self, size: int, allotments: Mapping[str, Allotment] | None = None, order: Sequence[str] = ()
+        self,
+        size: int,
+        allotments: Mapping[str, Allotment] | None = None,
+        order: Sequence[str] = (),
+        interpreters: Mapping[str, str] | None = None,
     ) -> None:
         if size < 1:
             raise ValueError("at least one test slot")
         self.size = size
         self.allotments = dict(allotments or {})
         self._rank = {name: index for index, name in enumerate(order)}
+        self._interpreters = dict(interpreters or {})
         self._free = size
         self._held: dict[str | None, list[int]] = {}
         self._waiting: dict[tuple[int, int], str | None] = {}
+        self._letting_go: set[tuple[int, int]] = set()
+        self._compiling: dict[str | None, str] = {}
+        """Cells in a new environment, testing now: their interpreter."""
+        self._gone: set[str | None] = set()
+        """Cells that took their slots, or will never ask for them."""
         self._arrivals = itertools.count()
         self._condition = threading.Condition()
 
@@ -156,29 +176,40 @@ class Slots:
         with self._condition:
             return self.size - self._free
 
-    def acquire(self, cancel: threading.Event, cell: str | None = None) -> float | None:
+    def acquire(
+        self, cancel: threading.Event, cell: str | None = None, *, new_env: bool = False
+    ) -> float | None:
         """Take ``cell``'s slots; the seconds waited for them, or None when ``cancel`` was
-        set first."""
+        set first. ``new_env``: the cell's environment was made in this run."""
         started = time.monotonic()
         need = self._need(cell)
         ticket = (
             self._rank.get(cell, len(self._rank)) if cell is not None else len(self._rank),
             next(self._arrivals),
         )
+        interpreter = self._interpreters.get(cell) if new_env and cell is not None else None
         with self._condition:
             self._waiting[ticket] = cell
             self._condition.notify_all()
             try:
-                while self._free < need or min(self._waiting) != ticket:
+                while True:
                     if cancel.is_set():
                         return None
+                    self._let_go(
+                        ticket, interpreter is not None and self._turn_of_another(cell, interpreter, started)
+                    )
+                    first = min(set(self._waiting) - self._letting_go, default=None)
+                    if first == ticket and self._free >= need:
+                        break
                     self._condition.wait(_POLL)
-                if cancel.is_set():
-                    return None
                 self._free -= need
                 self._held.setdefault(cell, []).append(need)
+                self._gone.add(cell)
+                if interpreter is not None:
+                    self._compiling[cell] = interpreter
             finally:
                 del self._waiting[ticket]
+                self._letting_go.discard(ticket)
                 self._condition.notify_all()
         return time.monotonic() - started
 
@@ -188,7 +219,29 @@ class Slots:
             if not taken:
                 raise RuntimeError("released a test slot that was not taken")
             self._free += taken.pop()
+            self._compiling.pop(cell, None)
             self._condition.notify_all()
+
+    def retire(self, cell: str) -> None:
+        """``cell`` is done, or will not test (reused, failed to prepare): no cell lets a
+        slot go for it."""
+        with self._condition:
+            self._gone.add(cell)
+            self._condition.notify_all()
+
+    def _turn_of_another(self, cell: str | None, interpreter: str, started: float) -> bool:
+        """Whether a new environment's cell lets a free slot go (see the class)."""
+        if time.monotonic() - started >= COMPILE_TURN or interpreter not in self._compiling.values():
+            return False
+        return any(
+            other not in self._gone and other != cell and self._interpreters.get(other) != interpreter
+            for other in self._rank
+        )
+
+    def _let_go(self, ticket: tuple[int, int], letting_go: bool) -> None:
+        if letting_go != (ticket in self._letting_go):
+            (self._letting_go.add if letting_go else self._letting_go.discard)(ticket)
+            self._condition.notify_all()  # the cells after it may go first now
 
     def waiting_for(self, cells: Iterable[str], timeout: float) -> bool:
         """Wait until every one of ``cells`` waits for its slots (for tests, which must not

@@ -6,6 +6,7 @@ and the clock is a fake one, so nothing sleeps and no time is measured.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -397,3 +398,83 @@ def test_the_xdist_budget_reaches_the_cells_commands(tmp_path: Path, fakes: Cell
     assert fakes.environ["a"]["PYTEST_XDIST_AUTO_NUM_WORKERS"] == "2"
     assert "PYTEST_XDIST_AUTO_NUM_WORKERS" not in fakes.environ["b"]
     assert pool.held == 0
+
+
+# --------------------------------------------------------------------------- new environments
+
+
+FOUR = ["a310", "a312", "b310", "b312"]
+PYTHONS = {"a310": "3.10", "b310": "3.10", "a312": "3.12", "b312": "3.12"}
+
+
+def test_a_new_environment_lets_a_free_slot_go_while_its_interpreter_compiles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(slots, "COMPILE_TURN", 60.0)  # long enough for any machine
+    pool = Slots(2, {}, order=FOUR, interpreters=PYTHONS)
+    never = threading.Event()
+    assert pool.acquire(never, "a310", new_env=True) is not None  # its pytest compiles now
+    got = threading.Event()
+    b310 = threading.Thread(target=lambda: (pool.acquire(never, "b310", new_env=True), got.set()))
+    b310.start()
+    assert pool.waiting_for(["b310"], WAIT)
+    # a slot is free, yet b310 lets it go: a312, of another interpreter, takes it
+    a312_got = threading.Event()
+    a312 = threading.Thread(target=lambda: (pool.acquire(never, "a312", new_env=True), a312_got.set()))
+    a312.start()
+    assert a312_got.wait(WAIT)
+    assert not got.is_set()
+    pool.release("a310")  # 3.10's bytecode is compiled: b310's turn
+    assert got.wait(WAIT)
+    for thread in (a312, b310):
+        thread.join(WAIT)
+
+
+def test_the_slot_is_taken_once_no_other_interpreter_will_come(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(slots, "COMPILE_TURN", 60.0)
+    pool = Slots(2, {}, order=FOUR, interpreters=PYTHONS)
+    never = threading.Event()
+    assert pool.acquire(never, "a310", new_env=True) is not None
+    got = threading.Event()
+    b310 = threading.Thread(target=lambda: (pool.acquire(never, "b310", new_env=True), got.set()))
+    b310.start()
+    assert pool.waiting_for(["b310"], WAIT)
+    pool.retire("a312")  # reused
+    assert not got.is_set()  # b312 may still come
+    pool.retire("b312")  # failed to prepare
+    assert got.wait(WAIT)  # beside a310: nobody else would use the slot
+    b310.join(WAIT)
+
+
+def test_a_slot_is_let_go_for_compile_turn_at_most(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(slots, "COMPILE_TURN", 0.0)
+    pool = Slots(2, {}, order=FOUR, interpreters=PYTHONS)
+    never = threading.Event()
+    assert pool.acquire(never, "a310", new_env=True) is not None
+    assert pool.acquire(never, "b310", new_env=True) is not None  # its turn given up at once
+
+
+def test_a_cell_whose_environment_is_not_new_takes_a_free_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(slots, "COMPILE_TURN", 60.0)
+    pool = Slots(2, {}, order=FOUR, interpreters=PYTHONS)
+    never = threading.Event()
+    assert pool.acquire(never, "a310", new_env=True) is not None
+    assert pool.acquire(never, "b310") is not None  # compiles nothing: no reason to wait
+
+
+def test_a_cell_that_ends_without_testing_is_waited_for_no_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(slots, "COMPILE_TURN", 60.0)
+    pool = Slots(2, {}, order=["a", "b", "c"], interpreters={"a": "3.10", "b": "3.10", "c": "3.99"})
+    never = threading.Event()
+    assert pool.acquire(never, "a", new_env=True) is not None
+    got = threading.Event()
+    b = threading.Thread(target=lambda: (pool.acquire(never, "b", new_env=True), got.set()))
+    b.start()
+    assert pool.waiting_for(["b"], WAIT)  # lets the free slot go to c, which may come
+    missing = dataclasses.replace(cell("c"), python_found=False)  # run_cell ends at once: no interpreter
+    record = run_cell(context(tmp_path, pool), missing, Cancel(), lambda **changes: None)
+    assert record.status is CellStatus.MISSING_INTERPRETER
+    assert got.wait(WAIT)  # c will never test: b takes the slot
+    b.join(WAIT)

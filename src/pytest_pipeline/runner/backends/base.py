@@ -44,15 +44,16 @@ class CellJob:
     cancel: Cancel
     notify: Notify
 
-    def in_test_slot(self, notes: list[str], run: Callable[[], Attempt]) -> Attempt:
+    def in_test_slot(self, notes: list[str], run: Callable[[], Attempt], *, new_env: bool = False) -> Attempt:
         """``run()`` while holding the cell's test slots (one, or its xdist workers'); the
         seconds waited for them go to the attempt (they are not the cell's time). A cell
-        cancelled while it waits never runs."""
+        cancelled while it waits never runs. ``new_env``: its environment was made in this
+        run (see :class:`..slots.Slots`)."""
         slots, cancel, name = self.ctx.slots, self.cancel, self.cell.name
         waited = 0.0
         if slots is not None:
             self.notify(phase="ready")
-            acquired = slots.acquire(cancel.event, name)
+            acquired = slots.acquire(cancel.event, name, new_env=new_env)
             if acquired is None:
                 return Attempt(cancelled=True, notes=notes)
             waited = acquired

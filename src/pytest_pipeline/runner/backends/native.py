@@ -33,9 +33,11 @@ class NativeBackend:
             if (why := reuse.why_not_reused(ctx.project, job.cell.name, inputs)) is not None:
                 write_log_line(job.log, f"pytest-pipeline: runs: {why}")
 
+        new_env = job.route.kind == "native" and notes[0] == tox_setup.CREATED
+
         def commands() -> Attempt:
             tox_setup.reset_folders(env)
-            if job.route.kind == "native" and notes[0] == tox_setup.CREATED:
+            if new_env:
                 _share_bytecode(job, env)
             environ = job.inject(tox_commands.environment(env, ctx.environ, seed=ctx.seed, package=package))
             outcome = tox_commands.run_all(
@@ -57,7 +59,7 @@ class NativeBackend:
             attempt.reuse_inputs = inputs
             return attempt
 
-        return job.in_test_slot(notes, commands)
+        return job.in_test_slot(notes, commands, new_env=new_env)
 
 
 def _share_bytecode(job: CellJob, env: ToxEnv) -> None:
