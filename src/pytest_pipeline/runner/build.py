@@ -156,17 +156,8 @@ def build_wheel(
                 project, sources, uv=uv, environ=environ, log=handle, cancel=cancel, fresh=fresh_env
             )
             if env is not None:
-                argv = [
-                    uv,
-                    "build",
-                    "--wheel",
-                    "--no-build-isolation",
-                    "--python",
-                    str(build_env.python_of(env)),
-                ]
-                argv += ["--out-dir", str(out_dir), str(sources)]
-                code, wheel = _build(
-                    argv, sources, out_dir, project=project, environ=environ, log=handle, cancel=cancel
+                wheel = _build_kept(
+                    env, sources, out_dir, project=project, uv=uv, environ=environ, log=handle, cancel=cancel
                 )
                 if wheel is not None:
                     return wheel
@@ -177,6 +168,34 @@ def build_wheel(
     if wheel is None:
         raise BuildFailed(project, code, len(list(out_dir.glob("*.whl"))), log)
     return wheel
+
+
+def _build_kept(
+    env: Path,
+    sources: Path,
+    out_dir: Path,
+    *,
+    project: Path,
+    uv: str,
+    environ: dict[str, str],
+    log: IO[bytes],
+    cancel: threading.Event,
+) -> Wheel | None:
+    """Build in the kept environment (see :mod:`.build_env`); None when it did not."""
+    backend_environ = build_env.backend_environ(env, environ, uv=uv)
+    for _ in range(2):  # what the backend asks for is installed once, then it is asked again
+        try:
+            argv = build_env.build_command(env, out_dir, sources, uv=uv)
+        except (OSError, ValueError, KeyError):  # a ready.json that cannot be read
+            return None
+        code, wheel = _build(
+            argv, sources, out_dir, project=project, environ=backend_environ, log=log, cancel=cancel
+        )
+        if code != build_env.NEEDS:
+            return wheel
+        if not build_env.install_asked(env, sources, uv=uv, environ=environ, log=log, cancel=cancel):
+            return None
+    return None
 
 
 def _build(
@@ -210,7 +229,7 @@ def _build(
     return 0, read_wheel(wheels[0])
 
 
-CACHE_SCHEME = 2
+CACHE_SCHEME = 3
 """Part of every cache key: a build kept under an older way of keying is never reused."""
 
 

@@ -3,11 +3,15 @@
 ``uv build`` makes a fresh isolated environment for every build: about half a second
 even with uv's cache, paid again whenever the sources change (a test file edited). tox
 instead keeps its packaging environment and installs the build system's requirements
-into it once. This does the same for our ``uv`` frontend: the requirements of
-``[build-system]`` (PEP 518; setuptools' legacy default without one), and those the
-backend asks for (``get_requires_for_build_wheel``, PEP 517), are installed once into
-``<user cache>/pytest-pipeline/build-env/<project>/<key>``; later builds run
-``uv build --no-build-isolation`` against it.
+into it once. This does the same: the requirements of ``[build-system]`` (PEP 518; setuptools'
+legacy default without one) are installed once into
+``<user cache>/pytest-pipeline/build-env/<project>/<key>``, and each build calls the
+backend's hooks in it as tox's frontend (pyproject-api) and pypa/build do, in one process:
+``get_requires_for_build_wheel`` (PEP 517), then ``build_wheel``. When the backend asks
+for requirements not installed yet, the process stops before building; they are
+installed (and remembered in :data:`READY`) and it is asked again. (``uv build
+--no-build-isolation`` would start a process to ask and another to build; it still builds
+for ``uv_build``, the backend uv runs itself.)
 
 It lives in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``; ``%LOCALAPPDATA%``
 on Windows), one folder per project path, never in the project: a venv holds symlinks to
@@ -40,9 +44,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from pytest_pipeline.fileio import write_text_atomic
 from pytest_pipeline.runner.process import CommandNotFound, run_command, write_log_line
 
-SCHEME = 1
+SCHEME = 2
 _GONE = ".gone-"
 """A folder of a project gone, renamed so, being deleted (see :func:`_prune_projects_gone`)."""
 READY = "ready.json"
@@ -53,17 +58,31 @@ KEY_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 LEGACY = {"requires": ["setuptools>=40.8.0"], "build-backend": "setuptools.build_meta:__legacy__"}
 """PEP 517's default when a project has no ``[build-system]``."""
 
-_DYNAMIC = """
+NEEDS = 3
+"""Exit code of the build when the backend asked for requirements not installed yet."""
+ASKED = "asked.json"
+"""In the environment: what the backend asked for when it exited with :data:`NEEDS`."""
+_BUILD_SCRIPT = "pytest-pipeline-build.py"
+_BUILD = """\
+# Written by pytest-pipeline: PEP 517 hooks of the build system in this environment.
+# python BUILD_SCRIPT OUT_DIR ASKED_FILE INSTALLED_JSON BACKEND_PATH_JSON BACKEND
 import importlib, json, sys
-sys.path[:0] = {path!r}
-name, _, attribute = {backend!r}.partition(":")
+
+del sys.path[0]  # this script's folder: a backend sees only its own backend-path
+out_dir, asked_file, installed, backend_path, spec = sys.argv[1:6]
+sys.path[:0] = json.loads(backend_path)
+name, _, attribute = spec.partition(":")
 backend = importlib.import_module(name)
 for part in filter(None, attribute.split(".")):
     backend = getattr(backend, part)
 hook = getattr(backend, "get_requires_for_build_wheel", None)
-print("{marker}" + json.dumps(list(hook({{}})) if hook else []))
+asked = list(hook({})) if hook else []
+if not set(asked) <= set(json.loads(installed)):
+    with open(asked_file, "w", encoding="utf-8") as file:
+        json.dump(asked, file)
+    sys.exit(3)
+backend.build_wheel(out_dir, {}, None)
 """
-_MARKER = "pytest-pipeline-dynamic-requires="
 
 
 def cache_home(environ: Mapping[str, str] = os.environ) -> Path:
@@ -173,42 +192,89 @@ def _make(
     log: IO[bytes],
     cancel: threading.Event,
 ) -> bool:
-    """Create the venv and install the static, then the backend's dynamic requirements."""
+    """Create the venv and install the static requirements (the backend is asked for
+    the rest at its first build: :func:`build_command`)."""
     python = str(python_of(env))
     steps: list[list[str]] = [
         [uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, str(env)]
     ]
     if system["requires"]:
         steps.append([uv, "pip", "install", "--quiet", "--python", python, *system["requires"]])
-    for argv in steps:
-        if not _run(argv, sources, environ, log, cancel):
-            return False
-    code = _DYNAMIC.format(
-        path=[str(sources / entry) for entry in system.get("backend-path", [])],
-        backend=system["build-backend"],
-        marker=_MARKER,
-    )
-    out = env / "dynamic.json"
-    with out.open("wb") as handle:
-        if not _run([python, "-c", code], sources, environ, handle, cancel):
-            write_log_line(log, "pytest-pipeline: the backend's build requirements could not be read")
-            return False
-    answers = [
-        line[len(_MARKER) :]
-        for line in out.read_text(encoding="utf-8", errors="replace").splitlines()
-        if line.startswith(_MARKER)
+    return all(_run(argv, sources, environ, log, cancel) for argv in steps)
+
+
+def build_command(env: Path, out_dir: Path, sources: Path, *, uv: str) -> list[str]:
+    """The build of ``sources`` into ``out_dir`` in the kept environment ``env``: to run
+    in ``sources``, with :func:`backend_environ`. It exits with :data:`NEEDS` when the
+    backend asks for more than is installed (then :func:`install_asked`)."""
+    ready = _ready(env)
+    python = str(python_of(env))
+    if ready["build-backend"] == "uv_build":  # uv builds with its own backend, no Python
+        return [
+            uv,
+            "build",
+            "--wheel",
+            "--no-build-isolation",
+            "--python",
+            python,
+            "--out-dir",
+            str(out_dir),
+            str(sources),
+        ]
+    script = env / _BUILD_SCRIPT
+    if not script.is_file() or script.read_text(encoding="utf-8") != _BUILD:
+        write_text_atomic(script, _BUILD)
+    paths = [str(sources / entry) for entry in ready.get("backend-path", [])]
+    return [
+        python,
+        str(script),
+        str(out_dir),
+        str(env / ASKED),
+        json.dumps(ready.get("asked", [])),
+        json.dumps(paths),
+        ready["build-backend"],
     ]
+
+
+def backend_environ(env: Path, environ: Mapping[str, str], *, uv: str) -> dict[str, str]:
+    """What ``uv build`` gives a backend: the environment's scripts first on PATH, the
+    environment as VIRTUAL_ENV (backends that run tools, like scikit-build's cmake or
+    setuptools-scm's git, find them as under uv)."""
+    bin_dir = python_of(env).parent
+    path = environ.get("PATH")
+    return {
+        **environ,
+        "PATH": f"{bin_dir}{os.pathsep}{path}" if path else str(bin_dir),
+        "VIRTUAL_ENV": str(env),
+        "PYTHONIOENCODING": "utf-8:backslashreplace",
+        "UV": uv,
+    }
+
+
+def install_asked(
+    env: Path, sources: Path, *, uv: str, environ: Mapping[str, str], log: IO[bytes], cancel: threading.Event
+) -> bool:
+    """Install what the backend asked for (:data:`ASKED`) and remember it in :data:`READY`:
+    the next build goes ahead."""
     try:
-        dynamic = json.loads(answers[-1])
-    except (ValueError, IndexError):
+        asked = json.loads((env / ASKED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return False
-    if not (isinstance(dynamic, list) and all(isinstance(item, str) for item in dynamic)):
+    if not (isinstance(asked, list) and asked and all(isinstance(item, str) for item in asked)):
         return False
-    if dynamic:
-        return _run(
-            [uv, "pip", "install", "--quiet", "--python", python, *dynamic], sources, environ, log, cancel
-        )
+    argv = [uv, "pip", "install", "--quiet", "--python", str(python_of(env)), *asked]
+    if not _run(argv, sources, environ, log, cancel):
+        return False
+    ready = _ready(env)
+    write_text_atomic(
+        env / READY, json.dumps({**ready, "asked": sorted({*ready.get("asked", []), *asked})}) + "\n"
+    )
     return True
+
+
+def _ready(env: Path) -> dict[str, Any]:
+    ready: dict[str, Any] = json.loads((env / READY).read_text(encoding="utf-8"))
+    return ready
 
 
 def _run(

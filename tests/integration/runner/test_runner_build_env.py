@@ -86,7 +86,45 @@ def test_made_once_reused_and_the_same_wheel_as_an_isolated_build(tmp_path: Path
     text = log.read_text()
     assert "uv venv" not in text
     assert "pip install" not in text
-    assert "--no-build-isolation" in text
+    assert text.count("$ ") == 1  # the backend asked for nothing: asked and built in one process
+    anchor = isolated(uv, sources, tmp_path / "anchor")
+    assert sha256(first.path) == sha256(second.path) == sha256(anchor)
+
+
+ASKING_BACKEND = """
+from hatchling import build as _hatchling
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return ["iniconfig"]
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    import iniconfig  # there only if the frontend installed what this backend asked for
+
+    return _hatchling.build_wheel(wheel_directory, config_settings, metadata_directory)
+"""
+
+
+def test_what_the_backend_asks_for_is_installed_once_then_it_builds(tmp_path: Path, uv: str) -> None:
+    project, sources = tmp_path / "project", sample_sources(tmp_path)
+    project.mkdir()
+    pyproject = sources / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'build-backend = "hatchling.build"', 'build-backend = "asking_backend"\nbackend-path = ["."]'
+        )
+    )
+    (sources / "asking_backend.py").write_text(ASKING_BACKEND)
+    log = tmp_path / "build.log"
+    first = build.build_wheel(sources, tmp_path / "out1", project=project, uv=uv, log=log)
+    text = log.read_text()
+    assert "pip install --quiet" in text  # what the backend asked for: iniconfig
+    assert "iniconfig" in text
+    assert "building isolated" not in text, text
+    log.write_text("")
+    second = build.build_wheel(sources, tmp_path / "out2", project=project, uv=uv, log=log)
+    assert "pip install" not in log.read_text()  # installed once, remembered
     anchor = isolated(uv, sources, tmp_path / "anchor")
     assert sha256(first.path) == sha256(second.path) == sha256(anchor)
 
