@@ -66,9 +66,12 @@ _BUILD_SCRIPT = "pytest-pipeline-build.py"
 _BUILD = """\
 # Written by pytest-pipeline: PEP 517 hooks of the build system in this environment.
 # python BUILD_SCRIPT OUT_DIR ASKED_FILE INSTALLED_JSON BACKEND_PATH_JSON BACKEND
-import importlib, json, sys
+import importlib, json, os, sys
 
-del sys.path[0]  # this script's folder: a backend sees only its own backend-path
+# a backend sees only its own backend-path, not this script's folder (which Python puts
+# first, unless PYTHONSAFEPATH is set)
+if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
 out_dir, asked_file, installed, backend_path, spec = sys.argv[1:6]
 sys.path[:0] = json.loads(backend_path)
 name, _, attribute = spec.partition(":")
@@ -80,7 +83,7 @@ asked = list(hook({})) if hook else []
 if not set(asked) <= set(json.loads(installed)):
     with open(asked_file, "w", encoding="utf-8") as file:
         json.dump(asked, file)
-    sys.exit(3)
+    sys.exit(3)  # NEEDS
 backend.build_wheel(out_dir, {}, None)
 """
 
