@@ -239,9 +239,13 @@ class Slots:
         )
 
     def _let_go(self, ticket: tuple[int, int], letting_go: bool) -> None:
-        if letting_go != (ticket in self._letting_go):
-            (self._letting_go.add if letting_go else self._letting_go.discard)(ticket)
-            self._condition.notify_all()  # the cells after it may go first now
+        if letting_go == (ticket in self._letting_go):
+            return
+        if letting_go:
+            self._letting_go.add(ticket)
+        else:
+            self._letting_go.discard(ticket)
+        self._condition.notify_all()  # the cells ranked after it may go first now, or no more
 
     def waiting_for(self, cells: Iterable[str], timeout: float) -> bool:
         """Wait until every one of ``cells`` waits for its slots (for tests, which must not
