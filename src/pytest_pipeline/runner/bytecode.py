@@ -24,8 +24,9 @@ bytecode.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
+
+from pytest_pipeline.runner.toxenv import site_packages
 
 MAX_DONORS = 3
 """Sibling environments looked into (the most recently changed first): each is a walk
@@ -42,20 +43,10 @@ def share(env_dir: Path) -> int:
         return 0
     linked = 0
     for donor in _donors(env_dir, base):
-        theirs = site_packages(donor)
-        if theirs is not None and theirs.name == mine.name:
+        theirs = site_packages(donor)  # the same interpreter: the same layout
+        if theirs is not None:
             linked += _link_from(theirs, mine)
     return linked
-
-
-def site_packages(env_dir: Path) -> Path | None:
-    """The environment's one ``site-packages`` folder (None: not exactly one)."""
-    if sys.platform == "win32":
-        found = [env_dir / "Lib" / "site-packages"]
-    else:
-        found = list(env_dir.glob("lib/*/site-packages"))  # python3.12, pypy3.10
-    found = [path for path in found if path.is_dir()]
-    return found[0] if len(found) == 1 else None
 
 
 def base_interpreter(env_dir: Path) -> tuple[str, str] | None:

@@ -407,21 +407,30 @@ FOUR = ["a310", "a312", "b310", "b312"]
 PYTHONS = {"a310": "3.10", "b310": "3.10", "a312": "3.12", "b312": "3.12"}
 
 
+def compiling_310() -> Slots:
+    """Two slots, one held by a310 in a new environment: its pytest compiles now."""
+    pool = Slots(2, {}, order=FOUR, interpreters=PYTHONS)
+    assert pool.acquire(threading.Event(), "a310", new_env=True) is not None
+    return pool
+
+
+def waiter(pool: Slots, name: str) -> tuple[threading.Thread, threading.Event]:
+    """``name`` (a new environment) asking for its slot in a thread; the event: it got it."""
+    got = threading.Event()
+    thread = threading.Thread(target=lambda: (pool.acquire(threading.Event(), name, new_env=True), got.set()))
+    thread.start()
+    return thread, got
+
+
 def test_a_new_environment_lets_a_free_slot_go_while_its_interpreter_compiles(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(slots, "COMPILE_TURN", 60.0)  # long enough for any machine
-    pool = Slots(2, {}, order=FOUR, interpreters=PYTHONS)
-    never = threading.Event()
-    assert pool.acquire(never, "a310", new_env=True) is not None  # its pytest compiles now
-    got = threading.Event()
-    b310 = threading.Thread(target=lambda: (pool.acquire(never, "b310", new_env=True), got.set()))
-    b310.start()
+    pool = compiling_310()
+    b310, got = waiter(pool, "b310")
     assert pool.waiting_for(["b310"], WAIT)
     # a slot is free, yet b310 lets it go: a312, of another interpreter, takes it
-    a312_got = threading.Event()
-    a312 = threading.Thread(target=lambda: (pool.acquire(never, "a312", new_env=True), a312_got.set()))
-    a312.start()
+    a312, a312_got = waiter(pool, "a312")
     assert a312_got.wait(WAIT)
     assert not got.is_set()
     pool.release("a310")  # 3.10's bytecode is compiled: b310's turn
@@ -432,12 +441,8 @@ def test_a_new_environment_lets_a_free_slot_go_while_its_interpreter_compiles(
 
 def test_the_slot_is_taken_once_no_other_interpreter_will_come(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(slots, "COMPILE_TURN", 60.0)
-    pool = Slots(2, {}, order=FOUR, interpreters=PYTHONS)
-    never = threading.Event()
-    assert pool.acquire(never, "a310", new_env=True) is not None
-    got = threading.Event()
-    b310 = threading.Thread(target=lambda: (pool.acquire(never, "b310", new_env=True), got.set()))
-    b310.start()
+    pool = compiling_310()
+    b310, got = waiter(pool, "b310")
     assert pool.waiting_for(["b310"], WAIT)
     pool.retire("a312")  # reused
     assert not got.is_set()  # b312 may still come
@@ -448,18 +453,14 @@ def test_the_slot_is_taken_once_no_other_interpreter_will_come(monkeypatch: pyte
 
 def test_a_slot_is_let_go_for_compile_turn_at_most(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(slots, "COMPILE_TURN", 0.0)
-    pool = Slots(2, {}, order=FOUR, interpreters=PYTHONS)
-    never = threading.Event()
-    assert pool.acquire(never, "a310", new_env=True) is not None
-    assert pool.acquire(never, "b310", new_env=True) is not None  # its turn given up at once
+    pool = compiling_310()
+    assert pool.acquire(threading.Event(), "b310", new_env=True) is not None  # its turn given up at once
 
 
 def test_a_cell_whose_environment_is_not_new_takes_a_free_slot(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(slots, "COMPILE_TURN", 60.0)
-    pool = Slots(2, {}, order=FOUR, interpreters=PYTHONS)
-    never = threading.Event()
-    assert pool.acquire(never, "a310", new_env=True) is not None
-    assert pool.acquire(never, "b310") is not None  # compiles nothing: no reason to wait
+    pool = compiling_310()
+    assert pool.acquire(threading.Event(), "b310") is not None  # compiles nothing: no reason to wait
 
 
 def test_a_cell_that_ends_without_testing_is_waited_for_no_more(
